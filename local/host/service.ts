@@ -1,0 +1,54 @@
+/**
+ * How an emulated AWS service plugs into the local runtime. The runtime evaluates the Pulumi program
+ * under mocks, hands every declared resource to the service that emulates its type, and routes each
+ * request on the one local origin to a service by the SigV4 signing name in its Authorization header
+ * (the same name the AWS SDK signs with: "states", "lambda", "s3", "dynamodb", ...).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { LambdaInvoker } from "../lambda/invoker";
+
+/** One resource as the program declared it, with the state the fake cloud answered (local/cloud/fakeState.ts). */
+export interface DeclaredResource {
+  urn: string;
+  /** Pulumi type token, e.g. "aws:lambda/function:Function" */
+  type: string;
+  /** Logical name, as given to the constructor */
+  name: string;
+  /** Physical id, as the provider would report it */
+  id: string;
+  /** Inputs with every Output resolved (assets and archives kept as Pulumi asset objects) */
+  inputs: Record<string, any>;
+  /** Outputs: the inputs plus computed properties (arn, name, apiEndpoint, ...) */
+  state: Record<string, any>;
+  /** URN of the parent resource, if any */
+  parent?: string;
+}
+
+/** What every local service may use from the runtime. */
+export interface LocalContext {
+  /** "http://127.0.0.1:PORT" */
+  origin: string;
+  region: string;
+  accountId: string;
+  /** Invokes local functions (implemented by local/lambda). */
+  lambda: LambdaInvoker;
+  /** Live log line, shown by the runtime as `[source] line`. */
+  log(source: string, line: string): void;
+}
+
+export interface LocalService {
+  /** SigV4 service (signing) names whose requests this service answers. */
+  readonly signingNames: readonly string[];
+  /** Pulumi resource types this service turns into local equivalents. */
+  readonly resourceTypes: readonly string[];
+  /**
+   * Called once per declared resource of one of `resourceTypes`, in declaration order, before any request
+   * is served. `all` is every declared resource, for looking up references (e.g. a function by ARN).
+   * Throws with a clear message when the resource uses a feature the emulation cannot honour.
+   */
+  provision(resource: DeclaredResource, all: readonly DeclaredResource[]): Promise<void>;
+  /** Answers one request. `body` is the whole request body, already read. */
+  handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void>;
+  /** Ends everything the service started (processes, timers, servers). */
+  close(): Promise<void>;
+}

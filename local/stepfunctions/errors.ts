@@ -1,0 +1,46 @@
+/**
+ * Errors raised while running a state machine, named exactly as AWS names them.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+ *
+ * `error` and `cause` are what AWS records in the history (`TaskFailed`, `ExecutionFailed`, ...) and what
+ * a Catch hands to its next state as `{"Error": ..., "Cause": ...}`.
+ */
+export class StatesError extends Error {
+  constructor(
+    /** The error name: "States.Timeout", "ProcessingFailed", "Lambda.Unknown", ... */
+    readonly error: string,
+    /** Human-readable cause (AWS often puts JSON here). */
+    readonly cause: string = "",
+  ) {
+    super(cause ? `${error}: ${cause}` : error);
+    this.name = "StatesError";
+  }
+
+  /**
+   * Whether a Retrier or Catcher may handle it. AWS: `States.Runtime` and `States.DataLimitExceeded` fail
+   * the execution and are not caught by `States.ALL`.
+   */
+  get catchable(): boolean {
+    return !UNCATCHABLE.has(this.error);
+  }
+}
+
+export const STATES_ERRORS = {
+  ALL: "States.ALL",
+  Timeout: "States.Timeout",
+  HeartbeatTimeout: "States.HeartbeatTimeout",
+  TaskFailed: "States.TaskFailed",
+  Permissions: "States.Permissions",
+  ResultPathMatchFailure: "States.ResultPathMatchFailure",
+  ParameterPathFailure: "States.ParameterPathFailure",
+  BranchFailed: "States.BranchFailed",
+  NoChoiceMatched: "States.NoChoiceMatched",
+  IntrinsicFailure: "States.IntrinsicFailure",
+  ExceedToleratedFailureThreshold: "States.ExceedToleratedFailureThreshold",
+  ItemReaderFailed: "States.ItemReaderFailed",
+  ResultWriterFailed: "States.ResultWriterFailed",
+  DataLimitExceeded: "States.DataLimitExceeded",
+  Runtime: "States.Runtime",
+} as const;
+
+const UNCATCHABLE = new Set<string>([STATES_ERRORS.Runtime, STATES_ERRORS.DataLimitExceeded]);
