@@ -150,3 +150,21 @@ function withId(id: string, state: Record<string, any>): FakeResourceResult {
 function hashId(seed: string, length: number): string {
   return createHash("sha256").update(seed).digest("hex").slice(0, length).toUpperCase();
 }
+
+/**
+ * What a provider function (data source) would answer, e.g. `aws.getCallerIdentity()`; unknown functions echo
+ * their inputs, as Pulumi's own mock examples do.
+ */
+export function fakeInvoke(token: string, inputs: Record<string, any>, cloud: FakeCloud = DEFAULT_FAKE_CLOUD): Record<string, any> {
+  const { region, accountId } = cloud;
+  switch (token) {
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return { accountId, arn: `arn:aws:iam::${accountId}:user/local`, userId: "AIDALOCAL", id: accountId };
+    case "aws:index/getRegion:getRegion":
+      return { name: region, region, id: region, description: region, endpoint: `${region}.amazonaws.com` };
+    case "aws:index/getPartition:getPartition":
+      return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws", reverseDnsPrefix: "com.amazonaws" };
+    default:
+      return inputs;
+  }
+}
