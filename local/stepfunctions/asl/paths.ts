@@ -1,0 +1,245 @@
+/**
+ * Input and output processing of a JSONPath state, in one place: InputPath → Parameters → (the state's
+ * work) → ResultSelector → ResultPath → OutputPath.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-input-output-filtering.html
+ *
+ * Every function here is pure: it never mutates its arguments. Values it returns may share structure
+ * with its inputs, so callers treat all state data as immutable (which the engine does anyway: each
+ * state's output is a fresh value built by these functions).
+ *
+ * Error messages follow what AWS records in `ExecutionFailed`/`TaskFailed` causes; the engine prefixes
+ * them with "An error occurred while executing the state 'X' (entered at the event id #N). ".
+ */
+import { JSONPath } from "jsonpath-plus";
+import { StatesError, STATES_ERRORS } from "../errors";
+import { evaluateIntrinsic, isIntrinsic } from "./intrinsics";
+
+/** Thrown by `readPath` when a path selects nothing; each caller turns it into the error AWS reports there. */
+export class PathNotFoundError extends Error {
+  constructor(readonly path: string) {
+    super(`The JSONPath '${path}' selects nothing`);
+    this.name = "PathNotFoundError";
+  }
+}
+
+/** Whether `path` starts with `$$`, i.e. reads the context object instead of the state's input. */
+export function isContextPath(path: string): boolean {
+  return path.startsWith("$$");
+}
+
+/**
+ * Whether a path can select at most one node (no wildcard, deep scan, filter, script, slice or union).
+ * AWS returns the node itself for such a path and an array of matches for any other.
+ * Scans the text itself because jsonpath-plus's tokens lose the difference between `['a:b']` (a name)
+ * and `[a:b]` (a slice).
+ */
+export function isDefinitePath(path: string): boolean {
+  let quote: string | null = null;
+  let bracketDepth = 0;
+  for (let index = 0; index < path.length; index++) {
+    const char = path[index];
+    if (quote) {
+      if (char === "\\") index++;
+      else if (char === quote) quote = null;
+      continue;
+    }
+    if ((char === "'" || char === '"') && bracketDepth > 0) quote = char;
+    else if (char === "[") bracketDepth++;
+    else if (char === "]") bracketDepth--;
+    else if (char === "*") return false;
+    else if (char === "." && path[index + 1] === ".") return false;
+    else if (bracketDepth > 0 && (char === "?" || char === "(" || char === ":" || char === ",")) return false;
+  }
+  return true;
+}
+
+/**
+ * Evaluates a Path: `$...` against `data`, `$$...` against `context` (the context object).
+ * A definite path returns the selected value; an indefinite one (wildcard, filter, slice, ...) returns the
+ * array of selected values. Throws `PathNotFoundError` when nothing is selected (including an indefinite
+ * path matching nothing: AWS fails there too), and `States.Runtime` when the path cannot be evaluated.
+ */
+export function readPath(path: string, data: unknown, context?: unknown): unknown {
+  const target = isContextPath(path) ? context : data;
+  const jsonPath = isContextPath(path) ? path.slice(1) : path;
+  if (target === undefined) throw new PathNotFoundError(path);
+  let matches: unknown[];
+  try {
+    matches = JSONPath({ path: jsonPath, json: target as object, wrap: true });
+  } catch (error) {
+    throw new StatesError(STATES_ERRORS.Runtime, `Invalid path '${path}': ${(error as Error).message}`);
+  }
+  if (!Array.isArray(matches) || matches.length === 0) throw new PathNotFoundError(path);
+  return isDefinitePath(jsonPath) ? matches[0] : matches;
+}
+
+/**
+ * AWS's normalized form of a path in its "No results for path" messages: `$.a.b[0]` → `$['a']['b'][0]`.
+ */
+export function normalizedPath(path: string): string {
+  const tokens = JSONPath.toPathArray(isContextPath(path) ? path.slice(1) : path).slice(1);
+  const prefix = isContextPath(path) ? "$$" : "$";
+  return prefix + tokens.map((token) => (/^\d+$/.test(String(token)) ? `[${token}]` : `['${token}']`)).join("");
+}
+
+function noResultsError(path: string): StatesError {
+  // Recorded on AWS for an OutputPath selecting nothing:
+  // "Invalid path '$.Payload' : No results for path: $['Payload']"
+  return new StatesError(STATES_ERRORS.Runtime, `Invalid path '${path}' : No results for path: ${normalizedPath(path)}`);
+}
+
+/**
+ * InputPath: undefined means `$` (the whole input), null means `{}`; a path selecting nothing fails the
+ * execution with `States.Runtime`.
+ */
+export function applyInputPath(inputPath: string | null | undefined, input: unknown, context?: unknown): unknown {
+  return selectWithPath(inputPath, input, context);
+}
+
+/** OutputPath: the same rules as InputPath, applied to the state's output after ResultPath. */
+export function applyOutputPath(outputPath: string | null | undefined, data: unknown, context?: unknown): unknown {
+  return selectWithPath(outputPath, data, context);
+}
+
+function selectWithPath(path: string | null | undefined, data: unknown, context: unknown): unknown {
+  if (path === undefined || path === "$") return data;
+  if (path === null) return {};
+  try {
+    return readPath(path, data, context);
+  } catch (error) {
+    if (error instanceof PathNotFoundError) throw noResultsError(path);
+    throw error;
+  }
+}
+
+/**
+ * Builds the value of a payload template (`Parameters`, `ItemSelector`, `ResultSelector`).
+ * Keys ending in `.$` lose the suffix and take the value of their path (`$...` on `input`, `$$...` on
+ * `context`) or intrinsic function call; objects and arrays nested in the template are processed the same
+ * way; every other value is copied as it is.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-inputpath-params.html#input-output-parameters
+ */
+export function resolveTemplate(template: unknown, input: unknown, context: unknown): unknown {
+  if (Array.isArray(template)) return template.map((item) => resolveTemplate(item, input, context));
+  if (template === null || typeof template !== "object") return template;
+  const resolved: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(template)) {
+    if (key.endsWith(".$")) {
+      resolved[key.slice(0, -2)] = resolveDynamicField(key, value, input, context);
+    } else {
+      resolved[key] = resolveTemplate(value, input, context);
+    }
+  }
+  return resolved;
+}
+
+function resolveDynamicField(field: string, expression: unknown, input: unknown, context: unknown): unknown {
+  if (typeof expression !== "string") {
+    // validateDefinition rejects this; reaching here means the definition skipped validation.
+    throw new StatesError(
+      STATES_ERRORS.Runtime,
+      `The value for the field '${field}' must be a JSONPath or an intrinsic function, received ${JSON.stringify(expression)}`,
+    );
+  }
+  if (isIntrinsic(expression)) return evaluateIntrinsic(expression, input, context, { field });
+  if (!expression.startsWith("$")) {
+    throw new StatesError(
+      STATES_ERRORS.Runtime,
+      `The value for the field '${field}' must be a JSONPath or an intrinsic function, received '${expression}'`,
+    );
+  }
+  try {
+    return readPath(expression, input, context);
+  } catch (error) {
+    if (!(error instanceof PathNotFoundError)) throw error;
+    const source = isContextPath(expression) ? context : input;
+    throw new StatesError(
+      STATES_ERRORS.Runtime,
+      `The JSONPath '${expression}' specified for the field '${field}' could not be found in the input '${JSON.stringify(source ?? null)}'`,
+    );
+  }
+}
+
+/**
+ * ResultPath: undefined means `$` (the result replaces the input); null discards the result (the output is
+ * the input); a Reference Path such as `$.a.b` or `$['a b'][0]` places the result there, in a copy of the
+ * input, creating missing objects along the way. Anything else fails with `States.ResultPathMatchFailure`.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultpath.html
+ */
+export function applyResultPath(resultPath: string | null | undefined, input: unknown, result: unknown): unknown {
+  if (resultPath === undefined || resultPath === "$") return result;
+  if (resultPath === null) return input;
+  const steps = referencePathSteps(resultPath);
+  return setAlongPath(input, steps, 0, result, resultPath);
+}
+
+type PathStep = { kind: "field"; name: string } | { kind: "index"; index: number };
+
+/**
+ * Splits a Reference Path (the only paths ResultPath accepts: a single node, no wildcards or filters)
+ * into field and index steps.
+ */
+export function referencePathSteps(path: string): PathStep[] {
+  if (!path.startsWith("$") || isContextPath(path) || !isDefinitePath(path)) {
+    throw new StatesError(
+      STATES_ERRORS.ResultPathMatchFailure,
+      `ResultPath '${path}' is not a Reference Path: it must start with '$' and select a single node`,
+    );
+  }
+  const steps: PathStep[] = [];
+  const pattern = /\.([^.[\]]+)|\[\s*'((?:[^'\\]|\\.)*)'\s*\]|\[\s*"((?:[^"\\]|\\.)*)"\s*\]|\[\s*(\d+)\s*\]/y;
+  let position = 1;
+  while (position < path.length) {
+    pattern.lastIndex = position;
+    const match = pattern.exec(path);
+    if (!match) {
+      throw new StatesError(
+        STATES_ERRORS.ResultPathMatchFailure,
+        `ResultPath '${path}' cannot be parsed at character ${position + 1}`,
+      );
+    }
+    if (match[4] !== undefined) steps.push({ kind: "index", index: Number(match[4]) });
+    else steps.push({ kind: "field", name: (match[1] ?? match[2] ?? match[3]).replace(/\\(.)/g, "$1") });
+    position = pattern.lastIndex;
+  }
+  return steps;
+}
+
+function setAlongPath(node: unknown, steps: PathStep[], depth: number, value: unknown, resultPath: string): unknown {
+  if (depth === steps.length) return value;
+  const step = steps[depth];
+  const reached = (): string => describeSteps(steps.slice(0, depth));
+  if (step.kind === "field") {
+    // A missing intermediate node is created as an object; an existing non-object cannot take a field.
+    if (node === undefined) node = {};
+    if (node === null || typeof node !== "object" || Array.isArray(node)) {
+      throw new StatesError(
+        STATES_ERRORS.ResultPathMatchFailure,
+        `Unable to apply ResultPath '${resultPath}' to the input: '${reached()}' is ${describeType(node)}, not an object, so it cannot have the field '${step.name}'`,
+      );
+    }
+    const record = node as Record<string, unknown>;
+    return { ...record, [step.name]: setAlongPath(record[step.name], steps, depth + 1, value, resultPath) };
+  }
+  if (!Array.isArray(node) || step.index >= node.length) {
+    throw new StatesError(
+      STATES_ERRORS.ResultPathMatchFailure,
+      Array.isArray(node)
+        ? `Unable to apply ResultPath '${resultPath}' to the input: index ${step.index} is out of bounds for '${reached()}' (length ${node.length})`
+        : `Unable to apply ResultPath '${resultPath}' to the input: '${reached()}' is ${describeType(node)}, not an array`,
+    );
+  }
+  const copy = node.slice();
+  copy[step.index] = setAlongPath(node[step.index], steps, depth + 1, value, resultPath);
+  return copy;
+}
+
+function describeSteps(steps: PathStep[]): string {
+  return "$" + steps.map((step) => (step.kind === "index" ? `[${step.index}]` : `.${step.name}`)).join("");
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
+}

@@ -1,0 +1,299 @@
+/**
+ * Validates a state machine definition once, up front, and reports every problem together, as
+ * CreateStateMachine does with its `InvalidDefinition` error.
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html
+ *
+ * Layers, all run so that one answer lists everything:
+ * 1. JSON syntax;
+ * 2. asl-validator (the ASL JSON schema, paths, transitions, terminal states, duplicate names);
+ * 3. rules AWS enforces that asl-validator does not (States.ALL placement, reserved error names,
+ *    HeartbeatSeconds < TimeoutSeconds, a .waitForTaskToken task that passes no token, intrinsic syntax);
+ * 4. features the local runtime does not emulate, each named (JSONata, variables, distributed Map, ...).
+ */
+import aslValidator from "asl-validator";
+import { IntrinsicSyntaxError, isIntrinsic, parseIntrinsic } from "./intrinsics";
+import type { StateMachineDefinition } from "./types";
+
+export type * from "./types";
+
+/** Raised for an invalid or unsupported definition; the Step Functions API answers `InvalidDefinition`. */
+export class DefinitionError extends Error {
+  constructor(readonly problems: string[]) {
+    // AWS's InvalidDefinition message: "Invalid State Machine Definition: '<CODE>: <detail>, ...'"
+    super(`Invalid State Machine Definition: '${problems.join(", ")}'`);
+    this.name = "DefinitionError";
+  }
+}
+
+export interface ValidateOptions {
+  /** Whether the local runtime can run a Task `Resource`; a rejected ARN is reported for its state. */
+  supportedResource?: (arn: string) => boolean;
+  /** EXPRESS state machines cannot wait for a task token. @default "STANDARD" */
+  stateMachineType?: "STANDARD" | "EXPRESS";
+}
+
+/**
+ * Parses and validates `definitionJson`. Returns the definition typed for the engine, or throws
+ * `DefinitionError` listing every problem found.
+ */
+export function validateDefinition(definitionJson: string, options: ValidateOptions = {}): { definition: StateMachineDefinition } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(definitionJson);
+  } catch (error) {
+    throw new DefinitionError([`INVALID_JSON_DESCRIPTION: ${(error as Error).message}`]);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new DefinitionError([`SCHEMA_VALIDATION_FAILED: the definition must be a JSON object, received ${JSON.stringify(parsed)}`]);
+  }
+
+  const checker = new DefinitionChecker(options);
+  const ownProblems = checker.check(parsed as JsonObject);
+  const problems: string[] = [];
+  for (const error of schemaErrors(parsed as JsonObject)) {
+    // Transition targets are checked by DefinitionChecker for every state, whether or not the schema passed.
+    if (error["Error code"] === "MISSING_TRANSITION_TARGET") continue;
+    const pointer = error.schemaError?.instancePath;
+    // The same `.$` field, reported with a more precise message by DefinitionChecker.
+    if (pointer !== undefined && checker.flaggedPointers.has(pointer)) continue;
+    // asl-validator's own default QueryLanguage, which it writes into states, tripping its schema.
+    if (pointer !== undefined && pointer.endsWith("/QueryLanguage") && !pointerExists(parsed, pointer)) continue;
+    problems.push(`${error["Error code"]}: ${error.Message}`);
+  }
+  problems.push(...ownProblems);
+
+  if (problems.length > 0) throw new DefinitionError([...new Set(problems)]);
+  return { definition: parsed as StateMachineDefinition };
+}
+
+function schemaErrors(definition: JsonObject): aslValidator.StateMachineError[] {
+  try {
+    // asl-validator writes a default QueryLanguage into every state it reads; it gets its own copy.
+    return aslValidator(structuredClone(definition), { checkPaths: true, checkArn: true }).errors;
+  } catch (error) {
+    return [{ "Error code": "SCHEMA_VALIDATION_FAILED", Message: `the definition could not be checked: ${(error as Error).message}` }];
+  }
+}
+
+/** Whether a JSON pointer (`/States/A/QueryLanguage`) names a value present in `document`. */
+function pointerExists(document: unknown, pointer: string): boolean {
+  let node = document;
+  for (const token of pointer.split("/").slice(1)) {
+    const key = token.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (node === null || typeof node !== "object" || !(key in node)) return false;
+    node = (node as JsonObject)[key];
+  }
+  return true;
+}
+
+function jsonPointer(parent: string, key: string | number): string {
+  return `${parent}/${String(key).replace(/~/g, "~0").replace(/\//g, "~1")}`;
+}
+
+/** Step Functions' own error names; any other name starting with `States.` is rejected by AWS. */
+const RESERVED_ERROR_NAMES = new Set([
+  "States.ALL",
+  "States.DataLimitExceeded",
+  "States.ExceedToleratedFailureThreshold",
+  "States.HeartbeatTimeout",
+  "States.Http.Socket",
+  "States.IntrinsicFailure",
+  "States.ItemReaderFailed",
+  "States.NoChoiceMatched",
+  "States.ParameterPathFailure",
+  "States.Permissions",
+  "States.QueryEvaluationError",
+  "States.ResultPathMatchFailure",
+  "States.ResultWriterFailed",
+  "States.Runtime",
+  "States.TaskFailed",
+  "States.Timeout",
+  "States.BranchFailed",
+]);
+
+/** AWS's default for a Task's TimeoutSeconds (not the ASL spec's 60). */
+const DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Walks every state, nested ones included, collecting AWS rules asl-validator misses and unsupported features. */
+class DefinitionChecker {
+  private readonly problems: string[] = [];
+  /** JSON pointers of the `.$` fields reported here, so asl-validator's vaguer report of them is dropped. */
+  readonly flaggedPointers = new Set<string>();
+
+  constructor(private readonly options: ValidateOptions) {}
+
+  check(definition: JsonObject): string[] {
+    if (definition.QueryLanguage === "JSONata") {
+      this.problems.push("QueryLanguage: JSONata is not supported by the local runtime (use JSONPath)");
+    }
+    this.checkScope(definition, "the state machine", "");
+    return this.problems;
+  }
+
+  /** One set of states with its StartAt: the state machine, a Parallel branch or a Map item processor. */
+  private checkScope(scope: JsonObject, description: string, pointer: string): void {
+    if (!isObject(scope.States)) return;
+    const states = scope.States;
+    if (typeof scope.StartAt === "string" && !(scope.StartAt in states)) {
+      this.problems.push(`StartAt: ${description} starts at '${scope.StartAt}', which is not one of its states`);
+    }
+    for (const [name, state] of Object.entries(states)) {
+      if (isObject(state)) this.checkState(name, state, states, jsonPointer(jsonPointer(pointer, "States"), name));
+    }
+  }
+
+  private checkState(name: string, state: JsonObject, siblings: JsonObject, pointer: string): void {
+    const problem = (message: string) => this.problems.push(`State '${name}': ${message}`);
+    const unsupported = (feature: string) => problem(`${feature} is not supported by the local runtime`);
+
+    if (state.QueryLanguage === "JSONata") unsupported("QueryLanguage: JSONata");
+    if ("Assign" in state) unsupported("Assign (workflow variables)");
+
+    this.checkTarget(name, "Next", state.Next, siblings);
+    if (state.Type === "Choice") {
+      if (Array.isArray(state.Choices)) {
+        state.Choices.forEach((rule, index) => {
+          if (isObject(rule)) this.checkTarget(name, `Choices[${index}].Next`, rule.Next, siblings);
+        });
+      }
+      this.checkTarget(name, "Default", state.Default, siblings);
+    }
+    for (const field of ["Retry", "Catch"] as const) {
+      if (Array.isArray(state[field])) this.checkErrorHandlers(name, field, state[field] as unknown[], siblings);
+    }
+    for (const field of ["Parameters", "ResultSelector", "ItemSelector"]) {
+      if (isObject(state[field])) this.checkPayloadTemplate(name, state[field], field, jsonPointer(pointer, field));
+    }
+
+    if (state.Type === "Task") this.checkTask(name, state);
+    if (state.Type === "Parallel" && Array.isArray(state.Branches)) {
+      state.Branches.forEach((branch, index) => {
+        if (isObject(branch)) this.checkScope(branch, `branch ${index} of '${name}'`, jsonPointer(jsonPointer(pointer, "Branches"), index));
+      });
+    }
+    if (state.Type === "Map") this.checkMap(name, state, pointer);
+  }
+
+  private checkTarget(stateName: string, field: string, target: unknown, siblings: JsonObject): void {
+    if (typeof target === "string" && !(target in siblings)) {
+      this.problems.push(`State '${stateName}': ${field} '${target}' is not a state of the same scope`);
+    }
+  }
+
+  private checkTask(name: string, task: JsonObject): void {
+    const problem = (message: string) => this.problems.push(`State '${name}': ${message}`);
+    const resource = task.Resource;
+    if (typeof resource === "string" && this.options.supportedResource && !this.options.supportedResource(resource)) {
+      problem(`resource '${resource}' is not supported by the local runtime`);
+    }
+    if ("Credentials" in task) problem("Credentials (cross-account role assumption) is not supported by the local runtime");
+
+    const heartbeat = task.HeartbeatSeconds;
+    const timeout = task.TimeoutSeconds ?? DEFAULT_TASK_TIMEOUT_SECONDS;
+    if (typeof heartbeat === "number" && typeof timeout === "number" && heartbeat >= timeout) {
+      const timeoutText = "TimeoutSeconds" in task ? `${timeout}` : `${timeout}, AWS's default`;
+      problem(`HeartbeatSeconds (${heartbeat}) must be smaller than TimeoutSeconds (${timeoutText})`);
+    }
+
+    if (typeof resource === "string" && resource.endsWith(".waitForTaskToken")) {
+      // https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
+      if (!referencesTaskToken(task.Parameters)) {
+        problem("a .waitForTaskToken task must pass the token: reference $$.Task.Token in its Parameters");
+      }
+      if (this.options.stateMachineType === "EXPRESS") {
+        problem("EXPRESS state machines do not support the .waitForTaskToken integration pattern (use STANDARD)");
+      }
+    }
+  }
+
+  private checkMap(name: string, map: JsonObject, pointer: string): void {
+    const unsupported = (feature: string) => this.problems.push(`State '${name}': ${feature} is not supported by the local runtime`);
+    for (const field of ["ItemReader", "ItemBatcher", "ResultWriter"]) {
+      if (field in map) unsupported(`${field} (distributed Map)`);
+    }
+    for (const field of ["ToleratedFailureCount", "ToleratedFailureCountPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath"]) {
+      if (field in map) unsupported(`${field} (distributed Map)`);
+    }
+    const processorField = "ItemProcessor" in map ? "ItemProcessor" : "Iterator";
+    const processor = map[processorField];
+    if (isObject(processor)) {
+      if (isObject(processor.ProcessorConfig) && processor.ProcessorConfig.Mode === "DISTRIBUTED") {
+        unsupported("ItemProcessor.ProcessorConfig.Mode: DISTRIBUTED");
+      }
+      this.checkScope(processor, `the item processor of '${name}'`, jsonPointer(pointer, processorField));
+    }
+  }
+
+  /**
+   * Retry and Catch: `States.ALL` alone and last; names starting with `States.` must be AWS's own.
+   * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+   */
+  private checkErrorHandlers(name: string, field: "Retry" | "Catch", handlers: unknown[], siblings: JsonObject): void {
+    handlers.forEach((handler, index) => {
+      if (!isObject(handler)) return;
+      const where = `State '${name}': ${field}[${index}]`;
+      if (field === "Catch") this.checkTarget(name, `Catch[${index}].Next`, handler.Next, siblings);
+      if (!Array.isArray(handler.ErrorEquals)) return;
+      const errorNames = handler.ErrorEquals.filter((errorName): errorName is string => typeof errorName === "string");
+      if (errorNames.includes("States.ALL")) {
+        if (errorNames.length > 1) this.problems.push(`${where}: States.ALL must be the only error name in its ErrorEquals`);
+        if (index !== handlers.length - 1) {
+          this.problems.push(`${where}: the ${field === "Retry" ? "retrier" : "catcher"} with States.ALL must be the last one`);
+        }
+      }
+      for (const errorName of errorNames) {
+        if (errorName.startsWith("States.") && !RESERVED_ERROR_NAMES.has(errorName)) {
+          this.problems.push(`${where}: '${errorName}' is not a Step Functions error; names starting with 'States.' are reserved`);
+        }
+      }
+    });
+  }
+
+  /** Every `.$` field must hold a path or a well-formed intrinsic call. */
+  private checkPayloadTemplate(name: string, template: unknown, location: string, pointer: string): void {
+    if (Array.isArray(template)) {
+      template.forEach((item, index) => this.checkPayloadTemplate(name, item, `${location}[${index}]`, jsonPointer(pointer, index)));
+      return;
+    }
+    if (!isObject(template)) return;
+    for (const [key, value] of Object.entries(template)) {
+      const fieldLocation = `${location}.${key}`;
+      const fieldPointer = jsonPointer(pointer, key);
+      if (!key.endsWith(".$")) {
+        this.checkPayloadTemplate(name, value, fieldLocation, fieldPointer);
+        continue;
+      }
+      const flag = (message: string) => {
+        this.problems.push(`State '${name}': ${fieldLocation} ${message}`);
+        this.flaggedPointers.add(fieldPointer);
+      };
+      if (typeof value !== "string") {
+        flag(`must be a string holding a path or an intrinsic function, received ${JSON.stringify(value)}`);
+      } else if (isIntrinsic(value)) {
+        try {
+          parseIntrinsic(value);
+        } catch (error) {
+          if (!(error instanceof IntrinsicSyntaxError)) throw error;
+          flag(`holds an invalid intrinsic function: ${error.reason} (at character ${error.position + 1} of '${value}')`);
+        }
+      } else if (!value.startsWith("$")) {
+        flag(`must hold a path ($...) or an intrinsic function (States.Name(...)), received '${value}'`);
+      }
+    }
+  }
+}
+
+/** Whether a payload template passes `$$.Task.Token` anywhere (directly or inside an intrinsic call). */
+function referencesTaskToken(template: unknown): boolean {
+  if (Array.isArray(template)) return template.some(referencesTaskToken);
+  if (!isObject(template)) return false;
+  return Object.entries(template).some(([key, value]) =>
+    key.endsWith(".$") ? typeof value === "string" && value.includes("$$.Task.Token") : referencesTaskToken(value),
+  );
+}
