@@ -50,3 +50,13 @@ export class TooManyRequestsException extends Error {
 export interface LambdaInvoker {
   invoke(request: InvokeRequest): Promise<InvokeResult>;
 }
+
+/** Thrown when the payload exceeds AWS's limit (6 MB RequestResponse, 1 MB Event); AWS answers 413. */
+export class RequestTooLargeException extends Error {
+  override readonly name = "RequestTooLargeException";
+}
+
+/** Thrown when the payload is not JSON; AWS answers 400 InvalidRequestContentException. */
+export class InvalidRequestContentException extends Error {
+  override readonly name = "InvalidRequestContentException";
+}

@@ -1,0 +1,185 @@
+/**
+ * One local execution environment: a Node process running runtime/bootstrap.js with the function's code,
+ * handling one invocation at a time and kept warm between invocations, as Lambda does.
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import * as path from "node:path";
+import * as readline from "node:readline";
+
+const BOOTSTRAP = path.join(__dirname, "runtime", "bootstrap.js");
+
+export interface FunctionProcessSpec {
+  functionName: string;
+  functionArn: string;
+  nodeExecutable: string;
+  codeDirectory: string;
+  environment: Record<string, string>;
+  timeoutSeconds: number;
+}
+
+/** The error object Lambda returns as the payload of a failed invocation. */
+export interface FunctionErrorObject {
+  errorType?: string;
+  errorMessage: string;
+  trace?: string[];
+}
+
+export type InvocationOutcome =
+  | { kind: "result"; payload: string }
+  | { kind: "error"; error: FunctionErrorObject }
+  /** Killed at the configured timeout. */
+  | { kind: "timeout"; error: FunctionErrorObject }
+  /** The process ended during the invocation (process.exit, uncaught exception, signal). */
+  | { kind: "exit"; error: FunctionErrorObject };
+
+export interface InvocationRequest {
+  requestId: string;
+  payload: string;
+  clientContext?: unknown;
+}
+
+type ChildMessage =
+  | { type: "ready" }
+  | { type: "initError"; error: FunctionErrorObject }
+  | { type: "result"; requestId: string; payload: string }
+  | { type: "error"; requestId: string; error: FunctionErrorObject };
+
+export class FunctionProcess {
+  private readonly child: ChildProcess;
+  private readonly initialized: Promise<FunctionErrorObject | undefined>;
+  private current?: { requestId: string; finish(outcome: InvocationOutcome): void };
+  private exited = false;
+  private killed = false;
+  /** Lines written while the current invocation runs (for the Invoke API's LogType=Tail). */
+  private invocationLog: string[] = [];
+
+  constructor(
+    private readonly spec: FunctionProcessSpec,
+    private readonly log: (line: string) => void,
+    private readonly onExit: (process: FunctionProcess) => void,
+  ) {
+    this.child = fork(BOOTSTRAP, [], {
+      execPath: spec.nodeExecutable,
+      // Not this process's flags (ts-node, inspector): the function runs as the Lambda runtime would.
+      execArgv: [],
+      cwd: spec.codeDirectory,
+      env: spec.environment,
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      serialization: "json",
+    });
+    for (const stream of [this.child.stdout!, this.child.stderr!]) {
+      readline.createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => this.writeLog(line));
+    }
+    this.initialized = new Promise((resolve) => {
+      const onMessage = (message: ChildMessage) => {
+        if (message.type === "ready") resolve(undefined);
+        else if (message.type === "initError") resolve(message.error);
+        else return;
+        this.child.off("message", onMessage);
+      };
+      this.child.on("message", onMessage);
+      this.child.once("exit", (code, signal) => resolve({ errorType: "Runtime.ExitError", errorMessage: `Runtime exited during init: ${exitDescription(code, signal)}` }));
+    });
+    this.child.on("message", (message: ChildMessage) => {
+      if ((message.type === "result" || message.type === "error") && this.current?.requestId === message.requestId) {
+        this.current.finish(message.type === "result" ? { kind: "result", payload: message.payload } : { kind: "error", error: message.error });
+      }
+    });
+    this.child.once("exit", (code, signal) => {
+      this.exited = true;
+      if (this.current) {
+        const { requestId } = this.current;
+        const description = exitDescription(code, signal);
+        this.writeLog(`RequestId: ${requestId} Error: Runtime exited with error: ${description}`);
+        this.writeLog("Runtime.ExitError");
+        this.writeLog(`END RequestId: ${requestId}`);
+        this.current.finish({ kind: "exit", error: { errorType: "Runtime.ExitError", errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${description}` } });
+      }
+      this.onExit(this);
+    });
+    this.child.on("error", (error) => this.writeLog(`Function process error: ${error.message}`));
+  }
+
+  /** Usable for another invocation: not ended and not being killed. */
+  get alive(): boolean {
+    return !this.exited && !this.killed;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Runs one invocation; never rejects (every failure is an outcome, as Lambda reports it). */
+  async invoke(request: InvocationRequest): Promise<{ outcome: InvocationOutcome; log: string[] }> {
+    const initError = await this.initialized;
+    if (initError) {
+      this.kill();
+      return { outcome: { kind: "error", error: initError }, log: [] };
+    }
+    if (this.exited) {
+      return { outcome: { kind: "exit", error: { errorType: "Runtime.ExitError", errorMessage: `RequestId: ${request.requestId} Error: Runtime exited before the invocation` } }, log: [] };
+    }
+    this.invocationLog = [];
+    const timeoutMs = this.spec.timeoutSeconds * 1000;
+    const outcome = await new Promise<InvocationOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        const { requestId } = request;
+        const message = `${new Date().toISOString()} ${requestId} Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`;
+        this.current = undefined;
+        this.writeLog(message);
+        this.writeLog(`END RequestId: ${requestId}`);
+        this.writeLog(`REPORT RequestId: ${requestId}\tDuration: ${timeoutMs.toFixed(2)} ms\tBilled Duration: ${timeoutMs} ms\tStatus: timeout`);
+        // Lambda stops a timed-out environment; the next invocation starts a fresh one.
+        this.kill();
+        resolve({ kind: "timeout", error: { errorMessage: message } });
+      }, timeoutMs);
+      this.current = {
+        requestId: request.requestId,
+        finish: (result) => {
+          clearTimeout(timer);
+          this.current = undefined;
+          resolve(result);
+        },
+      };
+      this.child.send({
+        type: "invoke",
+        requestId: request.requestId,
+        payload: request.payload,
+        deadline: Date.now() + timeoutMs,
+        invokedFunctionArn: this.spec.functionArn,
+        clientContext: request.clientContext,
+      });
+    });
+    // Log lines travel on a different pipe than the result: let the ones already written arrive.
+    await new Promise((resolve) => setImmediate(resolve));
+    return { outcome, log: this.invocationLog };
+  }
+
+  kill(): void {
+    this.killed = true;
+    if (!this.exited) this.child.kill("SIGKILL");
+  }
+
+  /** Resolves once the process has ended. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    const ended = new Promise((resolve) => this.child.once("exit", resolve));
+    this.kill();
+    await ended;
+  }
+
+  private writeLog(line: string): void {
+    this.invocationLog.push(line);
+    this.log(line);
+  }
+}
+
+/** Describes an exit the way Lambda's runtime API does ("exit status 1", "signal: killed"). */
+function exitDescription(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) {
+    const names: Record<string, string> = { SIGKILL: "killed", SIGABRT: "aborted", SIGSEGV: "segmentation fault", SIGTERM: "terminated", SIGINT: "interrupt" };
+    return `signal: ${names[signal] ?? signal.toLowerCase()}`;
+  }
+  return `exit status ${code ?? 0}`;
+}
