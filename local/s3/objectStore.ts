@@ -1,0 +1,109 @@
+/**
+ * In-memory buckets and objects (the local runtime keeps no state across restarts). Keys are kept in a
+ * sorted array per bucket so listings are ordered like S3's (UTF-8 binary order) without re-sorting.
+ */
+import { randomUUID } from "node:crypto";
+import type { ChecksumAlgorithm } from "./checksums";
+import { md5Hex } from "./checksums";
+import { S3Error } from "./errors";
+
+export interface StoredObject {
+  key: string;
+  body: Buffer;
+  /** Quoted, as S3 returns it: `"<md5 hex>"`, or `"<md5 of part md5s>-<parts>"` for multipart uploads. */
+  etag: string;
+  lastModified: Date;
+  contentType: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  cacheControl?: string;
+  /** x-amz-meta-* headers, names lower-cased without the prefix. */
+  metadata: Record<string, string>;
+  /** The flexible checksum given at upload, returned when the reader asks for it (x-amz-checksum-mode). */
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
+}
+
+export interface MultipartUpload {
+  uploadId: string;
+  key: string;
+  initiated: Date;
+  template: Omit<StoredObject, "key" | "body" | "etag" | "lastModified" | "checksum">;
+  parts: Map<number, { body: Buffer; etag: string }>;
+}
+
+export class Bucket {
+  readonly objects = new Map<string, StoredObject>();
+  readonly uploads = new Map<string, MultipartUpload>();
+  private sortedKeys: string[] = [];
+  constructor(
+    readonly name: string,
+    readonly creationDate = new Date(),
+  ) {}
+
+  get(key: string): StoredObject {
+    const object = this.objects.get(key);
+    if (!object) throw new S3Error("NoSuchKey", "The specified key does not exist.", { Key: key });
+    return object;
+  }
+
+  put(object: StoredObject): void {
+    if (!this.objects.has(object.key)) this.sortedKeys.splice(this.insertionPoint(object.key), 0, object.key);
+    this.objects.set(object.key, object);
+  }
+
+  delete(key: string): boolean {
+    if (!this.objects.delete(key)) return false;
+    this.sortedKeys.splice(this.insertionPoint(key), 1);
+    return true;
+  }
+
+  /** Keys after `after` (exclusive) that start with `prefix`, in order. */
+  *keysFrom(prefix: string, after: string): Generator<string> {
+    const start = Math.max(this.insertionPoint(prefix), after ? this.insertionPoint(after) : 0);
+    for (let index = start; index < this.sortedKeys.length; index++) {
+      const key = this.sortedKeys[index];
+      if (key <= after) continue;
+      if (!key.startsWith(prefix)) {
+        if (key > prefix) return;
+        continue;
+      }
+      yield key;
+    }
+  }
+
+  createUpload(key: string, template: MultipartUpload["template"]): MultipartUpload {
+    const upload: MultipartUpload = { uploadId: randomUUID().replace(/-/g, ""), key, initiated: new Date(), template, parts: new Map() };
+    this.uploads.set(upload.uploadId, upload);
+    return upload;
+  }
+
+  upload(uploadId: string, key: string): MultipartUpload {
+    const upload = this.uploads.get(uploadId);
+    if (!upload || upload.key !== key) {
+      throw new S3Error("NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.", { UploadId: uploadId });
+    }
+    return upload;
+  }
+
+  /** Binary search over UTF-8 order (JavaScript string order differs only for astral characters, which we accept). */
+  private insertionPoint(key: string): number {
+    let low = 0;
+    let high = this.sortedKeys.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.sortedKeys[middle] < key) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}
+
+/** S3's rule for multipart ETags: MD5 of the concatenated binary part MD5s, then `-<part count>`. */
+export function multipartEtag(partEtags: string[]): string {
+  const digests = Buffer.concat(partEtags.map((etag) => Buffer.from(etag.replace(/"/g, ""), "hex")));
+  return `"${md5Hex(digests)}-${partEtags.length}"`;
+}
+
+export function quotedMd5(body: Buffer): string {
+  return `"${md5Hex(body)}"`;
+}
