@@ -1,0 +1,429 @@
+/**
+ * The Step Functions API operations, over the engine: state machines, executions, histories and task
+ * tokens. Requests and responses are the JSON 1.0 wire shapes (dates as epoch seconds), so the HTTP layer
+ * (service.ts) and in-process callers (the API Gateway emulation, tests) share every check and error.
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_Operations.html
+ */
+import { randomUUID } from "node:crypto";
+import { DefinitionError, validateDefinition } from "./asl/validate";
+import { checkRequest, StepFunctionsApiError, type RequestShape } from "./apiErrors";
+import { executionArn, requireArn, requireRoleArn, requireValidName, stateMachineArn } from "./arns";
+import { Execution, type ExecutionMachine, type ExecutionStatus } from "./execution";
+import { eventToWire } from "./history";
+import type { EngineServices } from "./interpreter";
+import { exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES } from "./limits";
+import { isSupportedResource } from "./resources";
+import { TaskTokenError } from "./tokens";
+import type { TaskTokenRegistry } from "./tokens";
+
+export type StateMachineType = "STANDARD" | "EXPRESS";
+
+export interface StateMachineRecord extends ExecutionMachine {
+  type: StateMachineType;
+  /** The definition exactly as given (DescribeStateMachine returns it verbatim). */
+  definitionText: string;
+  creationDate: number;
+  loggingConfiguration: Record<string, unknown>;
+  tracingConfiguration: Record<string, unknown>;
+  executions: Map<string, Execution>;
+}
+
+export interface CreateStateMachineInput {
+  name: string;
+  definition: string;
+  roleArn: string;
+  type?: StateMachineType;
+  /** AWS API shape: `{level, includeExecutionData, destinations}`. */
+  loggingConfiguration?: Record<string, unknown>;
+  tracingConfiguration?: Record<string, unknown>;
+  /** Use this ARN instead of deriving one from the name (resources declared by the Pulumi program). */
+  arn?: string;
+}
+
+/** A summary of an execution still running, for the runtime to report on shutdown. */
+export interface RunningExecution {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  startDate: Date;
+  /** The type of its latest history event, e.g. "TaskSubmitted" while it waits for a callback. */
+  lastEventType: string;
+}
+
+export const OPERATIONS = [
+  "StartExecution", "DescribeExecution", "ListExecutions", "GetExecutionHistory", "StopExecution",
+  "SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat", "ListStateMachines", "DescribeStateMachine",
+  "CreateStateMachine", "DescribeStateMachineForExecution",
+] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+const TOKEN: RequestShape[string] = { type: "string", required: true, min: 1, max: 2048, sensitive: true };
+const MAX_RESULTS: RequestShape[string] = { type: "integer", min: 0, max: 1000 };
+const NEXT_TOKEN: RequestShape[string] = { type: "string", min: 1, max: 1024 };
+const STATUSES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"] as const;
+const DEFAULT_PAGE_SIZE = 100;
+
+const SHAPES: Record<Operation, RequestShape> = {
+  StartExecution: {
+    stateMachineArn: { type: "string", required: true, min: 1, max: 2048 },
+    name: { type: "string", min: 1, max: 80 },
+    input: { type: "string", sensitive: true },
+    traceHeader: { type: "string", max: 256 },
+  },
+  DescribeExecution: { executionArn: { type: "string", required: true, min: 1, max: 2048 } },
+  ListExecutions: {
+    stateMachineArn: { type: "string", required: true, min: 1, max: 2048 },
+    statusFilter: { type: "string", allowed: STATUSES },
+    maxResults: MAX_RESULTS,
+    nextToken: NEXT_TOKEN,
+  },
+  GetExecutionHistory: {
+    executionArn: { type: "string", required: true, min: 1, max: 2048 },
+    maxResults: MAX_RESULTS,
+    reverseOrder: { type: "boolean" },
+    nextToken: NEXT_TOKEN,
+    includeExecutionData: { type: "boolean" },
+  },
+  StopExecution: {
+    executionArn: { type: "string", required: true, min: 1, max: 2048 },
+    error: { type: "string", max: 256, sensitive: true },
+    cause: { type: "string", max: 32_768, sensitive: true },
+  },
+  SendTaskSuccess: { taskToken: TOKEN, output: { type: "string", required: true, sensitive: true } },
+  SendTaskFailure: {
+    taskToken: TOKEN,
+    error: { type: "string", max: 256, sensitive: true },
+    cause: { type: "string", max: 32_768, sensitive: true },
+  },
+  SendTaskHeartbeat: { taskToken: TOKEN },
+  ListStateMachines: { maxResults: MAX_RESULTS, nextToken: NEXT_TOKEN },
+  DescribeStateMachine: { stateMachineArn: { type: "string", required: true, min: 1, max: 2048 } },
+  CreateStateMachine: {
+    name: { type: "string", required: true, min: 1, max: 80 },
+    definition: { type: "string", required: true, min: 1, max: 1_048_576, sensitive: true },
+    roleArn: { type: "string", required: true, min: 1, max: 256 },
+    type: { type: "string", allowed: ["STANDARD", "EXPRESS"] },
+    loggingConfiguration: { type: "object" },
+    tracingConfiguration: { type: "object" },
+  },
+  DescribeStateMachineForExecution: { executionArn: { type: "string", required: true, min: 1, max: 2048 } },
+};
+
+const toSeconds = (milliseconds: number) => milliseconds / 1000;
+
+export interface StepFunctionsApiOptions {
+  services: EngineServices & { tokens: TaskTokenRegistry };
+  accountId: string;
+}
+
+export class StepFunctionsApi {
+  private readonly machines = new Map<string, StateMachineRecord>();
+  private readonly executions = new Map<string, Execution>();
+  private executionSequence = 0;
+
+  constructor(private readonly options: StepFunctionsApiOptions) {}
+
+  private get services() {
+    return this.options.services;
+  }
+
+  /** Validates and registers a state machine (CreateStateMachine's rules). Idempotent for an identical one. */
+  createStateMachine(input: CreateStateMachineInput): StateMachineRecord {
+    requireValidName(input.name);
+    requireRoleArn(input.roleArn);
+    const type = input.type ?? "STANDARD";
+    const arn = input.arn ?? stateMachineArn(this.services.region, this.options.accountId, input.name);
+    let definition;
+    try {
+      ({ definition } = validateDefinition(input.definition, { supportedResource: isSupportedResource, stateMachineType: type }));
+    } catch (error) {
+      if (error instanceof DefinitionError) throw new StepFunctionsApiError("InvalidDefinition", error.message);
+      throw error;
+    }
+    const existing = this.machines.get(arn);
+    if (existing) {
+      if (existing.definitionText === input.definition && existing.roleArn === input.roleArn && existing.type === type) return existing;
+      throw new StepFunctionsApiError("StateMachineAlreadyExists", `State Machine Already Exists: '${arn}'`);
+    }
+    const machine: StateMachineRecord = {
+      arn,
+      name: input.name,
+      roleArn: input.roleArn,
+      type,
+      definition,
+      definitionText: input.definition,
+      creationDate: this.services.clock.now(),
+      loggingConfiguration: input.loggingConfiguration ?? { level: "OFF", includeExecutionData: false },
+      tracingConfiguration: input.tracingConfiguration ?? { enabled: false },
+      executions: new Map(),
+    };
+    this.machines.set(arn, machine);
+    return machine;
+  }
+
+  /** Runs one operation; resolves with the response body, rejects with StepFunctionsApiError. */
+  async call(operation: string, request: object): Promise<object> {
+    if (!(OPERATIONS as readonly string[]).includes(operation)) {
+      throw new StepFunctionsApiError("UnknownOperationException", `Operation ${operation} is not supported by the local Step Functions`);
+    }
+    const fields = checkRequest(request, SHAPES[operation as Operation]);
+    return this[operation as Operation](fields);
+  }
+
+  /** Executions still running, oldest first. */
+  runningExecutions(): RunningExecution[] {
+    return [...this.executions.values()]
+      .filter((execution) => execution.status === "RUNNING")
+      .map((execution) => ({
+        executionArn: execution.arn,
+        stateMachineArn: execution.machine.arn,
+        name: execution.name,
+        startDate: new Date(execution.startDate),
+        lastEventType: execution.history.events[execution.history.events.length - 1]?.type ?? "ExecutionStarted",
+      }));
+  }
+
+  /** Every execution's promise of its end (tests and benchmarks wait on these). */
+  execution(arn: string): Execution | undefined {
+    return this.executions.get(arn);
+  }
+
+  /** Cancels every running execution without closing it (the runtime is going away). */
+  shutdown(): RunningExecution[] {
+    const running = this.runningExecutions();
+    for (const execution of this.executions.values()) execution.interrupt();
+    this.services.tokens.closeAll();
+    return running;
+  }
+
+  // --- operations -------------------------------------------------------------------------------------
+
+  private async StartExecution(request: Record<string, any>) {
+    const machine = this.machine(request.stateMachineArn);
+    const name: string = request.name ?? randomUUID();
+    requireValidName(name);
+    const input: string = request.input ?? "{}";
+    if (exceedsPayloadLimit(input)) {
+      throw new StepFunctionsApiError(
+        "InvalidExecutionInput",
+        `Invalid State Machine Execution Input: 'The input has a size of ${Buffer.byteLength(input)} bytes, which exceeds the maximum of ${PAYLOAD_LIMIT_BYTES} bytes'`,
+      );
+    }
+    try {
+      JSON.parse(input);
+    } catch (error) {
+      throw new StepFunctionsApiError("InvalidExecutionInput", `Invalid State Machine Execution Input: '${(error as Error).message}'`);
+    }
+    const existing = machine.executions.get(name);
+    if (existing) {
+      // AWS: the same name and input while the execution is open returns it again; anything else is refused.
+      if (existing.status === "RUNNING" && existing.input === input) {
+        return { executionArn: existing.arn, startDate: toSeconds(existing.startDate) };
+      }
+      throw new StepFunctionsApiError("ExecutionAlreadyExists", `Execution Already Exists: '${existing.arn}'`);
+    }
+    const arn = executionArn(machine.arn, name);
+    const execution = new Execution(machine, name, arn, input, this.services.clock.now(), ++this.executionSequence, this.services);
+    machine.executions.set(name, execution);
+    this.executions.set(arn, execution);
+    execution.start();
+    return { executionArn: arn, startDate: toSeconds(execution.startDate) };
+  }
+
+  private async DescribeExecution(request: Record<string, any>) {
+    const execution = this.executionByArn(request.executionArn);
+    return {
+      executionArn: execution.arn,
+      stateMachineArn: execution.machine.arn,
+      name: execution.name,
+      status: execution.status,
+      startDate: toSeconds(execution.startDate),
+      stopDate: execution.stopDate === undefined ? undefined : toSeconds(execution.stopDate),
+      input: execution.input,
+      inputDetails: { included: true },
+      output: execution.output,
+      outputDetails: execution.output === undefined ? undefined : { included: true },
+      error: execution.error,
+      cause: execution.cause,
+      redriveCount: 0,
+    };
+  }
+
+  private async ListExecutions(request: Record<string, any>) {
+    const machine = this.machine(request.stateMachineArn);
+    const status: ExecutionStatus | undefined = request.statusFilter;
+    const after = request.nextToken === undefined ? Infinity : decodeCursor(request.nextToken, `executions:${machine.arn}`);
+    const pageSize = request.maxResults || DEFAULT_PAGE_SIZE;
+    // Newest first, as AWS lists them; the cursor is the sequence number of the last one returned.
+    const matching = [...machine.executions.values()]
+      .filter((execution) => execution.sequence < after && (!status || execution.status === status))
+      .sort((a, b) => b.sequence - a.sequence);
+    const page = matching.slice(0, pageSize);
+    return {
+      executions: page.map((execution) => ({
+        executionArn: execution.arn,
+        stateMachineArn: machine.arn,
+        name: execution.name,
+        status: execution.status,
+        startDate: toSeconds(execution.startDate),
+        stopDate: execution.stopDate === undefined ? undefined : toSeconds(execution.stopDate),
+      })),
+      nextToken: matching.length > pageSize ? encodeCursor(`executions:${machine.arn}`, page[page.length - 1].sequence) : undefined,
+    };
+  }
+
+  private async GetExecutionHistory(request: Record<string, any>) {
+    const execution = this.executionByArn(request.executionArn);
+    const reverse = request.reverseOrder === true;
+    const includeData = request.includeExecutionData !== false;
+    const pageSize = request.maxResults || DEFAULT_PAGE_SIZE;
+    const scope = `history:${execution.arn}:${reverse}`;
+    const events = execution.history.events;
+    const cursor = request.nextToken === undefined ? undefined : decodeCursor(request.nextToken, scope);
+    // Event ids are 1-based positions in `events`; the cursor is the id of the last event returned.
+    let page;
+    if (!reverse) {
+      const start = cursor ?? 0;
+      page = events.slice(start, start + pageSize);
+    } else {
+      const end = cursor === undefined ? events.length : cursor - 1;
+      page = events.slice(Math.max(0, end - pageSize), end).reverse();
+    }
+    const last = page[page.length - 1];
+    const more = last !== undefined && (reverse ? last.id > 1 : last.id < events.length);
+    return {
+      events: page.map((event) => eventToWire(event, includeData)),
+      nextToken: more ? encodeCursor(scope, last.id) : undefined,
+    };
+  }
+
+  private async StopExecution(request: Record<string, any>) {
+    const execution = this.executionByArn(request.executionArn);
+    execution.stop(request.error, request.cause);
+    return { stopDate: toSeconds(execution.stopDate ?? this.services.clock.now()) };
+  }
+
+  private async SendTaskSuccess(request: Record<string, any>) {
+    const output: string = request.output;
+    if (exceedsPayloadLimit(output)) {
+      throw new StepFunctionsApiError(
+        "InvalidOutput",
+        `Invalid Output: 'The output has a size of ${Buffer.byteLength(output)} bytes, which exceeds the maximum of ${PAYLOAD_LIMIT_BYTES} bytes'`,
+      );
+    }
+    try {
+      JSON.parse(output);
+    } catch (error) {
+      throw new StepFunctionsApiError("InvalidOutput", `Invalid Output: '${(error as Error).message}'`);
+    }
+    this.withToken(() => this.services.tokens.succeed(request.taskToken, output));
+    return {};
+  }
+
+  private async SendTaskFailure(request: Record<string, any>) {
+    this.withToken(() => this.services.tokens.fail(request.taskToken, request.error, request.cause));
+    return {};
+  }
+
+  private async SendTaskHeartbeat(request: Record<string, any>) {
+    this.withToken(() => this.services.tokens.heartbeat(request.taskToken));
+    return {};
+  }
+
+  private async ListStateMachines(request: Record<string, any>) {
+    const pageSize = request.maxResults || DEFAULT_PAGE_SIZE;
+    const machines = [...this.machines.values()];
+    const start = request.nextToken === undefined ? 0 : decodeCursor(request.nextToken, "stateMachines");
+    const page = machines.slice(start, start + pageSize);
+    return {
+      stateMachines: page.map((machine) => ({
+        stateMachineArn: machine.arn,
+        name: machine.name,
+        type: machine.type,
+        creationDate: toSeconds(machine.creationDate),
+      })),
+      nextToken: start + pageSize < machines.length ? encodeCursor("stateMachines", start + pageSize) : undefined,
+    };
+  }
+
+  private async DescribeStateMachine(request: Record<string, any>) {
+    const machine = this.machine(request.stateMachineArn);
+    return {
+      stateMachineArn: machine.arn,
+      name: machine.name,
+      status: "ACTIVE",
+      definition: machine.definitionText,
+      roleArn: machine.roleArn,
+      type: machine.type,
+      creationDate: toSeconds(machine.creationDate),
+      loggingConfiguration: machine.loggingConfiguration,
+      tracingConfiguration: machine.tracingConfiguration,
+    };
+  }
+
+  private async CreateStateMachine(request: Record<string, any>) {
+    const machine = this.createStateMachine({
+      name: request.name,
+      definition: request.definition,
+      roleArn: request.roleArn,
+      type: request.type,
+      loggingConfiguration: request.loggingConfiguration,
+      tracingConfiguration: request.tracingConfiguration,
+    });
+    return { stateMachineArn: machine.arn, creationDate: toSeconds(machine.creationDate) };
+  }
+
+  private async DescribeStateMachineForExecution(request: Record<string, any>) {
+    const execution = this.executionByArn(request.executionArn);
+    const machine = this.machines.get(execution.machine.arn)!;
+    return {
+      stateMachineArn: machine.arn,
+      name: machine.name,
+      definition: machine.definitionText,
+      roleArn: machine.roleArn,
+      updateDate: toSeconds(machine.creationDate),
+      loggingConfiguration: machine.loggingConfiguration,
+      tracingConfiguration: machine.tracingConfiguration,
+    };
+  }
+
+  // --- lookups ----------------------------------------------------------------------------------------
+
+  private machine(arn: string): StateMachineRecord {
+    requireArn(arn, "stateMachine");
+    const machine = this.machines.get(arn);
+    if (!machine) throw new StepFunctionsApiError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${arn}'`);
+    return machine;
+  }
+
+  private executionByArn(arn: string): Execution {
+    requireArn(arn, "execution");
+    const execution = this.executions.get(arn);
+    if (!execution) throw new StepFunctionsApiError("ExecutionDoesNotExist", `Execution Does Not Exist: '${arn}'`);
+    return execution;
+  }
+
+  private withToken(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      if (error instanceof TaskTokenError) throw new StepFunctionsApiError(error.code, error.message);
+      throw error;
+    }
+  }
+}
+
+/** Paging tokens: opaque to callers, bound to the listing they came from. */
+function encodeCursor(scope: string, position: number): string {
+  return Buffer.from(JSON.stringify([scope, position])).toString("base64url");
+}
+
+function decodeCursor(token: string, scope: string): number {
+  try {
+    const [tokenScope, position] = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+    if (tokenScope === scope && Number.isInteger(position) && position >= 0) return position;
+  } catch {
+    // falls through to the error below
+  }
+  throw new StepFunctionsApiError("InvalidToken", `Invalid Token: 'Invalid nextToken: ${token}'`);
+}

@@ -1,0 +1,38 @@
+/**
+ * The context object (`$$`) a state sees while it runs.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html
+ */
+
+export interface ExecutionContext {
+  Id: string;
+  Input: unknown;
+  Name: string;
+  RoleArn: string;
+  /** ISO 8601, as AWS shows it. */
+  StartTime: string;
+  RedriveCount: number;
+}
+
+export interface ContextObject {
+  Execution: ExecutionContext;
+  State: { EnteredTime: string; Name: string; RetryCount: number };
+  StateMachine: { Id: string; Name: string };
+  /** Only inside a `.waitForTaskToken` task's Parameters. */
+  Task?: { Token: string };
+  /** Only inside a Map's ItemSelector. */
+  Map?: { Item: { Index: number; Value: unknown } };
+}
+
+/** The parts of the context object that stay the same for the whole execution. */
+export interface ExecutionContextBase {
+  Execution: ExecutionContext;
+  StateMachine: { Id: string; Name: string };
+}
+
+export function stateContext(base: ExecutionContextBase, stateName: string, enteredTime: string, retryCount: number): ContextObject {
+  return {
+    Execution: base.Execution,
+    State: { EnteredTime: enteredTime, Name: stateName, RetryCount: retryCount },
+    StateMachine: base.StateMachine,
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * One execution of a state machine: its status, history and the promise of its end. Stopping, timing out
+ * and shutting down all abort the same signal, so every waiting task, token, timer and function call
+ * under it is cancelled.
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html
+ */
+import type { StateMachineDefinition } from "./asl/types";
+import type { Timer } from "./clock";
+import type { ExecutionContextBase } from "./context";
+import { toStatesError, STATES_ERRORS } from "./errors";
+import { History } from "./history";
+import { RunScope, runStates, type EngineServices } from "./interpreter";
+
+export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
+
+/** What an execution needs to know about its state machine. */
+export interface ExecutionMachine {
+  arn: string;
+  name: string;
+  roleArn: string;
+  definition: StateMachineDefinition;
+}
+
+/** Why an execution's signal was aborted (never a StatesError: these end the execution without Catch). */
+export class ExecutionInterrupted extends Error {
+  constructor(readonly kind: "stopped" | "timedOut" | "shutdown") {
+    super(`Execution ${kind}`);
+  }
+}
+
+export class Execution {
+  status: ExecutionStatus = "RUNNING";
+  stopDate?: number;
+  output?: string;
+  error?: string;
+  cause?: string;
+  readonly history: History;
+  /** Resolves when the execution has closed (or the runtime shut it down). */
+  readonly done: Promise<void>;
+  private readonly controller = new AbortController();
+  private timeoutTimer?: Timer;
+  private markDone!: () => void;
+
+  constructor(
+    readonly machine: ExecutionMachine,
+    readonly name: string,
+    readonly arn: string,
+    /** The input as the caller sent it (JSON text). */
+    readonly input: string,
+    readonly startDate: number,
+    /** Orders ListExecutions (newest first) and its paging cursor. */
+    readonly sequence: number,
+    private readonly services: EngineServices,
+  ) {
+    this.history = new History(() => services.clock.now());
+    this.done = new Promise((resolve) => (this.markDone = resolve));
+  }
+
+  /** Records ExecutionStarted and runs in the background. */
+  start(): void {
+    const { definition } = this.machine;
+    const input = JSON.parse(this.input);
+    const thread = this.history.thread();
+    const scope = new RunScope(this.services, this.arn, this.name, this.contextBase(input), thread, this.controller.signal);
+    scope.record("ExecutionStarted", undefined, {
+      input: this.input,
+      inputDetails: { truncated: false },
+      roleArn: this.machine.roleArn,
+      stateMachineArn: this.machine.arn,
+    });
+    if (definition.TimeoutSeconds !== undefined) {
+      this.timeoutTimer = this.services.clock.setTimer(() => this.timeOut(scope), definition.TimeoutSeconds * 1000);
+    }
+    runStates(definition, input, scope).then(
+      (output) => {
+        if (this.status !== "RUNNING") return;
+        this.output = JSON.stringify(output);
+        this.close("SUCCEEDED");
+        scope.record("ExecutionSucceeded", undefined, { output: this.output, outputDetails: { truncated: false } });
+      },
+      (thrown) => {
+        if (this.status !== "RUNNING" || this.controller.signal.aborted) return;
+        const error = toStatesError(thrown);
+        this.error = error.error || undefined;
+        this.cause = error.cause || undefined;
+        this.close("FAILED");
+        scope.record("ExecutionFailed", undefined, { error: this.error, cause: this.cause });
+      },
+    );
+  }
+
+  /** StopExecution: records ExecutionAborted and cancels everything still running. False if already closed. */
+  stop(error?: string, cause?: string): boolean {
+    if (this.status !== "RUNNING") return false;
+    this.error = error;
+    this.cause = cause;
+    this.close("ABORTED");
+    this.history.append("ExecutionAborted", this.history.events.length, { error, cause });
+    this.services.log?.(`${this.name} - ExecutionAborted`);
+    this.controller.abort(new ExecutionInterrupted("stopped"));
+    return true;
+  }
+
+  /** Runtime shutdown: cancels everything without recording an end (the execution never closed). */
+  interrupt(): void {
+    if (this.status !== "RUNNING") return;
+    this.timeoutTimer?.cancel();
+    this.controller.abort(new ExecutionInterrupted("shutdown"));
+    this.markDone();
+  }
+
+  private timeOut(scope: RunScope): void {
+    if (this.status !== "RUNNING") return;
+    this.error = STATES_ERRORS.Timeout;
+    this.close("TIMED_OUT");
+    scope.thread.catchUp();
+    scope.record("ExecutionTimedOut", undefined, { error: STATES_ERRORS.Timeout });
+    this.controller.abort(new ExecutionInterrupted("timedOut"));
+  }
+
+  private close(status: Exclude<ExecutionStatus, "RUNNING">): void {
+    this.status = status;
+    this.stopDate = this.services.clock.now();
+    this.timeoutTimer?.cancel();
+    this.markDone();
+  }
+
+  private contextBase(input: unknown): ExecutionContextBase {
+    return {
+      Execution: {
+        Id: this.arn,
+        Input: input,
+        Name: this.name,
+        RoleArn: this.machine.roleArn,
+        StartTime: new Date(this.startDate).toISOString(),
+        RedriveCount: 0,
+      },
+      StateMachine: { Id: this.machine.arn, Name: this.machine.name },
+    };
+  }
+}

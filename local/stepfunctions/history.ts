@@ -1,0 +1,95 @@
+/**
+ * Execution history, recorded with AWS's event names and detail fields so GetExecutionHistory reads like
+ * AWS's. https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html
+ */
+
+export type HistoryEventType =
+  | "ExecutionStarted" | "ExecutionSucceeded" | "ExecutionFailed" | "ExecutionAborted" | "ExecutionTimedOut"
+  | "TaskStateEntered" | "TaskStateExited" | "TaskScheduled" | "TaskStarted" | "TaskSubmitted"
+  | "TaskSucceeded" | "TaskFailed" | "TaskTimedOut"
+  | "LambdaFunctionScheduled" | "LambdaFunctionStarted" | "LambdaFunctionSucceeded" | "LambdaFunctionFailed"
+  | "LambdaFunctionTimedOut"
+  | "PassStateEntered" | "PassStateExited" | "ChoiceStateEntered" | "ChoiceStateExited"
+  | "WaitStateEntered" | "WaitStateExited" | "SucceedStateEntered" | "SucceedStateExited" | "FailStateEntered"
+  | "ParallelStateEntered" | "ParallelStateStarted" | "ParallelStateSucceeded" | "ParallelStateFailed" | "ParallelStateExited"
+  | "MapStateEntered" | "MapStateStarted" | "MapStateSucceeded" | "MapStateFailed" | "MapStateExited"
+  | "MapIterationStarted" | "MapIterationSucceeded" | "MapIterationFailed";
+
+export interface HistoryEvent {
+  id: number;
+  previousEventId: number;
+  /** Milliseconds since the epoch (the wire sends epoch seconds). */
+  timestamp: number;
+  type: HistoryEventType;
+  details?: Record<string, unknown>;
+}
+
+/** Detail fields that carry execution data, left out when `includeExecutionData` is false. */
+const DATA_FIELDS = new Set(["input", "output", "parameters", "inputDetails", "outputDetails"]);
+
+/** AWS names the detail member after the event, except that every `*StateEntered/Exited` shares one. */
+export function detailsMemberName(type: HistoryEventType): string {
+  if (type.endsWith("StateEntered")) return "stateEnteredEventDetails";
+  if (type.endsWith("StateExited")) return "stateExitedEventDetails";
+  return `${type[0].toLowerCase()}${type.slice(1)}EventDetails`;
+}
+
+/** One event as the JSON 1.0 wire carries it. */
+export function eventToWire(event: HistoryEvent, includeExecutionData = true): Record<string, unknown> {
+  const wire: Record<string, unknown> = {
+    timestamp: event.timestamp / 1000,
+    type: event.type,
+    id: event.id,
+    previousEventId: event.previousEventId,
+  };
+  if (event.details) {
+    const details: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(event.details)) {
+      if (value === undefined || (!includeExecutionData && DATA_FIELDS.has(key))) continue;
+      details[key] = value;
+    }
+    wire[detailsMemberName(event.type)] = details;
+  }
+  return wire;
+}
+
+/**
+ * Appends events for one execution. Each branch of a Parallel or iteration of a Map is a `HistoryThread`
+ * so `previousEventId` points at the event that came before it in the same branch, as on AWS.
+ */
+export class History {
+  readonly events: HistoryEvent[] = [];
+
+  constructor(private readonly now: () => number, private readonly onEvent?: (event: HistoryEvent) => void) {}
+
+  thread(previousEventId = 0): HistoryThread {
+    return new HistoryThread(this, previousEventId);
+  }
+
+  append(type: HistoryEventType, previousEventId: number, details?: Record<string, unknown>): HistoryEvent {
+    const event: HistoryEvent = { id: this.events.length + 1, previousEventId, timestamp: this.now(), type, details };
+    this.events.push(event);
+    this.onEvent?.(event);
+    return event;
+  }
+}
+
+export class HistoryThread {
+  constructor(private readonly history: History, public lastEventId: number) {}
+
+  record(type: HistoryEventType, details?: Record<string, unknown>): HistoryEvent {
+    const event = this.history.append(type, this.lastEventId, details);
+    this.lastEventId = event.id;
+    return event;
+  }
+
+  /** Continues after the latest event of the whole history (after branches or iterations have joined). */
+  catchUp(): void {
+    this.lastEventId = this.history.events.length;
+  }
+
+  /** A new thread continuing from this one's last event (a Parallel branch, a Map iteration). */
+  fork(): HistoryThread {
+    return new HistoryThread(this.history, this.lastEventId);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * How Step Functions calls Lambda and reads its answers: the optimized integration's response object and
+ * the error names a function failure becomes.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html (Lambda.* errors)
+ */
+import type { InvocationType, InvokeResult, LambdaInvoker } from "../lambda/invoker";
+import { StatesError } from "./errors";
+
+export interface FunctionCall {
+  functionName: string;
+  qualifier?: string;
+  payload: string;
+  invocationType: InvocationType;
+  signal: AbortSignal;
+}
+
+/** Invokes and turns every failure into the StatesError AWS reports; resolves only for a successful call. */
+export async function callFunction(lambda: LambdaInvoker, call: FunctionCall): Promise<InvokeResult> {
+  let result: InvokeResult;
+  try {
+    result = await lambda.invoke({
+      functionName: call.qualifier ? `${call.functionName}:${call.qualifier}` : call.functionName,
+      payload: call.payload,
+      invocationType: call.invocationType,
+      signal: call.signal,
+    });
+  } catch (thrown) {
+    if (call.signal.aborted) throw call.signal.reason;
+    const error = thrown as Error;
+    if (error?.name === "ResourceNotFoundException" || error?.name === "TooManyRequestsException") {
+      throw new StatesError(`Lambda.${error.name}`, error.message);
+    }
+    throw new StatesError("Lambda.ServiceException", error?.message ?? String(thrown));
+  }
+  if (result.functionError) throw functionError(result);
+  return result;
+}
+
+/**
+ * A function error is named by the payload's `errorType`; a missing one, or a runtime/sandbox failure
+ * (crash, function timeout), is `Lambda.Unknown`.
+ */
+export function functionError(result: InvokeResult): StatesError {
+  let payload: Record<string, unknown> | undefined;
+  try {
+    const parsed = JSON.parse(result.payload);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) payload = parsed;
+  } catch {
+    payload = undefined;
+  }
+  const errorType = typeof payload?.errorType === "string" ? payload.errorType : undefined;
+  if (!errorType || /^(Runtime|Sandbox)\./.test(errorType)) {
+    return new StatesError(
+      "Lambda.Unknown",
+      `The cause could not be determined because Lambda did not return an error type. Returned payload: ${result.payload}`,
+    );
+  }
+  return new StatesError(
+    errorType,
+    JSON.stringify({
+      errorMessage: payload!.errorMessage,
+      errorType,
+      requestId: result.requestId,
+      stackTrace: payload!.trace ?? payload!.stackTrace ?? [],
+    }),
+  );
+}
+
+/** The function's response as a JSON value (a non-JSON or empty body stays a string). */
+export function parsePayload(payload: string): unknown {
+  if (payload === "") return "";
+  try {
+    return JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+}
+
+/** The result of `arn:aws:states:::lambda:invoke`, shaped as AWS returns it (the Invoke API response). */
+export function invokeResponse(result: InvokeResult, now: number): Record<string, unknown> {
+  const date = new Date(now).toUTCString();
+  const contentLength = String(Buffer.byteLength(result.payload));
+  return {
+    ExecutedVersion: result.executedVersion,
+    Payload: parsePayload(result.payload),
+    SdkHttpMetadata: {
+      AllHttpHeaders: {
+        "X-Amz-Executed-Version": [result.executedVersion],
+        "x-amzn-Remapped-Content-Length": ["0"],
+        Connection: ["keep-alive"],
+        "x-amzn-RequestId": [result.requestId],
+        "Content-Length": [contentLength],
+        Date: [date],
+        "Content-Type": ["application/json"],
+      },
+      HttpHeaders: {
+        Connection: "keep-alive",
+        "Content-Length": contentLength,
+        "Content-Type": "application/json",
+        Date: date,
+        "X-Amz-Executed-Version": result.executedVersion,
+        "x-amzn-Remapped-Content-Length": "0",
+        "x-amzn-RequestId": result.requestId,
+      },
+      HttpStatusCode: result.statusCode,
+    },
+    SdkResponseMetadata: { RequestId: result.requestId },
+    StatusCode: result.statusCode,
+  };
+}

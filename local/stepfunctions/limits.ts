@@ -1,0 +1,30 @@
+import { StatesError, STATES_ERRORS } from "./errors";
+
+/**
+ * Largest payload (execution input, state input/output, task output) Step Functions accepts, in UTF-8 bytes.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html#service-limits-task-executions
+ */
+export const PAYLOAD_LIMIT_BYTES = 262_144;
+
+export function utf8Length(text: string): number {
+  // Fast path: a string of n UTF-16 units is at most 3n UTF-8 bytes.
+  return text.length * 3 <= PAYLOAD_LIMIT_BYTES ? text.length : Buffer.byteLength(text, "utf8");
+}
+
+/** Whether `text` exceeds the payload limit (exact byte count only when it could). */
+export function exceedsPayloadLimit(text: string): boolean {
+  if (text.length * 3 <= PAYLOAD_LIMIT_BYTES) return false;
+  return Buffer.byteLength(text, "utf8") > PAYLOAD_LIMIT_BYTES;
+}
+
+/** JSON text of a state's data, or `States.DataLimitExceeded` when it is over the limit. */
+export function serializePayload(value: unknown, what: string): string {
+  const text = JSON.stringify(value === undefined ? null : value);
+  if (exceedsPayloadLimit(text)) {
+    throw new StatesError(
+      STATES_ERRORS.DataLimitExceeded,
+      `The ${what} has a size of ${Buffer.byteLength(text, "utf8")} bytes, which exceeds the maximum of ${PAYLOAD_LIMIT_BYTES} bytes.`,
+    );
+  }
+  return text;
+}

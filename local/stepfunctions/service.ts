@@ -1,0 +1,153 @@
+/**
+ * The local Step Functions service: state machines declared by the Pulumi program (and created through
+ * the API), served over AWS JSON 1.0 on the runtime's one origin.
+ * Wire: `POST /`, `Content-Type: application/x-amz-json-1.0`, `X-Amz-Target: AWSStepFunctions.<Operation>`;
+ * success 200 with a JSON body; errors 400 with `{"__type", "message"}` and the `x-amzn-errortype` header
+ * (the AWS CLI reads the body, the JS SDK either).
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { DeclaredResource, LocalContext, LocalService } from "../host/service";
+import { StepFunctionsApi, type CreateStateMachineInput, type RunningExecution, type StateMachineRecord } from "./api";
+import { StepFunctionsApiError } from "./apiErrors";
+import { systemClock, type Clock } from "./clock";
+import type { Execution } from "./execution";
+import { TaskTokenRegistry } from "./tokens";
+
+export { StepFunctionsApiError } from "./apiErrors";
+export type { RunningExecution, CreateStateMachineInput } from "./api";
+
+export interface StepFunctionsServiceOptions {
+  /** Clock for timestamps (history, dates on the wire). @default Date.now */
+  now?: () => number;
+  /** Clock for timestamps and timers together (tests drive waits, retries and timeouts with it). */
+  clock?: Clock;
+  /** Random source for retry jitter. @default Math.random */
+  random?: () => number;
+}
+
+const TARGET_PREFIX = "AWSStepFunctions.";
+
+export class StepFunctionsService implements LocalService {
+  readonly signingNames = ["states"] as const;
+  readonly resourceTypes = ["aws:sfn/stateMachine:StateMachine"] as const;
+  /** The token registry behind SendTask* (exposed for tests and diagnostics). */
+  readonly tokens: TaskTokenRegistry;
+  private readonly api: StepFunctionsApi;
+  private closedWithRunning: RunningExecution[] | undefined;
+
+  constructor(private readonly context: LocalContext, options: StepFunctionsServiceOptions = {}) {
+    const clock: Clock = options.clock ?? (options.now ? { now: options.now, setTimer: systemClock.setTimer } : systemClock);
+    this.tokens = new TaskTokenRegistry(clock);
+    this.api = new StepFunctionsApi({
+      accountId: context.accountId,
+      services: {
+        clock,
+        lambda: context.lambda,
+        tokens: this.tokens,
+        region: context.region,
+        random: options.random,
+        log: (line) => context.log("states", line),
+      },
+    });
+  }
+
+  /** Turns a declared `aws.sfn.StateMachine` into a local one (same ARN, name, definition, role, type). */
+  async provision(resource: DeclaredResource): Promise<void> {
+    const { state, inputs } = resource;
+    const definition = state.definition ?? inputs.definition;
+    if (typeof definition !== "string") {
+      throw new Error(`State machine '${resource.name}': its definition did not resolve to a string (received ${typeof definition})`);
+    }
+    try {
+      this.createStateMachine({
+        arn: state.arn,
+        name: state.name ?? resource.name,
+        definition,
+        roleArn: state.roleArn ?? inputs.roleArn,
+        type: (state.type ?? inputs.type ?? "STANDARD").toUpperCase(),
+        loggingConfiguration: loggingFromPulumi(state.loggingConfiguration ?? inputs.loggingConfiguration),
+        tracingConfiguration: state.tracingConfiguration ?? inputs.tracingConfiguration,
+      });
+    } catch (error) {
+      if (error instanceof StepFunctionsApiError) {
+        throw new Error(`State machine '${resource.name}' (${state.arn}) cannot run locally: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  /** Registers a state machine directly (tests without Pulumi); throws StepFunctionsApiError like CreateStateMachine. */
+  createStateMachine(input: CreateStateMachineInput): StateMachineRecord {
+    return this.api.createStateMachine(input);
+  }
+
+  /** Runs one API operation in-process: the same checks and errors as the wire (throws StepFunctionsApiError). */
+  call(operation: string, request: object): Promise<any> {
+    return this.api.call(operation, request);
+  }
+
+  /** The execution behind an ARN (to await `done` in tests and benchmarks). */
+  execution(executionArn: string): Execution | undefined {
+    return this.api.execution(executionArn);
+  }
+
+  /** Executions still running now; after `close()`, the ones that were running when it closed. */
+  runningExecutions(): RunningExecution[] {
+    return this.closedWithRunning ?? this.api.runningExecutions();
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    try {
+      const target = String(req.headers["x-amz-target"] ?? "");
+      if (req.method !== "POST" || !target.startsWith(TARGET_PREFIX)) {
+        throw new StepFunctionsApiError("UnknownOperationException", `Unknown operation: '${target || `${req.method} ${req.url}`}'`);
+      }
+      let request: unknown;
+      try {
+        request = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
+      } catch {
+        throw new StepFunctionsApiError("SerializationException", "The request body is not valid JSON");
+      }
+      const response = await this.api.call(target.slice(TARGET_PREFIX.length), request as object);
+      send(res, 200, response);
+    } catch (error) {
+      if (error instanceof StepFunctionsApiError) {
+        send(res, error.statusCode, { __type: error.code, message: error.message }, error.code);
+        return;
+      }
+      this.context.log("states", `internal error: ${(error as Error)?.stack ?? error}`);
+      send(res, 500, { __type: "InternalFailure", message: String((error as Error)?.message ?? error) }, "InternalFailure");
+    }
+  }
+
+  /** Stops every timer and waiting task; the executions still running are kept for `runningExecutions()`. */
+  async close(): Promise<void> {
+    if (!this.closedWithRunning) this.closedWithRunning = this.api.shutdown();
+  }
+}
+
+function send(res: ServerResponse, status: number, body: object, errorType?: string): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | number> = {
+    "Content-Type": "application/x-amz-json-1.0",
+    "Content-Length": Buffer.byteLength(text),
+    "x-amzn-RequestId": crypto.randomUUID(),
+  };
+  if (errorType) headers["x-amzn-errortype"] = errorType;
+  res.writeHead(status, headers);
+  res.end(text);
+}
+
+/**
+ * Pulumi's `loggingConfiguration` ({level, includeExecutionData, logDestination}) in the API's shape
+ * ({level, includeExecutionData, destinations: [{cloudWatchLogsLogGroup: {logGroupArn}}]}).
+ */
+function loggingFromPulumi(logging: Record<string, any> | undefined): Record<string, unknown> | undefined {
+  if (!logging) return undefined;
+  return {
+    level: logging.level ?? "OFF",
+    includeExecutionData: logging.includeExecutionData ?? false,
+    destinations: logging.logDestination ? [{ cloudWatchLogsLogGroup: { logGroupArn: logging.logDestination } }] : undefined,
+  };
+}

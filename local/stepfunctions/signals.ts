@@ -1,0 +1,41 @@
+/**
+ * Abort controllers chained to a parent signal: stopping an execution aborts every task, branch and
+ * iteration under it; a task's own timeout aborts only that task.
+ */
+export interface ChildController {
+  readonly signal: AbortSignal;
+  abort(reason: unknown): void;
+  /** Detaches from the parent (call when the child's work is over, so long-lived parents hold no listeners). */
+  dispose(): void;
+}
+
+export function childController(parent: AbortSignal): ChildController {
+  const controller = new AbortController();
+  const onParentAbort = () => controller.abort(parent.reason);
+  if (parent.aborted) controller.abort(parent.reason);
+  else parent.addEventListener("abort", onParentAbort, { once: true });
+  return {
+    signal: controller.signal,
+    abort: (reason) => controller.abort(reason),
+    dispose: () => parent.removeEventListener("abort", onParentAbort),
+  };
+}
+
+/** Resolves with `promise`, or rejects with the signal's reason as soon as it aborts. */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}

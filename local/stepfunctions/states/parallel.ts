@@ -1,0 +1,46 @@
+/**
+ * Runs every branch on the same input; the result is the array of branch outputs. The first branch to fail
+ * stops the others and fails the state with its error.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/state-parallel.html
+ */
+import type { ParallelState } from "../asl/types";
+import { toStatesError } from "../errors";
+import { childController } from "../signals";
+import type { StateHandler } from "./handler";
+
+class SiblingFailed extends Error {}
+
+export const parallelState: StateHandler<ParallelState> = {
+  eventPrefix: "Parallel",
+  output: "result",
+  recordsExit: true,
+  async execute(state, input, run) {
+    const branchInput = state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input);
+    run.record("ParallelStateStarted");
+    const branches = childController(run.signal);
+    let failure: unknown;
+    try {
+      const results = await Promise.all(
+        state.Branches.map((branch) =>
+          run.runBlock(branch, branchInput, run.scope.fork(branches.signal)).catch((error) => {
+            if (failure === undefined && !run.signal.aborted) {
+              failure = error;
+              branches.abort(new SiblingFailed());
+            }
+            return undefined;
+          }),
+        ),
+      );
+      if (run.signal.aborted) throw run.signal.reason;
+      run.scope.thread.catchUp();
+      if (failure !== undefined) {
+        run.record("ParallelStateFailed");
+        throw toStatesError(failure);
+      }
+      run.record("ParallelStateSucceeded");
+      return { result: results };
+    } finally {
+      branches.dispose();
+    }
+  },
+};

@@ -1,0 +1,237 @@
+/**
+ * Task states for Lambda: the optimized integration (`arn:aws:states:::lambda:invoke`), its callback form
+ * (`...lambda:invoke.waitForTaskToken`) and plain function ARNs.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html
+ * https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
+ */
+import type { TaskState } from "../asl/types";
+import { readPath } from "../asl/paths";
+import { StatesError, STATES_ERRORS } from "../errors";
+import type { StateRun } from "../interpreter";
+import type { InvocationType } from "../../lambda/invoker";
+import { callFunction, invokeResponse, parsePayload } from "../lambda";
+import { exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES } from "../limits";
+import { parseTaskResource } from "../resources";
+import { childController, raceAbort } from "../signals";
+import type { StateHandler } from "./handler";
+
+/** AWS's default TimeoutSeconds for a Task (the ASL specification's 60 does not apply on AWS). */
+export const DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
+
+interface TaskSettings {
+  /** As given in the definition (recorded in TaskScheduled only when given). */
+  timeoutSeconds?: number;
+  heartbeatSeconds?: number;
+}
+
+/** The abort reason of a task whose TimeoutSeconds elapsed (as opposed to a stopped execution). */
+class TaskTimeoutReached extends Error {
+  constructor() {
+    super("The task's TimeoutSeconds elapsed");
+  }
+}
+
+export const taskState: StateHandler<TaskState> = {
+  eventPrefix: "Task",
+  output: "result",
+  recordsExit: true,
+  async execute(state, input, run) {
+    const resource = parseTaskResource(state.Resource);
+    if (!resource) throw new StatesError(STATES_ERRORS.Runtime, `Unsupported Resource '${state.Resource}'`);
+    const settings: TaskSettings = {
+      timeoutSeconds: secondsSetting(state.TimeoutSeconds, state.TimeoutSecondsPath, "TimeoutSecondsPath", input, run),
+      heartbeatSeconds: secondsSetting(state.HeartbeatSeconds, state.HeartbeatSecondsPath, "HeartbeatSecondsPath", input, run),
+    };
+    const timeoutSeconds = settings.timeoutSeconds ?? DEFAULT_TASK_TIMEOUT_SECONDS;
+    if (settings.heartbeatSeconds !== undefined && settings.heartbeatSeconds >= timeoutSeconds) {
+      throw new StatesError(
+        STATES_ERRORS.Runtime,
+        `HeartbeatSeconds (${settings.heartbeatSeconds}) must be smaller than TimeoutSeconds (${timeoutSeconds})`,
+      );
+    }
+    const task = childController(run.signal);
+    const timer = run.services.clock.setTimer(() => task.abort(new TaskTimeoutReached()), timeoutSeconds * 1000);
+    try {
+      switch (resource.kind) {
+        case "lambdaInvoke":
+          return await invokeTask(state, input, run, settings, task.signal);
+        case "lambdaInvokeWaitForTaskToken":
+          return await callbackTask(state, input, run, settings, task.signal);
+        case "lambdaFunction":
+          return await functionArnTask(resource.functionArn, state, input, run, settings, task.signal);
+      }
+    } finally {
+      timer.cancel();
+      task.dispose();
+    }
+  },
+};
+
+function secondsSetting(value: number | undefined, path: string | undefined, field: string, input: unknown, run: StateRun): number | undefined {
+  if (value !== undefined || path === undefined) return value;
+  const seconds = readPath(path, input, run.context);
+  if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 1) {
+    throw new StatesError(STATES_ERRORS.Runtime, `The ${field} '${path}' must select a positive integer, received ${JSON.stringify(seconds)}`);
+  }
+  return seconds;
+}
+
+function isTimeout(signal: AbortSignal, run: StateRun): boolean {
+  return signal.aborted && signal.reason instanceof TaskTimeoutReached && !run.signal.aborted;
+}
+
+interface LambdaParameters {
+  functionName: string;
+  qualifier?: string;
+  payload: string;
+  invocationType: InvocationType;
+}
+
+function lambdaParameters(parameters: unknown): LambdaParameters {
+  const fields = (parameters ?? {}) as Record<string, unknown>;
+  if (typeof fields.FunctionName !== "string" || fields.FunctionName === "") {
+    throw new StatesError(STATES_ERRORS.Runtime, "The Parameters of a lambda:invoke task must give FunctionName as a string");
+  }
+  const invocationType = fields.InvocationType ?? "RequestResponse";
+  if (invocationType !== "RequestResponse" && invocationType !== "Event") {
+    throw new StatesError(STATES_ERRORS.Runtime, `Unsupported InvocationType ${JSON.stringify(invocationType)}: use RequestResponse or Event`);
+  }
+  if (fields.Qualifier !== undefined && typeof fields.Qualifier !== "string") {
+    throw new StatesError(STATES_ERRORS.Runtime, "The Qualifier of a lambda:invoke task must be a string");
+  }
+  return {
+    functionName: fields.FunctionName,
+    qualifier: fields.Qualifier as string | undefined,
+    // Lambda receives `{}` when Invoke is called without a Payload.
+    payload: fields.Payload === undefined ? "{}" : JSON.stringify(fields.Payload),
+    invocationType,
+  };
+}
+
+function scheduledDetails(resource: string, run: StateRun, parameters: unknown, settings: TaskSettings): Record<string, unknown> {
+  return {
+    resourceType: "lambda",
+    resource,
+    region: run.services.region,
+    parameters: JSON.stringify(parameters),
+    timeoutInSeconds: settings.timeoutSeconds,
+    heartbeatInSeconds: settings.heartbeatSeconds,
+  };
+}
+
+function checkResultSize(text: string): void {
+  if (exceedsPayloadLimit(text)) {
+    throw new StatesError(STATES_ERRORS.DataLimitExceeded, `The task result exceeds the maximum size of ${PAYLOAD_LIMIT_BYTES} bytes`);
+  }
+}
+
+/** `arn:aws:states:::lambda:invoke`: the result is the Invoke response (`Payload`, `StatusCode`, ...). */
+async function invokeTask(state: TaskState, input: unknown, run: StateRun, settings: TaskSettings, signal: AbortSignal) {
+  const resource = "invoke";
+  const parameters = state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input);
+  const call = lambdaParameters(parameters);
+  run.record("TaskScheduled", scheduledDetails(resource, run, parameters, settings));
+  run.record("TaskStarted", { resourceType: "lambda", resource });
+  try {
+    const result = await callFunction(run.services.lambda, { ...call, signal });
+    const response = invokeResponse(result, run.services.clock.now());
+    const output = JSON.stringify(response);
+    checkResultSize(output);
+    run.record("TaskSucceeded", { resourceType: "lambda", resource, output, outputDetails: { truncated: false } });
+    return { result: response };
+  } catch (thrown) {
+    throw recordTaskEnd(thrown, resource, run, signal);
+  }
+}
+
+/**
+ * `...lambda:invoke.waitForTaskToken`: a fresh token per attempt, the function is invoked with it, and the
+ * task's result is exactly the output given to SendTaskSuccess.
+ */
+async function callbackTask(state: TaskState, input: unknown, run: StateRun, settings: TaskSettings, signal: AbortSignal) {
+  const resource = "invoke.waitForTaskToken";
+  const { tokens } = run.services;
+  const opened = tokens.open(run.scope.executionArn, { heartbeatSeconds: settings.heartbeatSeconds });
+  try {
+    const parameters = state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input, { Task: { Token: opened.token } });
+    const call = lambdaParameters(parameters);
+    run.record("TaskScheduled", scheduledDetails(resource, run, parameters, settings));
+    run.record("TaskStarted", { resourceType: "lambda", resource });
+    try {
+      // AWS starts the heartbeat clock at once for asynchronous invocations, after the function returns otherwise.
+      if (call.invocationType === "Event") tokens.startHeartbeatClock(opened.token);
+      const result = await callFunction(run.services.lambda, { ...call, signal });
+      run.record("TaskSubmitted", {
+        resourceType: "lambda",
+        resource,
+        output: JSON.stringify(invokeResponse(result, run.services.clock.now())),
+        outputDetails: { truncated: false },
+      });
+      if (call.invocationType === "RequestResponse") tokens.startHeartbeatClock(opened.token);
+      const outcome = await raceAbort(opened.outcome, signal);
+      switch (outcome.kind) {
+        case "success":
+          run.record("TaskSucceeded", { resourceType: "lambda", resource, output: outcome.output, outputDetails: { truncated: false } });
+          return { result: JSON.parse(outcome.output) };
+        case "failure":
+          run.record("TaskFailed", { resourceType: "lambda", resource, error: outcome.error, cause: outcome.cause });
+          throw new RecordedFailure(new StatesError(outcome.error ?? "", outcome.cause ?? ""));
+        case "heartbeatTimeout":
+          run.record("TaskTimedOut", { resourceType: "lambda", resource, error: STATES_ERRORS.Timeout });
+          throw new RecordedFailure(new StatesError(STATES_ERRORS.Timeout));
+      }
+    } catch (thrown) {
+      throw recordTaskEnd(thrown, resource, run, signal);
+    }
+  } finally {
+    tokens.close(opened.token, isTimeout(signal, run) ? "timedOut" : "cancelled");
+  }
+}
+
+/** A plain function ARN: the result is the function's response; history uses the LambdaFunction* events. */
+async function functionArnTask(functionArn: string, state: TaskState, input: unknown, run: StateRun, settings: TaskSettings, signal: AbortSignal) {
+  const payload = state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input);
+  const payloadText = JSON.stringify(payload);
+  run.record("LambdaFunctionScheduled", {
+    resource: functionArn,
+    input: payloadText,
+    inputDetails: { truncated: false },
+    timeoutInSeconds: settings.timeoutSeconds,
+  });
+  run.record("LambdaFunctionStarted");
+  try {
+    const result = await callFunction(run.services.lambda, { functionName: functionArn, payload: payloadText, invocationType: "RequestResponse", signal });
+    checkResultSize(result.payload);
+    run.record("LambdaFunctionSucceeded", { output: result.payload, outputDetails: { truncated: false } });
+    return { result: parsePayload(result.payload) };
+  } catch (thrown) {
+    if (isTimeout(signal, run)) {
+      run.record("LambdaFunctionTimedOut", { error: STATES_ERRORS.Timeout });
+      throw new StatesError(STATES_ERRORS.Timeout);
+    }
+    if (run.signal.aborted) throw run.signal.reason;
+    const error = thrown instanceof StatesError ? thrown : new StatesError(STATES_ERRORS.Runtime, String(thrown));
+    run.record("LambdaFunctionFailed", { error: error.error, cause: error.cause });
+    throw error;
+  }
+}
+
+/** A failure whose Task* event is already in the history. */
+class RecordedFailure extends Error {
+  constructor(readonly error: StatesError) {
+    super(error.message);
+  }
+}
+
+/** Records how a started task ended (TaskTimedOut or TaskFailed) unless already recorded; returns what to throw. */
+function recordTaskEnd(thrown: unknown, resource: string, run: StateRun, signal: AbortSignal): unknown {
+  if (thrown instanceof RecordedFailure) return thrown.error;
+  if (isTimeout(signal, run)) {
+    run.record("TaskTimedOut", { resourceType: "lambda", resource, error: STATES_ERRORS.Timeout });
+    return new StatesError(STATES_ERRORS.Timeout);
+  }
+  if (run.signal.aborted) return run.signal.reason;
+  const error = thrown instanceof StatesError ? thrown : new StatesError(STATES_ERRORS.Runtime, String(thrown));
+  run.record("TaskFailed", { resourceType: "lambda", resource, error: error.error, cause: error.cause });
+  return error;
+}
