@@ -298,6 +298,7 @@ function checkWholeNumber(key: string, value: unknown, min: number, max: number,
 
 function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number") return String(value);
   if (typeof value === "function") return "a function";
   if (value === undefined) return "undefined";
   try {
