@@ -211,26 +211,28 @@ class IntrinsicParser {
   /** A path runs until a `,` or `)` outside brackets, parentheses and quotes (`$['a, b']`, `$[?(@.x)]`). */
   private parsePath(): string {
     const start = this.position;
-    let depth = 0;
+    const closers: string[] = [];
     let quote: string | null = null;
     while (this.position < this.text.length) {
       const char = this.text[this.position];
       if (quote) {
         if (char === "\\") this.position++;
         else if (char === quote) quote = null;
-      } else if ((char === "'" || char === '"') && depth > 0) {
+      } else if ((char === "'" || char === '"') && closers.length > 0) {
         quote = char;
-      } else if (char === "[" || char === "(") {
-        depth++;
+      } else if (char === "[") {
+        closers.push("]");
+      } else if (char === "(") {
+        closers.push(")");
       } else if (char === "]" || char === ")") {
-        if (depth === 0) break;
-        depth--;
-      } else if (depth === 0 && (char === "," || /\s/.test(char))) {
+        if (closers.length === 0) break;
+        if (closers.pop() !== char) this.fail(`unbalanced brackets in the path '${this.text.slice(start, this.position + 1)}'`);
+      } else if (closers.length === 0 && (char === "," || /\s/.test(char))) {
         break;
       }
       this.position++;
     }
-    if (quote || depth > 0) this.fail("unterminated path", start);
+    if (quote || closers.length > 0) this.fail("unterminated path", start);
     return this.text.slice(start, this.position);
   }
 

@@ -63,6 +63,10 @@ export function readPath(path: string, data: unknown, context?: unknown): unknow
   const target = isContextPath(path) ? context : data;
   const jsonPath = isContextPath(path) ? path.slice(1) : path;
   if (target === undefined) throw new PathNotFoundError(path);
+  // Definite paths are walked here: jsonpath-plus reads `$['a, b']` as a union of 'a' and ' b' and
+  // finds `length` on arrays and strings, where AWS (Jayway JsonPath) does neither.
+  const steps = isDefinitePath(jsonPath) ? pathSteps(jsonPath) : null;
+  if (steps) return walkSteps(path, target, steps);
   let matches: unknown[];
   try {
     matches = JSONPath({ path: jsonPath, json: target as object, wrap: true });
@@ -73,12 +77,31 @@ export function readPath(path: string, data: unknown, context?: unknown): unknow
   return isDefinitePath(jsonPath) ? matches[0] : matches;
 }
 
+function walkSteps(path: string, target: unknown, steps: PathStep[]): unknown {
+  let node = target;
+  for (const step of steps) {
+    if (step.kind === "field") {
+      if (node === null || typeof node !== "object" || Array.isArray(node) || !Object.hasOwn(node, step.name)) {
+        throw new PathNotFoundError(path);
+      }
+      node = (node as Record<string, unknown>)[step.name];
+    } else {
+      if (!Array.isArray(node) || step.index >= node.length) throw new PathNotFoundError(path);
+      node = node[step.index];
+    }
+  }
+  return node;
+}
+
 /**
  * AWS's normalized form of a path in its "No results for path" messages: `$.a.b[0]` → `$['a']['b'][0]`.
  */
 export function normalizedPath(path: string): string {
-  const tokens = JSONPath.toPathArray(isContextPath(path) ? path.slice(1) : path).slice(1);
   const prefix = isContextPath(path) ? "$$" : "$";
+  const jsonPath = isContextPath(path) ? path.slice(1) : path;
+  const steps = pathSteps(jsonPath);
+  if (steps) return prefix + steps.map((step) => (step.kind === "index" ? `[${step.index}]` : `['${step.name}']`)).join("");
+  const tokens = JSONPath.toPathArray(jsonPath).slice(1);
   return prefix + tokens.map((token) => (/^\d+$/.test(String(token)) ? `[${token}]` : `['${token}']`)).join("");
 }
 
@@ -176,31 +199,33 @@ export function applyResultPath(resultPath: string | null | undefined, input: un
 type PathStep = { kind: "field"; name: string } | { kind: "index"; index: number };
 
 /**
- * Splits a Reference Path (the only paths ResultPath accepts: a single node, no wildcards or filters)
- * into field and index steps.
+ * Splits a path written only with `.name`, `['name']`, `["name"]` and `[0]` steps; returns null for any
+ * other syntax (wildcards, filters, ...).
  */
-export function referencePathSteps(path: string): PathStep[] {
-  if (!path.startsWith("$") || isContextPath(path) || !isDefinitePath(path)) {
-    throw new StatesError(
-      STATES_ERRORS.ResultPathMatchFailure,
-      `ResultPath '${path}' is not a Reference Path: it must start with '$' and select a single node`,
-    );
-  }
+function pathSteps(path: string): PathStep[] | null {
+  if (!path.startsWith("$")) return null;
   const steps: PathStep[] = [];
-  const pattern = /\.([^.[\]]+)|\[\s*'((?:[^'\\]|\\.)*)'\s*\]|\[\s*"((?:[^"\\]|\\.)*)"\s*\]|\[\s*(\d+)\s*\]/y;
+  const pattern = /\.([^.[\]'"*]+)|\[\s*'((?:[^'\\]|\\.)*)'\s*\]|\[\s*"((?:[^"\\]|\\.)*)"\s*\]|\[\s*(\d+)\s*\]/y;
   let position = 1;
   while (position < path.length) {
     pattern.lastIndex = position;
     const match = pattern.exec(path);
-    if (!match) {
-      throw new StatesError(
-        STATES_ERRORS.ResultPathMatchFailure,
-        `ResultPath '${path}' cannot be parsed at character ${position + 1}`,
-      );
-    }
+    if (!match) return null;
     if (match[4] !== undefined) steps.push({ kind: "index", index: Number(match[4]) });
     else steps.push({ kind: "field", name: (match[1] ?? match[2] ?? match[3]).replace(/\\(.)/g, "$1") });
     position = pattern.lastIndex;
+  }
+  return steps;
+}
+
+/** The steps of a Reference Path (the only paths ResultPath accepts: one node, no wildcards or filters). */
+function referencePathSteps(path: string): PathStep[] {
+  const steps = isContextPath(path) || !isDefinitePath(path) ? null : pathSteps(path);
+  if (!steps) {
+    throw new StatesError(
+      STATES_ERRORS.ResultPathMatchFailure,
+      `ResultPath '${path}' is not a Reference Path: it must start with '$' and select a single node`,
+    );
   }
   return steps;
 }

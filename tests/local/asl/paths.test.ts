@@ -52,6 +52,18 @@ describe("asl/paths", () => {
       assert.equal(readPath("$.meta.tags[0]", order), "x");
     });
 
+    it("reads quoted names holding commas, dots and brackets as one name, as AWS does", () => {
+      const data = { "a, b": 1, "x.y": 2, "[z]": 3 };
+      assert.equal(readPath("$['a, b']", data), 1);
+      assert.equal(readPath("$['x.y']", data), 2);
+      assert.equal(readPath(`$["[z]"]`, data), 3);
+    });
+
+    it("does not treat length as a field of arrays and strings", () => {
+      assert.throws(() => readPath("$.lines.length", order), PathNotFoundError);
+      assert.throws(() => readPath("$.id.length", order), PathNotFoundError);
+    });
+
     it("returns falsy values (0, null) as selected values, not as missing", () => {
       assert.equal(readPath("$.amount", order), 0);
       assert.equal(readPath("$.note", order), null);
