@@ -40,7 +40,7 @@ export interface TaskSignaller {
 
 export function createSignaller(client: SendsCommands): TaskSignaller {
   return {
-    success: (taskToken, output) => {
+    success: async (taskToken, output) => {
       const json = serializeOutput(output);
       return deliver("success", () => client.send(new SendTaskSuccessCommand({ taskToken, output: json })));
     },
