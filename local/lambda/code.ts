@@ -56,9 +56,13 @@ async function writeAsset(asset: pulumi.asset.Asset, target: string, label: stri
   throw new Error(`${label}: ${describe(asset)} cannot be used offline (only StringAsset and FileAsset)`);
 }
 
-/** Archive entry names come from the program; none may escape the code directory. */
+/**
+ * Archive entry names come from the program; none may escape the code directory. CallbackFunction names a
+ * package above the program's directory "../node_modules/x"; in the uploaded zip it is "node_modules/x".
+ */
 function safeJoin(directory: string, name: string, label: string): string {
-  const target = path.resolve(directory, name);
+  const packagePath = /^(?:\.\.\/)+(node_modules\/.+)$/.exec(name.replace(/\\/g, "/"))?.[1];
+  const target = path.resolve(directory, packagePath ?? name);
   if (target !== directory && !target.startsWith(directory + path.sep)) throw new Error(`${label}: entry "${name}" points outside the archive`);
   return target;
 }

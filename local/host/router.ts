@@ -1,0 +1,74 @@
+/**
+ * Sends each request on the one local origin to the service that answers it, the way AWS's endpoints are
+ * told apart for a client that points every SDK at one URL (AWS_ENDPOINT_URL): by the SigV4 signing name in
+ * `Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...` (or a presigned
+ * URL's `X-Amz-Credential`), then by `X-Amz-Target` or the path shape for unsigned calls
+ * (`aws --no-sign-request`); anything else is a request to the program's own API routes.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
+ */
+import type { IncomingMessage } from "node:http";
+import type { LocalService } from "./service";
+
+/** `X-Amz-Target` prefixes of the JSON-protocol services, by signing name. */
+const TARGET_PREFIXES: ReadonlyArray<[prefix: string, signingName: string]> = [
+  ["AWSStepFunctions.", "states"],
+  ["DynamoDB_20120810.", "dynamodb"],
+  ["DynamoDBStreams_20120810.", "dynamodb"],
+];
+
+/** The SigV4 credential scope's service name, from the Authorization header or a presigned URL. */
+export function signingNameOf(req: IncomingMessage, url: URL): string | undefined {
+  const authorization = req.headers.authorization;
+  const credential = authorization ? /Credential=([^,\s]+)/.exec(authorization)?.[1] : url.searchParams.get("X-Amz-Credential");
+  if (!credential) return undefined;
+  // AKID/DATE/REGION/SERVICE/aws4_request; an access key id has no "/", so the service is the 4th part.
+  const parts = decodeURIComponent(credential).split("/");
+  return parts.length === 5 && parts[4] === "aws4_request" ? parts[3] : undefined;
+}
+
+/** Whether the request carries any AWS signature (used by routes with `authorizationType: AWS_IAM`). */
+export function isSigned(req: IncomingMessage, url: URL): boolean {
+  return /^AWS4-HMAC-SHA256 /.test(req.headers.authorization ?? "") || url.searchParams.has("X-Amz-Signature");
+}
+
+export type Destination =
+  | { kind: "service"; service: LocalService; signingName: string }
+  /** Signed for a service the runtime does not emulate. */
+  | { kind: "unknownService"; signingName: string }
+  /** Not an AWS API call: the program's API routes. */
+  | { kind: "api" };
+
+export class Router {
+  private readonly bySigningName = new Map<string, LocalService>();
+
+  constructor(services: readonly LocalService[]) {
+    for (const service of services) {
+      for (const name of service.signingNames) {
+        if (this.bySigningName.has(name)) throw new Error(`Two local services answer signing name "${name}"`);
+        this.bySigningName.set(name, service);
+      }
+    }
+  }
+
+  /** Signing names with a service behind them, for messages. */
+  get signingNames(): string[] {
+    return [...this.bySigningName.keys()].sort();
+  }
+
+  route(req: IncomingMessage, url: URL): Destination {
+    const signingName = signingNameOf(req, url) ?? unsignedServiceOf(req, url);
+    if (signingName === undefined) return { kind: "api" };
+    const service = this.bySigningName.get(signingName);
+    return service ? { kind: "service", service, signingName } : { kind: "unknownService", signingName };
+  }
+}
+
+function unsignedServiceOf(req: IncomingMessage, url: URL): string | undefined {
+  const target = req.headers["x-amz-target"];
+  if (typeof target === "string") {
+    const match = TARGET_PREFIXES.find(([prefix]) => target.startsWith(prefix));
+    if (match) return match[1];
+  }
+  if (/^\/2015-03-31\/functions(\/|$)/.test(url.pathname)) return "lambda";
+  return undefined;
+}

@@ -1,0 +1,182 @@
+/**
+ * The local runtime: binds the origin, evaluates the Pulumi program against it, turns every declared
+ * resource into its local equivalent, and serves all of them on `http://127.0.0.1:<port>`.
+ */
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as path from "node:path";
+import { DynamoDbService } from "../dynamodb/service";
+import { LambdaService } from "../lambda/service";
+import { loadProgram, type LoadedProgram, type LoadedResource } from "../program/loader";
+import { S3Service } from "../s3/service";
+import { StepFunctionsService, type RunningExecution } from "../stepfunctions/service";
+import { HttpApiService } from "./apigateway/service";
+import { MAX_REQUEST_BYTES, readBody, RequestTooLargeError, sendAwsJsonError, sendJson } from "./http";
+import { Router } from "./router";
+import type { LocalContext, LocalService } from "./service";
+
+export interface LocalRuntimeOptions {
+  /** Directory holding Pulumi.yaml. */
+  projectDirectory: string;
+  /** @default "dev" */
+  stack?: string;
+  /** Raw `-c key=value` overrides. */
+  configOverrides?: readonly string[];
+  /** 0 picks a free port. @default 3000 */
+  port?: number;
+  /** Live log sink: `[source] line`. */
+  log(source: string, line: string): void;
+  /** Per-stack scratch space (function code, Node builds). @default <project>/.local */
+  workDirectory?: string;
+  /** "machine": run every function on this process's Node instead of the runtime's major. */
+  nodePolicy?: "runtime" | "machine";
+  /** Delays before Lambda retries a failed Event invocation. @default [60000, 120000] */
+  asyncRetryDelaysMs?: readonly number[];
+  /** Processes per function without reserved concurrency. @default 4 */
+  maxProcessesPerFunction?: number;
+}
+
+export interface LocalRuntime {
+  /** "http://127.0.0.1:<port>" */
+  origin: string;
+  program: LoadedProgram;
+  /** The one start-up warning (resource types with no local equivalent), if any. */
+  warning?: string;
+  /** Resources kept as declared for later enforcement (IAM roles and policies, log groups). */
+  kept: LoadedResource[];
+  /** The program's API routes as served: "GET /start → StepFunctions-StartExecution". */
+  routes: string[];
+  stepFunctions: StepFunctionsService;
+  lambda: LambdaService;
+  /** Executions running now (after close: those running when it closed). */
+  runningExecutions(): RunningExecution[];
+  /** Stops serving, ends every function process and timer. */
+  close(): Promise<void>;
+}
+
+/** Declared but with no behaviour to emulate: kept as data (IAM documents are enforced later, if ever). */
+const KEPT_TYPE = /^aws:(iam\/|cloudwatch\/logGroup:)/;
+
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const projectDirectory = path.resolve(options.projectDirectory);
+  const stack = options.stack ?? "dev";
+  const server = http.createServer();
+  // The origin must be known before the program runs: its outputs (startUrl) and functions' AWS_ENDPOINT_URL name it.
+  const origin = await listen(server, options.port ?? 3000);
+  let services: LocalService[] = [];
+  try {
+    const program = await loadProgram({ projectDirectory, stack, configOverrides: options.configOverrides, origin });
+    const workDirectory = path.resolve(options.workDirectory ?? path.join(projectDirectory, ".local"));
+    const context: LocalContext = {
+      origin,
+      region: program.cloud.region,
+      accountId: program.cloud.accountId,
+      lambda: undefined as unknown as LambdaService,
+      log: options.log,
+    };
+    const lambda = new LambdaService(context, {
+      workDirectory: path.join(workDirectory, stack, "functions"),
+      nodeCacheDirectory: path.join(workDirectory, "node"),
+      nodeModulesDirectory: path.join(projectDirectory, "node_modules"),
+      nodePolicy: options.nodePolicy,
+      asyncRetryDelaysMs: options.asyncRetryDelaysMs,
+      maxProcessesPerFunction: options.maxProcessesPerFunction,
+    });
+    context.lambda = lambda;
+    const stepFunctions = new StepFunctionsService(context);
+    const httpApi = new HttpApiService(context, stepFunctions);
+    services = [lambda, stepFunctions, httpApi, new S3Service(context), new DynamoDbService(context)];
+
+    const byType = new Map<string, LocalService>();
+    for (const service of services) for (const type of service.resourceTypes) byType.set(type, service);
+    const kept: LoadedResource[] = [];
+    const unemulated: LoadedResource[] = [];
+    for (const resource of program.resources) {
+      const service = byType.get(resource.type);
+      if (service) {
+        try {
+          await service.provision(resource, program.resources);
+        } catch (error) {
+          throw new Error(`${resource.type} "${resource.name}": ${(error as Error).message}`);
+        }
+      } else if (KEPT_TYPE.test(resource.type)) kept.push(resource);
+      else if ((resource.custom && !resource.type.startsWith("pulumi:providers:")) || resource.remote) unemulated.push(resource);
+    }
+
+    const router = new Router(services);
+    server.on("request", (req, res) => void serve(req, res, router, httpApi, options.log));
+    let closing: Promise<void> | undefined;
+    return {
+      origin,
+      program,
+      warning: describeUnemulated(unemulated),
+      kept,
+      routes: httpApi.describeRoutes(),
+      stepFunctions,
+      lambda,
+      runningExecutions: () => stepFunctions.runningExecutions(),
+      close: () => (closing ??= shutdown(server, services)),
+    };
+  } catch (error) {
+    await shutdown(server, services);
+    throw error;
+  }
+}
+
+/** One request: read (bounded), route, answer; nothing a client sends may crash the runtime. */
+async function serve(req: http.IncomingMessage, res: http.ServerResponse, router: Router, api: HttpApiService, log: LocalRuntimeOptions["log"]): Promise<void> {
+  try {
+    const url = new URL(req.url ?? "/", "http://local");
+    let body: Buffer;
+    try {
+      body = await readBody(req, MAX_REQUEST_BYTES);
+    } catch (error) {
+      if (error instanceof RequestTooLargeError) {
+        res.setHeader("Connection", "close");
+        return sendJson(res, 413, { message: `Request Entity Too Large: the local runtime accepts at most ${MAX_REQUEST_BYTES} bytes` });
+      }
+      throw error;
+    }
+    const destination = router.route(req, url);
+    if (destination.kind === "service") return await destination.service.handle(req, res, body);
+    if (destination.kind === "unknownService") {
+      return sendAwsJsonError(res, 501, "NotImplemented", `The local runtime does not emulate the AWS service "${destination.signingName}" (emulated: ${router.signingNames.join(", ")})`);
+    }
+    return await api.handle(req, res, body);
+  } catch (error) {
+    log("runtime", `internal error on ${req.method} ${req.url}: ${(error as Error)?.stack ?? error}`);
+    if (!res.headersSent) sendAwsJsonError(res, 500, "InternalFailure", String((error as Error)?.message ?? error));
+    else res.end();
+  }
+}
+
+function listen(server: http.Server, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "EADDRINUSE" ? new Error(`Port ${port} is in use: set PORT (or --port) to another port, or 0 for any free one`) : error),
+    );
+    server.listen(port, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  });
+}
+
+async function shutdown(server: http.Server, services: readonly LocalService[]): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  // Step Functions first (stops timers, reports running executions), then the functions it calls.
+  for (const service of [...services].reverse()) await service.close().catch(() => undefined);
+  await closed;
+}
+
+function describeUnemulated(resources: readonly LoadedResource[]): string | undefined {
+  if (resources.length === 0) return undefined;
+  const byType = new Map<string, string[]>();
+  for (const resource of resources) byType.set(resource.type, [...(byType.get(resource.type) ?? []), resource.name]);
+  const list = [...byType].map(([type, names]) => `${type} (${names.join(", ")})`).join("; ");
+  return `Not emulated locally, declared only (nothing runs for them): ${list}`;
+}
+
+/** Whether a directory looks like a Pulumi project (for the CLI's error message). */
+export function isProjectDirectory(directory: string): boolean {
+  return fs.existsSync(path.join(directory, "Pulumi.yaml")) || fs.existsSync(path.join(directory, "Pulumi.yml"));
+}
