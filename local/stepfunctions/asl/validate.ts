@@ -50,7 +50,7 @@ export function validateDefinition(definitionJson: string, options: ValidateOpti
   const checker = new DefinitionChecker(options);
   const ownProblems = checker.check(parsed as JsonObject);
   const problems: string[] = [];
-  for (const error of schemaErrors(parsed as JsonObject)) {
+  for (const error of cachedSchemaErrors(definitionJson, parsed as JsonObject)) {
     // Transition targets are checked by DefinitionChecker for every state, whether or not the schema passed.
     if (error["Error code"] === "MISSING_TRANSITION_TARGET") continue;
     const pointer = error.schemaError?.instancePath;
@@ -66,7 +66,71 @@ export function validateDefinition(definitionJson: string, options: ValidateOpti
   return { definition: parsed as StateMachineDefinition };
 }
 
+/**
+ * asl-validator compiles its JSON schemas on every call (~120 ms); the runtime and its tests create the
+ * same definitions again and again, so its answer is kept per definition text.
+ */
+const schemaErrorsByDefinition = new Map<string, readonly aslValidator.StateMachineError[]>();
+const SCHEMA_CACHE_LIMIT = 200;
+
+function cachedSchemaErrors(definitionJson: string, definition: JsonObject): readonly aslValidator.StateMachineError[] {
+  let errors = schemaErrorsByDefinition.get(definitionJson);
+  if (!errors) {
+    errors = schemaErrors(definition);
+    if (schemaErrorsByDefinition.size >= SCHEMA_CACHE_LIMIT) schemaErrorsByDefinition.clear();
+    schemaErrorsByDefinition.set(definitionJson, errors);
+  }
+  return errors;
+}
+
 function schemaErrors(definition: JsonObject): aslValidator.StateMachineError[] {
+  const errors = runAslValidator(definition);
+  // asl-validator keeps only the deepest schema errors of the whole document (its guard against the noise
+  // of JSON schema `oneOf`), so one bad state hides the others. On this failure path only, the states it
+  // reported are replaced by Succeed stubs and the document checked again, until no schema error is left.
+  const reported = new Set(errors.map((error) => error.Message));
+  let current = structuredClone(definition);
+  let schemaFailures = errors.filter((error) => error["Error code"] === "SCHEMA_VALIDATION_FAILED");
+  for (let round = 0; round < MAX_SCHEMA_ROUNDS && schemaFailures.length > 0; round++) {
+    let progressed = false;
+    for (const error of schemaFailures) progressed = stubFailingPart(current, error.schemaError?.instancePath) || progressed;
+    if (!progressed) break;
+    schemaFailures = runAslValidator(current).filter((error) => error["Error code"] === "SCHEMA_VALIDATION_FAILED");
+    for (const error of schemaFailures) {
+      if (!reported.has(error.Message)) errors.push(error);
+      reported.add(error.Message);
+    }
+  }
+  return errors;
+}
+
+const MAX_SCHEMA_ROUNDS = 50;
+const SUCCEED_STUB = Object.freeze({ Type: "Succeed", Comment: "stub" });
+
+/**
+ * Replaces the innermost state holding `pointer` by a Succeed stub (or drops a bad top-level field) in
+ * `document`, so that the next asl-validator run looks past it. Returns whether anything changed.
+ */
+function stubFailingPart(document: JsonObject, pointer: string | undefined): boolean {
+  if (pointer === undefined) return false;
+  const keys = pointer.split("/").slice(1).map((token) => token.replace(/~1/g, "/").replace(/~0/g, "~"));
+  let stateDepth = -1;
+  for (let index = 1; index < keys.length; index++) if (keys[index - 1] === "States") stateDepth = index;
+  if (stateDepth === -1) {
+    if (keys.length === 0 || keys[0] === "States" || keys[0] === "StartAt" || !(keys[0] in document)) return false;
+    delete document[keys[0]];
+    return true;
+  }
+  let parent: unknown = document;
+  for (const key of keys.slice(0, stateDepth)) parent = isObject(parent) || Array.isArray(parent) ? (parent as JsonObject)[key] : undefined;
+  if (!isObject(parent)) return false;
+  const name = keys[stateDepth];
+  if (parent[name] === SUCCEED_STUB) return false;
+  parent[name] = SUCCEED_STUB;
+  return true;
+}
+
+function runAslValidator(definition: JsonObject): aslValidator.StateMachineError[] {
   try {
     // asl-validator writes a default QueryLanguage into every state it reads; it gets its own copy.
     return aslValidator(structuredClone(definition), { checkPaths: true, checkArn: true }).errors;

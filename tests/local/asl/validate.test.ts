@@ -1,0 +1,372 @@
+import assert from "node:assert/strict";
+import { DefinitionError, validateDefinition, type ValidateOptions } from "../../../local/stepfunctions/asl/validate";
+
+const WORKER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:worker-3f2a1b";
+const WAIT_FOR_TOKEN = "arn:aws:states:::lambda:invoke.waitForTaskToken";
+const localResources: ValidateOptions = {
+  supportedResource: (arn) => arn.startsWith("arn:aws:states:::lambda:invoke") || arn.startsWith("arn:aws:lambda:"),
+};
+
+/** The project's callback workflow, in the shape the component builds it. */
+function callbackDefinition(): Record<string, any> {
+  return {
+    Comment: "Callback pattern",
+    StartAt: "WaitForCompletion",
+    States: {
+      WaitForCompletion: {
+        Type: "Task",
+        Resource: WAIT_FOR_TOKEN,
+        Parameters: { FunctionName: WORKER_ARN, Payload: { "taskToken.$": "$$.Task.Token", "input.$": "$" } },
+        TimeoutSeconds: 600,
+        HeartbeatSeconds: 60,
+        Retry: [{ ErrorEquals: ["Lambda.ServiceException", "Lambda.TooManyRequestsException"], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }],
+        Catch: [
+          { ErrorEquals: ["ProcessingFailed"], ResultPath: "$.error", Next: "ProcessingFailed" },
+          { ErrorEquals: ["States.Timeout"], Next: "TimedOut" },
+          { ErrorEquals: ["States.ALL"], Next: "UnexpectedFailure" },
+        ],
+        Next: "ContinueProcess",
+      },
+      ContinueProcess: { Type: "Pass", End: true },
+      ProcessingFailed: { Type: "Fail", Error: "ProcessingFailed", CausePath: "$.error.Cause" },
+      TimedOut: { Type: "Fail", Error: "TimedOut" },
+      UnexpectedFailure: { Type: "Fail", Error: "UnexpectedFailure" },
+    },
+  };
+}
+
+function problemsOf(definition: unknown, options: ValidateOptions = localResources): string[] {
+  try {
+    validateDefinition(typeof definition === "string" ? definition : JSON.stringify(definition), options);
+  } catch (error) {
+    assert.ok(error instanceof DefinitionError, `expected a DefinitionError, got ${String(error)}`);
+    return error.problems;
+  }
+  return [];
+}
+
+/** A one-state machine around `state`, for rules about a single state. */
+function machineWith(state: Record<string, unknown>): Record<string, unknown> {
+  return { StartAt: "Only", States: { Only: { End: true, ...state } } };
+}
+
+describe("asl/validate", () => {
+  describe("accepted definitions", () => {
+    it("accepts the callback workflow and returns it exactly as written", () => {
+      const definition = callbackDefinition();
+      const result = validateDefinition(JSON.stringify(definition), localResources);
+      assert.deepEqual(result.definition, definition);
+      assert.equal("QueryLanguage" in result.definition.States.WaitForCompletion, false, "asl-validator's defaults do not leak");
+    });
+
+    it("accepts every state type the local engine runs", () => {
+      const definition = {
+        StartAt: "Pass",
+        States: {
+          Pass: { Type: "Pass", Result: { a: 1 }, ResultPath: "$.pass", Next: "Choice" },
+          Choice: {
+            Type: "Choice",
+            Choices: [{ Variable: "$.pass.a", NumericEquals: 1, Next: "Wait" }],
+            Default: "Fail",
+          },
+          Wait: { Type: "Wait", Seconds: 1, Next: "Parallel" },
+          Parallel: {
+            Type: "Parallel",
+            Branches: [{ StartAt: "Inner", States: { Inner: { Type: "Succeed" } } }],
+            ResultSelector: { "first.$": "$[0]" },
+            Next: "Map",
+          },
+          Map: {
+            Type: "Map",
+            ItemsPath: "$.items",
+            MaxConcurrency: 2,
+            ItemSelector: { "value.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index" },
+            ItemProcessor: { ProcessorConfig: { Mode: "INLINE" }, StartAt: "Each", States: { Each: { Type: "Pass", End: true } } },
+            Next: "Task",
+          },
+          Task: { Type: "Task", Resource: WORKER_ARN, Parameters: { "msg.$": "States.Format('n={}', $.n)" }, Next: "Done" },
+          Done: { Type: "Succeed" },
+          Fail: { Type: "Fail", Error: "NoMatch" },
+        },
+      };
+      assert.deepEqual(problemsOf(definition), []);
+    });
+
+    it("accepts a token passed inside an intrinsic function or nested in the payload", () => {
+      const insideIntrinsic = machineWith({
+        Type: "Task",
+        Resource: WAIT_FOR_TOKEN,
+        Parameters: { FunctionName: WORKER_ARN, Payload: { "message.$": "States.Format('token={}', $$.Task.Token)" } },
+      });
+      assert.deepEqual(problemsOf(insideIntrinsic), []);
+    });
+
+    it("accepts AWS's own States.* error names", () => {
+      const definition = callbackDefinition();
+      definition.States.WaitForCompletion.Retry = [{ ErrorEquals: ["States.TaskFailed", "States.Timeout", "States.Permissions"] }];
+      assert.deepEqual(problemsOf(definition), []);
+    });
+  });
+
+  describe("syntax and schema", () => {
+    it("reports a JSON syntax error as AWS's INVALID_JSON_DESCRIPTION", () => {
+      const problems = problemsOf('{"StartAt": "A",');
+      assert.equal(problems.length, 1);
+      assert.match(problems[0], /^INVALID_JSON_DESCRIPTION: /);
+    });
+
+    it("rejects JSON that is not an object", () => {
+      assert.deepEqual(problemsOf("[1]"), ["SCHEMA_VALIDATION_FAILED: the definition must be a JSON object, received [1]"]);
+    });
+
+    it("reports asl-validator's schema errors (an unknown state type)", () => {
+      const problems = problemsOf(machineWith({ Type: "Sleep" }));
+      assert.ok(problems.some((problem) => /^SCHEMA_VALIDATION_FAILED: \/States\/Only\/Type is invalid/.test(problem)), problems.join("\n"));
+      assert.ok(!problems.some((problem) => /QueryLanguage/.test(problem)), "asl-validator's injected QueryLanguage is not reported");
+    });
+
+    it("reports the schema errors of several states, nested ones and top-level fields at once", () => {
+      const problems = problemsOf({
+        StartAt: "A",
+        TimeoutSeconds: "soon",
+        States: {
+          A: { Type: "Wait", Seconds: "ten", Next: "B" },
+          B: { Type: "Parallel", Branches: [{ StartAt: "Inner", States: { Inner: { Type: "Pass", InputPath: 5, End: true } } }], Next: "C" },
+          C: { Type: "Pass", ResultPath: 7, End: true },
+        },
+      });
+      for (const pointer of ["/States/A/Seconds", "/States/B/Branches/0/States/Inner/InputPath", "/States/C/ResultPath", "/TimeoutSeconds"]) {
+        assert.ok(problems.some((problem) => problem.startsWith(`SCHEMA_VALIDATION_FAILED: ${pointer} is invalid`)), `missing ${pointer}:\n${problems.join("\n")}`);
+      }
+    });
+
+    it("reports a state machine without a terminal state", () => {
+      const problems = problemsOf({ StartAt: "A", States: { A: { Type: "Pass", Next: "B" }, B: { Type: "Pass", Next: "A" } } });
+      assert.ok(problems.some((problem) => problem.startsWith("MISSING_TERMINAL_STATE")), problems.join("\n"));
+    });
+
+    it("formats the error message the way AWS's InvalidDefinition does", () => {
+      try {
+        validateDefinition(JSON.stringify(machineWith({ Type: "Pass", Next: "Nowhere" })));
+        assert.fail("expected a DefinitionError");
+      } catch (error) {
+        assert.ok(error instanceof DefinitionError);
+        assert.equal(error.message, `Invalid State Machine Definition: '${error.problems.join(", ")}'`);
+      }
+    });
+  });
+
+  describe("transitions", () => {
+    it("reports Next, Catch, Choice and Default targets that are not states, each by state", () => {
+      const problems = problemsOf({
+        StartAt: "Start",
+        States: {
+          Start: { Type: "Pass", Next: "Missing1" },
+          Decide: { Type: "Choice", Choices: [{ Variable: "$.a", IsPresent: true, Next: "Missing2" }], Default: "Missing3" },
+          Work: { Type: "Task", Resource: WORKER_ARN, Catch: [{ ErrorEquals: ["States.ALL"], Next: "Missing4" }], End: true },
+        },
+      });
+      assert.ok(problems.includes("State 'Start': Next 'Missing1' is not a state of the same scope"));
+      assert.ok(problems.includes("State 'Decide': Choices[0].Next 'Missing2' is not a state of the same scope"));
+      assert.ok(problems.includes("State 'Decide': Default 'Missing3' is not a state of the same scope"));
+      assert.ok(problems.includes("State 'Work': Catch[0].Next 'Missing4' is not a state of the same scope"));
+    });
+
+    it("reports a StartAt that is not a state", () => {
+      assert.ok(problemsOf({ StartAt: "Nope", States: { A: { Type: "Succeed" } } }).includes(
+        "StartAt: the state machine starts at 'Nope', which is not one of its states",
+      ));
+    });
+
+    it("does not let a Parallel branch jump to a state outside the branch", () => {
+      const problems = problemsOf({
+        StartAt: "Fork",
+        States: {
+          Fork: { Type: "Parallel", Branches: [{ StartAt: "Inner", States: { Inner: { Type: "Pass", Next: "After" } } }], Next: "After" },
+          After: { Type: "Succeed" },
+        },
+      });
+      assert.ok(problems.includes("State 'Inner': Next 'After' is not a state of the same scope"), problems.join("\n"));
+    });
+  });
+
+  describe("AWS rules asl-validator does not check", () => {
+    it("requires States.ALL to be alone in its ErrorEquals", () => {
+      const definition = callbackDefinition();
+      definition.States.WaitForCompletion.Catch[2].ErrorEquals = ["States.ALL", "Other"];
+      assert.deepEqual(problemsOf(definition), ["State 'WaitForCompletion': Catch[2]: States.ALL must be the only error name in its ErrorEquals"]);
+    });
+
+    it("requires the States.ALL retrier and catcher to be the last one", () => {
+      const definition = callbackDefinition();
+      definition.States.WaitForCompletion.Catch.reverse();
+      definition.States.WaitForCompletion.Retry.unshift({ ErrorEquals: ["States.ALL"] });
+      assert.deepEqual(problemsOf(definition), [
+        "State 'WaitForCompletion': Retry[0]: the retrier with States.ALL must be the last one",
+        "State 'WaitForCompletion': Catch[0]: the catcher with States.ALL must be the last one",
+      ]);
+    });
+
+    it("rejects custom error names starting with States.", () => {
+      const definition = callbackDefinition();
+      definition.States.WaitForCompletion.Catch[0].ErrorEquals = ["States.ProcessingFailed"];
+      assert.deepEqual(problemsOf(definition), [
+        "State 'WaitForCompletion': Catch[0]: 'States.ProcessingFailed' is not a Step Functions error; names starting with 'States.' are reserved",
+      ]);
+    });
+
+    it("requires HeartbeatSeconds to be smaller than TimeoutSeconds", () => {
+      const definition = callbackDefinition();
+      definition.States.WaitForCompletion.HeartbeatSeconds = 900;
+      assert.deepEqual(problemsOf(definition), ["State 'WaitForCompletion': HeartbeatSeconds (900) must be smaller than TimeoutSeconds (600)"]);
+      definition.States.WaitForCompletion.HeartbeatSeconds = 600;
+      assert.deepEqual(problemsOf(definition), ["State 'WaitForCompletion': HeartbeatSeconds (600) must be smaller than TimeoutSeconds (600)"]);
+    });
+
+    it("compares HeartbeatSeconds with AWS's default TimeoutSeconds of 99,999,999 when none is given", () => {
+      const definition = callbackDefinition();
+      delete definition.States.WaitForCompletion.TimeoutSeconds;
+      assert.deepEqual(problemsOf(definition), []);
+      definition.States.WaitForCompletion.HeartbeatSeconds = 99_999_999;
+      assert.deepEqual(problemsOf(definition), [
+        "State 'WaitForCompletion': HeartbeatSeconds (99999999) must be smaller than TimeoutSeconds (99999999, AWS's default)",
+      ]);
+    });
+
+    it("fails when a waitForTaskToken payload does not reference $$.Task.Token", () => {
+      const definition = callbackDefinition();
+      definition.States.WaitForCompletion.Parameters.Payload = { "input.$": "$", note: "$$.Task.Token is only text here" };
+      assert.deepEqual(problemsOf(definition), [
+        "State 'WaitForCompletion': a .waitForTaskToken task must pass the token: reference $$.Task.Token in its Parameters",
+      ]);
+    });
+
+    it("fails when a waitForTaskToken task has no Parameters at all", () => {
+      const problems = problemsOf(machineWith({ Type: "Task", Resource: WAIT_FOR_TOKEN }));
+      assert.ok(problems.includes("State 'Only': a .waitForTaskToken task must pass the token: reference $$.Task.Token in its Parameters"));
+    });
+
+    it("rejects .waitForTaskToken in an EXPRESS state machine", () => {
+      assert.deepEqual(problemsOf(callbackDefinition(), { ...localResources, stateMachineType: "EXPRESS" }), [
+        "State 'WaitForCompletion': EXPRESS state machines do not support the .waitForTaskToken integration pattern (use STANDARD)",
+      ]);
+    });
+
+    it("checks intrinsic function syntax in every payload template, reporting each field once", () => {
+      const problems = problemsOf(
+        machineWith({
+          Type: "Pass",
+          Parameters: {
+            "bad.$": "States.Format('{}', $.a",
+            nested: [{ "unknown.$": "States.Shout($.a)" }],
+            "arity.$": "States.ArrayLength($.a, 2)",
+          },
+        }),
+      );
+      assert.deepEqual(problems, [
+        "State 'Only': Parameters.bad.$ holds an invalid intrinsic function: expected ')' before the end (at character 24 of 'States.Format('{}', $.a')",
+        "State 'Only': Parameters.nested[0].unknown.$ holds an invalid intrinsic function: unknown function States.Shout; supported: " +
+          "States.Format, States.StringToJson, States.JsonToString, States.Array, States.ArrayPartition, States.ArrayContains, States.ArrayRange, " +
+          "States.ArrayGetItem, States.ArrayLength, States.ArrayUnique, States.Base64Encode, States.Base64Decode, States.Hash, States.JsonMerge, " +
+          "States.MathRandom, States.MathAdd, States.StringSplit, States.UUID (at character 1 of 'States.Shout($.a)')",
+        "State 'Only': Parameters.arity.$ holds an invalid intrinsic function: States.ArrayLength takes exactly 1 argument, received 2 (at character 1 of 'States.ArrayLength($.a, 2)')",
+      ]);
+    });
+
+    it("reports a .$ field that holds neither a path nor an intrinsic function, once", () => {
+      assert.deepEqual(problemsOf(machineWith({ Type: "Pass", ResultPath: "$.r", Parameters: { "count.$": 3 } })), [
+        "State 'Only': Parameters.count.$ must be a string holding a path or an intrinsic function, received 3",
+      ]);
+      assert.deepEqual(
+        problemsOf({ StartAt: "T", States: { T: { Type: "Task", Resource: WORKER_ARN, ResultSelector: { "x.$": "hello" }, End: true } } }),
+        ["State 'T': ResultSelector.x.$ must hold a path ($...) or an intrinsic function (States.Name(...)), received 'hello'"],
+      );
+    });
+  });
+
+  describe("features the local runtime does not emulate", () => {
+    it("names a Task resource the caller does not support", () => {
+      const definition = machineWith({ Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", Parameters: { QueueUrl: "q", MessageBody: "m" } });
+      assert.deepEqual(problemsOf(definition), ["State 'Only': resource 'arn:aws:states:::sqs:sendMessage' is not supported by the local runtime"]);
+    });
+
+    it("accepts any resource when no supportedResource callback is given", () => {
+      const definition = machineWith({ Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", Parameters: { QueueUrl: "q", MessageBody: "m" } });
+      assert.deepEqual(problemsOf(definition, {}), []);
+    });
+
+    it("rejects the JSONata query language, for the machine or one state", () => {
+      assert.deepEqual(problemsOf({ QueryLanguage: "JSONata", StartAt: "A", States: { A: { Type: "Pass", Output: "{% $states.input %}", End: true } } }), [
+        "QueryLanguage: JSONata is not supported by the local runtime (use JSONPath)",
+      ]);
+      const problems = problemsOf({ StartAt: "A", States: { A: { Type: "Pass", QueryLanguage: "JSONata", End: true } } });
+      assert.ok(problems.includes("State 'A': QueryLanguage: JSONata is not supported by the local runtime"), problems.join("\n"));
+    });
+
+    it("rejects workflow variables (Assign)", () => {
+      assert.deepEqual(problemsOf(machineWith({ Type: "Pass", Assign: { "x.$": "$.a" } })), [
+        "State 'Only': Assign (workflow variables) is not supported by the local runtime",
+      ]);
+    });
+
+    it("rejects Task Credentials", () => {
+      const problems = problemsOf(machineWith({ Type: "Task", Resource: WORKER_ARN, Credentials: { RoleArn: "arn:aws:iam::123456789012:role/other" } }));
+      assert.ok(problems.includes("State 'Only': Credentials (cross-account role assumption) is not supported by the local runtime"), problems.join("\n"));
+    });
+
+    it("rejects the distributed Map and each of its fields", () => {
+      const problems = problemsOf(
+        machineWith({
+          Type: "Map",
+          ItemReader: { Resource: "arn:aws:states:::s3:getObject", Parameters: { Bucket: "b", Key: "k" } },
+          ItemBatcher: { MaxItemsPerBatch: 10 },
+          ResultWriter: { Resource: "arn:aws:states:::s3:putObject", Parameters: { Bucket: "b", Prefix: "p" } },
+          ToleratedFailurePercentage: 5,
+          ItemProcessor: { ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, StartAt: "I", States: { I: { Type: "Pass", End: true } } },
+        }),
+      );
+      for (const expected of [
+        "State 'Only': ItemReader (distributed Map) is not supported by the local runtime",
+        "State 'Only': ItemBatcher (distributed Map) is not supported by the local runtime",
+        "State 'Only': ResultWriter (distributed Map) is not supported by the local runtime",
+        "State 'Only': ToleratedFailurePercentage (distributed Map) is not supported by the local runtime",
+        "State 'Only': ItemProcessor.ProcessorConfig.Mode: DISTRIBUTED is not supported by the local runtime",
+      ]) {
+        assert.ok(problems.includes(expected), `missing: ${expected}\n${problems.join("\n")}`);
+      }
+    });
+
+    it("checks states nested in Map item processors and Parallel branches", () => {
+      const problems = problemsOf({
+        StartAt: "Fork",
+        States: {
+          Fork: {
+            Type: "Parallel",
+            Branches: [{ StartAt: "Deep", States: { Deep: { Type: "Task", Resource: "arn:aws:states:::sns:publish", End: true } } }],
+            Next: "Each",
+          },
+          Each: { Type: "Map", Iterator: { StartAt: "Item", States: { Item: { Type: "Pass", Assign: { a: 1 }, End: true } } }, End: true },
+        },
+      });
+      assert.ok(problems.includes("State 'Deep': resource 'arn:aws:states:::sns:publish' is not supported by the local runtime"), problems.join("\n"));
+      assert.ok(problems.includes("State 'Item': Assign (workflow variables) is not supported by the local runtime"), problems.join("\n"));
+    });
+  });
+
+  it("reports problems of every layer together in one error", () => {
+    const definition = callbackDefinition();
+    definition.States.WaitForCompletion.HeartbeatSeconds = 900;
+    definition.States.WaitForCompletion.Parameters.Payload = { "input.$": "$" };
+    definition.States.WaitForCompletion.Catch[0].Next = "Gone";
+    definition.States.ContinueProcess = { Type: "Pass", Parameters: { "x.$": "States.Nope()" }, End: true };
+    definition.States.Extra = { Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", Parameters: { QueueUrl: "q", MessageBody: "m" }, End: true };
+    definition.States.Pause = { Type: "Wait", Seconds: "ten", End: true };
+    const problems = problemsOf(definition);
+    assert.equal(problems.length, 6, problems.join("\n"));
+    assert.match(problems[0], /^SCHEMA_VALIDATION_FAILED: \/States\/Pause\/Seconds is invalid/);
+    assert.deepEqual(
+      problems.slice(1).map((problem) => /^State '(\w+)': (\w+)/.exec(problem)?.slice(1).join(" ")),
+      ["WaitForCompletion Catch", "WaitForCompletion HeartbeatSeconds", "WaitForCompletion a", "ContinueProcess Parameters", "Extra resource"],
+    );
+  });
+});
