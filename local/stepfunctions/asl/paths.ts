@@ -112,6 +112,19 @@ function noResultsError(path: string): StatesError {
 }
 
 /**
+ * Evaluates a path that must select something (ItemsPath, SecondsPath, TimeoutSecondsPath, ErrorPath, ...);
+ * when it selects nothing, fails with `States.Runtime` in the words AWS uses for InputPath and OutputPath.
+ */
+export function readRequiredPath(path: string, data: unknown, context?: unknown): unknown {
+  try {
+    return readPath(path, data, context);
+  } catch (error) {
+    if (error instanceof PathNotFoundError) throw noResultsError(path);
+    throw error;
+  }
+}
+
+/**
  * InputPath: undefined means `$` (the whole input), null means `{}`; a path selecting nothing fails the
  * execution with `States.Runtime`.
  */
@@ -127,12 +140,7 @@ export function applyOutputPath(outputPath: string | null | undefined, data: unk
 function selectWithPath(path: string | null | undefined, data: unknown, context: unknown): unknown {
   if (path === undefined || path === "$") return data;
   if (path === null) return {};
-  try {
-    return readPath(path, data, context);
-  } catch (error) {
-    if (error instanceof PathNotFoundError) throw noResultsError(path);
-    throw error;
-  }
+  return readRequiredPath(path, data, context);
 }
 
 /**

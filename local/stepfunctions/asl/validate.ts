@@ -11,7 +11,7 @@
  * 4. features the local runtime does not emulate, each named (JSONata, variables, distributed Map, ...).
  */
 import aslValidator from "asl-validator";
-import { IntrinsicSyntaxError, isIntrinsic, parseIntrinsic } from "./intrinsics";
+import { IntrinsicSyntaxError, isIntrinsic, parseIntrinsic, type IntrinsicCall } from "./intrinsics";
 import type { StateMachineDefinition } from "./types";
 
 export type * from "./types";
@@ -219,11 +219,15 @@ class DefinitionChecker {
     if (state.QueryLanguage === "JSONata") unsupported("QueryLanguage: JSONata");
     if ("Assign" in state) unsupported("Assign (workflow variables)");
 
+    for (const field of PATH_FIELDS) this.checkNoVariable(name, field, state[field]);
+
     this.checkTarget(name, "Next", state.Next, siblings);
     if (state.Type === "Choice") {
       if (Array.isArray(state.Choices)) {
         state.Choices.forEach((rule, index) => {
-          if (isObject(rule)) this.checkTarget(name, `Choices[${index}].Next`, rule.Next, siblings);
+          if (!isObject(rule)) return;
+          this.checkTarget(name, `Choices[${index}].Next`, rule.Next, siblings);
+          this.checkChoiceRulePaths(name, rule, `Choices[${index}]`);
         });
       }
       this.checkTarget(name, "Default", state.Default, siblings);
@@ -242,6 +246,27 @@ class DefinitionChecker {
       });
     }
     if (state.Type === "Map") this.checkMap(name, state, pointer);
+  }
+
+  /** Workflow variables (`$name`) belong to the Assign feature, which the local runtime does not run. */
+  private checkNoVariable(stateName: string, field: string, path: unknown): void {
+    if (typeof path !== "string") return;
+    const variable = /^\$([A-Za-z_][A-Za-z0-9_]*)/.exec(path);
+    if (variable) {
+      this.problems.push(`State '${stateName}': ${field} reads the variable '$${variable[1]}': workflow variables are not supported by the local runtime`);
+    }
+  }
+
+  private checkChoiceRulePaths(stateName: string, rule: JsonObject, location: string): void {
+    this.checkNoVariable(stateName, `${location}.Variable`, rule.Variable);
+    for (const [key, value] of Object.entries(rule)) {
+      if (key.endsWith("Path")) this.checkNoVariable(stateName, `${location}.${key}`, value);
+    }
+    for (const combinator of ["And", "Or"]) {
+      const inner = rule[combinator];
+      if (Array.isArray(inner)) inner.forEach((nested, index) => isObject(nested) && this.checkChoiceRulePaths(stateName, nested, `${location}.${combinator}[${index}]`));
+    }
+    if (isObject(rule.Not)) this.checkChoiceRulePaths(stateName, rule.Not, `${location}.Not`);
   }
 
   private checkTarget(stateName: string, field: string, target: unknown, siblings: JsonObject): void {
@@ -341,17 +366,30 @@ class DefinitionChecker {
         flag(`must be a string holding a path or an intrinsic function, received ${JSON.stringify(value)}`);
       } else if (isIntrinsic(value)) {
         try {
-          parseIntrinsic(value);
+          for (const path of intrinsicPaths(parseIntrinsic(value))) this.checkNoVariable(name, fieldLocation, path);
         } catch (error) {
           if (!(error instanceof IntrinsicSyntaxError)) throw error;
           flag(`holds an invalid intrinsic function: ${error.reason} (at character ${error.position + 1} of '${value}')`);
         }
       } else if (!value.startsWith("$")) {
         flag(`must hold a path ($...) or an intrinsic function (States.Name(...)), received '${value}'`);
+      } else {
+        this.checkNoVariable(name, fieldLocation, value);
       }
     }
   }
 }
+
+/** Every path argument of an intrinsic call, nested calls included. */
+function intrinsicPaths(call: IntrinsicCall): string[] {
+  return call.args.flatMap((argument) => (argument.kind === "path" ? [argument.path] : argument.kind === "call" ? intrinsicPaths(argument) : []));
+}
+
+/** Fields of a state that hold a path. */
+const PATH_FIELDS = [
+  "InputPath", "OutputPath", "ResultPath", "ItemsPath", "SecondsPath", "TimestampPath", "TimeoutSecondsPath",
+  "HeartbeatSecondsPath", "MaxConcurrencyPath", "ErrorPath", "CausePath",
+] as const;
 
 /** Whether a payload template passes `$$.Task.Token` anywhere (directly or inside an intrinsic call). */
 function referencesTaskToken(template: unknown): boolean {

@@ -8,6 +8,7 @@ import {
   isDefinitePath,
   normalizedPath,
   readPath,
+  readRequiredPath,
   resolveTemplate,
 } from "../../../local/stepfunctions/asl/paths";
 import { assertThrowsStatesError } from "./statesErrorAssertions";
@@ -103,6 +104,17 @@ describe("asl/paths", () => {
     it("never mutates the data it reads", () => {
       const frozen = deepFreeze(structuredClone(order));
       assert.deepEqual(readPath("$.lines[*].price", frozen), [5, 25, 40]);
+    });
+  });
+
+  describe("readRequiredPath", () => {
+    it("returns what the path selects, from the input or the context", () => {
+      assert.deepEqual(readRequiredPath("$.meta.tags", order), ["x", "y"]);
+      assert.equal(readRequiredPath("$$.State.Name", order, context), "Wait for callback");
+    });
+
+    it("fails with States.Runtime in AWS's 'No results' words when the path selects nothing", () => {
+      assertThrowsStatesError(() => readRequiredPath("$.items", order), "States.Runtime", "Invalid path '$.items' : No results for path: $['items']");
     });
   });
 

@@ -309,6 +309,34 @@ describe("asl/validate", () => {
       ]);
     });
 
+    it("rejects paths that read workflow variables ($name), wherever they appear", () => {
+      const problems = problemsOf({
+        StartAt: "Decide",
+        States: {
+          Decide: {
+            Type: "Choice",
+            Choices: [{ And: [{ Variable: "$retries", NumericGreaterThan: 1 }, { Variable: "$.a", NumericLessThanPath: "$limit" }], Next: "Use" }],
+            Default: "Use",
+          },
+          Use: {
+            Type: "Pass",
+            InputPath: "$order",
+            Parameters: { "copy.$": "$customer", "text.$": "States.Format('{}', $name)", "fine.$": "$.name" },
+            End: true,
+          },
+        },
+      });
+      const expected = [
+        "State 'Decide': Choices[0].And[0].Variable reads the variable '$retries': workflow variables are not supported by the local runtime",
+        "State 'Decide': Choices[0].And[1].NumericLessThanPath reads the variable '$limit': workflow variables are not supported by the local runtime",
+        "State 'Use': InputPath reads the variable '$order': workflow variables are not supported by the local runtime",
+        "State 'Use': Parameters.copy.$ reads the variable '$customer': workflow variables are not supported by the local runtime",
+        "State 'Use': Parameters.text.$ reads the variable '$name': workflow variables are not supported by the local runtime",
+      ];
+      for (const problem of expected) assert.ok(problems.includes(problem), `missing: ${problem}\n${problems.join("\n")}`);
+      assert.ok(!problems.some((problem) => problem.includes("fine.$")));
+    });
+
     it("rejects Task Credentials", () => {
       const problems = problemsOf(machineWith({ Type: "Task", Resource: WORKER_ARN, Credentials: { RoleArn: "arn:aws:iam::123456789012:role/other" } }));
       assert.ok(problems.includes("State 'Only': Credentials (cross-account role assumption) is not supported by the local runtime"), problems.join("\n"));
