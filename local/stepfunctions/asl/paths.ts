@@ -65,8 +65,8 @@ export function readPath(path: string, data: unknown, context?: unknown): unknow
   if (target === undefined) throw new PathNotFoundError(path);
   // Definite paths are walked here: jsonpath-plus reads `$['a, b']` as a union of 'a' and ' b' and
   // finds `length` on arrays and strings, where AWS (Jayway JsonPath) does neither.
-  const steps = isDefinitePath(jsonPath) ? pathSteps(jsonPath) : null;
-  if (steps) return walkSteps(path, target, steps);
+  const compiled = compilePath(jsonPath);
+  if (compiled.steps) return walkSteps(path, target, compiled.steps);
   let matches: unknown[];
   try {
     matches = JSONPath({ path: jsonPath, json: target as object, wrap: true });
@@ -74,7 +74,28 @@ export function readPath(path: string, data: unknown, context?: unknown): unknow
     throw new StatesError(STATES_ERRORS.Runtime, `Invalid path '${path}': ${(error as Error).message}`);
   }
   if (!Array.isArray(matches) || matches.length === 0) throw new PathNotFoundError(path);
-  return isDefinitePath(jsonPath) ? matches[0] : matches;
+  return compiled.definite ? matches[0] : matches;
+}
+
+interface CompiledPath {
+  definite: boolean;
+  /** The steps of a definite path in simple notation; null when jsonpath-plus must evaluate it. */
+  steps: PathStep[] | null;
+}
+
+/** Paths come from definitions, so there are few of them and each is read once per state run. */
+const compiledPaths = new Map<string, CompiledPath>();
+const COMPILED_PATH_LIMIT = 5_000;
+
+function compilePath(jsonPath: string): CompiledPath {
+  let compiled = compiledPaths.get(jsonPath);
+  if (!compiled) {
+    const definite = isDefinitePath(jsonPath);
+    compiled = { definite, steps: definite ? pathSteps(jsonPath) : null };
+    if (compiledPaths.size >= COMPILED_PATH_LIMIT) compiledPaths.clear();
+    compiledPaths.set(jsonPath, compiled);
+  }
+  return compiled;
 }
 
 function walkSteps(path: string, target: unknown, steps: PathStep[]): unknown {
@@ -228,7 +249,7 @@ function pathSteps(path: string): PathStep[] | null {
 
 /** The steps of a Reference Path (the only paths ResultPath accepts: one node, no wildcards or filters). */
 function referencePathSteps(path: string): PathStep[] {
-  const steps = isContextPath(path) || !isDefinitePath(path) ? null : pathSteps(path);
+  const steps = isContextPath(path) ? null : compilePath(path).steps;
   if (!steps) {
     throw new StatesError(
       STATES_ERRORS.ResultPathMatchFailure,
