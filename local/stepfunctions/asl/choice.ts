@@ -25,7 +25,7 @@ export function chooseNext(state: ChoiceState, input: unknown, context?: unknown
     }
   }
   if (state.Default !== undefined) return state.Default;
-  throw new StatesError(STATES_ERRORS.NoChoiceMatched, "No Matches!");
+  throw new StatesError(STATES_ERRORS.NoChoiceMatched, "No Choice rule matched the input, and the Choice state has no Default");
 }
 
 /** Whether one rule (a comparison or an And/Or/Not combination) matches `input`. */

@@ -283,7 +283,11 @@ describe("asl/choice", () => {
 
     it("fails with a catchable States.NoChoiceMatched when no rule matches and there is no Default", () => {
       const { Default: _ignored, ...withoutDefault } = state;
-      const error = assertThrowsStatesError(() => chooseNext(withoutDefault, { status: "Other" }), "States.NoChoiceMatched");
+      const error = assertThrowsStatesError(
+        () => chooseNext(withoutDefault, { status: "Other" }),
+        "States.NoChoiceMatched",
+        "No Choice rule matched the input, and the Choice state has no Default",
+      );
       assert.equal(error.catchable, true);
     });
   });
