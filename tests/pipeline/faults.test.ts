@@ -1,0 +1,156 @@
+/**
+ * The pipeline handlers under the faults production brings: duplicate and reordered S3 events, two "last"
+ * chunks at once, a processor crashing between any two of its calls and then retried, a chunk that fails for
+ * good, and a token that timed out. Real handler code, local S3 and DynamoDB over HTTP with the AWS SDK.
+ */
+import assert from "node:assert/strict";
+import type { S3Event } from "aws-lambda";
+import { aggregateResults } from "../../handlers/pipeline/aggregateResults";
+import { getJob } from "../../handlers/pipeline/jobStore";
+import { processChunkEvent } from "../../handlers/pipeline/processChunk";
+import type { PipelineClients } from "../../handlers/pipeline/resume";
+import { crashingClients, type PipelineFixture, sampleDocument, shuffled, SimulatedCrash, startPipelineFixture, wc } from "./fixtures";
+
+describe("document pipeline under faults", function () {
+  this.timeout(60_000);
+  let fixture: PipelineFixture;
+  const quiet = { log: () => undefined };
+
+  before(async () => {
+    fixture = await startPipelineFixture();
+  });
+  after(async () => {
+    await fixture?.close();
+  });
+
+  const deliver = (event: S3Event, clients: PipelineClients = fixture.clients) => processChunkEvent(event, clients, fixture.settings, quiet);
+
+  async function expectCompleteResume(job: { jobId: string; taskToken: string; chunkCount: number }, text: string) {
+    const accepted = fixture.sfn.accepted(job.taskToken);
+    assert.equal(accepted.length, 1, `exactly one accepted answer to the token; got ${accepted.length}`);
+    assert.equal(accepted[0].kind, "success");
+    assert.deepEqual(accepted[0].output, { jobId: job.jobId, bucket: fixture.settings.bucketName, documentKey: `documents/${job.jobId}.txt`, chunkCount: job.chunkCount });
+    assert.equal(accepted[0].doneChunksAtSignal, job.chunkCount, "every chunk was recorded done before the job resumed");
+    const result = await aggregateResults(accepted[0].output, fixture.clients, fixture.settings);
+    assert.deepEqual(result.totals, wc(text));
+    const stored = await getJob(fixture.clients.dynamodb, fixture.settings.tableName, job.jobId);
+    assert.equal(stored?.resumeState, "signalled");
+  }
+
+  it("splits a document into chunks under the job's prefix, and S3 notifies the processor once per chunk", async () => {
+    const text = sampleDocument(40);
+    const job = await fixture.startJob(text);
+    assert.ok(job.chunkCount > 10, `a 64-byte chunk size gives many chunks; got ${job.chunkCount}`);
+    const keys = job.events.map((event) => event.Records[0].s3.object.key).sort();
+    assert.deepEqual(keys, Array.from({ length: job.chunkCount }, (_, index) => `chunks/${job.jobId}/${String(index).padStart(6, "0")}.txt`));
+    assert.ok(job.events.every((event) => event.Records[0].eventName === "ObjectCreated:Put"));
+    for (const event of job.events) await deliver(event);
+    await expectCompleteResume(job, text);
+  });
+
+  it("resumes exactly once with the complete result when every event is delivered twice in shuffled order", async () => {
+    const text = sampleDocument(60);
+    const job = await fixture.startJob(text);
+    for (const event of shuffled([...job.events, ...job.events], 7)) await deliver(event);
+    await expectCompleteResume(job, text);
+    assert.equal(fixture.sfn.signals.filter((signal) => signal.taskToken === job.taskToken).length, 1, "a duplicate of a counted chunk sends nothing");
+  });
+
+  it("resumes exactly once when all chunk events, duplicated, are processed concurrently", async () => {
+    const text = sampleDocument(50);
+    const job = await fixture.startJob(text);
+    await Promise.all(shuffled([...job.events, ...job.events], 11).map((event) => deliver(event)));
+    await expectCompleteResume(job, text);
+  });
+
+  it("of two last chunks finishing at the same moment, exactly one resumes the job", async () => {
+    for (let round = 0; round < 10; round++) {
+      const text = sampleDocument(8);
+      const job = await fixture.startJob(text);
+      const [lastA, lastB, ...rest] = shuffled(job.events, round);
+      for (const event of rest) await deliver(event);
+      const reports = (await Promise.all([deliver(lastA), deliver(lastB)])).flat();
+      assert.deepEqual(reports.map((report) => report.resume).sort(), ["not-complete", "signalled"]);
+      assert.equal(fixture.sfn.signals.filter((signal) => signal.taskToken === job.taskToken).length, 1, "the other last chunk does not even try");
+      await expectCompleteResume(job, text);
+    }
+  });
+
+  describe("a processor that crashes between two of its calls and is retried", () => {
+    // The last chunk's calls, in order: GetObject, PutItem (record), UpdateItem (count), UpdateItem (mark counted),
+    // UpdateItem (claim), SendTaskSuccess, UpdateItem (mark signalled).
+    for (let crashAfter = 1; crashAfter <= 7; crashAfter++) {
+      it(`still resumes exactly once when the last chunk dies after call ${crashAfter}`, async () => {
+        const text = sampleDocument(6);
+        const job = await fixture.startJob(text);
+        const last = job.events[job.events.length - 1];
+        for (const event of job.events.slice(0, -1)) await deliver(event);
+        const crashing = crashingClients(fixture.clients, crashAfter);
+        await assert.rejects(deliver(last, crashing.clients), SimulatedCrash);
+        assert.deepEqual(crashing.calls, ["GetObject", "PutItem", "UpdateItem", "UpdateItem", "UpdateItem", "SendTaskSuccess", "UpdateItem"].slice(0, crashAfter));
+        await deliver(last); // Lambda retries the failed asynchronous invocation with the same event.
+        await deliver(last); // and S3 may deliver it once more.
+        await expectCompleteResume(job, text);
+      });
+    }
+
+    for (let crashAfter = 1; crashAfter <= 4; crashAfter++) {
+      it(`never resumes early when a middle chunk dies after call ${crashAfter} and a duplicate is counted as doubtful`, async () => {
+        const text = sampleDocument(6);
+        const job = await fixture.startJob(text);
+        const [first, ...others] = job.events;
+        await assert.rejects(deliver(first, crashingClients(fixture.clients, crashAfter).clients), SimulatedCrash);
+        await deliver(first); // the retry (may count again: the counter can now run ahead of the records)
+        for (const event of others.slice(0, -1)) await deliver(event);
+        assert.equal(fixture.sfn.signals.filter((signal) => signal.taskToken === job.taskToken).length, 0, "not resumed while a chunk is missing");
+        await deliver(others[others.length - 1]);
+        await expectCompleteResume(job, text);
+      });
+    }
+  });
+
+  it("a chunk that fails for good resumes the workflow once on the ProcessingFailed path, naming the chunk", async () => {
+    const good = sampleDocument(10);
+    const job = await fixture.startJob(`${good}binary\u0000data here\n${good}`);
+    const failing = job.events.findIndex((event) => event.Records[0].s3.object.key.endsWith(`/${String(5).padStart(6, "0")}.txt`));
+    assert.ok(failing >= 0);
+    for (const event of shuffled([...job.events, ...job.events], 3)) await deliver(event);
+    const signals = fixture.sfn.signals.filter((signal) => signal.taskToken === job.taskToken);
+    const accepted = signals.filter((signal) => signal.accepted);
+    assert.equal(accepted.length, 1);
+    assert.equal(accepted[0].kind, "failure");
+    assert.equal(accepted[0].error, "ProcessingFailed");
+    const badChunk = job.events.map((event) => event.Records[0].s3.object.key).find((key) => key.includes("/0000"))!;
+    assert.match(accepted[0].cause!, new RegExp(`^chunk \\d+ of ${job.chunkCount} \\(s3://${fixture.settings.bucketName}/chunks/${job.jobId}/\\d{6}\\.txt\\) failed: NotTextError: binary data: NUL byte at offset \\d+$`));
+    assert.ok(badChunk);
+    assert.ok(signals.every((signal) => signal.kind === "failure"), "no success is ever sent for a job with a failed chunk");
+    const stored = await getJob(fixture.clients.dynamodb, fixture.settings.tableName, job.jobId);
+    assert.equal(stored?.outcome, "failure");
+    assert.equal(stored?.resumeState, "signalled");
+  });
+
+  it("treats TaskTimedOut from a job whose token already timed out as done, without failing the invocation", async () => {
+    const text = sampleDocument(5);
+    const job = await fixture.startJob(text);
+    fixture.sfn.timeOut(job.taskToken);
+    const reports = [];
+    for (const event of job.events) reports.push(...(await deliver(event)));
+    assert.equal(reports[reports.length - 1].resume, "token-closed");
+    const stored = await getJob(fixture.clients.dynamodb, fixture.settings.tableName, job.jobId);
+    assert.equal(stored?.resumeState, "signalled");
+    assert.equal(stored?.signalResult, "TaskTimedOut");
+    assert.equal(fixture.sfn.accepted(job.taskToken).length, 0);
+    // A later duplicate does not try again.
+    await deliver(job.events[0]);
+    assert.equal(fixture.sfn.signals.filter((signal) => signal.taskToken === job.taskToken).length, 1);
+  });
+
+  it("ignores an object under the chunk prefix whose job does not exist, creating nothing", async () => {
+    const jobId = "f".repeat(32);
+    const event = { Records: [{ s3: { bucket: { name: fixture.settings.bucketName }, object: { key: `chunks/${jobId}/000000.txt` } } }] } as unknown as S3Event;
+    await fixture.clients.s3.send(new (await import("@aws-sdk/client-s3")).PutObjectCommand({ Bucket: fixture.settings.bucketName, Key: `chunks/${jobId}/000000.txt`, Body: "stray" }));
+    const [report] = await deliver(event);
+    assert.equal(report.status, "ignored");
+    assert.equal(await getJob(fixture.clients.dynamodb, fixture.settings.tableName, jobId), undefined);
+  });
+});
