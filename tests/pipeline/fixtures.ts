@@ -24,7 +24,7 @@ export function declaredResource(type: string, name: string, id: string, inputs:
 }
 
 /** The declarations of the pipeline's bucket, table, processor permission and notification. */
-export function pipelineDeclarations(chunkPrefix = PIPELINE_DEFAULTS.chunkPrefix): DeclaredResource[] {
+export function pipelineDeclarations(chunkPrefix: string = PIPELINE_DEFAULTS.chunkPrefix): DeclaredResource[] {
   return [
     declaredResource("aws:s3/bucket:Bucket", "pipeline-docs", BUCKET, {}, { bucket: BUCKET, arn: `arn:aws:s3:::${BUCKET}` }),
     declaredResource(
@@ -120,7 +120,7 @@ export async function startPipelineFixture(overrides: Partial<PipelineSettings> 
   const declarations = pipelineDeclarations(overrides.chunkPrefix);
   for (const resource of declarations) {
     if (resource.type.startsWith("aws:s3/")) await aws.s3.provision(resource, declarations);
-    if (resource.type.startsWith("aws:dynamodb/")) await aws.dynamodb.provision(resource, declarations);
+    if (resource.type.startsWith("aws:dynamodb/")) await aws.dynamodb.provision(resource);
   }
   const settings: PipelineSettings = { ...PIPELINE_DEFAULTS, bucketName: BUCKET, tableName: TABLE, chunkSizeBytes: 64, ...overrides };
   const dynamodb = aws.dynamoDbClient();
