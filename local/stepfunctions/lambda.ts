@@ -6,6 +6,7 @@
  */
 import type { InvocationType, InvokeResult, LambdaInvoker } from "../lambda/invoker";
 import { StatesError } from "./errors";
+import { raceAbort } from "./signals";
 
 export interface FunctionCall {
   functionName: string;
@@ -19,12 +20,14 @@ export interface FunctionCall {
 export async function callFunction(lambda: LambdaInvoker, call: FunctionCall): Promise<InvokeResult> {
   let result: InvokeResult;
   try {
-    result = await lambda.invoke({
+    // Raced with the signal so a stopped or timed-out task ends now even if the invoker is slow to honour it.
+    const invocation = lambda.invoke({
       functionName: call.qualifier ? `${call.functionName}:${call.qualifier}` : call.functionName,
       payload: call.payload,
       invocationType: call.invocationType,
       signal: call.signal,
     });
+    result = await raceAbort(invocation, call.signal);
   } catch (thrown) {
     if (call.signal.aborted) throw call.signal.reason;
     const error = thrown as Error;
