@@ -72,7 +72,11 @@ export async function splitDocument(
     try {
       document = await readObject(clients.s3, settings.bucketName, documentKey);
     } catch (error) {
-      if (error instanceof Error && error.name === "NoSuchKey") return reject(`document s3://${settings.bucketName}/${documentKey} does not exist`);
+      // Without s3:ListBucket (not granted: the function may read only its prefix) S3 answers a missing key
+      // with AccessDenied instead of NoSuchKey. https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+      if (error instanceof Error && (error.name === "NoSuchKey" || error.name === "AccessDenied")) {
+        return reject(`document s3://${settings.bucketName}/${documentKey} does not exist or is not readable (${error.name})`);
+      }
       throw error;
     }
   } else {

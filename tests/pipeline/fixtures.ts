@@ -89,9 +89,15 @@ export class FakeStepFunctions {
     return this.signals.filter((signal) => signal.accepted && (token === undefined || signal.taskToken === token));
   }
 
-  async send(command: { constructor: { name: string }; input: any }): Promise<unknown> {
-    const kind = command.constructor.name === "SendTaskSuccessCommand" ? "success" : command.constructor.name === "SendTaskFailureCommand" ? "failure" : undefined;
-    if (!kind) throw new Error(`unexpected Step Functions call ${command.constructor.name}`);
+  send(command: { constructor: { name: string }; input: any }): Promise<unknown> {
+    return this.answer(command.constructor.name.replace(/Command$/, ""), command.input);
+  }
+
+  /** Answers one API operation (`SendTaskSuccess`, `SendTaskFailure`) with AWS's token rules; errors carry AWS's names. */
+  async answer(operation: string, input: any): Promise<unknown> {
+    const kind = operation === "SendTaskSuccess" ? "success" : operation === "SendTaskFailure" ? "failure" : undefined;
+    if (!kind) throw new Error(`unexpected Step Functions call ${operation}`);
+    const command = { input };
     const { taskToken } = command.input;
     const state = this.tokens.get(taskToken);
     if (!state) throw Object.assign(new Error("Invalid Token: 'Invalid token'"), { name: "InvalidToken" });

@@ -27,7 +27,9 @@ export interface LocalAws {
 }
 
 /** `invoke` answers the services' Lambda invocations (default: record and accept, as an Event invoke does). */
-export async function startLocalAws(options: { invoke?: (request: InvokeRequest) => Promise<void>; dynamodb?: DynamoDbServiceOptions } = {}): Promise<LocalAws> {
+export async function startLocalAws(
+  options: { invoke?: (request: InvokeRequest) => Promise<void>; dynamodb?: DynamoDbServiceOptions; extraServices?: LocalService[] } = {},
+): Promise<LocalAws> {
   const invocations: InvokeRequest[] = [];
   const logs: string[] = [];
   const lambda: LambdaInvoker = {
@@ -49,7 +51,7 @@ export async function startLocalAws(options: { invoke?: (request: InvokeRequest)
   };
   const s3 = new S3Service(context);
   const dynamodb = new DynamoDbService(context, options.dynamodb);
-  const services: LocalService[] = [s3, dynamodb];
+  const services: LocalService[] = [s3, dynamodb, ...(options.extraServices ?? [])];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
