@@ -1,0 +1,151 @@
+/**
+ * The code `DocumentPipeline` would upload: each function's `__index.js` from the declared code archive, run
+ * in its own Node process as the Lambda runtime would (AWS SDK from NODE_PATH, endpoint from AWS_ENDPOINT_URL,
+ * the declared environment), against the local S3 and DynamoDB provisioned from the very resources the
+ * component declared, and a Step Functions stand-in applying AWS's token rules.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { S3Event } from "aws-lambda";
+import { DocumentPipeline } from "../../components/documentPipeline";
+import type { DeclaredResource, LocalService } from "../../local/host/service";
+import { declare, findAll, findOne, type RecordedResource } from "../mocks";
+import { FakeStepFunctions, sampleDocument, wc } from "./fixtures";
+import { type LocalAws, startLocalAws } from "./localAws";
+
+const REPO = path.resolve(__dirname, "../..");
+
+/** Calls `exports.handler` once per event, in order, in one process (a warm container), printing each outcome. */
+const RUNNER = `
+// Function logs go to stderr here, so stdout carries only the outcomes.
+console.log = (...parts) => process.stderr.write(parts.join(" ") + "\\n");
+const { handler } = require(process.argv[2]);
+let input = "";
+process.stdin.on("data", (chunk) => (input += chunk)).on("end", async () => {
+  const outcomes = [];
+  for (const event of JSON.parse(input)) {
+    try {
+      outcomes.push({ ok: true, result: await handler(event, { awsRequestId: "00000000-0000-4000-8000-000000000000" }) });
+    } catch (error) {
+      outcomes.push({ ok: false, errorType: error.name, errorMessage: error.message });
+    }
+  }
+  process.stdout.write(JSON.stringify(outcomes));
+});
+`;
+
+/** Step Functions' SendTask* API over HTTP (AWS JSON 1.0), answered by the fake's token rules. */
+class StepFunctionsService implements LocalService {
+  readonly signingNames = ["states"];
+  readonly resourceTypes = [];
+  constructor(readonly fake: FakeStepFunctions) {}
+  async provision(): Promise<void> {}
+  async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const operation = String(req.headers["x-amz-target"]).replace("AWSStepFunctions.", "");
+    try {
+      await this.fake.answer(operation, JSON.parse(body.toString("utf8")));
+      res.writeHead(200, { "content-type": "application/x-amz-json-1.0" }).end("{}");
+    } catch (error) {
+      const { name, message } = error as Error;
+      res.writeHead(400, { "content-type": "application/x-amz-json-1.0", "x-amzn-errortype": name }).end(JSON.stringify({ __type: name, message }));
+    }
+  }
+  async close(): Promise<void> {}
+}
+
+describe("pipeline: the serialized handler code (__index.js) against local S3 and DynamoDB", function () {
+  this.timeout(120_000);
+  const workDirectory = fs.mkdtempSync(path.join(os.tmpdir(), "sfn-callback-pipeline-"));
+  const sfn = new FakeStepFunctions();
+  let aws: LocalAws;
+  let functions: RecordedResource[];
+  const modulePaths = new Map<string, string>();
+
+  before(async () => {
+    const { resources } = await declare(() => new DocumentPipeline("docs", { chunkSizeBytes: 200 }));
+    functions = findAll(resources, "aws:lambda/function:Function");
+    fs.writeFileSync(path.join(workDirectory, "runner.js"), RUNNER);
+    for (const lambda of functions) {
+      const assets = await lambda.inputs.code.assets;
+      assert.deepEqual(Object.keys(assets), ["__index.js"], `${lambda.name}: the archive is the handler alone`);
+      const modulePath = path.join(workDirectory, `${lambda.name}.js`);
+      fs.writeFileSync(modulePath, await assets["__index.js"].text);
+      modulePaths.set(lambda.name, modulePath);
+    }
+    aws = await startLocalAws({ extraServices: [new StepFunctionsService(sfn)] });
+    const declared: DeclaredResource[] = resources.map((resource) => ({ urn: `urn:${resource.name}`, ...resource }));
+    for (const resource of declared) {
+      if (aws.s3.resourceTypes.includes(resource.type as never)) await aws.s3.provision(resource, declared);
+      if (aws.dynamodb.resourceTypes.includes(resource.type as never)) await aws.dynamodb.provision(resource);
+    }
+  });
+
+  after(async () => {
+    await aws?.close();
+    fs.rmSync(workDirectory, { recursive: true, force: true });
+  });
+
+  function run(functionName: string, events: unknown[]): Promise<any[]> {
+    const declared = findOne(functions, "aws:lambda/function:Function", functionName).inputs.environment?.variables ?? {};
+    const child = spawn(process.execPath, [path.join(workDirectory, "runner.js"), modulePaths.get(functionName)!], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        NODE_PATH: path.join(REPO, "node_modules"),
+        AWS_ENDPOINT_URL: aws.origin,
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: "AKIDLOCALTEST",
+        AWS_SECRET_ACCESS_KEY: "local-secret",
+        AWS_CONFIG_FILE: path.join(workDirectory, "no-config"),
+        AWS_SHARED_CREDENTIALS_FILE: path.join(workDirectory, "no-credentials"),
+        ...declared,
+      },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.stdin.end(JSON.stringify(events));
+    return new Promise((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", (code) => (code !== 0 || !stdout ? reject(new Error(`exited with ${code}: ${stderr}`)) : resolve(JSON.parse(stdout))));
+    });
+  }
+
+  it("splits, processes every chunk event twice, resumes once and aggregates wc's counts", async () => {
+    const text = sampleDocument(80);
+    const taskToken = sfn.newToken();
+    const [split] = await run("docs-workflow-handler", [{ taskToken, input: { document: text } }]);
+    assert.equal(split.ok, true, JSON.stringify(split));
+    assert.ok(split.result.chunkCount >= 10, `a 200-byte chunk size gives at least 10 chunks; got ${split.result.chunkCount}`);
+    await aws.s3.drainNotifications();
+    const events = aws.invocations.map((invocation) => JSON.parse(invocation.payload) as S3Event);
+    assert.equal(events.length, split.result.chunkCount, "S3 notified the processor once per chunk");
+    assert.ok(aws.invocations.every((invocation) => invocation.functionName === findOne(functions, "aws:lambda/function:Function", "docs-processor").state.arn));
+
+    const outcomes = await run("docs-processor", [...events, ...events.slice().reverse()]);
+    assert.ok(outcomes.every((outcome) => outcome.ok), JSON.stringify(outcomes.find((outcome) => !outcome.ok)));
+    const accepted = sfn.accepted(taskToken);
+    assert.equal(accepted.length, 1);
+    assert.equal(accepted[0].kind, "success");
+
+    const [aggregate] = await run("docs-workflow-continue", [accepted[0].output]);
+    assert.equal(aggregate.ok, true, JSON.stringify(aggregate));
+    assert.deepEqual(aggregate.result.totals, wc(text));
+    assert.equal(aggregate.result.chunkCount, split.result.chunkCount);
+  });
+
+  it("fails the job on the ProcessingFailed path when SplitDoc is given a key outside the document prefix", async () => {
+    const taskToken = sfn.newToken();
+    const [split] = await run("docs-workflow-handler", [{ taskToken, input: { documentKey: "results/secret.json" } }]);
+    assert.deepEqual(split, { ok: true, result: { rejected: 'documentKey "results/secret.json" must name an object under "documents/"' } });
+    const [failure] = sfn.accepted(taskToken);
+    assert.equal(failure.kind, "failure");
+    assert.equal(failure.error, "ProcessingFailed");
+    assert.equal(failure.cause, 'documentKey "results/secret.json" must name an object under "documents/"');
+  });
+});
