@@ -1,0 +1,108 @@
+/**
+ * Engine cost per state transition: this project's Step Functions engine against aws-local-stepfunctions,
+ * running the same definition (a chain of Pass, Choice and Task states, tasks answered in-process), side
+ * by side in one process, alternating rounds so both see the same machine load.
+ *
+ * Our engine also records the full AWS-shaped history and goes through the StartExecution API; the
+ * Lambda boundary costs it a JSON round trip per task (as the real integration does). Figures printed only.
+ */
+import { randomUUID } from "node:crypto";
+import type { LambdaInvoker } from "../local/lambda/invoker";
+import { StepFunctionsService } from "../local/stepfunctions/service";
+
+// aws-local-stepfunctions 3 calls Promise.withResolvers, which Node 20 lacks.
+if (!(Promise as any).withResolvers) {
+  (Promise as any).withResolvers = function withResolvers<T>() {
+    let resolve!: (value: T) => void;
+    let reject!: (reason: unknown) => void;
+    const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+    return { promise, resolve, reject };
+  };
+}
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { StateMachine } = require("aws-local-stepfunctions");
+
+const SEGMENTS = 7; // Pass → Choice → Task per segment: 21 states, then Succeed
+const EXECUTIONS_PER_ROUND = 200;
+const ROUNDS = 7;
+const FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:step";
+
+function definition() {
+  const states: Record<string, unknown> = {};
+  for (let index = 0; index < SEGMENTS; index++) {
+    const next = index + 1 < SEGMENTS ? `Shape${index + 1}` : "Done";
+    states[`Shape${index}`] = { Type: "Pass", Parameters: { "count.$": "$.count", "label.$": "$.label", step: index }, Next: `Route${index}` };
+    states[`Route${index}`] = {
+      Type: "Choice",
+      Choices: [{ Variable: "$.count", NumericLessThan: 0, Next: "Done" }],
+      Default: `Work${index}`,
+    };
+    states[`Work${index}`] = { Type: "Task", Resource: FUNCTION_ARN, Next: next };
+  }
+  states.Done = { Type: "Succeed" };
+  return { StartAt: "Shape0", States: states };
+}
+
+const TRANSITIONS_PER_EXECUTION = SEGMENTS * 3 + 1;
+const step = (input: any) => ({ count: input.count + 1, label: input.label });
+
+async function timeOurs(service: StepFunctionsService, machineArn: string): Promise<number> {
+  const started = process.hrtime.bigint();
+  for (let index = 0; index < EXECUTIONS_PER_ROUND; index++) {
+    const { executionArn } = await service.call("StartExecution", { stateMachineArn: machineArn, input: '{"count":0,"label":"bench"}' });
+    const execution = service.execution(executionArn)!;
+    await execution.done;
+    if (execution.status !== "SUCCEEDED") throw new Error(`our execution ended ${execution.status}: ${execution.error} ${execution.cause}`);
+  }
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+async function timeTheirs(machine: any, handlers: Record<string, (input: any) => unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  for (let index = 0; index < EXECUTIONS_PER_ROUND; index++) {
+    const output = await machine.run({ count: 0, label: "bench" }, { overrides: { taskResourceLocalHandlers: handlers } }).result;
+    if (output.count !== SEGMENTS) throw new Error(`aws-local-stepfunctions returned ${JSON.stringify(output)}`);
+  }
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function main() {
+  const lambda: LambdaInvoker = {
+    async invoke(request) {
+      return { statusCode: 200, payload: JSON.stringify(step(JSON.parse(request.payload))), executedVersion: "$LATEST", requestId: randomUUID() };
+    },
+  };
+  const service = new StepFunctionsService({ origin: "http://127.0.0.1:0", region: "us-east-1", accountId: "123456789012", lambda, log: () => {} });
+  const machineArn = service.createStateMachine({
+    name: "bench", definition: JSON.stringify(definition()), roleArn: "arn:aws:iam::123456789012:role/bench",
+  }).arn;
+  const theirs = new StateMachine(definition(), { validationOptions: { checkArn: false } });
+  const handlers = Object.fromEntries(Array.from({ length: SEGMENTS }, (_, index) => [`Work${index}`, step]));
+
+  await timeOurs(service, machineArn); // warm-up (JIT, module caches)
+  await timeTheirs(theirs, handlers);
+  const ours: number[] = [];
+  const reference: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    ours.push(await timeOurs(service, machineArn));
+    reference.push(await timeTheirs(theirs, handlers));
+  }
+  const transitions = EXECUTIONS_PER_ROUND * TRANSITIONS_PER_EXECUTION;
+  const oursPerTransition = (median(ours) * 1000) / transitions;
+  const theirsPerTransition = (median(reference) * 1000) / transitions;
+  console.log(`definition: ${SEGMENTS * 3 + 1} states (Pass/Choice/Task chain), ${EXECUTIONS_PER_ROUND} executions per round, ${ROUNDS} rounds, median round`);
+  console.log(`this engine:             ${oursPerTransition.toFixed(1)} µs per state transition (with AWS-shaped history)`);
+  console.log(`aws-local-stepfunctions: ${theirsPerTransition.toFixed(1)} µs per state transition`);
+  console.log(`ratio (ours / theirs):   ${(oursPerTransition / theirsPerTransition).toFixed(2)} (target ≤ 1.0)`);
+  await service.close();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
