@@ -33,3 +33,22 @@ export const stateMachineArn = workflow.stateMachineArn;
 export const stateMachineName = workflow.stateMachineName;
 /** Physical Lambda function names by step: `split`, `handler`. */
 export const functionNames = workflow.functionNames;
+
+// ---- Document pipeline (issue 5): POST a document, chunks processed in parallel from S3, resumed exactly once ----
+// Owned by the pipeline; see docs/pipeline.md. Config: pipelineChunkSizeBytes (default 4096).
+import { DocumentPipeline } from "./components/documentPipeline";
+
+const pipeline = new DocumentPipeline("pipeline", {
+  chunkSizeBytes: config.getNumber("pipelineChunkSizeBytes", { min: 1 }) ?? 4096,
+  timeoutSeconds,
+  tags: { project: pulumi.getProject(), stack: pulumi.getStack() },
+});
+
+/** `curl -X POST "$(pulumi stack output pipelineStartUrl)" -d '{"document": "..."}'` starts a job. */
+export const pipelineStartUrl = pipeline.startUrl;
+export const pipelineBucket = pipeline.bucketName;
+export const pipelineTable = pipeline.tableName;
+export const pipelineStateMachineArn = pipeline.stateMachineArn;
+/** Physical Lambda function names of the pipeline: `split`, `processor`, `aggregate`. */
+export const pipelineFunctionNames = pipeline.functionNames;
+// ---- end of document pipeline ----
