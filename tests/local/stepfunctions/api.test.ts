@@ -278,12 +278,12 @@ describe("Step Functions API over HTTP (AWS SDK v3)", () => {
     assert.equal(unknown.status, 400);
     assert.equal(unknown.headers.get("x-amzn-errortype"), "UnknownOperationException");
     assert.equal(unknown.headers.get("content-type"), "application/x-amz-json-1.0");
-    assert.equal((await unknown.json()).__type, "UnknownOperationException");
+    assert.equal(((await unknown.json()) as any).__type, "UnknownOperationException");
     const notJson = await post("AWSStepFunctions.SendTaskSuccess", "{not json");
     assert.equal(notJson.status, 400);
     assert.deepEqual(await notJson.json(), { __type: "SerializationException", message: "The request body is not valid JSON" });
     const wrongType = await post("AWSStepFunctions.SendTaskHeartbeat", '{"taskToken": 5}');
-    assert.equal((await wrongType.json()).__type, "SerializationException");
+    assert.equal(((await wrongType.json()) as any).__type, "SerializationException");
     const missing = await post("AWSStepFunctions.SendTaskSuccess", "{}");
     assert.deepEqual(await missing.json(), {
       __type: "ValidationException",
@@ -292,7 +292,7 @@ describe("Step Functions API over HTTP (AWS SDK v3)", () => {
     });
     const ok = await post("AWSStepFunctions.ListStateMachines", "{}");
     assert.equal(ok.status, 200);
-    assert.ok(Array.isArray((await ok.json()).stateMachines));
+    assert.ok(Array.isArray(((await ok.json()) as any).stateMachines));
   });
 
   it("a flood of bad requests does not disturb a waiting execution", async () => {
