@@ -16,17 +16,18 @@ export interface Clock {
 /** Node's setTimeout overflows above 2^31-1 ms (~24.8 days); AWS's default task timeout is ~3.2 years. */
 const MAX_NATIVE_DELAY_MS = 2 ** 31 - 1;
 
-function setLongTimer(callback: () => void, delayMs: number): Timer {
+/** A timer that may wait longer than setTimeout can, by re-arming in steps of at most `maxStepMs`. */
+export function setLongTimer(callback: () => void, delayMs: number, maxStepMs = MAX_NATIVE_DELAY_MS): Timer {
   let handle: NodeJS.Timeout;
   const arm = (remainingMs: number) => {
-    const stepMs = Math.min(Math.max(0, remainingMs), MAX_NATIVE_DELAY_MS);
+    const stepMs = Math.min(Math.max(0, remainingMs), maxStepMs);
     handle = setTimeout(() => (remainingMs > stepMs ? arm(remainingMs - stepMs) : callback()), stepMs);
   };
   arm(delayMs);
   return { cancel: () => clearTimeout(handle) };
 }
 
-export const systemClock: Clock = { now: () => Date.now(), setTimer: setLongTimer };
+export const systemClock: Clock = { now: () => Date.now(), setTimer: (callback, delayMs) => setLongTimer(callback, delayMs) };
 
 /**
  * Resolves after `delayMs` on `clock`, or rejects with the signal's reason as soon as `signal` aborts

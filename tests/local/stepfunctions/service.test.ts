@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { fakeResource } from "../../../local/cloud/fakeState";
+import type { DeclaredResource } from "../../../local/host/service";
+import { setLongTimer } from "../../../local/stepfunctions/clock";
+import { createHarness, ROLE_ARN } from "./support/harness";
+
+const DEFINITION = JSON.stringify({ StartAt: "P", States: { P: { Type: "Pass", End: true } } });
+
+/** A state machine as the local runtime hands it over: declared inputs plus what the fake cloud answers. */
+function declaredStateMachine(name: string, inputs: Record<string, unknown>): DeclaredResource {
+  const type = "aws:sfn/stateMachine:StateMachine";
+  const { id, state } = fakeResource({ type, name, inputs });
+  return { urn: `urn:pulumi:dev::project::${type}::${name}`, type, name, id, inputs, state };
+}
+
+describe("StepFunctionsService provisioning and lifecycle", () => {
+  it("declares the 'states' signing name and the aws:sfn StateMachine resource type", () => {
+    const { service } = createHarness();
+    assert.deepEqual([...service.signingNames], ["states"]);
+    assert.deepEqual([...service.resourceTypes], ["aws:sfn/stateMachine:StateMachine"]);
+  });
+
+  it("provisions a declared state machine under the ARN and name the program's outputs report", async () => {
+    const h = createHarness();
+    const resource = declaredStateMachine("workflow-sfn", {
+      definition: DEFINITION,
+      roleArn: ROLE_ARN,
+      type: "STANDARD",
+      loggingConfiguration: { level: "ALL", includeExecutionData: true, logDestination: "arn:aws:logs:us-east-1:123456789012:log-group:sfn:*" },
+      tracingConfiguration: { enabled: true },
+    });
+    await h.service.provision(resource, [resource]);
+    const described = await h.service.call("DescribeStateMachine", { stateMachineArn: resource.state.arn });
+    assert.equal(described.name, resource.state.name);
+    assert.match(described.name, /^workflow-sfn-[0-9a-f]{7}$/);
+    assert.equal(described.definition, DEFINITION);
+    assert.equal(described.type, "STANDARD");
+    assert.deepEqual(described.loggingConfiguration, {
+      level: "ALL",
+      includeExecutionData: true,
+      destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: "arn:aws:logs:us-east-1:123456789012:log-group:sfn:*" } }],
+    });
+    assert.deepEqual(described.tracingConfiguration, { enabled: true });
+    const { executionArn } = await h.service.call("StartExecution", { stateMachineArn: resource.state.arn, input: '{"a":1}' });
+    await h.service.execution(executionArn)!.done;
+    assert.equal((await h.service.call("DescribeExecution", { executionArn })).status, "SUCCEEDED");
+  });
+
+  it("refuses to provision a definition it cannot run, naming the resource and the problem", async () => {
+    const h = createHarness();
+    const resource = declaredStateMachine("queue-sfn", {
+      definition: JSON.stringify({ StartAt: "T", States: { T: { Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", End: true } } }),
+      roleArn: ROLE_ARN,
+    });
+    await assert.rejects(h.service.provision(resource, [resource]), (error: Error) => {
+      assert.match(error.message, /^State machine 'queue-sfn' \(arn:aws:states:us-east-1:123456789012:stateMachine:queue-sfn-[0-9a-f]{7}\) cannot run locally: Invalid State Machine Definition: /);
+      assert.match(error.message, /sqs:sendMessage/);
+      return true;
+    });
+  });
+
+  it("refuses an EXPRESS machine that waits for a task token", async () => {
+    const h = createHarness();
+    const resource = declaredStateMachine("express-sfn", {
+      type: "EXPRESS",
+      roleArn: ROLE_ARN,
+      definition: JSON.stringify({
+        StartAt: "W",
+        States: {
+          W: {
+            Type: "Task", Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken", End: true,
+            Parameters: { FunctionName: "f", Payload: { "taskToken.$": "$$.Task.Token" } },
+          },
+        },
+      }),
+    });
+    await assert.rejects(h.service.provision(resource, [resource]), /EXPRESS/);
+  });
+
+  it("uses the injected `now` for dates on the wire", async () => {
+    const { service } = createHarness({ clock: { now: () => Date.parse("2030-05-06T07:08:09.500Z"), setTimer: (callback, delayMs) => setLongTimer(callback, delayMs) } });
+    const arn = service.createStateMachine({ name: "dated", definition: DEFINITION, roleArn: ROLE_ARN }).arn;
+    const { startDate } = await service.call("StartExecution", { stateMachineArn: arn });
+    assert.equal(startDate, Date.parse("2030-05-06T07:08:09.500Z") / 1000);
+  });
+});
+
+describe("system clock", () => {
+  it("waits longer than one native timer can by re-arming in steps", async () => {
+    const started = Date.now();
+    await new Promise<void>((resolve) => setLongTimer(resolve, 45, 10));
+    assert.ok(Date.now() - started >= 44, `fired after ${Date.now() - started} ms`);
+  });
+
+  it("a cancelled long timer never fires", async () => {
+    let fired = false;
+    const timer = setLongTimer(() => (fired = true), 30, 10);
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    timer.cancel();
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    assert.equal(fired, false);
+  });
+});
