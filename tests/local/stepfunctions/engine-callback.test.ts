@@ -181,6 +181,39 @@ describe("engine: waitForTaskToken callbacks", () => {
     await expectApiError(h.service.call("SendTaskSuccess", { taskToken: tokens[0], output: "{}" }), "TaskTimedOut");
   });
 
+  it("reads TimeoutSecondsPath and HeartbeatSecondsPath from the effective input", async () => {
+    const clock = new ManualClock();
+    const h = createHarness({ clock });
+    collectTokens(h);
+    const executionArn = await h.start(
+      callbackMachine(h, { TimeoutSecondsPath: "$.limits.timeout", HeartbeatSecondsPath: "$.limits.heartbeat" }),
+      { limits: { timeout: 30, heartbeat: 7 } },
+    );
+    await clock.advance(6_999);
+    assert.equal((await h.describe(executionArn)).status, "RUNNING");
+    await clock.advance(1);
+    assert.equal((await h.describe(executionArn)).error, "States.Timeout");
+    const scheduled = (await h.history(executionArn)).find((event: any) => event.type === "TaskScheduled").taskScheduledEventDetails;
+    assert.equal(scheduled.timeoutInSeconds, 30);
+    assert.equal(scheduled.heartbeatInSeconds, 7);
+  });
+
+  it("records ExecutionStarted with input, inputDetails, roleArn and stateMachineArn", async () => {
+    const h = createHarness();
+    const arn = h.machine({ StartAt: "P", States: { P: { Type: "Pass", End: true } } });
+    const executionArn = await h.start(arn, { x: 1 });
+    await h.finish(executionArn);
+    const [started] = await h.history(executionArn);
+    assert.deepEqual(started.executionStartedEventDetails, {
+      input: '{"x":1}',
+      inputDetails: { truncated: false },
+      roleArn: "arn:aws:iam::123456789012:role/sfn-role",
+      stateMachineArn: arn,
+    });
+    assert.equal(started.id, 1);
+    assert.equal(started.previousEventId, 0);
+  });
+
   it("a missed heartbeat fails the task with States.Timeout, which States.TaskFailed does not catch", async () => {
     const clock = new ManualClock();
     const h = createHarness({ clock });

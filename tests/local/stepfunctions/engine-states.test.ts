@@ -190,6 +190,19 @@ describe("engine: Lambda tasks", () => {
     });
   });
 
+  it("lambda:invoke with InvocationType Event answers StatusCode 202 and an empty Payload at once", async () => {
+    const h = createHarness();
+    h.lambda.on("async", () => new Promise(() => undefined));
+    const arn = h.machine({
+      StartAt: "Call",
+      States: { Call: { Type: "Task", Resource: INVOKE, Parameters: { FunctionName: "async", InvocationType: "Event" }, End: true } },
+    });
+    const output = JSON.parse((await h.finish(await h.start(arn))).output);
+    assert.equal(output.StatusCode, 202);
+    assert.equal(output.Payload, "");
+    assert.deepEqual(h.lambda.calls[0].event, {}, "no Payload parameter: the function receives {}");
+  });
+
   it("ResultSelector picks from the task result before ResultPath", async () => {
     const h = createHarness();
     h.lambda.on("f", () => ({ value: 5 }));
