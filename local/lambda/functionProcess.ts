@@ -67,6 +67,9 @@ export class FunctionProcess {
       env: spec.environment,
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "json",
+      // Its own process group: a terminal's Ctrl-C reaches the runtime, which ends functions in order;
+      // should the runtime die instead, the IPC channel closes and bootstrap.js exits.
+      detached: true,
     });
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       readline.createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => this.writeLog(line));

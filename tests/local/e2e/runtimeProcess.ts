@@ -1,0 +1,122 @@
+/**
+ * Starts the real program with the CLI (`npm start`'s command) in a child process on a free port, and offers
+ * what a user has: HTTP to the printed origin and the AWS SDK pointed at it. Nothing in-process is shared.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as path from "node:path";
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  type DescribeExecutionCommandOutput,
+  type HistoryEvent,
+} from "@aws-sdk/client-sfn";
+
+export const REPOSITORY = path.resolve(__dirname, "../../..");
+
+export interface RuntimeProcess {
+  origin: string;
+  /** Stack outputs as printed ("name" → value text). */
+  outputs: Record<string, string>;
+  /** Everything printed so far. */
+  output(): string;
+  sfn: SFNClient;
+  /** Ends it with SIGTERM; resolves with the exit code and what it printed after. */
+  stop(): Promise<{ code: number | null; output: string }>;
+}
+
+export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RuntimeProcess> {
+  const child = spawn(process.execPath, ["-r", "ts-node/register", "local/cli.ts", ...args], {
+    cwd: REPOSITORY,
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", PORT: "0", NO_COLOR: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let text = "";
+  child.stdout!.on("data", (chunk) => (text += chunk));
+  child.stderr!.on("data", (chunk) => (text += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  const origin = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`runtime did not start in 120 s:\n${text}`)), 120_000);
+    const check = () => {
+      const match = /^Local origin: (http:\/\/127\.0\.0\.1:\d+)/m.exec(text);
+      if (match && text.includes("Press Ctrl-C to stop.")) {
+        clearTimeout(timer);
+        child.stdout!.off("data", check);
+        resolve(match[1]);
+      }
+    };
+    child.stdout!.on("data", check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`runtime exited with ${code} before serving:\n${text}`));
+    });
+  });
+
+  const outputs: Record<string, string> = {};
+  const table = text.slice(text.indexOf("Current stack outputs"), text.indexOf("Local origin:"));
+  for (const line of table.split("\n").slice(2)) {
+    const match = /^ {4}(\S+)\s+(.+)$/.exec(line);
+    if (match) outputs[match[1]] = match[2];
+  }
+  const sfn = new SFNClient({ endpoint: origin, region: "us-east-1", credentials: { accessKeyId: "AKIDE2E", secretAccessKey: "e2e" }, maxAttempts: 1 });
+  return {
+    origin,
+    outputs,
+    output: () => text,
+    sfn,
+    stop: async () => {
+      sfn.destroy();
+      const before = text.length;
+      if (child.exitCode === null) child.kill("SIGTERM");
+      const code = await exited;
+      return { code, output: text.slice(before) };
+    },
+  };
+}
+
+/** Polls DescribeExecution until the execution is no longer RUNNING. */
+export async function waitForEnd(runtime: RuntimeProcess, executionArn: string, timeoutMs = 15_000): Promise<DescribeExecutionCommandOutput> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const described = await runtime.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (described.status !== "RUNNING") return described;
+    if (Date.now() > deadline) throw new Error(`${executionArn} still RUNNING after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The whole history, following nextToken pages. */
+export async function historyOf(runtime: RuntimeProcess, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await runtime.sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 5 }));
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/**
+ * The task token of the execution's waiting callback task, read where AWS exposes it: the resolved
+ * parameters of its TaskScheduled event (`Payload.taskToken`).
+ */
+export async function waitingTaskToken(runtime: RuntimeProcess, executionArn: string, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = await historyOf(runtime, executionArn);
+    const submitted = events.some((event) => event.type === "TaskSubmitted");
+    const scheduled = events.filter((event) => event.type === "TaskScheduled").map((event) => JSON.parse(event.taskScheduledEventDetails!.parameters!));
+    const token = scheduled.map((parameters) => parameters.Payload?.taskToken).find((value) => typeof value === "string");
+    if (submitted && token) return token;
+    if (Date.now() > deadline) throw new Error(`no waiting task token in ${executionArn}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** `GET /start?input=<JSON>`, as a user would call the printed startUrl. */
+export async function start(runtime: RuntimeProcess, input: unknown): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${runtime.outputs.startUrl}?input=${encodeURIComponent(JSON.stringify(input))}`);
+  return { status: response.status, body: await response.json() };
+}
