@@ -112,9 +112,10 @@ export class Execution {
   private timeOut(scope: RunScope): void {
     if (this.status !== "RUNNING") return;
     this.error = STATES_ERRORS.Timeout;
+    this.cause = `The execution did not finish within TimeoutSeconds (${this.machine.definition.TimeoutSeconds} s)`;
     this.close("TIMED_OUT");
     scope.thread.catchUp();
-    scope.record("ExecutionTimedOut", undefined, { error: STATES_ERRORS.Timeout });
+    scope.record("ExecutionTimedOut", undefined, { error: this.error, cause: this.cause });
     this.controller.abort(new ExecutionInterrupted("timedOut"));
   }
 

@@ -37,10 +37,10 @@ export function findCatcher(catchers: readonly Catcher[] | undefined, error: Sta
   return catchers?.find((catcher) => errorMatches(catcher.ErrorEquals, error));
 }
 
-/** What a Catcher hands to its Next state (placed by its ResultPath): `{"Error", "Cause"}`. */
-export function errorOutput(error: StatesError): { Error?: string; Cause?: string } {
-  const output: { Error?: string; Cause?: string } = {};
-  if (error.error) output.Error = error.error;
-  if (error.cause) output.Cause = error.cause;
-  return output;
+/**
+ * What a Catcher hands to its Next state (placed by its ResultPath): always both `Error` and `Cause`, as
+ * strings (empty when a SendTaskFailure gave none), so a following `CausePath: "$.Cause"` always resolves.
+ */
+export function errorOutput(error: StatesError): { Error: string; Cause: string } {
+  return { Error: error.error, Cause: error.cause };
 }

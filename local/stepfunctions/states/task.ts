@@ -26,8 +26,8 @@ interface TaskSettings {
 
 /** The abort reason of a task whose TimeoutSeconds elapsed (as opposed to a stopped execution). */
 class TaskTimeoutReached extends Error {
-  constructor() {
-    super("The task's TimeoutSeconds elapsed");
+  constructor(readonly timeoutSeconds: number) {
+    super(`The task did not finish within TimeoutSeconds (${timeoutSeconds} s)`);
   }
 }
 
@@ -50,7 +50,7 @@ export const taskState: StateHandler<TaskState> = {
       );
     }
     const task = childController(run.signal);
-    const timer = run.services.clock.setTimer(() => task.abort(new TaskTimeoutReached()), timeoutSeconds * 1000);
+    const timer = run.services.clock.setTimer(() => task.abort(new TaskTimeoutReached(timeoutSeconds)), timeoutSeconds * 1000);
     try {
       switch (resource.kind) {
         case "lambdaInvoke":
@@ -176,9 +176,11 @@ async function callbackTask(state: TaskState, input: unknown, run: StateRun, set
         case "failure":
           run.record("TaskFailed", { resourceType: "lambda", resource, error: outcome.error, cause: outcome.cause });
           throw new RecordedFailure(new StatesError(outcome.error ?? "", outcome.cause ?? ""));
-        case "heartbeatTimeout":
-          run.record("TaskTimedOut", { resourceType: "lambda", resource, error: STATES_ERRORS.Timeout });
-          throw new RecordedFailure(new StatesError(STATES_ERRORS.Timeout));
+        case "heartbeatTimeout": {
+          const cause = `The task sent no heartbeat within HeartbeatSeconds (${settings.heartbeatSeconds} s)`;
+          run.record("TaskTimedOut", { resourceType: "lambda", resource, error: STATES_ERRORS.Timeout, cause });
+          throw new RecordedFailure(new StatesError(STATES_ERRORS.Timeout, cause));
+        }
       }
     } catch (thrown) {
       throw recordTaskEnd(thrown, resource, run, signal);
@@ -206,8 +208,9 @@ async function functionArnTask(functionArn: string, state: TaskState, input: unk
     return { result: parsePayload(result.payload) };
   } catch (thrown) {
     if (isTimeout(signal, run)) {
-      run.record("LambdaFunctionTimedOut", { error: STATES_ERRORS.Timeout });
-      throw new StatesError(STATES_ERRORS.Timeout);
+      const cause = (signal.reason as TaskTimeoutReached).message;
+      run.record("LambdaFunctionTimedOut", { error: STATES_ERRORS.Timeout, cause });
+      throw new StatesError(STATES_ERRORS.Timeout, cause);
     }
     if (run.signal.aborted) throw run.signal.reason;
     const error = thrown instanceof StatesError ? thrown : new StatesError(STATES_ERRORS.Runtime, String(thrown));
@@ -227,8 +230,9 @@ class RecordedFailure extends Error {
 function recordTaskEnd(thrown: unknown, resource: string, run: StateRun, signal: AbortSignal): unknown {
   if (thrown instanceof RecordedFailure) return thrown.error;
   if (isTimeout(signal, run)) {
-    run.record("TaskTimedOut", { resourceType: "lambda", resource, error: STATES_ERRORS.Timeout });
-    return new StatesError(STATES_ERRORS.Timeout);
+    const cause = (signal.reason as TaskTimeoutReached).message;
+    run.record("TaskTimedOut", { resourceType: "lambda", resource, error: STATES_ERRORS.Timeout, cause });
+    return new StatesError(STATES_ERRORS.Timeout, cause);
   }
   if (run.signal.aborted) return run.signal.reason;
   const error = thrown instanceof StatesError ? thrown : new StatesError(STATES_ERRORS.Runtime, String(thrown));

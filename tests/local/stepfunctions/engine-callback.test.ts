@@ -113,7 +113,9 @@ describe("engine: waitForTaskToken callbacks", () => {
     const executionArn = await h.start(arn);
     await waitUntil(() => tokens.length === 1);
     await h.service.call("SendTaskFailure", { taskToken: tokens[0] });
-    assert.equal((await h.finish(executionArn)).status, "SUCCEEDED");
+    const result = await h.finish(executionArn);
+    assert.equal(result.status, "SUCCEEDED");
+    assert.equal(result.output, '{"Error":"","Cause":""}', "Error and Cause are always present for a following CausePath");
   });
 
   it("a retry mints a new token and the old one is dead", async () => {
@@ -173,7 +175,12 @@ describe("engine: waitForTaskToken callbacks", () => {
     assert.equal(result.error, "States.Timeout");
     const events = await h.history(executionArn);
     assert.deepEqual(events.slice(-2).map((event: any) => event.type), ["TaskTimedOut", "ExecutionFailed"]);
-    assert.deepEqual(events.at(-2).taskTimedOutEventDetails, { resourceType: "lambda", resource: "invoke.waitForTaskToken", error: "States.Timeout" });
+    assert.deepEqual(events.at(-2).taskTimedOutEventDetails, {
+      resourceType: "lambda",
+      resource: "invoke.waitForTaskToken",
+      error: "States.Timeout",
+      cause: "The task did not finish within TimeoutSeconds (10 s)",
+    });
     const scheduled = events.find((event: any) => event.type === "TaskScheduled").taskScheduledEventDetails;
     assert.equal(scheduled.timeoutInSeconds, 10);
     assert.equal(scheduled.heartbeatInSeconds, 4);
@@ -228,7 +235,7 @@ describe("engine: waitForTaskToken callbacks", () => {
     await clock.advance(1);
     const result = await h.describe(executionArn);
     assert.equal(result.status, "SUCCEEDED");
-    assert.deepEqual(JSON.parse(result.output), { Error: "States.Timeout" });
+    assert.deepEqual(JSON.parse(result.output), { Error: "States.Timeout", Cause: "The task sent no heartbeat within HeartbeatSeconds (5 s)" });
     await expectApiError(h.service.call("SendTaskSuccess", { taskToken: tokens[0], output: "{}" }), "TaskTimedOut", "Provided task does not exist anymore");
   });
 

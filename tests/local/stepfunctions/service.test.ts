@@ -29,7 +29,7 @@ describe("StepFunctionsService provisioning and lifecycle", () => {
       loggingConfiguration: { level: "ALL", includeExecutionData: true, logDestination: "arn:aws:logs:us-east-1:123456789012:log-group:sfn:*" },
       tracingConfiguration: { enabled: true },
     });
-    await h.service.provision(resource, [resource]);
+    await h.service.provision(resource);
     const described = await h.service.call("DescribeStateMachine", { stateMachineArn: resource.state.arn });
     assert.equal(described.name, resource.state.name);
     assert.match(described.name, /^workflow-sfn-[0-9a-f]{7}$/);
@@ -52,7 +52,7 @@ describe("StepFunctionsService provisioning and lifecycle", () => {
       definition: JSON.stringify({ StartAt: "T", States: { T: { Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", End: true } } }),
       roleArn: ROLE_ARN,
     });
-    await assert.rejects(h.service.provision(resource, [resource]), (error: Error) => {
+    await assert.rejects(h.service.provision(resource), (error: Error) => {
       assert.match(error.message, /^State machine 'queue-sfn' \(arn:aws:states:us-east-1:123456789012:stateMachine:queue-sfn-[0-9a-f]{7}\) cannot run locally: Invalid State Machine Definition: /);
       assert.match(error.message, /sqs:sendMessage/);
       return true;
@@ -74,7 +74,7 @@ describe("StepFunctionsService provisioning and lifecycle", () => {
         },
       }),
     });
-    await assert.rejects(h.service.provision(resource, [resource]), /EXPRESS/);
+    await assert.rejects(h.service.provision(resource), /EXPRESS/);
   });
 
   it("uses the injected `now` for dates on the wire", async () => {
