@@ -61,7 +61,9 @@ export async function processChunkObject(key: string, clients: PipelineClients, 
   try {
     outcome = { status: "done", result: await (options.processChunk ?? countLinesWordsBytes)(body, { jobId, chunkIndex, key }) };
   } catch (error) {
-    outcome = { status: "failed", error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+    // Duck-typed: a processing step's own error classes may not survive serialization as Error subclasses.
+    const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+    outcome = { status: "failed", error: typeof message === "string" ? `${typeof name === "string" ? name : "Error"}: ${message}` : String(error) };
   }
 
   // 2. Record. An earlier delivery's record wins, so the chunk's outcome never changes.

@@ -58,12 +58,15 @@ function cutPoint(document: Buffer, start: number, limit: number): number {
   return end;
 }
 
-/** A chunk the default processing refuses: not text. Permanent, so the job fails on the ProcessingFailed path. */
-export class NotTextError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "NotTextError";
-  }
+/**
+ * A chunk the default processing refuses: not text. Permanent, so the job fails on the ProcessingFailed path.
+ * A plain Error with a name, not a subclass: Pulumi serializes classes as functions, and an Error subclass
+ * then loses its message (`Error.call(this)` does not initialise `this`).
+ */
+export function notTextError(message: string): Error {
+  const error = new Error(message);
+  error.name = "NotTextError";
+  return error;
 }
 
 /**
@@ -73,11 +76,11 @@ export class NotTextError extends Error {
  */
 export function countLinesWordsBytes(chunk: Buffer): ChunkResult {
   const nul = chunk.indexOf(0);
-  if (nul >= 0) throw new NotTextError(`binary data: NUL byte at offset ${nul}`);
+  if (nul >= 0) throw notTextError(`binary data: NUL byte at offset ${nul}`);
   try {
     new TextDecoder("utf-8", { fatal: true }).decode(chunk);
   } catch {
-    throw new NotTextError("not valid UTF-8 text");
+    throw notTextError("not valid UTF-8 text");
   }
   let lines = 0;
   let words = 0;

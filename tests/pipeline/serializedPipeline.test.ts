@@ -124,6 +124,7 @@ describe("pipeline: the serialized handler code (__index.js) against local S3 an
     assert.ok(split.result.chunkCount >= 10, `a 200-byte chunk size gives at least 10 chunks; got ${split.result.chunkCount}`);
     await aws.s3.drainNotifications();
     const events = aws.invocations.map((invocation) => JSON.parse(invocation.payload) as S3Event);
+    aws.invocations.length = 0;
     assert.equal(events.length, split.result.chunkCount, "S3 notified the processor once per chunk");
     assert.ok(aws.invocations.every((invocation) => invocation.functionName === findOne(functions, "aws:lambda/function:Function", "docs-processor").state.arn));
 
@@ -137,6 +138,21 @@ describe("pipeline: the serialized handler code (__index.js) against local S3 an
     assert.equal(aggregate.ok, true, JSON.stringify(aggregate));
     assert.deepEqual(aggregate.result.totals, wc(text));
     assert.equal(aggregate.result.chunkCount, split.result.chunkCount);
+  });
+
+  it("reports a chunk that is not text with its error name and message (error classes survive serialization)", async () => {
+    const taskToken = sfn.newToken();
+    const before = aws.invocations.length;
+    const [split] = await run("docs-workflow-handler", [{ taskToken, input: { document: `${sampleDocument(3)}\u0000` } }]);
+    assert.equal(split.result.chunkCount, 1);
+    await aws.s3.drainNotifications();
+    const events = aws.invocations.slice(before).map((invocation) => JSON.parse(invocation.payload));
+    const [outcome] = await run("docs-processor", events);
+    assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    const [failure] = sfn.accepted(taskToken);
+    assert.equal(failure.error, "ProcessingFailed");
+    assert.match(failure.cause!, /^chunk 0 of 1 \(s3:\/\/[a-z0-9-]+\/chunks\/[0-9a-f]{32}\/000000\.txt\) failed: NotTextError: binary data: NUL byte at offset (\d+)$/);
+    assert.equal(Number(/offset (\d+)$/.exec(failure.cause!)![1]), Buffer.byteLength(sampleDocument(3)), "the NUL byte follows the three text lines");
   });
 
   it("fails the job on the ProcessingFailed path when SplitDoc is given a key outside the document prefix", async () => {
