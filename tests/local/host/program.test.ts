@@ -43,20 +43,23 @@ describe("program loader: the Pulumi program evaluated under mocks", function ()
     assert.equal(fn.arn, `arn:aws:lambda:eu-central-1:123456789012:function:${fn.id}`);
   });
 
-  it("records every declared resource in declaration order with its URN and parent", () => {
-    assert.deepEqual(
-      loaded.resources.map((resource: any) => [resource.type, resource.name, resource.custom]),
-      [
-        ["fixture:index:Greeter", "greeter", false],
-        ["aws:iam/role:Role", "greeter-role", true],
-        ["aws:lambda/function:Function", "greeter-fn", true],
-      ],
-    );
-    const [component, role, fn] = loaded.resources;
+  it("records every declared resource, in the order Pulumi registers them, with its URN and parent", () => {
+    const declared = loaded.resources.map((resource: any) => [resource.type, resource.name, resource.custom]);
+    assert.deepEqual([...declared].sort(), [
+      ["aws:iam/role:Role", "greeter-role", true],
+      ["aws:lambda/function:Function", "greeter-fn", true],
+      ["aws:sqs/queue:Queue", "jobs", true],
+      ["fixture:index:Greeter", "greeter", false],
+    ]);
+    const index = (name: string) => loaded.resources.findIndex((resource: any) => resource.name === name);
+    assert.ok(index("greeter") < index("greeter-role") && index("greeter-role") < index("greeter-fn"), "a parent before its children, a dependency before its dependent");
+    const byName = (name: string) => loaded.resources[index(name)];
+    const component = byName("greeter");
     assert.equal(component.urn, "urn:pulumi:dev::fixture-program::fixture:index:Greeter::greeter");
-    assert.equal(role.urn, "urn:pulumi:dev::fixture-program::fixture:index:Greeter$aws:iam/role:Role::greeter-role");
-    assert.equal(role.parent, component.urn);
-    assert.equal(fn.parent, component.urn);
+    assert.equal(byName("greeter-role").urn, "urn:pulumi:dev::fixture-program::fixture:index:Greeter$aws:iam/role:Role::greeter-role");
+    assert.equal(byName("greeter-role").parent, component.urn);
+    assert.equal(byName("greeter-fn").parent, component.urn);
+    assert.equal(byName("jobs").parent, undefined);
   });
 
   it("keeps the function's inputs resolved, including the serialized __index.js that Pulumi would upload", () => {
