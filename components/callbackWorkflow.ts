@@ -6,6 +6,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
  */
 import * as aws from "@pulumi/aws";
+import type * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import packageJson from "../package.json";
 import { type CallbackWorkflowArgs, type ResolvedArgs, type ResolvedFunctionArgs, resolveArgs } from "./args";
@@ -68,7 +69,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
   /** The HTTP API (default `api.type`). */
   public readonly httpApi?: aws.apigatewayv2.Api;
   /** The REST API (`api.type: "rest"`). */
-  public readonly restApi?: import("@pulumi/awsx").classic.apigateway.API;
+  public readonly restApi?: awsx.classic.apigateway.API;
   /** The API key (`api.apiKeyRequired`). */
   public readonly apiKey?: aws.apigateway.ApiKey;
   /** Full URL of the start route (undefined when `api.type` is `none`). */
