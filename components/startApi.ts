@@ -138,6 +138,7 @@ function createRestStartApi(api: ResolvedStartApi, context: StartApiContext, rol
       swaggerString: pulumi.jsonStringify(swagger),
       stageName: REST_STAGE_NAME,
       apiKeySource: api.apiKeyRequired ? "HEADER" : undefined,
+      // awsx would default binaryMediaTypes to */*, making every body binary and bypassing the mapping template.
       restApiArgs: { description: `Starts executions of the ${name} callback workflow.`, tags, binaryMediaTypes: [] },
       stageArgs: { tags, xrayTracingEnabled: context.tracing },
     },
