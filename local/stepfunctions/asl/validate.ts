@@ -58,6 +58,8 @@ export function validateDefinition(definitionJson: string, options: ValidateOpti
     if (pointer !== undefined && checker.flaggedPointers.has(pointer)) continue;
     // asl-validator's own default QueryLanguage, which it writes into states, tripping its schema.
     if (pointer !== undefined && pointer.endsWith("/QueryLanguage") && !pointerExists(parsed, pointer)) continue;
+    // A valid Type reported only because JSON schema `oneOf` tried the other state types' schemas too.
+    if (pointer !== undefined && pointer.endsWith("/Type") && STATE_TYPES.has(String(valueAt(parsed, pointer)))) continue;
     problems.push(`${error["Error code"]}: ${error.Message}`);
   }
   problems.push(...ownProblems);
@@ -85,18 +87,67 @@ function cachedSchemaErrors(definitionJson: string, definition: JsonObject): rea
 
 function schemaErrors(definition: JsonObject): aslValidator.StateMachineError[] {
   const errors = runAslValidator(definition);
+  if (!errors.some(isSchemaFailure)) return errors;
   // asl-validator keeps only the deepest schema errors of the whole document (its guard against the noise
-  // of JSON schema `oneOf`), so one bad state hides the others. On this failure path only, the states it
-  // reported are replaced by Succeed stubs and the document checked again, until no schema error is left.
+  // of JSON schema `oneOf`), and a state's first bad field hides the states nested in it. On this failure
+  // path only, each scope (the machine, each Parallel branch, each Map item processor) is checked on its
+  // own, with its nested scopes replaced by a trivial machine.
+  return scopeSchemaErrors(definition, "");
+}
+
+function isSchemaFailure(error: aslValidator.StateMachineError): boolean {
+  return error["Error code"] === "SCHEMA_VALIDATION_FAILED";
+}
+
+const TRIVIAL_MACHINE = Object.freeze({ StartAt: "Stub", States: { Stub: { Type: "Succeed" } } });
+
+/** Schema errors of one scope and, separately, of each scope nested in it; pointers are absolute. */
+function scopeSchemaErrors(scope: JsonObject, prefix: string): aslValidator.StateMachineError[] {
+  const nested: aslValidator.StateMachineError[] = [];
+  const flattened: JsonObject = { ...scope };
+  if (isObject(scope.States)) {
+    const states: JsonObject = {};
+    for (const [name, state] of Object.entries(scope.States)) {
+      states[name] = state;
+      if (!isObject(state)) continue;
+      const statePointer = jsonPointer(jsonPointer(prefix, "States"), name);
+      const flatState: JsonObject = { ...state };
+      if (Array.isArray(state.Branches)) {
+        flatState.Branches = state.Branches.map((branch, index) => {
+          if (!isObject(branch)) return branch;
+          nested.push(...scopeSchemaErrors(branch, jsonPointer(jsonPointer(statePointer, "Branches"), index)));
+          return TRIVIAL_MACHINE;
+        });
+      }
+      for (const field of ["ItemProcessor", "Iterator"]) {
+        const processor = state[field];
+        if (!isObject(processor)) continue;
+        const { ProcessorConfig, ...machine } = processor;
+        nested.push(...scopeSchemaErrors(machine, jsonPointer(statePointer, field)));
+        flatState[field] = ProcessorConfig === undefined ? TRIVIAL_MACHINE : { ...TRIVIAL_MACHINE, ProcessorConfig };
+      }
+      states[name] = flatState;
+    }
+    flattened.States = states;
+  }
+  return [...stubbedSchemaErrors(flattened).map((error) => relocate(error, prefix)), ...nested];
+}
+
+/**
+ * Runs asl-validator on one flat scope, then again with each state it reported replaced by a Succeed stub
+ * (or each bad top-level field dropped), until no new schema error appears.
+ */
+function stubbedSchemaErrors(scope: JsonObject): aslValidator.StateMachineError[] {
+  const errors = runAslValidator(scope);
   const reported = new Set(errors.map((error) => error.Message));
-  let current = structuredClone(definition);
-  let schemaFailures = errors.filter((error) => error["Error code"] === "SCHEMA_VALIDATION_FAILED");
-  for (let round = 0; round < MAX_SCHEMA_ROUNDS && schemaFailures.length > 0; round++) {
+  const current = structuredClone(scope);
+  let failures = errors.filter(isSchemaFailure);
+  for (let round = 0; round < MAX_SCHEMA_ROUNDS && failures.length > 0; round++) {
     let progressed = false;
-    for (const error of schemaFailures) progressed = stubFailingPart(current, error.schemaError?.instancePath) || progressed;
+    for (const error of failures) progressed = stubFailingPart(current, error.schemaError?.instancePath) || progressed;
     if (!progressed) break;
-    schemaFailures = runAslValidator(current).filter((error) => error["Error code"] === "SCHEMA_VALIDATION_FAILED");
-    for (const error of schemaFailures) {
+    failures = runAslValidator(current).filter(isSchemaFailure);
+    for (const error of failures) {
       if (!reported.has(error.Message)) errors.push(error);
       reported.add(error.Message);
     }
@@ -108,26 +159,32 @@ const MAX_SCHEMA_ROUNDS = 50;
 const SUCCEED_STUB = Object.freeze({ Type: "Succeed", Comment: "stub" });
 
 /**
- * Replaces the innermost state holding `pointer` by a Succeed stub (or drops a bad top-level field) in
- * `document`, so that the next asl-validator run looks past it. Returns whether anything changed.
+ * Replaces the state holding `pointer` by a Succeed stub, or drops a bad top-level field, in a flat
+ * `scope`, so that the next asl-validator run looks past it. Returns whether anything changed.
  */
-function stubFailingPart(document: JsonObject, pointer: string | undefined): boolean {
+function stubFailingPart(scope: JsonObject, pointer: string | undefined): boolean {
   if (pointer === undefined) return false;
   const keys = pointer.split("/").slice(1).map((token) => token.replace(/~1/g, "/").replace(/~0/g, "~"));
-  let stateDepth = -1;
-  for (let index = 1; index < keys.length; index++) if (keys[index - 1] === "States") stateDepth = index;
-  if (stateDepth === -1) {
-    if (keys.length === 0 || keys[0] === "States" || keys[0] === "StartAt" || !(keys[0] in document)) return false;
-    delete document[keys[0]];
+  if (keys[0] === "States" && keys.length > 1) {
+    if (!isObject(scope.States) || scope.States[keys[1]] === SUCCEED_STUB) return false;
+    scope.States[keys[1]] = SUCCEED_STUB;
     return true;
   }
-  let parent: unknown = document;
-  for (const key of keys.slice(0, stateDepth)) parent = isObject(parent) || Array.isArray(parent) ? (parent as JsonObject)[key] : undefined;
-  if (!isObject(parent)) return false;
-  const name = keys[stateDepth];
-  if (parent[name] === SUCCEED_STUB) return false;
-  parent[name] = SUCCEED_STUB;
+  if (keys.length === 0 || keys[0] === "States" || keys[0] === "StartAt" || !(keys[0] in scope)) return false;
+  delete scope[keys[0]];
   return true;
+}
+
+/** Moves an error found in a nested scope to its place in the whole definition. */
+function relocate(error: aslValidator.StateMachineError, prefix: string): aslValidator.StateMachineError {
+  if (!prefix) return error;
+  const pointer = error.schemaError?.instancePath;
+  if (pointer === undefined || !error.Message.startsWith(pointer)) return { ...error, Message: `${error.Message} (in ${prefix})` };
+  return {
+    ...error,
+    Message: prefix + error.Message,
+    schemaError: { ...error.schemaError!, instancePath: prefix + pointer },
+  };
 }
 
 function runAslValidator(definition: JsonObject): aslValidator.StateMachineError[] {
@@ -139,15 +196,22 @@ function runAslValidator(definition: JsonObject): aslValidator.StateMachineError
   }
 }
 
+const STATE_TYPES = new Set(["Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"]);
+
 /** Whether a JSON pointer (`/States/A/QueryLanguage`) names a value present in `document`. */
 function pointerExists(document: unknown, pointer: string): boolean {
+  return valueAt(document, pointer) !== undefined;
+}
+
+/** The value a JSON pointer names in `document`, or undefined. */
+function valueAt(document: unknown, pointer: string): unknown {
   let node = document;
   for (const token of pointer.split("/").slice(1)) {
     const key = token.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (node === null || typeof node !== "object" || !(key in node)) return false;
+    if (node === null || typeof node !== "object" || !(key in node)) return undefined;
     node = (node as JsonObject)[key];
   }
-  return true;
+  return node;
 }
 
 function jsonPointer(parent: string, key: string | number): string {

@@ -132,10 +132,12 @@ describe("asl/validate", () => {
         States: {
           A: { Type: "Wait", Seconds: "ten", Next: "B" },
           B: { Type: "Parallel", Branches: [{ StartAt: "Inner", States: { Inner: { Type: "Pass", InputPath: 5, End: true } } }], Next: "C" },
-          C: { Type: "Pass", ResultPath: 7, End: true },
+          C: { Type: "Pass", ResultPath: 7, Next: "D" },
+          D: { Type: "Map", ItemProcessor: { StartAt: "E", States: { E: { Type: "Pass", OutputPath: 3, End: true } } }, MaxConcurrency: -1, End: true },
         },
       });
-      for (const pointer of ["/States/A/Seconds", "/States/B/Branches/0/States/Inner/InputPath", "/States/C/ResultPath", "/TimeoutSeconds"]) {
+      assert.ok(!problems.some((problem) => /\/Type is invalid/.test(problem)), `valid Types are not reported:\n${problems.join("\n")}`);
+      for (const pointer of ["/States/A/Seconds", "/States/B/Branches/0/States/Inner/InputPath", "/States/C/ResultPath", "/States/D/ItemProcessor/States/E/OutputPath", "/States/D/MaxConcurrency", "/TimeoutSeconds"]) {
         assert.ok(problems.some((problem) => problem.startsWith(`SCHEMA_VALIDATION_FAILED: ${pointer} is invalid`)), `missing ${pointer}:\n${problems.join("\n")}`);
       }
     });
