@@ -17,7 +17,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { aggregateResultsFactory, processChunkFactory, splitDocumentFactory } from "../handlers/pipeline/factories";
 import { MAX_CHUNKS, PIPELINE_DEFAULTS, type PipelineSettings, SETTINGS_ENVIRONMENT } from "../handlers/pipeline/settings";
-import type { ChunkProcessor } from "../handlers/pipeline/textChunks";
+import { type ChunkProcessor, MIN_CHUNK_BYTES } from "../handlers/pipeline/textChunks";
 import { type StartApiArgs, type WorkflowLoggingArgs, DEFAULTS as WORKFLOW_DEFAULTS, LOG_RETENTION_DAYS } from "./args";
 import { awsSdkPackages, CallbackWorkflow } from "./callbackWorkflow";
 import { lambdaTrustPolicy, statementsPolicy, writeLogsPolicy } from "./policies";
@@ -129,8 +129,8 @@ export function resolvePipelineArgs(args: DocumentPipelineArgs = {}): ResolvedPi
     tags: args.tags ?? {},
   };
   // S3 PutObject takes at most 5 GB in one request; a chunk is one PutObject.
-  if (!Number.isInteger(resolved.chunkSizeBytes) || resolved.chunkSizeBytes < 1 || resolved.chunkSizeBytes > 5 * 1024 ** 3) {
-    problems.push(`chunkSizeBytes (${JSON.stringify(resolved.chunkSizeBytes)}) must be a whole number of bytes from 1 to 5368709120`);
+  if (!Number.isInteger(resolved.chunkSizeBytes) || resolved.chunkSizeBytes < MIN_CHUNK_BYTES || resolved.chunkSizeBytes > 5 * 1024 ** 3) {
+    problems.push(`chunkSizeBytes (${JSON.stringify(resolved.chunkSizeBytes)}) must be a whole number of bytes from ${MIN_CHUNK_BYTES} to 5368709120`);
   }
   if (resolved.processChunk !== undefined && typeof resolved.processChunk !== "function") {
     problems.push(`processChunk must be a function (chunk: Buffer, info) => Record<string, number>; received ${typeof resolved.processChunk}`);

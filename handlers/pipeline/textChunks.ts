@@ -17,6 +17,8 @@ export interface ChunkInfo {
 export type ChunkProcessor = (chunk: Buffer, info: ChunkInfo) => ChunkResult | Promise<ChunkResult>;
 
 const NEWLINE = 0x0a;
+/** The longest UTF-8 character: a smaller chunk could not hold every character whole. */
+export const MIN_CHUNK_BYTES = 4;
 /** isspace() in the C locale, as wc uses. */
 function isSpace(byte: number): boolean {
   return byte === 0x20 || (byte >= 0x09 && byte <= 0x0d);
@@ -29,7 +31,9 @@ function isSpace(byte: number): boolean {
  * is one empty chunk, so every job has at least one chunk to complete it.
  */
 export function splitIntoChunks(document: Buffer, chunkSizeBytes: number): Buffer[] {
-  if (!Number.isInteger(chunkSizeBytes) || chunkSizeBytes < 1) throw new RangeError(`chunkSizeBytes must be a positive whole number; received ${chunkSizeBytes}`);
+  if (!Number.isInteger(chunkSizeBytes) || chunkSizeBytes < MIN_CHUNK_BYTES) {
+    throw new RangeError(`chunkSizeBytes must be a whole number of at least ${MIN_CHUNK_BYTES} (the longest UTF-8 character); received ${chunkSizeBytes}`);
+  }
   if (document.length === 0) return [document];
   const chunks: Buffer[] = [];
   let start = 0;

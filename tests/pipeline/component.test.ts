@@ -168,7 +168,7 @@ describe("pipeline: resolvePipelineArgs", () => {
 
   it("rejects a chunk size that is not a whole positive number of bytes, saying what it received", () => {
     assert.throws(() => resolvePipelineArgs({ chunkSizeBytes: 0 }), {
-      message: "Invalid DocumentPipeline args:\n- chunkSizeBytes (0) must be a whole number of bytes from 1 to 5368709120",
+      message: "Invalid DocumentPipeline args:\n- chunkSizeBytes (0) must be a whole number of bytes from 4 to 5368709120",
     });
   });
 
