@@ -1,0 +1,119 @@
+/**
+ * The document pipeline end to end on the local runtime: chunks per second for documents of 1,000 and 10,000
+ * chunks (POST /documents → SplitDoc → one processor invocation per chunk → resume → ContinueProcess), the
+ * ratio of the two times (linear work gives about 10), and S3 and DynamoDB requests per chunk, counted by the
+ * local services themselves.
+ *
+ * The runtime runs in this process (the same code `npm start` runs) so the services' counters can be read;
+ * everything else goes over HTTP with the unmodified AWS SDK, as a user's would.
+ * `npm run bench -- pipeline`; BENCH_PIPELINE_CHUNKS=1000,10000 to choose sizes.
+ */
+import * as path from "node:path";
+import { DescribeExecutionCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DynamoDbService } from "../local/dynamodb/service";
+import { startLocalRuntime } from "../local/host/runtime";
+import { S3Service } from "../local/s3/service";
+
+const CHUNK_BYTES = 256;
+const SIZES = (process.env.BENCH_PIPELINE_CHUNKS ?? "1000,10000").split(",").map(Number);
+const credentials = { accessKeyId: "AKIDBENCH", secretAccessKey: "bench" };
+
+/** Lines of exactly 32 bytes: 8 lines fill one 256-byte chunk, so the chunk count is exact. */
+function documentOfChunks(chunks: number): string {
+  return Array.from({ length: chunks * 8 }, (_, index) => `line ${String(index).padStart(7, "0")} of the document.\n`.padStart(32, "-")).join("");
+}
+
+/**
+ * The runtime constructs its services itself; recording each instance as it provisions its first resource
+ * gives the bench their request counters without changing the runtime.
+ */
+function captureInstances<T extends { provision: (...args: any[]) => Promise<void> }>(prototype: T): T[] {
+  const instances: T[] = [];
+  const provision = prototype.provision;
+  prototype.provision = function (this: T, ...args: any[]) {
+    if (!instances.includes(this)) instances.push(this);
+    return provision.apply(this, args);
+  };
+  return instances;
+}
+
+function total(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((sum, count) => sum + count, 0);
+}
+
+function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([operation, count]) => [operation, count - (before[operation] ?? 0)]).filter(([, count]) => (count as number) > 0));
+}
+
+function perChunk(counts: Record<string, number>, chunks: number): string {
+  return Object.entries(counts)
+    .sort()
+    .map(([operation, count]) => `${operation} ${(count / chunks).toFixed(3)}`)
+    .join(", ");
+}
+
+async function main(): Promise<void> {
+  const s3Services = captureInstances(S3Service.prototype);
+  const dynamoDbServices = captureInstances(DynamoDbService.prototype);
+  let logLines = 0;
+  const runtime = await startLocalRuntime({
+    projectDirectory: path.resolve(__dirname, ".."),
+    stack: "dev",
+    configOverrides: [`pipelineChunkSizeBytes=${CHUNK_BYTES}`, "timeoutSeconds=3600"],
+    port: 0,
+    nodePolicy: "machine",
+    log: () => logLines++,
+  });
+  const s3Service = s3Services[0];
+  const dynamoDbService = dynamoDbServices[0];
+  const outputs = runtime.program.outputs as Record<string, string>;
+  const s3 = new S3Client({ endpoint: runtime.origin, region: "us-east-1", credentials });
+  const sfn = new SFNClient({ endpoint: runtime.origin, region: "us-east-1", credentials });
+  console.log(`local runtime at ${runtime.origin}; ${CHUNK_BYTES}-byte chunks; functions on Node ${process.version}; ${require("node:os").cpus().length} cores`);
+
+  const seconds: Record<number, number> = {};
+  try {
+    for (const chunks of SIZES) {
+      const key = `documents/bench-${chunks}.txt`;
+      await s3.send(new PutObjectCommand({ Bucket: outputs.pipelineBucket, Key: key, Body: documentOfChunks(chunks) }));
+      const s3Before = { ...s3Service.requestCounts };
+      const dynamoDbBefore = { ...dynamoDbService.requestCounts };
+      const started = process.hrtime.bigint();
+      const response = await fetch(outputs.pipelineStartUrl, { method: "POST", body: JSON.stringify({ documentKey: key }) });
+      const { executionArn } = (await response.json()) as { executionArn: string };
+      let status = "RUNNING";
+      let output = "";
+      while (status === "RUNNING") {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+        status = described.status!;
+        output = described.output ?? `${described.error}: ${described.cause}`;
+      }
+      const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+      seconds[chunks] = elapsed;
+      if (status !== "SUCCEEDED") throw new Error(`${chunks} chunks: execution ${status}: ${output}`);
+      const result = JSON.parse(output);
+      if (result.chunkCount !== chunks) throw new Error(`expected ${chunks} chunks, the job had ${result.chunkCount}`);
+      const s3Requests = difference(s3Service.requestCounts, s3Before);
+      const dynamoDbRequests = difference(dynamoDbService.requestCounts, dynamoDbBefore);
+      console.log(`\n${chunks.toLocaleString("en-US")} chunks: ${elapsed.toFixed(1)} s end to end, ${(chunks / elapsed).toFixed(0)} chunks/s`);
+      console.log(`  S3 requests per chunk:       ${(total(s3Requests) / chunks).toFixed(3)}  (${perChunk(s3Requests, chunks)})`);
+      console.log(`  DynamoDB requests per chunk: ${(total(dynamoDbRequests) / chunks).toFixed(3)}  (${perChunk(dynamoDbRequests, chunks)})`);
+    }
+    if (SIZES.length === 2) {
+      const [small, large] = SIZES;
+      console.log(`\ntime ratio ${large.toLocaleString("en-US")} / ${small.toLocaleString("en-US")} chunks: ${(seconds[large] / seconds[small]).toFixed(2)} (linear work: ${large / small})`);
+    }
+    console.log(`(${logLines} runtime log lines)`);
+  } finally {
+    s3.destroy();
+    sfn.destroy();
+    await runtime.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
