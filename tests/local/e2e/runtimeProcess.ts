@@ -20,6 +20,8 @@ export interface RuntimeProcess {
   outputs: Record<string, string>;
   /** Everything printed so far. */
   output(): string;
+  /** Calls `listener` with each complete line printed from now on. */
+  onLine(listener: (line: string) => void): void;
   sfn: SFNClient;
   /** Ends it with SIGTERM; resolves with the exit code and what it printed after. */
   stop(): Promise<{ code: number | null; output: string }>;
@@ -32,7 +34,15 @@ export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv =
     stdio: ["ignore", "pipe", "pipe"],
   });
   let text = "";
-  child.stdout!.on("data", (chunk) => (text += chunk));
+  const lineListeners: Array<(line: string) => void> = [];
+  let partial = "";
+  child.stdout!.on("data", (chunk) => {
+    text += chunk;
+    if (lineListeners.length === 0) return;
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop()!;
+    for (const line of lines) for (const listener of lineListeners) listener(line);
+  });
   child.stderr!.on("data", (chunk) => (text += chunk));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
@@ -64,6 +74,10 @@ export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv =
     origin,
     outputs,
     output: () => text,
+    onLine: (listener) => {
+      partial = "";
+      lineListeners.push(listener);
+    },
     sfn,
     stop: async () => {
       sfn.destroy();
