@@ -36,10 +36,12 @@ export interface DocumentPipelineArgs {
    * on the ProcessingFailed path. @default wc-style counts `{ lines, words, bytes }`, refusing binary data
    */
   processChunk?: ChunkProcessor;
-  /** Seconds the workflow waits for all chunks before it fails with States.Timeout. @default 3600 */
+  /**
+   * Seconds the workflow waits for all chunks before it fails with States.Timeout. There is no heartbeat
+   * option: chunk processors run independently of each other, and one heartbeat per chunk would spend the
+   * SendTask* request quota (500/s) that the resume needs. @default 3600
+   */
   timeoutSeconds?: number;
-  /** Seconds allowed between heartbeats while waiting; must be less than `timeoutSeconds`. @default none */
-  heartbeatSeconds?: number;
   /** Days finished jobs' records are kept before DynamoDB TTL removes them. @default 7 */
   retentionDays?: number;
   /** Key prefix of documents (split reads only here). @default "documents/" */
@@ -74,7 +76,6 @@ export interface ResolvedPipelineArgs {
   chunkSizeBytes: number;
   processChunk?: ChunkProcessor;
   timeoutSeconds: number;
-  heartbeatSeconds?: number;
   retentionDays: number;
   documentPrefix: string;
   chunkPrefix: string;
@@ -112,7 +113,6 @@ export function resolvePipelineArgs(args: DocumentPipelineArgs = {}): ResolvedPi
     chunkSizeBytes: args.chunkSizeBytes ?? PIPELINE_ARG_DEFAULTS.chunkSizeBytes,
     processChunk: args.processChunk,
     timeoutSeconds: args.timeoutSeconds ?? PIPELINE_ARG_DEFAULTS.timeoutSeconds,
-    heartbeatSeconds: args.heartbeatSeconds,
     retentionDays: args.retentionDays ?? PIPELINE_ARG_DEFAULTS.retentionDays,
     documentPrefix: args.documentPrefix ?? PIPELINE_DEFAULTS.documentPrefix,
     chunkPrefix: args.chunkPrefix ?? PIPELINE_DEFAULTS.chunkPrefix,
@@ -292,7 +292,6 @@ export class DocumentPipeline extends pulumi.ComponentResource {
           timeoutSeconds: 300,
         },
         timeoutSeconds: resolved.timeoutSeconds,
-        heartbeatSeconds: resolved.heartbeatSeconds,
         runtime: resolved.runtime,
         api: resolved.api,
         logging: resolved.logging,
