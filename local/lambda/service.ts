@@ -79,7 +79,7 @@ export class LambdaService implements LocalService, LambdaInvoker {
     return this.functions;
   }
 
-  async provision(resource: DeclaredResource): Promise<void> {
+  async provision(resource: DeclaredResource, _all: readonly DeclaredResource[] = []): Promise<void> {
     switch (resource.type) {
       case "aws:lambda/function:Function":
         return this.provisionFunction(resource);

@@ -75,7 +75,7 @@ export class HttpApiService implements LocalService {
     private readonly stepFunctions?: StepFunctionsCaller,
   ) {}
 
-  async provision(resource: DeclaredResource): Promise<void> {
+  async provision(resource: DeclaredResource, _all: readonly DeclaredResource[] = []): Promise<void> {
     const { inputs } = resource;
     switch (resource.type) {
       case "aws:apigatewayv2/api:Api": {

@@ -141,7 +141,7 @@ describe("local runtime end to end: the callback workflow through HTTP and the A
     assert.equal(malformed.status, 400);
     const unknown = await fetch(runtime.origin, { method: "POST", headers: target("Frobnicate"), body: "{}" });
     assert.equal(unknown.status, 400);
-    assert.equal((await unknown.json()).__type, "UnknownOperationException");
+    assert.equal(((await unknown.json()) as any).__type, "UnknownOperationException");
     const huge = await fetch(`${runtime.origin}/start`, { method: "POST", body: Buffer.alloc(11 * 1024 * 1024, 120) }).catch((error) => error);
     if (!(huge instanceof Error)) assert.equal(huge.status, 413);
     assert.equal((await waitForEnd(runtime, body.executionArn)).status, "SUCCEEDED");

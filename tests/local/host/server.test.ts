@@ -39,7 +39,7 @@ describe("local runtime origin server", function () {
     });
     assert.equal(response.status, 501);
     assert.equal(response.headers.get("x-amzn-errortype"), "NotImplemented");
-    const body = await response.json();
+    const body = (await response.json()) as any;
     assert.equal(body.__type, "NotImplemented");
     assert.match(body.message, /does not emulate the AWS service "sqs" \(emulated: dynamodb, execute-api, lambda, s3, states\)/);
   });
