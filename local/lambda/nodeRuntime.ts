@@ -57,13 +57,26 @@ async function installMajor(major: number, options: NodeBinaryOptions): Promise<
   const prefix = path.join(options.cacheDirectory, String(major));
   const executable = path.join(prefix, "node_modules", packageName, "bin", process.platform === "win32" ? "node.exe" : "node");
   if (!fs.existsSync(executable)) {
-    fs.mkdirSync(prefix, { recursive: true });
-    await run(
-      npmCommand(),
-      ["install", "--prefix", prefix, "--no-save", "--no-bin-links", "--no-audit", "--no-fund", "--no-package-lock", `${packageName}@${major}`],
-      options.installTimeoutMs ?? 120_000,
-      `npm install ${packageName}@${major}`,
-    );
+    // Installed beside the cache entry, then renamed into place: another runtime installing the same major
+    // at the same time cannot see (or leave) a half-written one.
+    const staging = `${prefix}.installing-${process.pid}`;
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.mkdirSync(staging, { recursive: true });
+    try {
+      await run(
+        npmCommand(),
+        ["install", "--prefix", staging, "--no-save", "--no-bin-links", "--no-audit", "--no-fund", "--no-package-lock", `${packageName}@${major}`],
+        options.installTimeoutMs ?? 120_000,
+        `npm install ${packageName}@${major}`,
+      );
+      try {
+        fs.renameSync(staging, prefix);
+      } catch (error) {
+        if (!fs.existsSync(executable)) throw error; // otherwise another runtime finished first
+      }
+    } finally {
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
   }
   const version = (await run(executable, ["--version"], 10_000, `${executable} --version`)).trim();
   if (!version.startsWith(`v${major}.`)) throw new Error(`${executable} reports ${version}, not Node ${major}`);
