@@ -18,7 +18,6 @@ import { Readable } from "node:stream";
 import type { DeclaredResource, LocalContext, LocalService } from "../host/service";
 
 // dynalite ships no type declarations; this is the one function we use.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite: (options: Record<string, unknown>) => import("node:http").Server = require("dynalite");
 
 export const TABLE_TYPE = "aws:dynamodb/table:Table";
