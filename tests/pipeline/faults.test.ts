@@ -8,6 +8,7 @@ import type { S3Event } from "aws-lambda";
 import { aggregateResults } from "../../handlers/pipeline/aggregateResults";
 import { getJob } from "../../handlers/pipeline/jobStore";
 import { processChunkEvent } from "../../handlers/pipeline/processChunk";
+import { splitIntoChunks } from "../../handlers/pipeline/textChunks";
 import type { PipelineClients } from "../../handlers/pipeline/resume";
 import { crashingClients, type PipelineFixture, sampleDocument, shuffled, SimulatedCrash, startPipelineFixture, wc } from "./fixtures";
 
@@ -111,21 +112,24 @@ describe("document pipeline under faults", function () {
 
   it("a chunk that fails for good resumes the workflow once on the ProcessingFailed path, naming the chunk", async () => {
     const good = sampleDocument(10);
-    const job = await fixture.startJob(`${good}binary\u0000data here\n${good}`);
-    const failing = job.events.findIndex((event) => event.Records[0].s3.object.key.endsWith(`/${String(5).padStart(6, "0")}.txt`));
-    assert.ok(failing >= 0);
+    const text = `${good}binary\u0000data here\n${good}`;
+    const job = await fixture.startJob(text);
+    // The chunk holding the NUL byte, found independently of the handlers.
+    const chunks = splitIntoChunks(Buffer.from(text), fixture.settings.chunkSizeBytes);
+    const badIndex = chunks.findIndex((chunk) => chunk.includes(0));
+    const offset = chunks[badIndex].indexOf(0);
     for (const event of shuffled([...job.events, ...job.events], 3)) await deliver(event);
     const signals = fixture.sfn.signals.filter((signal) => signal.taskToken === job.taskToken);
     const accepted = signals.filter((signal) => signal.accepted);
     assert.equal(accepted.length, 1);
     assert.equal(accepted[0].kind, "failure");
     assert.equal(accepted[0].error, "ProcessingFailed");
-    const badChunk = job.events.map((event) => event.Records[0].s3.object.key).find((key) => key.includes("/0000"))!;
-    assert.match(accepted[0].cause!, new RegExp(`^chunk \\d+ of ${job.chunkCount} \\(s3://${fixture.settings.bucketName}/chunks/${job.jobId}/\\d{6}\\.txt\\) failed: NotTextError: binary data: NUL byte at offset \\d+$`));
-    assert.ok(badChunk);
+    const key = `chunks/${job.jobId}/${String(badIndex).padStart(6, "0")}.txt`;
+    assert.equal(accepted[0].cause, `chunk ${badIndex} of ${job.chunkCount} (s3://${fixture.settings.bucketName}/${key}) failed: NotTextError: binary data: NUL byte at offset ${offset}`);
     assert.ok(signals.every((signal) => signal.kind === "failure"), "no success is ever sent for a job with a failed chunk");
     const stored = await getJob(fixture.clients.dynamodb, fixture.settings.tableName, job.jobId);
     assert.equal(stored?.outcome, "failure");
+    assert.equal(stored?.failedChunk, badIndex);
     assert.equal(stored?.resumeState, "signalled");
   });
 
@@ -143,6 +147,20 @@ describe("document pipeline under faults", function () {
     // A later duplicate does not try again.
     await deliver(job.events[0]);
     assert.equal(fixture.sfn.signals.filter((signal) => signal.taskToken === job.taskToken).length, 1);
+  });
+
+  it("gives chunk records a TTL past the wait, and restarts a job's retention when it is signalled", async () => {
+    const { GetItemCommand } = await import("@aws-sdk/client-dynamodb");
+    const { settings } = fixture;
+    const job = await fixture.startJob(sampleDocument(3));
+    const expiresAt = async (sk: string) =>
+      Number((await fixture.clients.dynamodb.send(new GetItemCommand({ TableName: settings.tableName, Key: { jobId: { S: job.jobId }, sk: { S: sk } } }))).Item!.expiresAt.N);
+    const created = Math.floor(Date.now() / 1000);
+    const atCreation = await expiresAt("job");
+    assert.ok(Math.abs(atCreation - (created + settings.waitTimeoutSeconds + settings.retentionSeconds)) <= 2, "an unfinished job outlives the wait");
+    for (const event of job.events) await deliver(event);
+    assert.ok(Math.abs((await expiresAt("chunk#000000")) - (created + settings.waitTimeoutSeconds + settings.retentionSeconds)) <= 2);
+    assert.ok(Math.abs((await expiresAt("job")) - (Math.floor(Date.now() / 1000) + settings.retentionSeconds)) <= 2, "a signalled job is kept retentionSeconds from now");
   });
 
   it("ignores an object under the chunk prefix whose job does not exist, creating nothing", async () => {
