@@ -142,6 +142,8 @@ async function main(): Promise<void> {
     }
     process.exit(0);
   };
+  // A fault inside one emulated service must not take the others (and every open execution) down with it.
+  process.on("unhandledRejection", (reason) => log("runtime", `internal error (still running): ${(reason as Error)?.stack ?? reason}`));
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 }

@@ -173,7 +173,10 @@ function describeUnemulated(resources: readonly LoadedResource[]): string | unde
   const byType = new Map<string, string[]>();
   for (const resource of resources) byType.set(resource.type, [...(byType.get(resource.type) ?? []), resource.name]);
   const list = [...byType].map(([type, names]) => `${type} (${names.join(", ")})`).join("; ");
-  return `Not emulated locally, declared only (nothing runs for them): ${list}`;
+  const restHint = [...byType.keys()].some((type) => type.startsWith("aws:apigateway/"))
+    ? ". REST APIs (API Gateway v1, e.g. awsx's) are not served locally: the HTTP API variant is"
+    : "";
+  return `Not emulated locally, declared only (nothing runs for them): ${list}${restHint}`;
 }
 
 /** Whether a directory looks like a Pulumi project (for the CLI's error message). */
