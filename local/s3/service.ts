@@ -233,20 +233,22 @@ export class S3Service implements LocalService {
     const urlEncoded = query.get("encoding-type") === "url";
     if (query.has("encoding-type") && !urlEncoded) throw new S3Error("InvalidArgument", `Invalid Encoding Method specified in Request: ${query.get("encoding-type")}`);
     const continuationToken = query.get("continuation-token");
-    let after: string;
-    if (version === 2) {
-      after = continuationToken !== null ? decodeContinuationToken(continuationToken) : (query.get("start-after") ?? "");
-    } else {
-      after = query.get("marker") ?? "";
-    }
+    let after = "";
+    /** Set when the previous page ended with a common prefix: every key under it was already summarized. */
+    let skipPrefix: string | undefined;
+    if (version === 2 && continuationToken !== null) ({ after, skipPrefix } = decodeContinuationToken(continuationToken));
+    else after = (version === 2 ? query.get("start-after") : query.get("marker")) ?? "";
+    // A v1 marker that is a returned common prefix (NextMarker) skips that prefix's keys, as S3 does.
+    if (version === 1 && delimiter && after.endsWith(delimiter) && after.startsWith(prefix) && after.indexOf(delimiter, prefix.length) === after.length - delimiter.length) skipPrefix = after;
 
     const contents: StoredObject[] = [];
     const commonPrefixes: string[] = [];
     let isTruncated = false;
     let lastReturned = "";
+    let lastWasPrefix = false;
     for (const key of bucket.keysFrom(prefix, after)) {
       // A resumed listing must not repeat a common prefix it already returned.
-      if (delimiter && after.endsWith(delimiter) && key.startsWith(after)) continue;
+      if (skipPrefix !== undefined && key.startsWith(skipPrefix)) continue;
       let entry: string = key;
       let isPrefix = false;
       if (delimiter) {
@@ -264,6 +266,7 @@ export class S3Service implements LocalService {
       if (isPrefix) commonPrefixes.push(entry);
       else contents.push(bucket.objects.get(key)!);
       lastReturned = entry;
+      lastWasPrefix = isPrefix;
     }
 
     const encode = (text: string) => (urlEncoded ? encodeURIComponent(text).replace(/%2F/g, "/") : text);
@@ -279,7 +282,7 @@ export class S3Service implements LocalService {
     if (delimiter) body.Delimiter = encode(delimiter);
     if (urlEncoded) body.EncodingType = "url";
     body.IsTruncated = isTruncated;
-    if (isTruncated && version === 2) body.NextContinuationToken = encodeContinuationToken(lastReturned);
+    if (isTruncated && version === 2) body.NextContinuationToken = encodeContinuationToken(lastReturned, lastWasPrefix);
     if (isTruncated && version === 1 && delimiter) body.NextMarker = encode(lastReturned);
     body.Contents = contents.map((object) => ({
       Key: encode(object.key),
@@ -634,16 +637,19 @@ function checksumHeader(given: StoredObject["checksum"]): Record<string, string>
   return given ? { [`x-amz-checksum-${given.algorithm}`]: given.value } : {};
 }
 
-function encodeContinuationToken(lastReturned: string): string {
-  return Buffer.from(lastReturned, "utf8").toString("base64url");
+/** Opaque to clients, as S3's are: the last entry returned, and whether it was a common prefix. */
+function encodeContinuationToken(lastReturned: string, isPrefix: boolean): string {
+  return Buffer.from(JSON.stringify([lastReturned, isPrefix]), "utf8").toString("base64url");
 }
 
-function decodeContinuationToken(token: string): string {
-  const decoded = Buffer.from(token, "base64url").toString("utf8");
-  if (!token || Buffer.from(decoded, "utf8").toString("base64url") !== token) {
-    throw new S3Error("InvalidArgument", "The continuation token provided is incorrect", { ArgumentName: "continuation-token" });
+function decodeContinuationToken(token: string): { after: string; skipPrefix?: string } {
+  try {
+    const [after, isPrefix] = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+    if (typeof after === "string" && typeof isPrefix === "boolean") return { after, skipPrefix: isPrefix ? after : undefined };
+  } catch {
+    // falls through to the error S3 gives
   }
-  return decoded;
+  throw new S3Error("InvalidArgument", "The continuation token provided is incorrect", { ArgumentName: "continuation-token" });
 }
 
 /**

@@ -27,6 +27,7 @@ import { type LocalAws, startLocalAws } from "../../pipeline/localAws";
 import { declaredResource } from "../../pipeline/fixtures";
 import { S3Service } from "../../../local/s3/service";
 import { encodeEventKey } from "../../../local/s3/eventNotifications";
+import { decodeEventKey } from "../../../handlers/pipeline/storage";
 
 const BUCKET = "local-s3-test";
 const FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:on-upload";
@@ -198,6 +199,19 @@ describe("local S3", function () {
       assert.deepEqual(pages, [["list/a.txt", "list/b/"], ["list/c d.txt", "list/e.txt"]]);
     });
 
+    it("resumes after a key that ends with the delimiter without skipping the keys under it", async () => {
+      for (const key of ["edge/a/", "edge/a/b", "edge/a/c"]) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: "x" }));
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "edge/a/", Delimiter: "/", MaxKeys: 1, ContinuationToken: token }));
+        keys.push(...(page.Contents ?? []).map((object) => object.Key!));
+        token = page.NextContinuationToken;
+      } while (token);
+      assert.deepEqual(keys, ["edge/a/", "edge/a/b", "edge/a/c"]);
+      await assert.rejects(s3.send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: "not-a-token" })), (error: Error) => error.name === "InvalidArgument");
+    });
+
     it("URL-encodes keys in listings when asked (encoding-type=url), as the AWS CLI asks", async () => {
       const response = await fetch(`${aws.origin}/${BUCKET}?list-type=2&prefix=list/c&encoding-type=url`, {
         headers: { authorization: "AWS4-HMAC-SHA256 Credential=AKID/20261124/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x" },
@@ -286,5 +300,9 @@ describe("local S3", function () {
 
   it("encodes event keys like S3: spaces as +, non-ASCII and reserved characters percent-encoded, slashes kept", () => {
     assert.equal(encodeEventKey("a b/c+d/é(1).txt"), "a+b/c%2Bd/%C3%A9%281%29.txt");
+  });
+
+  it("encodes event keys so the handlers' decoding gives the original key back", () => {
+    for (const key of ["chunks/plain.txt", "a b/c+d/é(1).txt", "100% done & more?.txt", "日本/語 #1.txt"]) assert.equal(decodeEventKey(encodeEventKey(key)), key);
   });
 });
