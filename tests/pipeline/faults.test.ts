@@ -8,6 +8,7 @@ import type { S3Event } from "aws-lambda";
 import { aggregateResults } from "../../handlers/pipeline/aggregateResults";
 import { getJob } from "../../handlers/pipeline/jobStore";
 import { processChunkEvent } from "../../handlers/pipeline/processChunk";
+import { splitDocument } from "../../handlers/pipeline/splitDocument";
 import { splitIntoChunks } from "../../handlers/pipeline/textChunks";
 import type { PipelineClients } from "../../handlers/pipeline/resume";
 import { crashingClients, type PipelineFixture, sampleDocument, shuffled, SimulatedCrash, startPipelineFixture, wc } from "./fixtures";
@@ -108,6 +109,22 @@ describe("document pipeline under faults", function () {
         await expectCompleteResume(job, text);
       });
     }
+  });
+
+  it("a SplitDoc retried with the same token after dying midway records one job and still resumes once", async () => {
+    const text = sampleDocument(20);
+    const taskToken = fixture.sfn.newToken();
+    const before = fixture.aws.invocations.length;
+    // Calls: PutObject (the inline document), PutItem (the job), then one PutObject per chunk: die after 3 chunks.
+    const crashing = crashingClients(fixture.clients, 5);
+    await assert.rejects(splitDocument({ taskToken, input: { document: text } }, crashing.clients, fixture.settings, () => undefined), SimulatedCrash);
+    const retried = await splitDocument({ taskToken, input: { document: text } }, fixture.clients, fixture.settings, () => undefined);
+    assert.ok(!("rejected" in retried));
+    await fixture.aws.s3.drainNotifications();
+    const events = fixture.aws.invocations.slice(before).map((invocation) => JSON.parse(invocation.payload) as S3Event);
+    assert.ok(events.length > retried.chunkCount, "the chunks written before the crash are notified twice");
+    for (const event of shuffled(events, 5)) await deliver(event);
+    await expectCompleteResume({ jobId: retried.jobId, taskToken, chunkCount: retried.chunkCount }, text);
   });
 
   it("a chunk that fails for good resumes the workflow once on the ProcessingFailed path, naming the chunk", async () => {
