@@ -112,11 +112,15 @@ async function main(): Promise<void> {
       maxProcessesPerFunction: process.env.LOCAL_LAMBDA_MAX_PROCESSES ? Number(process.env.LOCAL_LAMBDA_MAX_PROCESSES) : undefined,
     });
   } catch (error) {
+    log.flush();
     process.stderr.write(`error: ${(error as Error).message}\n`);
     process.exit(1);
   }
 
-  const out = (text: string) => process.stdout.write(`${text}\n`);
+  const out = (text: string) => {
+    log.flush();
+    process.stdout.write(`${text}\n`);
+  };
   out(formatStackOutputs(runtime.program.outputs));
   out("");
   out(`Local origin: ${runtime.origin}   (stack ${options.stack}; AWS SDK/CLI: AWS_ENDPOINT_URL=${runtime.origin})`);
@@ -140,6 +144,7 @@ async function main(): Promise<void> {
       out(`Executions still open when stopped (${open.length}), lost with this process:`);
       for (const execution of open) out(`  ${execution.executionArn}  started ${execution.startDate.toISOString()}, last event ${execution.lastEventType}`);
     }
+    log.flush();
     process.exit(0);
   };
   // A fault inside one emulated service must not take the others (and every open execution) down with it.
