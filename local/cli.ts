@@ -81,6 +81,12 @@ function parseRetryDelays(text: string | undefined): number[] | undefined {
   return seconds.map((value) => value * 1000);
 }
 
+function parseProcessLimit(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  if (!/^[1-9]\d*$/.test(text)) throw new UsageError(`LOCAL_LAMBDA_MAX_PROCESSES must be a whole number of at least 1, got "${text}"`);
+  return Number(text);
+}
+
 async function main(): Promise<void> {
   let options: CliOptions | "help";
   try {
@@ -101,20 +107,23 @@ async function main(): Promise<void> {
   const log = createLogger(process.stdout);
   let runtime: LocalRuntime;
   try {
+    const environmentOptions = {
+      nodePolicy: process.env.LOCAL_LAMBDA_NODE === "machine" ? ("machine" as const) : ("runtime" as const),
+      asyncRetryDelaysMs: parseRetryDelays(process.env.LOCAL_LAMBDA_ASYNC_RETRY_DELAYS),
+      maxProcessesPerFunction: parseProcessLimit(process.env.LOCAL_LAMBDA_MAX_PROCESSES),
+    };
     runtime = await startLocalRuntime({
+      ...environmentOptions,
       projectDirectory: options.cwd,
       stack: options.stack,
       configOverrides: options.config,
       port: options.port,
       log,
-      nodePolicy: process.env.LOCAL_LAMBDA_NODE === "machine" ? "machine" : "runtime",
-      asyncRetryDelaysMs: parseRetryDelays(process.env.LOCAL_LAMBDA_ASYNC_RETRY_DELAYS),
-      maxProcessesPerFunction: process.env.LOCAL_LAMBDA_MAX_PROCESSES ? Number(process.env.LOCAL_LAMBDA_MAX_PROCESSES) : undefined,
     });
   } catch (error) {
     log.flush();
     process.stderr.write(`error: ${(error as Error).message}\n`);
-    process.exit(1);
+    process.exit(error instanceof UsageError ? 2 : 1);
   }
 
   const out = (text: string) => {

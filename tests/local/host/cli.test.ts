@@ -45,6 +45,9 @@ describe("npm start (local/cli.ts)", function () {
     const stray = await cli(["heartbeatSeconds=3"]);
     assert.equal(stray.code, 2);
     assert.match(stray.stderr, /unexpected argument "heartbeatSeconds=3" \(config overrides go after -c\)/);
+    const processes = await cli([], { LOCAL_LAMBDA_MAX_PROCESSES: "0" });
+    assert.equal(processes.code, 2);
+    assert.match(processes.stderr, /LOCAL_LAMBDA_MAX_PROCESSES must be a whole number of at least 1, got "0"/);
     const port = await cli([], { PORT: "http" });
     assert.equal(port.code, 2);
     assert.match(port.stderr, /port must be a number from 0 to 65535, got "http"/);
