@@ -72,7 +72,10 @@ export class LambdaService implements LocalService, LambdaInvoker {
   constructor(
     private readonly context: LocalContext,
     private readonly options: LambdaServiceOptions,
-  ) {}
+  ) {
+    const limit = options.maxProcessesPerFunction;
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) throw new Error(`maxProcessesPerFunction must be a whole number of at least 1, got ${limit}`);
+  }
 
   /** The declared functions, by name. */
   get declaredFunctions(): ReadonlyMap<string, LocalFunction> {
