@@ -35,6 +35,11 @@ export const CLOSED_TOKEN_MESSAGE = "Provided task does not exist anymore";
 const REMEMBERED_CLOSED_TOKENS = 10_000;
 const ID_BYTES = 16;
 const MAC_BYTES = 16;
+/**
+ * Every token starts with the same letters, as AWS's do ("AQ..."). Without a fixed first character a
+ * base64url token may begin with "-", and the AWS CLI then reads `--task-token <token>` as an option.
+ */
+const TOKEN_PREFIX = "AQ";
 
 interface WaitingTask {
   readonly executionArn: string;
@@ -59,7 +64,7 @@ export class TaskTokenRegistry {
   /** Mints a fresh token for one task attempt of `executionArn`. */
   open(executionArn: string, options: { heartbeatSeconds?: number } = {}): OpenedToken {
     const id = randomBytes(ID_BYTES);
-    const token = Buffer.concat([id, this.mac(id)]).toString("base64url");
+    const token = TOKEN_PREFIX + Buffer.concat([id, this.mac(id)]).toString("base64url");
     let settle!: (outcome: CallbackOutcome) => void;
     const outcome = new Promise<CallbackOutcome>((resolve) => (settle = resolve));
     const heartbeatMs = options.heartbeatSeconds === undefined ? undefined : options.heartbeatSeconds * 1000;
@@ -133,8 +138,10 @@ export class TaskTokenRegistry {
   }
 
   private isOurs(token: string): boolean {
-    const raw = Buffer.from(token, "base64url");
-    if (raw.length !== ID_BYTES + MAC_BYTES || raw.toString("base64url") !== token) return false;
+    if (!token.startsWith(TOKEN_PREFIX)) return false;
+    const encoded = token.slice(TOKEN_PREFIX.length);
+    const raw = Buffer.from(encoded, "base64url");
+    if (raw.length !== ID_BYTES + MAC_BYTES || raw.toString("base64url") !== encoded) return false;
     return timingSafeEqual(raw.subarray(ID_BYTES), this.mac(raw.subarray(0, ID_BYTES)));
   }
 

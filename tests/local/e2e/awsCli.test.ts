@@ -61,7 +61,7 @@ describe("local runtime end to end: the AWS CLI (/usr/bin/aws)", function () {
   it("`aws stepfunctions send-task-success --task-output` resumes a waiting execution", async () => {
     const { body } = await start(runtime, { outcome: "silence" });
     const taskToken = await waitingTaskToken(runtime, body.executionArn);
-    const { code, stderr } = await aws(runtime, ["stepfunctions", "send-task-success", `--task-token=${taskToken}`, "--task-output", '{"via":"cli"}']);
+    const { code, stderr } = await aws(runtime, ["stepfunctions", "send-task-success", "--task-token", taskToken, "--task-output", '{"via":"cli"}']);
     assert.equal(code, 0, stderr);
     const ended = await waitForEnd(runtime, body.executionArn);
     assert.equal(ended.status, "SUCCEEDED");

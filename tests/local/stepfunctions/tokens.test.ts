@@ -16,6 +16,11 @@ describe("task token registry", () => {
     assert.equal(registry.waitingCount, 1000);
   });
 
+  it("starts every token with a letter, so a command line never reads one as an option", () => {
+    const registry = new TaskTokenRegistry(new ManualClock());
+    for (let i = 0; i < 2000; i++) assert.match(registry.open(EXECUTION).token, /^AQ[A-Za-z0-9_-]+$/);
+  });
+
   it("settles a waiting task once with the callback output and closes the token", async () => {
     const registry = new TaskTokenRegistry(new ManualClock());
     const opened = registry.open(EXECUTION);
