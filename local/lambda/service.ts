@@ -30,10 +30,10 @@ const DEFAULT_MEMORY_MB = 128;
 const DEFAULT_RUNTIME = "nodejs24.x";
 
 /**
- * Credentials every function process gets: any values work against the local origin. These are the ones
- * s3rver accepts, so requests the S3 emulation passes through verify as well.
+ * Credentials every function process gets, as Lambda hands a function its role's session credentials. The
+ * local services do not verify signatures (the user's real keys are unknown here), so any values work.
  */
-export const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER", sessionToken: "local" } as const;
+export const LOCAL_CREDENTIALS = { accessKeyId: "ASIALOCALFUNCTION", secretAccessKey: "local", sessionToken: "local" } as const;
 
 /** Environment keys Lambda reserves; a function that sets one is rejected at creation, as AWS does. */
 const RESERVED_ENVIRONMENT_KEYS = new Set([
