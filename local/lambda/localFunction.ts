@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { FunctionProcess, type FunctionProcessSpec, type InvocationOutcome } from "./functionProcess";
 import { TooManyRequestsException, type InvokeResult } from "./invoker";
+import { raceAbort } from "../common/abort";
 
 /** AWS: a function's response may be at most 6 MB. */
 const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
@@ -129,7 +130,7 @@ export class LocalFunction {
         return done;
       });
       // A caller that stops waiting (a stopped execution) does not stop the function, as on AWS.
-      const { outcome, log } = options.signal ? await abortable(invocation, options.signal) : await invocation;
+      const { outcome, log } = options.signal ? await raceAbort(invocation, options.signal) : await invocation;
       return { result: this.toResult(requestId, outcome), log };
     } finally {
       this.inFlight--;
@@ -175,22 +176,4 @@ export class LocalFunction {
     this.processes.add(process);
     return process;
   }
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason ?? new Error("aborted"));
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason ?? new Error("aborted"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }

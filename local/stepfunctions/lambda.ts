@@ -6,7 +6,7 @@
  */
 import type { InvocationType, InvokeResult, LambdaInvoker } from "../lambda/invoker";
 import { StatesError } from "./errors";
-import { raceAbort } from "./signals";
+import { raceAbort } from "../common/abort";
 
 export interface FunctionCall {
   functionName: string;

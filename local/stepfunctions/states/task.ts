@@ -12,7 +12,8 @@ import type { InvocationType } from "../../lambda/invoker";
 import { callFunction, invokeResponse, parsePayload } from "../lambda";
 import { exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES } from "../limits";
 import { parseTaskResource } from "../resources";
-import { childController, raceAbort } from "../signals";
+import { raceAbort } from "../../common/abort";
+import { childController } from "../signals";
 import type { StateHandler } from "./handler";
 
 /** AWS's default TimeoutSeconds for a Task (the ASL specification's 60 does not apply on AWS). */
