@@ -4,15 +4,14 @@
  * AWS_ENDPOINT_URL), against a local HTTP stand-in for the Step Functions API that records every request.
  */
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { findAll, findOne, loadProgram, type RecordedResource } from "../mocks";
+import { findAll, loadProgram, type RecordedResource } from "../mocks";
+import { type InvocationOutcome, SerializedFunctions } from "../support/serializedFunction";
 
-const REPO = path.resolve(__dirname, "../..");
 const TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAZTLz2uJd4nZ1rjRkCHW6JCIXg-token";
 const ARCHIVE_LIMIT_BYTES = 10 * 1024;
 
@@ -64,44 +63,20 @@ class StepFunctionsStandIn {
   }
 }
 
-/** Calls `exports.handler(event, context)` of an uploaded module the way the Node.js Lambda runtime does. */
-const RUNNER = `
-const { handler } = require(process.argv[2]);
-let input = "";
-process.stdin.on("data", (chunk) => (input += chunk)).on("end", async () => {
-  try {
-    const result = await handler(JSON.parse(input), { awsRequestId: "00000000-0000-4000-8000-000000000000" });
-    process.stdout.write(JSON.stringify({ ok: true, result }));
-  } catch (error) {
-    process.stdout.write(JSON.stringify({ ok: false, errorType: error.name, errorMessage: error.message }));
-  }
-});
-`;
-
-type RunResult = { ok: true; result: any } | { ok: false; errorType: string; errorMessage: string };
-
 describe("deploy: the serialized handler code (__index.js) as Lambda would run it", function () {
   this.timeout(30_000);
   const standIn = new StepFunctionsStandIn();
   const workDirectory = fs.mkdtempSync(path.join(os.tmpdir(), "sfn-callback-deploy-"));
   let endpoint: string;
   let functions: RecordedResource[];
-  const modulePaths = new Map<string, string>();
+  let serialized: SerializedFunctions;
   const archives = new Map<string, Record<string, any>>();
 
   before(async () => {
     endpoint = await standIn.listen();
     functions = findAll((await loadProgram({ config: { failureRate: "0.3" } })).resources, "aws:lambda/function:Function");
-    fs.writeFileSync(path.join(workDirectory, "runner.js"), RUNNER);
-    for (const lambda of functions) {
-      const assets = await lambda.inputs.code.assets;
-      archives.set(lambda.name, assets);
-      const directory = path.join(workDirectory, lambda.name);
-      fs.mkdirSync(directory);
-      const modulePath = path.join(directory, "__index.js");
-      fs.writeFileSync(modulePath, await assets["__index.js"].text);
-      modulePaths.set(lambda.name, modulePath);
-    }
+    for (const lambda of functions) archives.set(lambda.name, await lambda.inputs.code.assets);
+    serialized = await SerializedFunctions.write(functions, workDirectory);
   });
 
   beforeEach(() => standIn.reset());
@@ -112,36 +87,9 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
   });
 
   /** Runs one invocation in a fresh Node process with the function's declared environment (plus overrides). */
-  function invoke(functionName: string, event: unknown, environment: Record<string, string> = {}): Promise<RunResult> {
-    const declared = findOne(functions, "aws:lambda/function:Function", functionName).inputs.environment?.variables ?? {};
-    const child = spawn(process.execPath, [path.join(workDirectory, "runner.js"), modulePaths.get(functionName)!], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        // The Lambda Node.js runtime provides AWS SDK v3; locally it comes from the repo's node_modules.
-        NODE_PATH: path.join(REPO, "node_modules"),
-        AWS_ENDPOINT_URL: endpoint,
-        AWS_REGION: "us-east-1",
-        AWS_ACCESS_KEY_ID: "AKIDLOCALTEST",
-        AWS_SECRET_ACCESS_KEY: "local-secret",
-        AWS_CONFIG_FILE: path.join(workDirectory, "no-config"),
-        AWS_SHARED_CREDENTIALS_FILE: path.join(workDirectory, "no-credentials"),
-        ...declared,
-        ...environment,
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.stdin.end(JSON.stringify(event));
-    return new Promise((resolve, reject) => {
-      child.on("error", reject);
-      child.on("close", (code) => {
-        if (code !== 0 || stdout === "") reject(new Error(`handler process exited with ${code}: ${stderr}`));
-        else resolve(JSON.parse(stdout));
-      });
-    });
+  async function invoke(functionName: string, event: unknown, environment: Record<string, string> = {}): Promise<InvocationOutcome> {
+    const [outcome] = await serialized.run(functionName, [event], endpoint, environment);
+    return outcome;
   }
 
   function onlyRequest(): RecordedRequest & { json: any } {

@@ -5,7 +5,6 @@
  * component declared, and a Step Functions stand-in applying AWS's token rules.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as os from "node:os";
@@ -14,29 +13,9 @@ import type { S3Event } from "aws-lambda";
 import { DocumentPipeline } from "../../components/documentPipeline";
 import type { DeclaredResource, LocalService } from "../../local/host/service";
 import { declare, findAll, findOne, type RecordedResource } from "../mocks";
+import { SerializedFunctions } from "../support/serializedFunction";
 import { FakeStepFunctions, sampleDocument, wc } from "./fixtures";
 import { type LocalAws, startLocalAws } from "./localAws";
-
-const REPO = path.resolve(__dirname, "../..");
-
-/** Calls `exports.handler` once per event, in order, in one process (a warm container), printing each outcome. */
-const RUNNER = `
-// Function logs go to stderr here, so stdout carries only the outcomes.
-console.log = (...parts) => process.stderr.write(parts.join(" ") + "\\n");
-const { handler } = require(process.argv[2]);
-let input = "";
-process.stdin.on("data", (chunk) => (input += chunk)).on("end", async () => {
-  const outcomes = [];
-  for (const event of JSON.parse(input)) {
-    try {
-      outcomes.push({ ok: true, result: await handler(event, { awsRequestId: "00000000-0000-4000-8000-000000000000" }) });
-    } catch (error) {
-      outcomes.push({ ok: false, errorType: error.name, errorMessage: error.message });
-    }
-  }
-  process.stdout.write(JSON.stringify(outcomes));
-});
-`;
 
 /** Step Functions' SendTask* API over HTTP (AWS JSON 1.0), answered by the fake's token rules. */
 class StepFunctionsService implements LocalService {
@@ -63,19 +42,15 @@ describe("pipeline: the serialized handler code (__index.js) against local S3 an
   const sfn = new FakeStepFunctions();
   let aws: LocalAws;
   let functions: RecordedResource[];
-  const modulePaths = new Map<string, string>();
+  let serialized: SerializedFunctions;
 
   before(async () => {
     const { resources } = await declare(() => new DocumentPipeline("docs", { chunkSizeBytes: 200 }));
     functions = findAll(resources, "aws:lambda/function:Function");
-    fs.writeFileSync(path.join(workDirectory, "runner.js"), RUNNER);
     for (const lambda of functions) {
-      const assets = await lambda.inputs.code.assets;
-      assert.deepEqual(Object.keys(assets), ["__index.js"], `${lambda.name}: the archive is the handler alone`);
-      const modulePath = path.join(workDirectory, `${lambda.name}.js`);
-      fs.writeFileSync(modulePath, await assets["__index.js"].text);
-      modulePaths.set(lambda.name, modulePath);
+      assert.deepEqual(Object.keys(await lambda.inputs.code.assets), ["__index.js"], `${lambda.name}: the archive is the handler alone`);
     }
+    serialized = await SerializedFunctions.write(functions, workDirectory);
     aws = await startLocalAws({ extraServices: [new StepFunctionsService(sfn)] });
     const declared: DeclaredResource[] = resources.map((resource) => ({ urn: `urn:${resource.name}`, ...resource }));
     for (const resource of declared) {
@@ -90,30 +65,7 @@ describe("pipeline: the serialized handler code (__index.js) against local S3 an
   });
 
   function run(functionName: string, events: unknown[]): Promise<any[]> {
-    const declared = findOne(functions, "aws:lambda/function:Function", functionName).inputs.environment?.variables ?? {};
-    const child = spawn(process.execPath, [path.join(workDirectory, "runner.js"), modulePaths.get(functionName)!], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        NODE_PATH: path.join(REPO, "node_modules"),
-        AWS_ENDPOINT_URL: aws.origin,
-        AWS_REGION: "us-east-1",
-        AWS_ACCESS_KEY_ID: "AKIDLOCALTEST",
-        AWS_SECRET_ACCESS_KEY: "local-secret",
-        AWS_CONFIG_FILE: path.join(workDirectory, "no-config"),
-        AWS_SHARED_CREDENTIALS_FILE: path.join(workDirectory, "no-credentials"),
-        ...declared,
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.stdin.end(JSON.stringify(events));
-    return new Promise((resolve, reject) => {
-      child.on("error", reject);
-      child.on("close", (code) => (code !== 0 || !stdout ? reject(new Error(`exited with ${code}: ${stderr}`)) : resolve(JSON.parse(stdout))));
-    });
+    return serialized.run(functionName, events, aws.origin);
   }
 
   it("splits, processes every chunk event twice, resumes once and aggregates wc's counts", async () => {
