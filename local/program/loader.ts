@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { DeclaredResource } from "../host/service";
 import { fakeInvoke, fakeResource, type FakeCloud } from "../cloud/fakeState";
+import { pauseClosureDebugger, resumeClosureDebugger } from "./closureDebugger";
 import { readProjectFile, resolveStackConfig, type ProjectFile } from "./config";
 
 export interface LoadProgramOptions {
@@ -50,6 +51,16 @@ export interface LoadedProgram {
 const DEFAULT_REGION = "us-east-1";
 
 export async function loadProgram(options: LoadProgramOptions): Promise<LoadedProgram> {
+  await resumeClosureDebugger();
+  try {
+    return await evaluateProgram(options);
+  } finally {
+    // Serving comes next: without the closure serializer's debugger every promise costs a fifth as much.
+    await pauseClosureDebugger();
+  }
+}
+
+async function evaluateProgram(options: LoadProgramOptions): Promise<LoadedProgram> {
   const project = readProjectFile(path.resolve(options.projectDirectory));
   const config = resolveStackConfig(project, options.stack, options.configOverrides);
   const cloud: FakeCloud = {
