@@ -97,6 +97,11 @@ function buildContext(message) {
   };
 }
 
+/** Peak resident memory of this process in bytes (process.resourceUsage() from Node 12.6; older: current RSS). */
+function maxRssBytes() {
+  return typeof process.resourceUsage === "function" ? process.resourceUsage().maxRSS * 1024 : process.memoryUsage().rss;
+}
+
 const invocationStarts = new Map();
 function settle(requestId, error, result) {
   // Only the first completion counts (a handler may both return and call its callback).
@@ -119,10 +124,12 @@ function settle(requestId, error, result) {
     }
     if (!reply) reply = { type: "result", requestId, payload: payload === undefined ? "null" : payload };
   }
-  const usedMb = Math.round(process.memoryUsage().rss / 1048576);
-  process.stdout.write(`END RequestId: ${requestId}\n`);
+  // "Max Memory Used" is the environment's peak, as Lambda reports it (getrusage: no /proc read per invocation).
+  const usedMb = Math.round(maxRssBytes() / 1048576);
+  // END and REPORT in one write: one pipe write per invocation fewer, for the runtime to read.
   process.stdout.write(
-    `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms\tMemory Size: ${memoryLimitInMB} MB\tMax Memory Used: ${usedMb} MB\t\n`,
+    `END RequestId: ${requestId}\n` +
+      `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms\tMemory Size: ${memoryLimitInMB} MB\tMax Memory Used: ${usedMb} MB\t\n`,
   );
   currentRequestId = undefined;
   process.send(reply);
