@@ -8,7 +8,6 @@
 import * as aws from "@pulumi/aws";
 import type * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import packageJson from "../package.json";
 import { type CallbackWorkflowArgs, type ResolvedArgs, type ResolvedFunctionArgs, resolveArgs } from "./args";
 import { buildDefinition } from "./definition";
 import {
@@ -21,30 +20,19 @@ import {
   writeLogsPolicy,
   xrayWritePolicy,
 } from "./policies";
+import { createLambdaStep, type LambdaStep } from "./lambdaStep";
 import { createStartApi } from "./startApi";
 
 export * from "./args";
+export { awsSdkPackages } from "./lambdaStep";
 export { buildDefinition, STATE_NAMES, PROCESSING_FAILED_ERROR, DEFAULT_WAIT_PAYLOAD } from "./definition";
 
 export const CALLBACK_WORKFLOW_TYPE = "sfn-callback:index:CallbackWorkflow";
 
-/**
- * The `@aws-sdk/*` packages among the given dependencies. The Node.js Lambda runtimes ship AWS SDK v3, so they
- * are left out of every code archive: the upload is the handler alone.
- * https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html
- */
-export function awsSdkPackages(dependencies: Record<string, string> = packageJson.dependencies): string[] {
-  return Object.keys(dependencies).filter((name) => name.startsWith("@aws-sdk/")).sort();
-}
-
 /** The three steps a workflow may run as Lambda functions. */
 export type WorkflowStep = "split" | "handler" | "continue";
 
-export interface WorkflowFunction {
-  function: aws.lambda.CallbackFunction<any, any>;
-  role: aws.iam.Role;
-  logGroup: aws.cloudwatch.LogGroup;
-}
+export type WorkflowFunction = LambdaStep;
 
 export class CallbackWorkflow extends pulumi.ComponentResource {
   /** The function that receives the task token (`WaitForCompletion`). */
@@ -220,46 +208,16 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
     );
   }
 
-  /** One Lambda step: its own log group (with retention), its own role (logs, extras), and the function. */
+  /** One Lambda step: its own log group (with retention), its own role (logs, extras, X-Ray), and the function. */
   private createFunction(step: WorkflowStep, fn: ResolvedFunctionArgs, resolved: ResolvedArgs): WorkflowFunction {
-    const { tags } = resolved;
-    const prefix = `${this.name}-${step}`;
-    const logGroup = new aws.cloudwatch.LogGroup(`${prefix}-logs`, { retentionInDays: resolved.logging.retentionInDays, tags }, { parent: this });
-    const role = new aws.iam.Role(
-      `${prefix}-role`,
-      { description: `Lambda: the ${step} step of ${this.name}.`, assumeRolePolicy: pulumi.jsonStringify(lambdaTrustPolicy()), tags },
-      { parent: this },
-    );
-    const policies: pulumi.Resource[] = [
-      new aws.iam.RolePolicy(`${prefix}-logs-policy`, { role: role.id, policy: pulumi.jsonStringify(writeLogsPolicy(logGroup.arn)) }, { parent: this }),
-    ];
-    if (fn.policyStatements.length > 0) {
-      policies.push(
-        new aws.iam.RolePolicy(`${prefix}-extra-policy`, { role: role.id, policy: pulumi.jsonStringify(statementsPolicy(fn.policyStatements)) }, { parent: this }),
-      );
-    }
-    if (resolved.tracing) {
-      policies.push(new aws.iam.RolePolicy(`${prefix}-xray`, { role: role.id, policy: pulumi.jsonStringify(xrayWritePolicy()) }, { parent: this }));
-    }
-    const func = new aws.lambda.CallbackFunction<any, any>(
-      prefix,
-      {
-        callbackFactory: fn.callbackFactory,
-        // Always our own role: without one, CallbackFunction attaches nine broad managed FullAccess policies.
-        role,
-        runtime: resolved.runtime,
-        timeout: fn.timeoutSeconds,
-        memorySize: fn.memorySize,
-        description: fn.description ?? `The ${step} step of the ${this.name} callback workflow.`,
-        environment: Object.keys(fn.environment).length > 0 ? { variables: fn.environment } : undefined,
-        loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
-        tracingConfig: resolved.tracing ? { mode: "Active" } : undefined,
-        codePathOptions: { extraExcludePackages: awsSdkPackages() },
-        tags,
-      },
-      // The role must hold its permissions before the function first runs.
-      { parent: this, dependsOn: policies },
-    );
-    return { function: func, role, logGroup };
+    return createLambdaStep(`${this.name}-${step}`, fn, {
+      parent: this,
+      runtime: resolved.runtime,
+      tracing: resolved.tracing,
+      logRetentionInDays: resolved.logging.retentionInDays,
+      tags: resolved.tags,
+      description: `The ${step} step of the ${this.name} callback workflow.`,
+      roleDescription: `Lambda: the ${step} step of ${this.name}.`,
+    });
   }
 }

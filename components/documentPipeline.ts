@@ -19,8 +19,8 @@ import { aggregateResultsFactory, processChunkFactory, splitDocumentFactory } fr
 import { MAX_CHUNKS, PIPELINE_DEFAULTS, type PipelineSettings, SETTINGS_ENVIRONMENT } from "../handlers/pipeline/settings";
 import { type ChunkProcessor, MIN_CHUNK_BYTES } from "../handlers/pipeline/textChunks";
 import { type StartApiArgs, type WorkflowLoggingArgs, DEFAULTS as WORKFLOW_DEFAULTS, LOG_RETENTION_DAYS } from "./args";
-import { awsSdkPackages, CallbackWorkflow } from "./callbackWorkflow";
-import { lambdaTrustPolicy, statementsPolicy, writeLogsPolicy } from "./policies";
+import { CallbackWorkflow } from "./callbackWorkflow";
+import { createLambdaStep } from "./lambdaStep";
 
 export const DOCUMENT_PIPELINE_TYPE = "sfn-callback:index:DocumentPipeline";
 
@@ -301,42 +301,29 @@ export class DocumentPipeline extends pulumi.ComponentResource {
       parent,
     );
 
-    // The processor is not a state of the machine (S3 invokes it), so it is built here, the way
-    // CallbackWorkflow builds its functions: own log group, own role, explicit runtime and code options.
-    const logRetention = resolved.logging.retentionInDays ?? WORKFLOW_DEFAULTS.logging.retentionInDays;
-    const processorLogs = new aws.cloudwatch.LogGroup(`${name}-processor-logs`, { retentionInDays: logRetention, tags }, parent);
-    const processorRole = new aws.iam.Role(
-      `${name}-processor-role`,
-      { description: `Lambda: processes the chunks of ${name}'s documents.`, assumeRolePolicy: pulumi.jsonStringify(lambdaTrustPolicy()), tags },
-      parent,
-    );
-    const processorPolicies: pulumi.Resource[] = [
-      new aws.iam.RolePolicy(`${name}-processor-logs-policy`, { role: processorRole.id, policy: pulumi.jsonStringify(writeLogsPolicy(processorLogs.arn)) }, parent),
-      new aws.iam.RolePolicy(
-        `${name}-processor-data-policy`,
-        { role: processorRole.id, policy: pulumi.jsonStringify(statementsPolicy(processorStatements(bucket.arn, table.arn, resolved))) },
-        parent,
-      ),
-      // SendTaskSuccess/Failure/Heartbeat on this workflow's state machine only.
-      workflow.grantTaskResponse("processor", processorRole),
-    ];
-    const processor = new aws.lambda.CallbackFunction<any, any>(
+    // The processor is not a state of the machine (S3 invokes it), so it is built here, with the same builder
+    // as the workflow's steps; it may answer this workflow's task tokens (on this state machine only).
+    const processorStep = createLambdaStep(
       `${name}-processor`,
       {
         callbackFactory: processChunkFactory(resolved.processChunk),
-        role: processorRole,
-        runtime: resolved.runtime,
-        timeout: resolved.processorTimeoutSeconds,
+        environment,
+        policyStatements: processorStatements(bucket.arn, table.arn, resolved),
         memorySize: resolved.processorMemorySize,
-        description: `Processes one chunk of a ${name} document per S3 event and resumes the job when it is complete.`,
-        environment: { variables: environment },
-        loggingConfig: { logFormat: "Text", logGroup: processorLogs.name },
-        tracingConfig: resolved.tracing ? { mode: "Active" } : undefined,
-        codePathOptions: { extraExcludePackages: awsSdkPackages() },
-        tags,
+        timeoutSeconds: resolved.processorTimeoutSeconds,
       },
-      { parent: this, dependsOn: processorPolicies },
+      {
+        parent: this,
+        runtime: resolved.runtime,
+        tracing: resolved.tracing,
+        logRetentionInDays: resolved.logging.retentionInDays ?? WORKFLOW_DEFAULTS.logging.retentionInDays,
+        tags,
+        description: `Processes one chunk of a ${name} document per S3 event and resumes the job when it is complete.`,
+        roleDescription: `Lambda: processes the chunks of ${name}'s documents.`,
+        grants: (role) => [workflow.grantTaskResponse("processor", role)],
+      },
     );
+    const processor = processorStep.function;
 
     // What `bucket.onObjectCreated(...)` declares (a Permission for s3.amazonaws.com and a BucketNotification),
     // declared directly: onObjectCreated defers the BucketNotification to the process's `beforeExit`, which
@@ -369,7 +356,7 @@ export class DocumentPipeline extends pulumi.ComponentResource {
     this.tableName = table.name;
     this.workflow = workflow;
     this.processorFunction = processor;
-    this.processorRole = processorRole;
+    this.processorRole = processorStep.role;
     this.stateMachineArn = workflow.stateMachineArn;
     this.startUrl = workflow.startUrl;
     this.functionNames = pulumi

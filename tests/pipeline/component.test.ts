@@ -115,8 +115,8 @@ describe("pipeline: DocumentPipeline resources (Pulumi mocks)", function () {
 
     it("lets the processor read chunks, track completion in the table and answer this state machine's tokens only", () => {
       const role = findOne(resources, "aws:iam/role:Role", "docs-processor-role");
-      assert.equal(roleOf("docs-processor-data-policy"), role.id);
-      assert.deepEqual(policyOf("docs-processor-data-policy").Statement, [
+      assert.equal(roleOf("docs-processor-extra-policy"), role.id);
+      assert.deepEqual(policyOf("docs-processor-extra-policy").Statement, [
         { Sid: "ReadChunks", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${bucketArn}/chunks/*`] },
         { Sid: "TrackCompletion", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"], Resource: [tableArn] },
       ]);
@@ -153,6 +153,22 @@ describe("pipeline: DocumentPipeline resources (Pulumi mocks)", function () {
       assert.equal(processor.inputs.timeout, 60);
       assert.equal(processor.inputs.memorySize, 256);
     });
+  });
+});
+
+describe("pipeline: DocumentPipeline with tracing (Pulumi mocks)", function () {
+  this.timeout(60_000);
+
+  it("traces every function, the chunk processor included, and lets each role write its trace segments", async () => {
+    const { resources } = await declare(() => new DocumentPipeline("traced", { tracing: true }));
+    const functions = findAll(resources, "aws:lambda/function:Function");
+    assert.deepEqual(functions.map((fn) => fn.name).sort(), ["traced-processor", "traced-workflow-continue", "traced-workflow-handler"]);
+    for (const fn of functions) {
+      assert.deepEqual(fn.inputs.tracingConfig, { mode: "Active" }, fn.name);
+      const xray = findOne(resources, "aws:iam/rolePolicy:RolePolicy", `${fn.name}-xray`);
+      assert.equal(xray.inputs.role, findOne(resources, "aws:iam/role:Role", `${fn.name}-role`).id, fn.name);
+      assert.ok(parsePolicy(xray.inputs.policy).Statement.some((statement) => [statement.Action].flat().includes("xray:PutTraceSegments")), fn.name);
+    }
   });
 });
 
