@@ -10,13 +10,13 @@
  *   answers every later one with TaskTimedOut, which therefore means "done": the workflow resumes once.
  * - A token that already timed out answers TaskTimedOut too; the job is marked signalled and left alone.
  */
+// The state machine's Catch matches this error name verbatim: one definition for both sides.
+import { PROCESSING_FAILED_ERROR } from "../../components/definition";
 import type { SendsCommands } from "../signal";
 import { createSignaller } from "../signal";
 import { claimResume, countDoneChunks, type JobRecord, markSignalled, type SendsDynamoDbCommands } from "./jobStore";
 import type { PipelineSettings } from "./settings";
 
-/** The error a failed chunk resumes the workflow with; the state machine's Catch matches it verbatim. */
-export const PROCESSING_FAILED = "ProcessingFailed";
 
 export interface PipelineClients {
   s3: import("./storage").SendsS3Commands;
@@ -76,7 +76,7 @@ async function sendClaimedOutcome(job: JobRecord, clients: PipelineClients, sett
   const signaller = createSignaller(clients.sfn);
   const result =
     job.outcome === "failure"
-      ? await signaller.failure(job.taskToken, { error: PROCESSING_FAILED, cause: job.cause ?? `chunk ${job.failedChunk} failed` })
+      ? await signaller.failure(job.taskToken, { error: PROCESSING_FAILED_ERROR, cause: job.cause ?? `chunk ${job.failedChunk} failed` })
       : await signaller.success(job.taskToken, { jobId: job.jobId, bucket: settings.bucketName, documentKey: job.documentKey, chunkCount: job.chunkCount } satisfies JobCompletion);
   const signalResult = result.delivered ? "delivered" : result.reason;
   await markSignalled(clients.dynamodb, settings.tableName, job.jobId, signalResult, nowSeconds() + settings.retentionSeconds);

@@ -9,7 +9,8 @@
  */
 import { createHash } from "node:crypto";
 import { createJob, type SendsDynamoDbCommands } from "./jobStore";
-import { nowSeconds, PROCESSING_FAILED } from "./resume";
+import { PROCESSING_FAILED_ERROR } from "../../components/definition";
+import { nowSeconds } from "./resume";
 import { chunkObjectKey, MAX_CHUNKS, type PipelineSettings } from "./settings";
 import { forEachWithConcurrency, readObject, type SendsS3Commands, writeObject } from "./storage";
 import { splitIntoChunks } from "./textChunks";
@@ -54,7 +55,7 @@ export async function splitDocument(
   // Bad input is the caller's mistake, not a crash: the workflow fails on the ProcessingFailed path with the reason.
   const reject = async (reason: string) => {
     log(`job ${jobId}: rejected: ${reason}`);
-    await createSignaller(clients.sfn).failure(event.taskToken, { error: PROCESSING_FAILED, cause: reason });
+    await createSignaller(clients.sfn).failure(event.taskToken, { error: PROCESSING_FAILED_ERROR, cause: reason });
     return { rejected: reason };
   };
 

@@ -113,7 +113,7 @@ export function fakeResource(args: FakeResourceArgs, cloud: FakeCloud = DEFAULT_
       const base = cloud.origin ?? `https://${inputs.restApi}.execute-api.${region}.amazonaws.com`;
       return withId(`ags-${inputs.restApi}-${inputs.stageName}`, {
         ...state,
-        invokeUrl: cloud.origin ? `${base}/${inputs.stageName}` : `${base}/${inputs.stageName}`,
+        invokeUrl: `${base}/${inputs.stageName}`,
         executionArn: `arn:aws:execute-api:${region}:${accountId}:${inputs.restApi}/${inputs.stageName}`,
       });
     }

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { DeclaredResource } from "../host/service";
-import { fakeInvoke, fakeResource, type FakeCloud } from "../cloud/fakeState";
+import { DEFAULT_FAKE_CLOUD, fakeInvoke, fakeResource, type FakeCloud } from "../cloud/fakeState";
 import { pauseClosureDebugger, resumeClosureDebugger } from "./closureDebugger";
 import { readProjectFile, resolveStackConfig, type ProjectFile } from "./config";
 
@@ -47,9 +47,6 @@ export interface LoadedProgram {
   outputs: Record<string, unknown>;
 }
 
-/** What Pulumi uses when neither stack config nor environment sets a region. */
-const DEFAULT_REGION = "us-east-1";
-
 export async function loadProgram(options: LoadProgramOptions): Promise<LoadedProgram> {
   await resumeClosureDebugger();
   try {
@@ -64,8 +61,9 @@ async function evaluateProgram(options: LoadProgramOptions): Promise<LoadedProgr
   const project = readProjectFile(path.resolve(options.projectDirectory));
   const config = resolveStackConfig(project, options.stack, options.configOverrides);
   const cloud: FakeCloud = {
-    region: config["aws:region"] ?? process.env.AWS_REGION ?? DEFAULT_REGION,
-    accountId: options.accountId ?? "123456789012",
+    // Neither stack config nor environment sets a region: the fake cloud's default (also the unit tests').
+    region: config["aws:region"] ?? process.env.AWS_REGION ?? DEFAULT_FAKE_CLOUD.region,
+    accountId: options.accountId ?? DEFAULT_FAKE_CLOUD.accountId,
     origin: options.origin,
   };
 

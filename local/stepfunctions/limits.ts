@@ -6,10 +6,8 @@ import { StatesError, STATES_ERRORS } from "./errors";
  */
 export const PAYLOAD_LIMIT_BYTES = 262_144;
 
-export function utf8Length(text: string): number {
-  // Fast path: a string of n UTF-16 units is at most 3n UTF-8 bytes.
-  return text.length * 3 <= PAYLOAD_LIMIT_BYTES ? text.length : Buffer.byteLength(text, "utf8");
-}
+/** AWS's default for a Task's TimeoutSeconds (the ASL specification's 60 does not apply on AWS). */
+export const DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
 
 /** Whether `text` exceeds the payload limit (exact byte count only when it could). */
 export function exceedsPayloadLimit(text: string): boolean {

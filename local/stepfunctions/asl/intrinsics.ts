@@ -9,6 +9,7 @@
 import { createHash, randomInt, randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { StatesError, STATES_ERRORS } from "../errors";
+import { exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES } from "../limits";
 import { PathNotFoundError, isContextPath, readPath } from "./paths";
 
 /** One argument of an intrinsic call, as parsed. */
@@ -351,8 +352,6 @@ function expectInteger(functionName: string, args: unknown[], index: number): nu
   return Math.round(value);
 }
 
-/** Step Functions' payload quota, which the array functions' inputs may not exceed. */
-const PAYLOAD_LIMIT_BYTES = 262_144;
 /** The string functions (Base64, Hash) accept at most this many characters. */
 const STRING_LIMIT_CHARACTERS = 10_000;
 const ARRAY_RANGE_LIMIT = 1_000;
@@ -360,7 +359,8 @@ const INT32_MIN = -2_147_483_648;
 const INT32_MAX = 2_147_483_647;
 
 function expectWithinPayloadLimit(functionName: string, value: unknown): void {
-  if (Buffer.byteLength(JSON.stringify(value), "utf8") > PAYLOAD_LIMIT_BYTES) {
+  // Step Functions' payload quota, which the array functions' inputs may not exceed.
+  if (exceedsPayloadLimit(JSON.stringify(value))) {
     throw intrinsicFailure(functionName, `the input array exceeds the payload limit of ${PAYLOAD_LIMIT_BYTES} bytes`);
   }
 }

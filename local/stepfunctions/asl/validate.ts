@@ -11,6 +11,7 @@
  * 4. features the local runtime does not emulate, each named (JSONata, variables, distributed Map, ...).
  */
 import aslValidator from "asl-validator";
+import { DEFAULT_TASK_TIMEOUT_SECONDS } from "../limits";
 import { IntrinsicSyntaxError, isIntrinsic, parseIntrinsic, type IntrinsicCall } from "./intrinsics";
 import type { StateMachineDefinition } from "./types";
 
@@ -239,8 +240,6 @@ const RESERVED_ERROR_NAMES = new Set([
   "States.BranchFailed",
 ]);
 
-/** AWS's default for a Task's TimeoutSeconds (not the ASL spec's 60). */
-const DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
 
 type JsonObject = Record<string, unknown>;
 

@@ -10,14 +10,12 @@ import { StatesError, STATES_ERRORS } from "../errors";
 import type { StateRun } from "../interpreter";
 import type { InvocationType } from "../../lambda/invoker";
 import { callFunction, invokeResponse, parsePayload } from "../lambda";
-import { exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES } from "../limits";
+import { DEFAULT_TASK_TIMEOUT_SECONDS, exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES } from "../limits";
 import { parseTaskResource } from "../resources";
 import { raceAbort } from "../../common/abort";
 import { childController } from "../signals";
 import type { StateHandler } from "./handler";
 
-/** AWS's default TimeoutSeconds for a Task (the ASL specification's 60 does not apply on AWS). */
-export const DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
 
 interface TaskSettings {
   /** As given in the definition (recorded in TaskScheduled only when given). */
