@@ -123,18 +123,20 @@ export class LocalFunction {
 
   private async run(requestId: string, payload: string, options: { signal?: AbortSignal; clientContext?: unknown }): Promise<InvocationRecord> {
     this.inFlight++;
-    try {
-      const process = await this.acquire();
-      const invocation = process.invoke({ requestId, payload, clientContext: options.clientContext }).then((done) => {
+    // Counted until the function is done, not until the caller stops waiting: an invocation whose caller went
+    // away (a stopped execution) still runs and still holds concurrency, as on AWS.
+    const invocation = (async () => {
+      try {
+        const process = await this.acquire();
+        const done = await process.invoke({ requestId, payload, clientContext: options.clientContext });
         this.release(process);
         return done;
-      });
-      // A caller that stops waiting (a stopped execution) does not stop the function, as on AWS.
-      const { outcome, log } = options.signal ? await raceAbort(invocation, options.signal) : await invocation;
-      return { result: this.toResult(requestId, outcome), log };
-    } finally {
-      this.inFlight--;
-    }
+      } finally {
+        this.inFlight--;
+      }
+    })();
+    const { outcome, log } = options.signal ? await raceAbort(invocation, options.signal) : await invocation;
+    return { result: this.toResult(requestId, outcome), log };
   }
 
   private toResult(requestId: string, outcome: InvocationOutcome): InvokeResult {

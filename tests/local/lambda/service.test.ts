@@ -93,6 +93,20 @@ describe("local Lambda service", function () {
     assert.ok(results.every((result) => result.functionError === undefined));
   });
 
+  it("keeps counting an invocation against reservedConcurrentExecutions after its caller stops waiting, until the function ends", async () => {
+    const callers = [new AbortController(), new AbortController()];
+    const abandoned = callers.map((caller) =>
+      harness.service.invoke({ functionName: "reserved", payload: JSON.stringify({ sleepMs: 400 }), invocationType: "RequestResponse", signal: caller.signal }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const caller of callers) caller.abort(new Error("execution stopped"));
+    for (const waiting of abandoned) await assert.rejects(waiting, /execution stopped/);
+    // Both functions are still running: a third invocation is over the reservation.
+    await assert.rejects(invoke(harness, "reserved", {}), (error: Error) => error instanceof TooManyRequestsException);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await invoke(harness, "reserved", {})).functionError, undefined);
+  });
+
   it("queues invocations beyond the process limit instead of failing them, never running more processes than the limit", async () => {
     const started = Date.now();
     const results = await Promise.all(Array.from({ length: 6 }, () => invoke(harness, "pooled", { sleepMs: 150 })));
