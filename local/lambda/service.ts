@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import type { DeclaredResource, LocalContext, LocalService } from "../host/service";
+import { header, sendJson } from "../host/http";
 import { materializeCode } from "./code";
 import {
   InvalidRequestContentException,
@@ -137,13 +138,13 @@ export class LambdaService implements LocalService, LambdaInvoker {
       const qualified = functionName && qualifier ? `${functionName}:${qualifier}` : functionName;
       if (req.method === "POST" && suffix === "/invocations" && qualified) return await this.serveInvoke(req, res, qualified, body);
       if (req.method === "GET" && !functionName && !suffix) {
-        return sendJson(res, 200, { Functions: [...new Set(this.functions.values())].map(functionConfiguration), NextMarker: null });
+        return sendLambdaJson(res, 200, { Functions: [...new Set(this.functions.values())].map(functionConfiguration), NextMarker: null });
       }
       if (req.method === "GET" && qualified && !suffix) {
         const target = this.resolve(qualified);
-        return sendJson(res, 200, { Configuration: functionConfiguration(target), Code: { RepositoryType: "S3", Location: "" }, Concurrency: concurrency(target) });
+        return sendLambdaJson(res, 200, { Configuration: functionConfiguration(target), Code: { RepositoryType: "S3", Location: "" }, Concurrency: concurrency(target) });
       }
-      if (req.method === "GET" && qualified && suffix === "/configuration") return sendJson(res, 200, functionConfiguration(this.resolve(qualified)));
+      if (req.method === "GET" && qualified && suffix === "/configuration") return sendLambdaJson(res, 200, functionConfiguration(this.resolve(qualified)));
       if (req.method === "GET" && qualified && suffix === "/policy") return this.servePolicy(res, this.resolve(qualified));
       throw new LambdaApiError(404, "UnknownOperationException", `Unknown operation ${req.method} ${url.pathname}`);
     } catch (error) {
@@ -290,7 +291,7 @@ export class LambdaService implements LocalService, LambdaInvoker {
       Resource: target.arn,
       ...(permission.sourceArn ? { Condition: { ArnLike: { "AWS:SourceArn": permission.sourceArn } } } : {}),
     }));
-    sendJson(res, 200, { Policy: JSON.stringify({ Version: "2012-10-17", Id: "default", Statement: statements }), RevisionId: "local" });
+    sendLambdaJson(res, 200, { Policy: JSON.stringify({ Version: "2012-10-17", Id: "default", Statement: statements }), RevisionId: "local" });
   }
 }
 
@@ -349,13 +350,9 @@ function concurrency(target: LocalFunction): Record<string, number> | undefined 
   return target.config.reservedConcurrency === undefined ? undefined : { ReservedConcurrentExecutions: target.config.reservedConcurrency };
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function sendJson(res: ServerResponse, statusCode: number, body: unknown): void {
-  res.writeHead(statusCode, { "Content-Type": "application/json", "x-amzn-RequestId": randomUUID() }).end(JSON.stringify(body));
+/** The host's JSON answer, with the request id header every Lambda API response carries. */
+function sendLambdaJson(res: ServerResponse, statusCode: number, body: unknown): void {
+  sendJson(res, statusCode, body, { "x-amzn-RequestId": randomUUID() });
 }
 
 function safeJson(text: string): unknown {
