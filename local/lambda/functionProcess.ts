@@ -113,9 +113,22 @@ export class FunctionProcess {
     return this.child.pid;
   }
 
-  /** Runs one invocation; never rejects (every failure is an outcome, as Lambda reports it). */
+  /**
+   * Runs one invocation; never rejects (every failure is an outcome, as Lambda reports it). The configured
+   * timeout bounds the whole invocation, a cold start's module loading included, so a handler module that
+   * hangs while loading times out instead of holding the caller (and a process slot) forever.
+   */
   async invoke(request: InvocationRequest): Promise<{ outcome: InvocationOutcome; log: string[] }> {
-    const initError = await this.initialized;
+    const timeoutMs = this.spec.timeoutSeconds * 1000;
+    const deadline = Date.now() + timeoutMs;
+    this.invocationLog = [];
+    let initTimer: NodeJS.Timeout | undefined;
+    const initError = await Promise.race([
+      this.initialized,
+      new Promise<"timeout">((resolve) => (initTimer = setTimeout(() => resolve("timeout"), timeoutMs))),
+    ]);
+    clearTimeout(initTimer);
+    if (initError === "timeout") return { outcome: this.timedOut(request.requestId), log: this.invocationLog };
     if (initError) {
       this.kill();
       return { outcome: { kind: "error", error: initError }, log: [] };
@@ -123,20 +136,11 @@ export class FunctionProcess {
     if (this.exited) {
       return { outcome: { kind: "exit", error: { errorType: "Runtime.ExitError", errorMessage: `RequestId: ${request.requestId} Error: Runtime exited before the invocation` } }, log: [] };
     }
-    this.invocationLog = [];
-    const timeoutMs = this.spec.timeoutSeconds * 1000;
     const outcome = await new Promise<InvocationOutcome>((resolve) => {
       const timer = setTimeout(() => {
-        const { requestId } = request;
-        const message = `${new Date().toISOString()} ${requestId} Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`;
         this.current = undefined;
-        this.writeLog(message);
-        this.writeLog(`END RequestId: ${requestId}`);
-        this.writeLog(`REPORT RequestId: ${requestId}\tDuration: ${timeoutMs.toFixed(2)} ms\tBilled Duration: ${timeoutMs} ms\tStatus: timeout`);
-        // Lambda stops a timed-out environment; the next invocation starts a fresh one.
-        this.kill();
-        resolve({ kind: "timeout", error: { errorMessage: message } });
-      }, timeoutMs);
+        resolve(this.timedOut(request.requestId));
+      }, Math.max(0, deadline - Date.now()));
       this.current = {
         requestId: request.requestId,
         finish: (result) => {
@@ -149,7 +153,7 @@ export class FunctionProcess {
         type: "invoke",
         requestId: request.requestId,
         payload: request.payload,
-        deadline: Date.now() + timeoutMs,
+        deadline,
         invokedFunctionArn: this.spec.functionArn,
         clientContext: request.clientContext,
       });
@@ -157,6 +161,17 @@ export class FunctionProcess {
     // Log lines travel on a different pipe than the result: let the ones already written arrive.
     await new Promise((resolve) => setImmediate(resolve));
     return { outcome, log: this.invocationLog };
+  }
+
+  /** Logs AWS's timeout lines and stops the environment: Lambda starts a fresh one for the next invocation. */
+  private timedOut(requestId: string): InvocationOutcome {
+    const timeoutMs = this.spec.timeoutSeconds * 1000;
+    const message = `${new Date().toISOString()} ${requestId} Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`;
+    this.writeLog(message);
+    this.writeLog(`END RequestId: ${requestId}`);
+    this.writeLog(`REPORT RequestId: ${requestId}\tDuration: ${timeoutMs.toFixed(2)} ms\tBilled Duration: ${timeoutMs} ms\tStatus: timeout`);
+    this.kill();
+    return { kind: "timeout", error: { errorMessage: message } };
   }
 
   kill(): void {

@@ -45,6 +45,8 @@ describe("local Lambda service", function () {
         { name: "faulty", code: FAULTY, timeout: 1 },
         { name: "reserved", code: ECHO, reservedConcurrentExecutions: 2 },
         { name: "pooled", code: ECHO },
+        // Never finishes loading: the module blocks at its top level for a minute.
+        { name: "hangs-at-load", code: "module.exports = { handler: async () => 'never' };\nconst until = Date.now() + 60000; while (Date.now() < until);", timeout: 1 },
       ],
       { origin: "http://127.0.0.1:4567", maxProcessesPerFunction: 2, asyncRetryDelaysMs: [50, 50] },
     );
@@ -123,6 +125,15 @@ describe("local Lambda service", function () {
     assert.equal(body.errorType, "TypeError");
     assert.equal(body.errorMessage, "the input is wrong");
     assert.match(body.trace[0], /^TypeError: the input is wrong/);
+  });
+
+  it("times out an invocation whose handler module never finishes loading, within the function's timeout", async () => {
+    const started = Date.now();
+    const { functionError, body, requestId } = await invoke(harness, "hangs-at-load", {});
+    assert.equal(functionError, "Unhandled");
+    assert.equal(body.errorType, undefined);
+    assert.match(body.errorMessage, new RegExp(`${requestId} Task timed out after 1\\.00 seconds$`));
+    assert.ok(Date.now() - started < 5_000, `answered after ${Date.now() - started} ms`);
   });
 
   it("reports a process that exits mid-invocation as Runtime.ExitError and starts a fresh process next time", async () => {
