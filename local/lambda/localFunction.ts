@@ -15,6 +15,8 @@ const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 export interface LocalFunctionConfig extends FunctionProcessSpec {
   runtime: string;
   handler: string;
+  /** The environment variables the program declared (what GetFunctionConfiguration shows). */
+  declaredVariables: Record<string, string>;
   memorySize: number;
   role?: string;
   /** reservedConcurrentExecutions, when set (≥ 0): invocations beyond it are throttled, as on AWS. */

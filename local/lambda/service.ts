@@ -233,6 +233,7 @@ export class LambdaService implements LocalService, LambdaInvoker {
         nodeVersion: node.version,
         codeDirectory,
         environment,
+        declaredVariables: variables,
         timeoutSeconds,
         memorySize,
         runtime,
@@ -326,9 +327,6 @@ function sendLambdaError(res: ServerResponse, error: unknown): void {
 
 function functionConfiguration(target: LocalFunction): Record<string, unknown> {
   const { config } = target;
-  const userVariables = Object.fromEntries(
-    Object.entries(config.environment).filter(([key]) => !RESERVED_ENVIRONMENT_KEYS.has(key) && !["PATH", "LANG", "TZ", "NODE_PATH", "AWS_ENDPOINT_URL"].includes(key)),
-  );
   return {
     FunctionName: config.functionName,
     FunctionArn: config.functionArn,
@@ -338,7 +336,7 @@ function functionConfiguration(target: LocalFunction): Record<string, unknown> {
     Timeout: config.timeoutSeconds,
     MemorySize: config.memorySize,
     Version: "$LATEST",
-    Environment: { Variables: userVariables },
+    Environment: { Variables: config.declaredVariables },
     PackageType: "Zip",
     Architectures: ["x86_64"],
     State: "Active",

@@ -28,7 +28,8 @@ describe("local Lambda Invoke API (AWS SDK v3 client)", function () {
 
   before(async () => {
     harness = await startLambda([
-      { name: "doubler", code: HANDLER, variables: { MODE: "test" } },
+      // TZ is also one the runtime sets itself: the declared value is what GetFunctionConfiguration shows.
+      { name: "doubler", code: HANDLER, variables: { MODE: "test", TZ: "Europe/Paris" } },
       { name: "disabled", code: HANDLER, reservedConcurrentExecutions: 0 },
     ]);
     server = http.createServer(async (req, res) => harness.service.handle(req, res, await readBody(req)));
@@ -96,12 +97,12 @@ describe("local Lambda Invoke API (AWS SDK v3 client)", function () {
     });
   });
 
-  it("describes functions through GetFunctionConfiguration and ListFunctions", async () => {
+  it("describes functions through GetFunctionConfiguration (with every declared variable) and ListFunctions", async () => {
     const configuration = await client.send(new GetFunctionConfigurationCommand({ FunctionName: "arn:aws:lambda:eu-west-1:123456789012:function:doubler" }));
     assert.equal(configuration.FunctionName, "doubler");
     assert.equal(configuration.Runtime, "nodejs20.x");
     assert.equal(configuration.Timeout, 3);
-    assert.deepEqual(configuration.Environment?.Variables, { MODE: "test" });
+    assert.deepEqual(configuration.Environment?.Variables, { MODE: "test", TZ: "Europe/Paris" });
     const list = await client.send(new ListFunctionsCommand({}));
     assert.deepEqual(list.Functions?.map((fn) => fn.FunctionName).sort(), ["disabled", "doubler"]);
   });
