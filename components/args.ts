@@ -188,9 +188,7 @@ export function resolveArgs(args: CallbackWorkflowArgs): ResolvedArgs {
   if (!["ALL", "ERROR", "FATAL", "OFF"].includes(logging.level)) {
     problems.push(`logging.level (${describe(logging.level)}) must be one of ALL, ERROR, FATAL, OFF`);
   }
-  if (!LOG_RETENTION_DAYS.includes(logging.retentionInDays)) {
-    problems.push(`logging.retentionInDays (${describe(logging.retentionInDays)}) must be one of CloudWatch Logs' values: ${LOG_RETENTION_DAYS.join(", ")}`);
-  }
+  checkRetentionDays(logging.retentionInDays, problems);
 
   const tags = args.tags ?? {};
   for (const [key, value] of Object.entries(tags)) {
@@ -288,7 +286,14 @@ function resolveApi(api: StartApiArgs, problems: string[]): ResolvedStartApi {
   return resolved;
 }
 
-function checkWholeNumber(key: string, value: unknown, min: number, max: number, problems: string[]): value is number {
+/** CloudWatch Logs accepts only its own list of retention periods. */
+export function checkRetentionDays(retentionInDays: unknown, problems: string[]): void {
+  if (!LOG_RETENTION_DAYS.includes(retentionInDays as number)) {
+    problems.push(`logging.retentionInDays (${describe(retentionInDays)}) must be one of CloudWatch Logs' values: ${LOG_RETENTION_DAYS.join(", ")}`);
+  }
+}
+
+export function checkWholeNumber(key: string, value: unknown, min: number, max: number, problems: string[]): value is number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     problems.push(`${key} (${describe(value)}) must be a whole number from ${min} to ${max}`);
     return false;

@@ -18,7 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { aggregateResultsFactory, processChunkFactory, splitDocumentFactory } from "../handlers/pipeline/factories";
 import { MAX_CHUNKS, PIPELINE_DEFAULTS, type PipelineSettings, SETTINGS_ENVIRONMENT } from "../handlers/pipeline/settings";
 import { type ChunkProcessor, MIN_CHUNK_BYTES } from "../handlers/pipeline/textChunks";
-import { type StartApiArgs, type WorkflowLoggingArgs, DEFAULTS as WORKFLOW_DEFAULTS, LOG_RETENTION_DAYS } from "./args";
+import { type StartApiArgs, type WorkflowLoggingArgs, DEFAULTS as WORKFLOW_DEFAULTS, checkRetentionDays, checkWholeNumber } from "./args";
 import { CallbackWorkflow } from "./callbackWorkflow";
 import { createLambdaStep } from "./lambdaStep";
 
@@ -153,22 +153,13 @@ export function resolvePipelineArgs(args: DocumentPipelineArgs = {}): ResolvedPi
       if (a[1].startsWith(b[1]) || b[1].startsWith(a[1])) problems.push(`${a[0]} (${JSON.stringify(a[1])}) and ${b[0]} (${JSON.stringify(b[1])}) must not overlap`);
     }
   }
-  checkRange("splitMemorySize", resolved.splitMemorySize, 128, 10_240, problems);
-  checkRange("processorMemorySize", resolved.processorMemorySize, 128, 10_240, problems);
-  checkRange("splitTimeoutSeconds", resolved.splitTimeoutSeconds, 1, 900, problems);
-  checkRange("processorTimeoutSeconds", resolved.processorTimeoutSeconds, 1, 900, problems);
-  const retention = resolved.logging.retentionInDays;
-  if (retention !== undefined && !LOG_RETENTION_DAYS.includes(retention)) {
-    problems.push(`logging.retentionInDays (${retention}) must be one of CloudWatch Logs' values: ${LOG_RETENTION_DAYS.join(", ")}`);
-  }
+  checkWholeNumber("splitMemorySize", resolved.splitMemorySize, 128, 10_240, problems);
+  checkWholeNumber("processorMemorySize", resolved.processorMemorySize, 128, 10_240, problems);
+  checkWholeNumber("splitTimeoutSeconds", resolved.splitTimeoutSeconds, 1, 900, problems);
+  checkWholeNumber("processorTimeoutSeconds", resolved.processorTimeoutSeconds, 1, 900, problems);
+  if (resolved.logging.retentionInDays !== undefined) checkRetentionDays(resolved.logging.retentionInDays, problems);
   if (problems.length > 0) throw new Error(`Invalid DocumentPipeline args:\n- ${problems.join("\n- ")}`);
   return resolved;
-}
-
-function checkRange(key: string, value: unknown, min: number, max: number, problems: string[]): void {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    problems.push(`${key} (${JSON.stringify(value)}) must be a whole number from ${min} to ${max}`);
-  }
 }
 
 type Arn = pulumi.Input<string>;
