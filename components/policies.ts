@@ -39,9 +39,14 @@ export function serviceTrustPolicy(service: string, source: ServiceSource): aws.
  * https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
  */
 export function lambdaTrustPolicy(): aws.iam.PolicyDocument {
+  return servicePrincipalTrustPolicy("lambda.amazonaws.com");
+}
+
+/** Trust policy letting one AWS service principal assume the role, with no source condition (see callers). */
+export function servicePrincipalTrustPolicy(service: string): aws.iam.PolicyDocument {
   return {
     Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
   };
 }
 

@@ -11,7 +11,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedStartApi } from "./args";
-import { startExecutionPolicy } from "./policies";
+import { servicePrincipalTrustPolicy, startExecutionPolicy } from "./policies";
 
 export interface StartApiContext {
   /** Component name: children are named from it. */
@@ -55,10 +55,7 @@ function createApiRole(context: StartApiContext): aws.iam.Role {
     `${name}-api-role`,
     {
       description: "API Gateway: starts executions of one state machine.",
-      assumeRolePolicy: pulumi.jsonStringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      } satisfies aws.iam.PolicyDocument),
+      assumeRolePolicy: pulumi.jsonStringify(servicePrincipalTrustPolicy("apigateway.amazonaws.com")),
       tags: context.tags,
     },
     { parent },
