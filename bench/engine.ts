@@ -7,7 +7,7 @@
  * Lambda boundary costs it a JSON round trip per task (as the real integration does). Figures printed only.
  */
 import { randomUUID } from "node:crypto";
-import type { LambdaInvoker } from "../local/lambda/invoker";
+import type { LambdaInvoker } from "../local/common/invoker";
 import { StepFunctionsService } from "../local/stepfunctions/service";
 
 // aws-local-stepfunctions 3 calls Promise.withResolvers, which Node 20 lacks.

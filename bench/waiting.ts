@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import type { LambdaInvoker } from "../local/lambda/invoker";
+import type { LambdaInvoker } from "../local/common/invoker";
 import { StepFunctionsService } from "../local/stepfunctions/service";
 
 const EXECUTIONS = Number(process.env.WAITING_EXECUTIONS ?? 10_000);

@@ -15,7 +15,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
-import type { DeclaredResource, LocalContext, LocalService } from "../host/service";
+import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
 
 // dynalite ships no type declarations; this is the one function we use.
 const dynalite: (options: Record<string, unknown>) => import("node:http").Server = require("dynalite");

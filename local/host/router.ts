@@ -7,7 +7,8 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  */
 import type { IncomingMessage } from "node:http";
-import type { LocalService } from "./service";
+import type { LocalService } from "../common/service";
+import { signingNameOf } from "../common/sigv4";
 
 /** `X-Amz-Target` prefixes of the JSON-protocol services, by signing name. */
 const TARGET_PREFIXES: ReadonlyArray<[prefix: string, signingName: string]> = [
@@ -15,21 +16,6 @@ const TARGET_PREFIXES: ReadonlyArray<[prefix: string, signingName: string]> = [
   ["DynamoDB_20120810.", "dynamodb"],
   ["DynamoDBStreams_20120810.", "dynamodb"],
 ];
-
-/** The SigV4 credential scope's service name, from the Authorization header or a presigned URL. */
-export function signingNameOf(req: IncomingMessage, url: URL): string | undefined {
-  const authorization = req.headers.authorization;
-  const credential = authorization ? /Credential=([^,\s]+)/.exec(authorization)?.[1] : url.searchParams.get("X-Amz-Credential");
-  if (!credential) return undefined;
-  // AKID/DATE/REGION/SERVICE/aws4_request; an access key id has no "/", so the service is the 4th part.
-  const parts = decodeURIComponent(credential).split("/");
-  return parts.length === 5 && parts[4] === "aws4_request" ? parts[3] : undefined;
-}
-
-/** Whether the request carries any AWS signature (used by routes with `authorizationType: AWS_IAM`). */
-export function isSigned(req: IncomingMessage, url: URL): boolean {
-  return /^AWS4-HMAC-SHA256 /.test(req.headers.authorization ?? "") || url.searchParams.has("X-Amz-Signature");
-}
 
 export type Destination =
   | { kind: "service"; service: LocalService; signingName: string }

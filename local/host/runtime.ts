@@ -11,10 +11,10 @@ import { LambdaService } from "../lambda/service";
 import { loadProgram, type LoadedProgram, type LoadedResource } from "../program/loader";
 import { S3Service } from "../s3/service";
 import { StepFunctionsService, type RunningExecution } from "../stepfunctions/service";
-import { HttpApiService } from "./apigateway/service";
-import { MAX_REQUEST_BYTES, readBody, RequestTooLargeError, sendAwsJsonError, sendJson } from "./http";
+import { HttpApiService } from "../apigateway/service";
+import { MAX_REQUEST_BYTES, readBody, RequestTooLargeError, sendAwsJsonError, sendJson } from "../common/http";
 import { Router } from "./router";
-import type { LocalContext, LocalService } from "./service";
+import type { LocalContext, LocalService } from "../common/service";
 
 export interface LocalRuntimeOptions {
   /** Directory holding Pulumi.yaml. */

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { FunctionProcess, type FunctionProcessSpec, type InvocationOutcome } from "./functionProcess";
-import { TooManyRequestsException, type InvokeResult } from "./invoker";
+import { TooManyRequestsException, type InvokeResult } from "../common/invoker";
 import { raceAbort } from "../common/abort";
 
 /** AWS: a function's response may be at most 6 MB. */

@@ -7,8 +7,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
-import type { DeclaredResource, LocalContext, LocalService } from "../host/service";
-import { header, sendJson } from "../host/http";
+import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
+import { header, sendJson } from "../common/http";
 import { materializeCode } from "./code";
 import {
   InvalidRequestContentException,
@@ -18,7 +18,7 @@ import {
   type InvokeRequest,
   type InvokeResult,
   type LambdaInvoker,
-} from "./invoker";
+} from "../common/invoker";
 import { LocalFunction, type InvocationRecord } from "./localFunction";
 import { nodeBinaryForRuntime, nodeMajorOfRuntime } from "./nodeRuntime";
 

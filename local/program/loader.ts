@@ -9,7 +9,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import type { DeclaredResource } from "../host/service";
+import type { DeclaredResource } from "../common/service";
 import { DEFAULT_FAKE_CLOUD, fakeInvoke, fakeResource, type FakeCloud } from "../cloud/fakeState";
 import { pauseClosureDebugger, resumeClosureDebugger } from "./closureDebugger";
 import { readProjectFile, resolveStackConfig, type ProjectFile } from "./config";

@@ -15,7 +15,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { DeclaredResource, LocalContext, LocalService } from "../host/service";
+import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
 import { decodeAwsChunked, isAwsChunked } from "./awsChunked";
 import { checksum, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, isChecksumAlgorithm, md5Hex } from "./checksums";
 import { S3Error } from "./errors";

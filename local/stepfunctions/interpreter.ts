@@ -9,7 +9,7 @@ import type { ContextObject, ExecutionContextBase } from "./context";
 import { stateContext } from "./context";
 import { StatesError, STATES_ERRORS, toStatesError } from "./errors";
 import type { HistoryEvent, HistoryEventType, HistoryThread } from "./history";
-import type { LambdaInvoker } from "../lambda/invoker";
+import type { LambdaInvoker } from "../common/invoker";
 import type { TaskTokenRegistry } from "./tokens";
 import type { State, SubStateMachine } from "./asl/types";
 import { applyInputPath, applyOutputPath, applyResultPath, resolveTemplate } from "./asl/paths";

@@ -4,7 +4,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html
  * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html (Lambda.* errors)
  */
-import type { InvocationType, InvokeResult, LambdaInvoker } from "../lambda/invoker";
+import type { InvocationType, InvokeResult, LambdaInvoker } from "../common/invoker";
 import { StatesError } from "./errors";
 import { raceAbort } from "../common/abort";
 

@@ -7,7 +7,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { DeclaredResource, LocalContext, LocalService } from "../host/service";
+import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
 import { StepFunctionsApi, type CreateStateMachineInput, type RunningExecution, type StateMachineRecord } from "./api";
 import { StepFunctionsApiError } from "./apiErrors";
 import { systemClock, type Clock } from "./clock";

@@ -8,7 +8,7 @@
  * unknown tokens InvalidToken), so tests can count accepted and rejected answers exactly.
  */
 import type { S3Event } from "aws-lambda";
-import type { DeclaredResource } from "../../local/host/service";
+import type { DeclaredResource } from "../../local/common/service";
 import { countDoneChunks } from "../../handlers/pipeline/jobStore";
 import type { PipelineClients } from "../../handlers/pipeline/resume";
 import { PIPELINE_DEFAULTS, type PipelineSettings } from "../../handlers/pipeline/settings";

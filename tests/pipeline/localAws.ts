@@ -6,8 +6,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
-import type { LocalContext, LocalService } from "../../local/host/service";
-import type { InvokeRequest, InvokeResult, LambdaInvoker } from "../../local/lambda/invoker";
+import type { LocalContext, LocalService } from "../../local/common/service";
+import type { InvokeRequest, InvokeResult, LambdaInvoker } from "../../local/common/invoker";
 import { DynamoDbService, type DynamoDbServiceOptions } from "../../local/dynamodb/service";
 import { S3Service } from "../../local/s3/service";
 

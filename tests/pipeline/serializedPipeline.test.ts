@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { S3Event } from "aws-lambda";
 import { DocumentPipeline } from "../../components/documentPipeline";
-import type { DeclaredResource, LocalService } from "../../local/host/service";
+import type { DeclaredResource, LocalService } from "../../local/common/service";
 import { declare, findAll, findOne, type RecordedResource } from "../mocks";
 import { SerializedFunctions } from "../support/serializedFunction";
 import { FakeStepFunctions, sampleDocument, wc } from "./fixtures";

@@ -8,7 +8,7 @@ import type { TaskState } from "../asl/types";
 import { readPath } from "../asl/paths";
 import { StatesError, STATES_ERRORS } from "../errors";
 import type { StateRun } from "../interpreter";
-import type { InvocationType } from "../../lambda/invoker";
+import type { InvocationType } from "../../common/invoker";
 import { callFunction, invokeResponse, parsePayload } from "../lambda";
 import { DEFAULT_TASK_TIMEOUT_SECONDS, exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES } from "../limits";
 import { parseTaskResource } from "../resources";

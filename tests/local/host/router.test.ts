@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Router, isSigned, signingNameOf } from "../../../local/host/router";
-import type { LocalService } from "../../../local/host/service";
+import { isSigned, signingNameOf } from "../../../local/common/sigv4";
+import { Router } from "../../../local/host/router";
+import type { LocalService } from "../../../local/common/service";
 
 function request(headers: Record<string, string>, path = "/"): { req: IncomingMessage; url: URL } {
   const lowered = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));

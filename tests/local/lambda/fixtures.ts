@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { DeclaredResource, LocalContext } from "../../../local/host/service";
+import type { DeclaredResource, LocalContext } from "../../../local/common/service";
 import { LambdaService, type LambdaServiceOptions } from "../../../local/lambda/service";
 
 export const REPOSITORY = path.resolve(__dirname, "../../..");

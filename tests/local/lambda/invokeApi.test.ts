@@ -9,7 +9,7 @@ import {
   ResourceNotFoundException,
   TooManyRequestsException,
 } from "@aws-sdk/client-lambda";
-import { readBody } from "../../../local/host/http";
+import { readBody } from "../../../local/common/http";
 import { startLambda, type LambdaHarness } from "./fixtures";
 
 const HANDLER = `

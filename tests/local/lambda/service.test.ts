@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { InvalidRequestContentException, RequestTooLargeException, ResourceNotFoundException, TooManyRequestsException } from "../../../local/lambda/invoker";
+import { InvalidRequestContentException, RequestTooLargeException, ResourceNotFoundException, TooManyRequestsException } from "../../../local/common/invoker";
 import { declareFunction, linesOf, startLambda, type LambdaHarness } from "./fixtures";
 
 const ECHO = `

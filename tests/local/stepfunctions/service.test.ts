@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fakeResource } from "../../../local/cloud/fakeState";
-import type { DeclaredResource } from "../../../local/host/service";
+import type { DeclaredResource } from "../../../local/common/service";
 import { setLongTimer } from "../../../local/stepfunctions/clock";
 import { createHarness, ROLE_ARN } from "./support/harness";
 

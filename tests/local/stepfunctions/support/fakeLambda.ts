@@ -3,7 +3,7 @@
  * becomes a function error shaped as Lambda reports it (`X-Amz-Function-Error: Unhandled`).
  */
 import { randomUUID } from "node:crypto";
-import { ResourceNotFoundException, type InvokeRequest, type InvokeResult, type LambdaInvoker } from "../../../../local/lambda/invoker";
+import { ResourceNotFoundException, type InvokeRequest, type InvokeResult, type LambdaInvoker } from "../../../../local/common/invoker";
 
 export interface FakeInvocation {
   functionName: string;

@@ -1,5 +1,5 @@
 /** A StepFunctionsService wired to a fake Lambda and (optionally) a virtual clock, for engine and API tests. */
-import type { LocalContext } from "../../../../local/host/service";
+import type { LocalContext } from "../../../../local/common/service";
 import type { Clock } from "../../../../local/stepfunctions/clock";
 import { StepFunctionsService } from "../../../../local/stepfunctions/service";
 import { FakeLambda } from "./fakeLambda";

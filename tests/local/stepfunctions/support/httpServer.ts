@@ -1,7 +1,7 @@
 /** Serves a LocalService's `handle()` on 127.0.0.1 (ephemeral port), as the runtime's one origin does. */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { LocalService } from "../../../../local/host/service";
+import type { LocalService } from "../../../../local/common/service";
 
 export async function serve(service: LocalService): Promise<{ origin: string; server: Server; close(): Promise<void> }> {
   const server = createServer(async (req, res) => {

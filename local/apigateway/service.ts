@@ -6,8 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { DeclaredResource, LocalContext, LocalService } from "../service";
-import { isSigned } from "../router";
+import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
+import { isSigned } from "../common/sigv4";
 import { buildLambdaEvent, jsonResult, mapLambdaResponse, type HttpResult, type PayloadFormatVersion } from "./lambdaProxy";
 import { evaluateMapping, type ApiRequest } from "./request";
 import { matchRoute, parseRouteKey, type RouteKey } from "./routes";

@@ -1,13 +1,13 @@
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { buildLambdaEvent, mapLambdaResponse } from "../../../local/host/apigateway/lambdaProxy";
-import { evaluateMapping, type ApiRequest } from "../../../local/host/apigateway/request";
-import { matchRoute, parseRouteKey } from "../../../local/host/apigateway/routes";
-import { HttpApiService } from "../../../local/host/apigateway/service";
-import { readBody } from "../../../local/host/http";
-import type { DeclaredResource, LocalContext } from "../../../local/host/service";
-import type { InvokeRequest, InvokeResult } from "../../../local/lambda/invoker";
+import { buildLambdaEvent, mapLambdaResponse } from "../../../local/apigateway/lambdaProxy";
+import { evaluateMapping, type ApiRequest } from "../../../local/apigateway/request";
+import { matchRoute, parseRouteKey } from "../../../local/apigateway/routes";
+import { HttpApiService } from "../../../local/apigateway/service";
+import { readBody } from "../../../local/common/http";
+import type { DeclaredResource, LocalContext } from "../../../local/common/service";
+import type { InvokeRequest, InvokeResult } from "../../../local/common/invoker";
 
 const routes = (...keys: string[]) => keys.map((raw) => ({ key: parseRouteKey(raw) }));
 

@@ -5,7 +5,7 @@
  * (the same name the AWS SDK signs with: "states", "lambda", "s3", "dynamodb", ...).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { LambdaInvoker } from "../lambda/invoker";
+import type { LambdaInvoker } from "./invoker";
 
 /** One resource as the program declared it, with the state the fake cloud answered (local/cloud/fakeState.ts). */
 export interface DeclaredResource {

@@ -3,7 +3,7 @@
  * HTTP response, for payload format versions 2.0 and 1.0.
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
  */
-import type { InvokeResult } from "../../lambda/invoker";
+import type { InvokeResult } from "../common/invoker";
 import type { ApiRequest } from "./request";
 
 export type PayloadFormatVersion = "1.0" | "2.0";
