@@ -42,7 +42,8 @@ async function archiveSize(assets: Record<string, any>): Promise<ArchiveSize> {
   };
   for (const [name, asset] of Object.entries(assets)) {
     if (asset instanceof pulumi.asset.StringAsset) add(name, Buffer.from(await (asset as any).text, "utf8"));
-    else if (asset instanceof pulumi.asset.FileAsset || asset instanceof pulumi.asset.FileArchive) walk(name, path.resolve(REPO, await (asset as any).path));
+    else if (asset instanceof pulumi.asset.FileAsset || asset instanceof pulumi.asset.FileArchive)
+      walk(name, path.resolve(REPO, await (asset as any).path));
     else throw new Error(`archive entry ${name} is neither a string, a file nor a directory`);
   }
   return size;
@@ -77,7 +78,9 @@ async function main(): Promise<void> {
   console.log(`${"function".padEnd(20)} ${"this stack".padEnd(26)} ${"default options".padEnd(30)} ratio (zip)`);
   for (const lambda of functions) {
     const ours = await archiveSize(await lambda.inputs.code.assets);
-    const fallback = findAll(defaults.resources, "aws:lambda/function:Function").find((resource) => resource.name === `${lambda.name}-default`)!;
+    const fallback = findAll(defaults.resources, "aws:lambda/function:Function").find(
+      (resource) => resource.name === `${lambda.name}-default`,
+    )!;
     const theirs = await archiveSize(await fallback.inputs.code.assets);
     console.log(
       `${lambda.name.padEnd(20)} ${`${kilobytes(ours.zipBytes)} [${kilobytes(ours.bytes)}, ${ours.files} file]`.padEnd(26)} ` +
@@ -89,13 +92,27 @@ async function main(): Promise<void> {
   const started = process.hrtime.bigint();
   const run = spawnSync(
     process.execPath,
-    [require.resolve("mocha/bin/mocha.js"), "--no-config", "-r", "ts-node/register", "--extension", "ts", "--timeout", "20000", "--reporter", "dot", "tests/deploy/**/*.test.ts"],
+    [
+      require.resolve("mocha/bin/mocha.js"),
+      "--no-config",
+      "-r",
+      "ts-node/register",
+      "--extension",
+      "ts",
+      "--timeout",
+      "20000",
+      "--reporter",
+      "dot",
+      "tests/deploy/**/*.test.ts",
+    ],
     { cwd: REPO, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, encoding: "utf8" },
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const passing = /(\d+) passing/.exec(run.stdout)?.[1] ?? "0";
   const failing = /(\d+) failing/.exec(run.stdout)?.[1] ?? "0";
-  console.log(`\nDeploy unit tests (tests/deploy, mocha + ts-node transpile-only): ${passing} passing, ${failing} failing in ${seconds.toFixed(1)} s wall time`);
+  console.log(
+    `\nDeploy unit tests (tests/deploy, mocha + ts-node transpile-only): ${passing} passing, ${failing} failing in ${seconds.toFixed(1)} s wall time`,
+  );
   if (run.status !== 0) process.exitCode = 1;
 }
 

@@ -31,7 +31,11 @@ function definition() {
   const states: Record<string, unknown> = {};
   for (let index = 0; index < SEGMENTS; index++) {
     const next = index + 1 < SEGMENTS ? `Shape${index + 1}` : "Done";
-    states[`Shape${index}`] = { Type: "Pass", Parameters: { "count.$": "$.count", "label.$": "$.label", step: index }, Next: `Route${index}` };
+    states[`Shape${index}`] = {
+      Type: "Pass",
+      Parameters: { "count.$": "$.count", "label.$": "$.label", step: index },
+      Next: `Route${index}`,
+    };
     states[`Route${index}`] = {
       Type: "Choice",
       Choices: [{ Variable: "$.count", NumericLessThan: 0, Next: "Done" }],
@@ -74,12 +78,25 @@ function median(values: number[]): number {
 async function main() {
   const lambda: LambdaInvoker = {
     async invoke(request) {
-      return { statusCode: 200, payload: JSON.stringify(step(JSON.parse(request.payload))), executedVersion: "$LATEST", requestId: randomUUID() };
+      return {
+        statusCode: 200,
+        payload: JSON.stringify(step(JSON.parse(request.payload))),
+        executedVersion: "$LATEST",
+        requestId: randomUUID(),
+      };
     },
   };
-  const service = new StepFunctionsService({ origin: "http://127.0.0.1:0", region: "us-east-1", accountId: "123456789012", lambda, log: () => {} });
+  const service = new StepFunctionsService({
+    origin: "http://127.0.0.1:0",
+    region: "us-east-1",
+    accountId: "123456789012",
+    lambda,
+    log: () => {},
+  });
   const machineArn = service.createStateMachine({
-    name: "bench", definition: JSON.stringify(definition()), roleArn: "arn:aws:iam::123456789012:role/bench",
+    name: "bench",
+    definition: JSON.stringify(definition()),
+    roleArn: "arn:aws:iam::123456789012:role/bench",
   }).arn;
   const theirs = new StateMachine(definition(), { validationOptions: { checkArn: false } });
   const handlers = Object.fromEntries(Array.from({ length: SEGMENTS }, (_, index) => [`Work${index}`, step]));
@@ -95,7 +112,9 @@ async function main() {
   const transitions = EXECUTIONS_PER_ROUND * TRANSITIONS_PER_EXECUTION;
   const oursPerTransition = (median(ours) * 1000) / transitions;
   const theirsPerTransition = (median(reference) * 1000) / transitions;
-  console.log(`definition: ${SEGMENTS * 3 + 1} states (Pass/Choice/Task chain), ${EXECUTIONS_PER_ROUND} executions per round, ${ROUNDS} rounds, median round`);
+  console.log(
+    `definition: ${SEGMENTS * 3 + 1} states (Pass/Choice/Task chain), ${EXECUTIONS_PER_ROUND} executions per round, ${ROUNDS} rounds, median round`,
+  );
   console.log(`this engine:             ${oursPerTransition.toFixed(1)} µs per state transition (with AWS-shaped history)`);
   console.log(`aws-local-stepfunctions: ${theirsPerTransition.toFixed(1)} µs per state transition`);
   console.log(`ratio (ours / theirs):   ${(oursPerTransition / theirsPerTransition).toFixed(2)} (target ≤ 1.0)`);

@@ -22,7 +22,9 @@ const credentials = { accessKeyId: "AKIDBENCH", secretAccessKey: "bench" };
 
 /** Lines of exactly 32 bytes: 8 lines fill one 256-byte chunk, so the chunk count is exact. */
 function documentOfChunks(chunks: number): string {
-  return Array.from({ length: chunks * 8 }, (_, index) => `line ${String(index).padStart(7, "0")} of the document.\n`.padStart(32, "-")).join("");
+  return Array.from({ length: chunks * 8 }, (_, index) =>
+    `line ${String(index).padStart(7, "0")} of the document.\n`.padStart(32, "-"),
+  ).join("");
 }
 
 /**
@@ -44,7 +46,11 @@ function total(counts: Record<string, number>): number {
 }
 
 function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(after).map(([operation, count]) => [operation, count - (before[operation] ?? 0)]).filter(([, count]) => (count as number) > 0));
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([operation, count]) => [operation, count - (before[operation] ?? 0)])
+      .filter(([, count]) => (count as number) > 0),
+  );
 }
 
 function perChunk(counts: Record<string, number>, chunks: number): string {
@@ -89,7 +95,9 @@ async function main(): Promise<void> {
   const outputs = runtime.program.outputs as Record<string, string>;
   const s3 = new S3Client({ endpoint: runtime.origin, region: "us-east-1", credentials });
   const sfn = new SFNClient({ endpoint: runtime.origin, region: "us-east-1", credentials });
-  console.log(`local runtime at ${runtime.origin}; ${CHUNK_BYTES}-byte chunks; functions on Node ${process.version}; ${require("node:os").cpus().length} cores`);
+  console.log(
+    `local runtime at ${runtime.origin}; ${CHUNK_BYTES}-byte chunks; functions on Node ${process.version}; ${require("node:os").cpus().length} cores`,
+  );
 
   const seconds: Record<number, number> = {};
   try {
@@ -122,14 +130,20 @@ async function main(): Promise<void> {
       const phases = await phasesOf(sfn, executionArn);
       const s3Requests = difference(s3Service.requestCounts, s3Before);
       const dynamoDbRequests = difference(dynamoDbService.requestCounts, dynamoDbBefore);
-      console.log(`\n${chunks.toLocaleString("en-US")} chunks: ${elapsed.toFixed(1)} s end to end, ${(chunks / elapsed).toFixed(0)} chunks/s`);
+      console.log(
+        `\n${chunks.toLocaleString("en-US")} chunks: ${elapsed.toFixed(1)} s end to end, ${(chunks / elapsed).toFixed(0)} chunks/s`,
+      );
       console.log(`  phases: ${phases}`);
       console.log(`  S3 requests per chunk:       ${(total(s3Requests) / chunks).toFixed(3)}  (${perChunk(s3Requests, chunks)})`);
-      console.log(`  DynamoDB requests per chunk: ${(total(dynamoDbRequests) / chunks).toFixed(3)}  (${perChunk(dynamoDbRequests, chunks)})`);
+      console.log(
+        `  DynamoDB requests per chunk: ${(total(dynamoDbRequests) / chunks).toFixed(3)}  (${perChunk(dynamoDbRequests, chunks)})`,
+      );
     }
     if (SIZES.length === 2) {
       const [small, large] = SIZES;
-      console.log(`\ntime ratio ${large.toLocaleString("en-US")} / ${small.toLocaleString("en-US")} chunks: ${(seconds[large] / seconds[small]).toFixed(2)} (linear work: ${large / small})`);
+      console.log(
+        `\ntime ratio ${large.toLocaleString("en-US")} / ${small.toLocaleString("en-US")} chunks: ${(seconds[large] / seconds[small]).toFixed(2)} (linear work: ${large / small})`,
+      );
     }
     console.log(`(${logLines} runtime log lines)`);
   } finally {

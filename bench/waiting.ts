@@ -30,7 +30,13 @@ async function main() {
       return { statusCode: 200, payload: '{"accepted":true}', executedVersion: "$LATEST", requestId: randomUUID() };
     },
   };
-  const service = new StepFunctionsService({ origin: "http://127.0.0.1:0", region: "us-east-1", accountId: "123456789012", lambda, log: () => {} });
+  const service = new StepFunctionsService({
+    origin: "http://127.0.0.1:0",
+    region: "us-east-1",
+    accountId: "123456789012",
+    lambda,
+    log: () => {},
+  });
   const machineArn = service.createStateMachine({
     name: "waiting",
     roleArn: "arn:aws:iam::123456789012:role/bench",
@@ -61,14 +67,16 @@ async function main() {
   const startSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   console.log(`started ${EXECUTIONS} executions, all waiting on a token, in ${startSeconds.toFixed(2)} s`);
   const waiting = memory(`${EXECUTIONS} executions waiting`);
-  console.log(`per waiting execution: ${(((waiting - baseline) / EXECUTIONS) / 1024).toFixed(1)} KB RSS (target: total < 500 MB)`);
+  console.log(`per waiting execution: ${((waiting - baseline) / EXECUTIONS / 1024).toFixed(1)} KB RSS (target: total < 500 MB)`);
 
   started = process.hrtime.bigint();
   for (const token of tokens) await service.call("SendTaskSuccess", { taskToken: token, output: '{"done":true}' });
   await Promise.all(executionArns.map((arn) => service.execution(arn)!.done));
   const releaseSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const succeeded = executionArns.filter((arn) => service.execution(arn)!.status === "SUCCEEDED").length;
-  console.log(`released all in ${releaseSeconds.toFixed(2)} s (${(EXECUTIONS / releaseSeconds).toFixed(0)} callbacks/s); ${succeeded} SUCCEEDED`);
+  console.log(
+    `released all in ${releaseSeconds.toFixed(2)} s (${(EXECUTIONS / releaseSeconds).toFixed(0)} callbacks/s); ${succeeded} SUCCEEDED`,
+  );
   memory("after release (histories kept)");
   console.log(`tokens still waiting: ${service.tokens.waitingCount}`);
   await service.close();

@@ -175,7 +175,9 @@ export function resolveArgs(args: CallbackWorkflowArgs): ResolvedArgs {
 
   const runtime = args.runtime ?? DEFAULTS.runtime;
   if (typeof runtime !== "string" || !/^nodejs\d+\.x$/.test(runtime)) {
-    problems.push(`runtime (${describe(runtime)}) must be a Node.js Lambda runtime such as "nodejs24.x": handlers are serialized JavaScript`);
+    problems.push(
+      `runtime (${describe(runtime)}) must be a Node.js Lambda runtime such as "nodejs24.x": handlers are serialized JavaScript`,
+    );
   }
 
   const api = resolveApi(args.api ?? {}, problems);
@@ -251,7 +253,8 @@ function checkStatement(key: string, statement: unknown, problems: string[]): vo
   const actions = (statement as aws.iam.PolicyStatement).Action;
   const list = actions === undefined ? [] : Array.isArray(actions) ? actions : [actions];
   for (const action of list) {
-    if (typeof action === "string" && action.includes("*")) problems.push(`${key}.Action (${action}) must not contain a wildcard: name each action`);
+    if (typeof action === "string" && action.includes("*"))
+      problems.push(`${key}.Action (${action}) must not contain a wildcard: name each action`);
   }
   if ((statement as aws.iam.PolicyStatement).NotAction !== undefined) problems.push(`${key} must not use NotAction: name each action`);
 }
@@ -268,9 +271,12 @@ function resolveApi(api: StartApiArgs, problems: string[]): ResolvedStartApi {
     },
     apiKeyRequired: api.apiKeyRequired ?? false,
   };
-  if (!["http", "rest", "none"].includes(resolved.type)) problems.push(`api.type (${describe(resolved.type)}) must be one of http, rest, none`);
+  if (!["http", "rest", "none"].includes(resolved.type))
+    problems.push(`api.type (${describe(resolved.type)}) must be one of http, rest, none`);
   if (typeof resolved.path !== "string" || !/^\/[A-Za-z0-9._~\-/]*$/.test(resolved.path) || resolved.path.includes("//")) {
-    problems.push(`api.path (${describe(resolved.path)}) must start with "/" and contain only letters, digits, "-", "_", ".", "~" and single "/"`);
+    problems.push(
+      `api.path (${describe(resolved.path)}) must start with "/" and contain only letters, digits, "-", "_", ".", "~" and single "/"`,
+    );
   }
   if (!["GET", "POST"].includes(resolved.method)) problems.push(`api.method (${describe(resolved.method)}) must be GET or POST`);
   if (!["NONE", "AWS_IAM"].includes(resolved.authorization)) {
@@ -278,7 +284,9 @@ function resolveApi(api: StartApiArgs, problems: string[]): ResolvedStartApi {
   }
   checkWholeNumber("api.throttle.burstLimit", resolved.throttle.burstLimit, 0, 5000, problems);
   if (typeof resolved.throttle.rateLimit !== "number" || !(resolved.throttle.rateLimit >= 0 && resolved.throttle.rateLimit <= 10_000)) {
-    problems.push(`api.throttle.rateLimit (${describe(resolved.throttle.rateLimit)}) must be a number between 0 and 10000 requests per second`);
+    problems.push(
+      `api.throttle.rateLimit (${describe(resolved.throttle.rateLimit)}) must be a number between 0 and 10000 requests per second`,
+    );
   }
   if (resolved.apiKeyRequired && resolved.type !== "rest") {
     problems.push(`api.apiKeyRequired needs api.type "rest" (HTTP APIs have no API keys); received api.type ${describe(resolved.type)}`);
@@ -289,7 +297,9 @@ function resolveApi(api: StartApiArgs, problems: string[]): ResolvedStartApi {
 /** CloudWatch Logs accepts only its own list of retention periods. */
 export function checkRetentionDays(retentionInDays: unknown, problems: string[]): void {
   if (!LOG_RETENTION_DAYS.includes(retentionInDays as number)) {
-    problems.push(`logging.retentionInDays (${describe(retentionInDays)}) must be one of CloudWatch Logs' values: ${LOG_RETENTION_DAYS.join(", ")}`);
+    problems.push(
+      `logging.retentionInDays (${describe(retentionInDays)}) must be one of CloudWatch Logs' values: ${LOG_RETENTION_DAYS.join(", ")}`,
+    );
   }
 }
 

@@ -109,14 +109,26 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
 
     let logGroup: aws.cloudwatch.LogGroup | undefined;
     if (resolved.logging.level !== "OFF") {
-      logGroup = new aws.cloudwatch.LogGroup(`${name}-sfn-logs`, { retentionInDays: resolved.logging.retentionInDays, tags }, { parent: this });
+      logGroup = new aws.cloudwatch.LogGroup(
+        `${name}-sfn-logs`,
+        { retentionInDays: resolved.logging.retentionInDays, tags },
+        { parent: this },
+      );
       rolePolicies.push(
-        new aws.iam.RolePolicy(`${name}-sfn-log-delivery`, { role: stateMachineRole.id, policy: pulumi.jsonStringify(stateMachineLogDeliveryPolicy()) }, { parent: this }),
+        new aws.iam.RolePolicy(
+          `${name}-sfn-log-delivery`,
+          { role: stateMachineRole.id, policy: pulumi.jsonStringify(stateMachineLogDeliveryPolicy()) },
+          { parent: this },
+        ),
       );
     }
     if (resolved.tracing) {
       rolePolicies.push(
-        new aws.iam.RolePolicy(`${name}-sfn-xray`, { role: stateMachineRole.id, policy: pulumi.jsonStringify(xrayWritePolicy()) }, { parent: this }),
+        new aws.iam.RolePolicy(
+          `${name}-sfn-xray`,
+          { role: stateMachineRole.id, policy: pulumi.jsonStringify(xrayWritePolicy()) },
+          { parent: this },
+        ),
       );
     }
 

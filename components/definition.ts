@@ -190,7 +190,6 @@ export function referencesTaskToken(payload: unknown): boolean {
   if (Array.isArray(payload)) return payload.some(referencesTaskToken);
   if (payload === null || typeof payload !== "object") return false;
   return Object.entries(payload as Record<string, unknown>).some(
-    ([key, value]) =>
-      (key.endsWith(".$") && typeof value === "string" && value.includes("$$.Task.Token")) || referencesTaskToken(value),
+    ([key, value]) => (key.endsWith(".$") && typeof value === "string" && value.includes("$$.Task.Token")) || referencesTaskToken(value),
   );
 }

@@ -130,10 +130,14 @@ export function resolvePipelineArgs(args: DocumentPipelineArgs = {}): ResolvedPi
   };
   // S3 PutObject takes at most 5 GB in one request; a chunk is one PutObject.
   if (!Number.isInteger(resolved.chunkSizeBytes) || resolved.chunkSizeBytes < MIN_CHUNK_BYTES || resolved.chunkSizeBytes > 5 * 1024 ** 3) {
-    problems.push(`chunkSizeBytes (${JSON.stringify(resolved.chunkSizeBytes)}) must be a whole number of bytes from ${MIN_CHUNK_BYTES} to 5368709120`);
+    problems.push(
+      `chunkSizeBytes (${JSON.stringify(resolved.chunkSizeBytes)}) must be a whole number of bytes from ${MIN_CHUNK_BYTES} to 5368709120`,
+    );
   }
   if (resolved.processChunk !== undefined && typeof resolved.processChunk !== "function") {
-    problems.push(`processChunk must be a function (chunk: Buffer, info) => Record<string, number>; received ${typeof resolved.processChunk}`);
+    problems.push(
+      `processChunk must be a function (chunk: Buffer, info) => Record<string, number>; received ${typeof resolved.processChunk}`,
+    );
   }
   // Finished jobs must outlive the longest wait, and TTL is measured in seconds.
   if (!Number.isInteger(resolved.retentionDays) || resolved.retentionDays < 1 || resolved.retentionDays > 3650) {
@@ -150,7 +154,8 @@ export function resolvePipelineArgs(args: DocumentPipelineArgs = {}): ResolvedPi
   for (let i = 0; i < entries.length; i++) {
     for (let j = i + 1; j < entries.length; j++) {
       const [a, b] = [entries[i], entries[j]];
-      if (a[1].startsWith(b[1]) || b[1].startsWith(a[1])) problems.push(`${a[0]} (${JSON.stringify(a[1])}) and ${b[0]} (${JSON.stringify(b[1])}) must not overlap`);
+      if (a[1].startsWith(b[1]) || b[1].startsWith(a[1]))
+        problems.push(`${a[0]} (${JSON.stringify(a[1])}) and ${b[0]} (${JSON.stringify(b[1])}) must not overlap`);
     }
   }
   checkWholeNumber("splitMemorySize", resolved.splitMemorySize, 128, 10_240, problems);
@@ -170,7 +175,11 @@ function objectsUnder(bucketArn: Arn, prefix: string): pulumi.Output<string> {
 }
 
 /** SplitDoc: read documents, store inline documents and write chunks, and record jobs. */
-export function splitStatements(bucketArn: Arn, tableArn: Arn, args: Pick<ResolvedPipelineArgs, "documentPrefix" | "chunkPrefix">): aws.iam.PolicyStatement[] {
+export function splitStatements(
+  bucketArn: Arn,
+  tableArn: Arn,
+  args: Pick<ResolvedPipelineArgs, "documentPrefix" | "chunkPrefix">,
+): aws.iam.PolicyStatement[] {
   return [
     { Sid: "ReadDocuments", Effect: "Allow", Action: ["s3:GetObject"], Resource: [objectsUnder(bucketArn, args.documentPrefix)] },
     {
@@ -184,7 +193,11 @@ export function splitStatements(bucketArn: Arn, tableArn: Arn, args: Pick<Resolv
 }
 
 /** The chunk processor: read chunks; record, count and claim in the job table. (SendTask* comes from the workflow.) */
-export function processorStatements(bucketArn: Arn, tableArn: Arn, args: Pick<ResolvedPipelineArgs, "chunkPrefix">): aws.iam.PolicyStatement[] {
+export function processorStatements(
+  bucketArn: Arn,
+  tableArn: Arn,
+  args: Pick<ResolvedPipelineArgs, "chunkPrefix">,
+): aws.iam.PolicyStatement[] {
   return [
     { Sid: "ReadChunks", Effect: "Allow", Action: ["s3:GetObject"], Resource: [objectsUnder(bucketArn, args.chunkPrefix)] },
     {
@@ -197,7 +210,11 @@ export function processorStatements(bucketArn: Arn, tableArn: Arn, args: Pick<Re
 }
 
 /** ContinueProcess: read a job's chunk records and write its result. */
-export function aggregateStatements(bucketArn: Arn, tableArn: Arn, args: Pick<ResolvedPipelineArgs, "resultPrefix">): aws.iam.PolicyStatement[] {
+export function aggregateStatements(
+  bucketArn: Arn,
+  tableArn: Arn,
+  args: Pick<ResolvedPipelineArgs, "resultPrefix">,
+): aws.iam.PolicyStatement[] {
   return [
     { Sid: "ReadChunkResults", Effect: "Allow", Action: ["dynamodb:Query"], Resource: [tableArn] },
     { Sid: "WriteResults", Effect: "Allow", Action: ["s3:PutObject"], Resource: [objectsUnder(bucketArn, args.resultPrefix)] },
@@ -261,7 +278,9 @@ export class DocumentPipeline extends pulumi.ComponentResource {
       retentionSeconds: String(resolved.retentionDays * 24 * 3600),
       waitTimeoutSeconds: String(resolved.timeoutSeconds),
     };
-    const environment = Object.fromEntries(Object.entries(settings).map(([key, value]) => [SETTINGS_ENVIRONMENT[key as keyof PipelineSettings], value]));
+    const environment = Object.fromEntries(
+      Object.entries(settings).map(([key, value]) => [SETTINGS_ENVIRONMENT[key as keyof PipelineSettings], value]),
+    );
 
     const workflow = new CallbackWorkflow(
       `${name}-workflow`,
@@ -335,7 +354,9 @@ export class DocumentPipeline extends pulumi.ComponentResource {
       `${name}-chunk-notification`,
       {
         bucket: bucket.id,
-        lambdaFunctions: [{ events: ["s3:ObjectCreated:*"], filterPrefix: resolved.chunkPrefix, filterSuffix: ".txt", lambdaFunctionArn: processor.arn }],
+        lambdaFunctions: [
+          { events: ["s3:ObjectCreated:*"], filterPrefix: resolved.chunkPrefix, filterSuffix: ".txt", lambdaFunctionArn: processor.arn },
+        ],
       },
       // S3 checks the permission when the notification is written.
       { parent: this, dependsOn: [invokePermission] },
@@ -352,7 +373,11 @@ export class DocumentPipeline extends pulumi.ComponentResource {
     this.startUrl = workflow.startUrl;
     this.functionNames = pulumi
       .all([workflow.functionNames, processor.name])
-      .apply(([names, processorName]): Record<string, string> => ({ split: names.handler, processor: processorName, aggregate: names.continue }));
+      .apply(([names, processorName]): Record<string, string> => ({
+        split: names.handler,
+        processor: processorName,
+        aggregate: names.continue,
+      }));
     this.registerOutputs({
       bucketName: this.bucketName,
       tableName: this.tableName,

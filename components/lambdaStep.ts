@@ -15,7 +15,9 @@ import { lambdaTrustPolicy, statementsPolicy, writeLogsPolicy, xrayWritePolicy }
  * https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html
  */
 export function awsSdkPackages(dependencies: Record<string, string> = packageJson.dependencies): string[] {
-  return Object.keys(dependencies).filter((name) => name.startsWith("@aws-sdk/")).sort();
+  return Object.keys(dependencies)
+    .filter((name) => name.startsWith("@aws-sdk/"))
+    .sort();
 }
 
 export interface LambdaStep {
@@ -53,7 +55,11 @@ export function createLambdaStep(prefix: string, fn: ResolvedFunctionArgs, setti
   ];
   if (fn.policyStatements.length > 0) {
     policies.push(
-      new aws.iam.RolePolicy(`${prefix}-extra-policy`, { role: role.id, policy: pulumi.jsonStringify(statementsPolicy(fn.policyStatements)) }, opts),
+      new aws.iam.RolePolicy(
+        `${prefix}-extra-policy`,
+        { role: role.id, policy: pulumi.jsonStringify(statementsPolicy(fn.policyStatements)) },
+        opts,
+      ),
     );
   }
   if (settings.tracing) {

@@ -164,7 +164,11 @@ function createRestStartApi(api: ResolvedStartApi, context: StartApiContext, rol
       { parent },
     );
     apiKey = new aws.apigateway.ApiKey(`${name}-api-key`, { description: `Key for ${name}'s start endpoint.`, tags }, { parent });
-    new aws.apigateway.UsagePlanKey(`${name}-usage-plan-key`, { keyId: apiKey.id, keyType: "API_KEY", usagePlanId: usagePlan.id }, { parent });
+    new aws.apigateway.UsagePlanKey(
+      `${name}-usage-plan-key`,
+      { keyId: apiKey.id, keyType: "API_KEY", usagePlanId: usagePlan.id },
+      { parent },
+    );
   }
   return { startUrl: pulumi.interpolate`${restApi.stage.invokeUrl}${api.path}`, role, restApi, apiKey };
 }
@@ -197,12 +201,16 @@ export function buildStartRestSwagger(options: StartRestSwaggerOptions): Record<
       uri: pulumi.interpolate`arn:${options.partition}:apigateway:${options.region}:states:action/StartExecution`,
       credentials: options.credentialsRoleArn,
       passthroughBehavior: "WHEN_NO_TEMPLATES",
-      requestTemplates: { "application/json": pulumi.output(options.stateMachineArn).apply((arn) => startExecutionTemplate(arn, options.method)) },
+      requestTemplates: {
+        "application/json": pulumi.output(options.stateMachineArn).apply((arn) => startExecutionTemplate(arn, options.method)),
+      },
       responses: { default: { statusCode: "200" }, "4\\d{2}": { statusCode: "400" } },
     },
   };
   if (options.method === "GET") {
-    operation.parameters = [{ name: "input", in: "query", required: false, type: "string", description: "Execution input, URL-encoded JSON" }];
+    operation.parameters = [
+      { name: "input", in: "query", required: false, type: "string", description: "Execution input, URL-encoded JSON" },
+    ];
   }
   if (options.authorization === "AWS_IAM") operation["x-amazon-apigateway-auth"] = { type: "AWS_IAM" };
   if (options.apiKeyRequired) operation.security = [{ api_key: [] }];
@@ -228,4 +236,3 @@ export function startExecutionTemplate(stateMachineArn: string, method: "GET" | 
     `{"stateMachineArn": ${arn}, "input": "$util.escapeJavaScript($executionInput)"}`,
   ].join("\n");
 }
-

@@ -86,21 +86,28 @@ export async function processAndCheckCompletion(event: CallbackEvent, deps: Proc
 export function parseOutcome(value: unknown): Outcome | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === "string" && (OUTCOMES as readonly string[]).includes(value)) return value as Outcome;
-  throw namedError("InvalidOutcome", `Unknown outcome ${JSON.stringify(value)}: expected one of ${OUTCOMES.map((o) => `"${o}"`).join(", ")}, or none to leave it to chance`);
+  throw namedError(
+    "InvalidOutcome",
+    `Unknown outcome ${JSON.stringify(value)}: expected one of ${OUTCOMES.map((o) => `"${o}"`).join(", ")}, or none to leave it to chance`,
+  );
 }
 
 /** `FAILURE_RATE` as a probability; unset means 0.5; anything else than a number in [0, 1] is an error. */
 export function parseFailureRate(text: string | undefined): number {
   if (text === undefined || text === "") return 0.5;
   const rate = Number(text);
-  if (!Number.isFinite(rate) || rate < 0 || rate > 1) throw namedError("InvalidFailureRate", `${FAILURE_RATE_ENV} must be a number from 0 to 1; received ${JSON.stringify(text)}`);
+  if (!Number.isFinite(rate) || rate < 0 || rate > 1)
+    throw namedError("InvalidFailureRate", `${FAILURE_RATE_ENV} must be a number from 0 to 1; received ${JSON.stringify(text)}`);
   return rate;
 }
 
 /** The demo's "processing": counts the words of the chunks SplitDoc produced (none: nothing to count). */
 export function countWords(chunks: unknown): { chunkCount: number; wordCount: number } {
   if (!Array.isArray(chunks)) return { chunkCount: 0, wordCount: 0 };
-  const wordCount = chunks.reduce((sum: number, chunk) => sum + (typeof chunk === "string" ? chunk.split(/\s+/).filter(Boolean).length : 0), 0);
+  const wordCount = chunks.reduce(
+    (sum: number, chunk) => sum + (typeof chunk === "string" ? chunk.split(/\s+/).filter(Boolean).length : 0),
+    0,
+  );
   return { chunkCount: chunks.length, wordCount };
 }
 

@@ -21,8 +21,13 @@ export interface SplitOutput {
 }
 
 export function splitDoc(input: SplitInput | null | undefined): SplitOutput {
-  const { document = DEFAULT_DOCUMENT, chunkWords = DEFAULT_CHUNK_WORDS, ...rest } = input !== null && typeof input === "object" ? input : ({} as SplitInput);
-  if (typeof document !== "string") throw namedError("InvalidDocument", `document must be a string of text; received ${JSON.stringify(document)}`);
+  const {
+    document = DEFAULT_DOCUMENT,
+    chunkWords = DEFAULT_CHUNK_WORDS,
+    ...rest
+  } = input !== null && typeof input === "object" ? input : ({} as SplitInput);
+  if (typeof document !== "string")
+    throw namedError("InvalidDocument", `document must be a string of text; received ${JSON.stringify(document)}`);
   if (typeof chunkWords !== "number" || !Number.isInteger(chunkWords) || chunkWords < 1) {
     throw namedError("InvalidChunkWords", `chunkWords must be a whole number of at least 1; received ${JSON.stringify(chunkWords)}`);
   }

@@ -77,7 +77,8 @@ export function formatStackOutputs(outputs: Record<string, unknown>): string {
 function parseRetryDelays(text: string | undefined): number[] | undefined {
   if (!text) return undefined;
   const seconds = text.split(",").map((part) => Number(part.trim()));
-  if (seconds.some((value) => !Number.isFinite(value) || value < 0)) throw new UsageError(`LOCAL_LAMBDA_ASYNC_RETRY_DELAYS must be seconds, comma-separated, got "${text}"`);
+  if (seconds.some((value) => !Number.isFinite(value) || value < 0))
+    throw new UsageError(`LOCAL_LAMBDA_ASYNC_RETRY_DELAYS must be seconds, comma-separated, got "${text}"`);
   return seconds.map((value) => value * 1000);
 }
 
@@ -134,7 +135,8 @@ async function main(): Promise<void> {
   out("");
   out(`Local origin: ${runtime.origin}   (stack ${options.stack}; AWS SDK/CLI: AWS_ENDPOINT_URL=${runtime.origin})`);
   for (const route of runtime.routes) out(`  route ${route}`);
-  for (const [name, fn] of runtime.lambda.declaredFunctions) out(`  function ${name} (${fn.config.runtime} on Node ${fn.config.nodeVersion}, timeout ${fn.config.timeoutSeconds} s)`);
+  for (const [name, fn] of runtime.lambda.declaredFunctions)
+    out(`  function ${name} (${fn.config.runtime} on Node ${fn.config.nodeVersion}, timeout ${fn.config.timeoutSeconds} s)`);
   if (runtime.warning) out(`warning: ${runtime.warning}`);
   out("Press Ctrl-C to stop.");
 
@@ -151,7 +153,8 @@ async function main(): Promise<void> {
     if (open.length === 0) out("No executions were open.");
     else {
       out(`Executions still open when stopped (${open.length}), lost with this process:`);
-      for (const execution of open) out(`  ${execution.executionArn}  started ${execution.startDate.toISOString()}, last event ${execution.lastEventType}`);
+      for (const execution of open)
+        out(`  ${execution.executionArn}  started ${execution.startDate.toISOString()}, last event ${execution.lastEventType}`);
     }
     log.flush();
     process.exit(0);

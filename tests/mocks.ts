@@ -81,7 +81,9 @@ export async function declare<T>(
  * Declares the program (`index.ts`) afresh under new mocks: its module is evaluated again even if another spec
  * loaded it before, so its resources are recorded here.
  */
-export async function loadProgram(options: { config?: Record<string, string>; cloud?: FakeCloud } = {}): Promise<Declaration<Record<string, any>>> {
+export async function loadProgram(
+  options: { config?: Record<string, string>; cloud?: FakeCloud } = {},
+): Promise<Declaration<Record<string, any>>> {
   const programPath = require.resolve("../index");
   return declare(() => {
     delete require.cache[programPath];
@@ -92,7 +94,11 @@ export async function loadProgram(options: { config?: Record<string, string>; cl
 /** Resolves every Output the value exposes, then waits for the registrations still queued. */
 async function settle(value: unknown): Promise<void> {
   if (value !== null && typeof value === "object") {
-    await Promise.all(Object.values(value).filter((member) => pulumi.Output.isInstance(member)).map((member) => promiseOf(member)));
+    await Promise.all(
+      Object.values(value)
+        .filter((member) => pulumi.Output.isInstance(member))
+        .map((member) => promiseOf(member)),
+    );
   }
   // Registrations run asynchronously after their inputs resolve; Pulumi tracks them as outstanding RPCs.
   // waitForRPCs is internal to @pulumi/pulumi (marked @internal) but stable across 3.x, and nothing public waits for them.

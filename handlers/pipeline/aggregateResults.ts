@@ -25,7 +25,9 @@ export async function aggregateResults(
   settings: PipelineSettings,
 ): Promise<JobResult> {
   if (typeof completion?.jobId !== "string" || typeof completion.chunkCount !== "number") {
-    throw new Error(`ContinueProcess expects the job completion {jobId, bucket, documentKey, chunkCount}; received ${JSON.stringify(completion)}`);
+    throw new Error(
+      `ContinueProcess expects the job completion {jobId, bucket, documentKey, chunkCount}; received ${JSON.stringify(completion)}`,
+    );
   }
   const totals: ChunkResult = {};
   let counted = 0;

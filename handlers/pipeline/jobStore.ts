@@ -117,7 +117,8 @@ export async function recordChunk(
     counted: { BOOL: false },
     expiresAt: { N: String(expiresAt) },
   };
-  if (outcome.status === "done") item.result = { M: Object.fromEntries(Object.entries(outcome.result).map(([name, value]) => [name, { N: String(value) }])) };
+  if (outcome.status === "done")
+    item.result = { M: Object.fromEntries(Object.entries(outcome.result).map(([name, value]) => [name, { N: String(value) }])) };
   else item.error = { S: outcome.error };
   try {
     await client.send(new PutItemCommand({ TableName: tableName, Item: item, ConditionExpression: "attribute_not_exists(sk)" }));
@@ -125,7 +126,9 @@ export async function recordChunk(
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
   }
-  const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: key(jobId, chunkSortKey(chunkIndex)), ConsistentRead: true }));
+  const { Item } = await client.send(
+    new GetItemCommand({ TableName: tableName, Key: key(jobId, chunkSortKey(chunkIndex)), ConsistentRead: true }),
+  );
   if (!Item) throw new Error(`chunk record ${jobId}/${chunkIndex} vanished between a failed conditional put and the read after it`);
   return toChunk(Item);
 }
@@ -136,7 +139,12 @@ export async function recordChunk(
  * Serialized per item by DynamoDB, so of two "last" chunks finishing together exactly one sees the final
  * count. The job must exist: a stray object under the chunk prefix creates nothing. Returns undefined then.
  */
-export async function countChunkDone(client: SendsDynamoDbCommands, tableName: string, jobId: string, suspect: boolean): Promise<JobRecord | undefined> {
+export async function countChunkDone(
+  client: SendsDynamoDbCommands,
+  tableName: string,
+  jobId: string,
+  suspect: boolean,
+): Promise<JobRecord | undefined> {
   try {
     const { Attributes } = await client.send(
       new UpdateItemCommand({
@@ -177,7 +185,11 @@ export async function claimResume(
   jobId: string,
   claim: { outcome: "success" } | { outcome: "failure"; failedChunk: number; cause: string },
 ): Promise<JobRecord | undefined> {
-  const values: Record<string, AttributeValue> = { ":pending": { S: "pending" }, ":claimed": { S: "claimed" }, ":outcome": { S: claim.outcome } };
+  const values: Record<string, AttributeValue> = {
+    ":pending": { S: "pending" },
+    ":claimed": { S: "claimed" },
+    ":outcome": { S: claim.outcome },
+  };
   let update = "SET resumeState = :claimed, outcome = :outcome, claimedAt = :now";
   values[":now"] = { S: new Date().toISOString() };
   if (claim.outcome === "failure") {
@@ -204,13 +216,23 @@ export async function claimResume(
 }
 
 /** Records that the token was answered (or had already closed), and starts the finished job's retention. */
-export async function markSignalled(client: SendsDynamoDbCommands, tableName: string, jobId: string, signalResult: string, expiresAt: number): Promise<void> {
+export async function markSignalled(
+  client: SendsDynamoDbCommands,
+  tableName: string,
+  jobId: string,
+  signalResult: string,
+  expiresAt: number,
+): Promise<void> {
   await client.send(
     new UpdateItemCommand({
       TableName: tableName,
       Key: key(jobId, JOB_SORT_KEY),
       UpdateExpression: "SET resumeState = :signalled, signalResult = :result, expiresAt = :expiresAt",
-      ExpressionAttributeValues: { ":signalled": { S: "signalled" }, ":result": { S: signalResult }, ":expiresAt": { N: String(expiresAt) } },
+      ExpressionAttributeValues: {
+        ":signalled": { S: "signalled" },
+        ":result": { S: signalResult },
+        ":expiresAt": { N: String(expiresAt) },
+      },
     }),
   );
 }

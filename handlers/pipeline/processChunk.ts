@@ -35,16 +35,27 @@ export interface ProcessChunkOptions {
 }
 
 /** Handles one S3 event (S3 sends one record per event; all records are handled in order). */
-export async function processChunkEvent(event: S3Event, clients: PipelineClients, settings: PipelineSettings, options: ProcessChunkOptions = {}): Promise<ChunkReport[]> {
+export async function processChunkEvent(
+  event: S3Event,
+  clients: PipelineClients,
+  settings: PipelineSettings,
+  options: ProcessChunkOptions = {},
+): Promise<ChunkReport[]> {
   const reports: ChunkReport[] = [];
   for (const record of event.Records ?? []) {
-    if (record.s3.bucket.name !== settings.bucketName) throw new Error(`event for bucket ${record.s3.bucket.name}; this processor serves ${settings.bucketName}`);
+    if (record.s3.bucket.name !== settings.bucketName)
+      throw new Error(`event for bucket ${record.s3.bucket.name}; this processor serves ${settings.bucketName}`);
     reports.push(await processChunkObject(decodeEventKey(record.s3.object.key), clients, settings, options));
   }
   return reports;
 }
 
-export async function processChunkObject(key: string, clients: PipelineClients, settings: PipelineSettings, options: ProcessChunkOptions = {}): Promise<ChunkReport> {
+export async function processChunkObject(
+  key: string,
+  clients: PipelineClients,
+  settings: PipelineSettings,
+  options: ProcessChunkOptions = {},
+): Promise<ChunkReport> {
   const log = options.log ?? ((line: string) => console.log(line));
   const chunk = parseChunkObjectKey(settings, key);
   if (!chunk) {
@@ -63,12 +74,23 @@ export async function processChunkObject(key: string, clients: PipelineClients, 
   } catch (error) {
     // Duck-typed: a processing step's own error classes may not survive serialization as Error subclasses.
     const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
-    outcome = { status: "failed", error: typeof message === "string" ? `${typeof name === "string" ? name : "Error"}: ${message}` : String(error) };
+    outcome = {
+      status: "failed",
+      error: typeof message === "string" ? `${typeof name === "string" ? name : "Error"}: ${message}` : String(error),
+    };
   }
 
   // 2. Record. An earlier delivery's record wins, so the chunk's outcome never changes.
-  const earlier = await recordChunk(clients.dynamodb, tableName, jobId, chunkIndex, outcome, nowSeconds() + settings.retentionSeconds + settings.waitTimeoutSeconds);
-  if (earlier) outcome = earlier.status === "done" ? { status: "done", result: earlier.result } : { status: "failed", error: earlier.error };
+  const earlier = await recordChunk(
+    clients.dynamodb,
+    tableName,
+    jobId,
+    chunkIndex,
+    outcome,
+    nowSeconds() + settings.retentionSeconds + settings.waitTimeoutSeconds,
+  );
+  if (earlier)
+    outcome = earlier.status === "done" ? { status: "done", result: earlier.result } : { status: "failed", error: earlier.error };
 
   if (outcome.status === "failed") {
     const job = await getJob(clients.dynamodb, tableName, jobId);

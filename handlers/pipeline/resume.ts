@@ -17,7 +17,6 @@ import { createSignaller } from "../signal";
 import { claimResume, countDoneChunks, type JobRecord, markSignalled, type SendsDynamoDbCommands } from "./jobStore";
 import type { PipelineSettings } from "./settings";
 
-
 export interface PipelineClients {
   s3: import("./storage").SendsS3Commands;
   dynamodb: SendsDynamoDbCommands;
@@ -38,7 +37,12 @@ export type ResumeResult = "not-complete" | "claimed-elsewhere" | "signalled" | 
  * Called with the job as one counting write returned it. Claims a success resume when the count proves
  * completeness, and (re)sends the outcome of a claimed job.
  */
-export async function resumeIfComplete(job: JobRecord, clients: PipelineClients, settings: PipelineSettings, log: (line: string) => void): Promise<ResumeResult> {
+export async function resumeIfComplete(
+  job: JobRecord,
+  clients: PipelineClients,
+  settings: PipelineSettings,
+  log: (line: string) => void,
+): Promise<ResumeResult> {
   if (job.resumeState === "signalled") return "already-signalled";
   if (job.resumeState === "pending") {
     if (job.doneCount < job.chunkCount) return "not-complete";
@@ -65,26 +69,42 @@ export async function resumeWithFailure(
 ): Promise<ResumeResult> {
   if (job.resumeState === "signalled") return "already-signalled";
   if (job.resumeState === "pending") {
-    const claimed = await claimResume(clients.dynamodb, settings.tableName, job.jobId, { outcome: "failure", failedChunk: failure.chunkIndex, cause: failure.cause });
+    const claimed = await claimResume(clients.dynamodb, settings.tableName, job.jobId, {
+      outcome: "failure",
+      failedChunk: failure.chunkIndex,
+      cause: failure.cause,
+    });
     if (!claimed) return "claimed-elsewhere";
     job = claimed;
   }
   return sendClaimedOutcome(job, clients, settings, log);
 }
 
-async function sendClaimedOutcome(job: JobRecord, clients: PipelineClients, settings: PipelineSettings, log: (line: string) => void): Promise<ResumeResult> {
+async function sendClaimedOutcome(
+  job: JobRecord,
+  clients: PipelineClients,
+  settings: PipelineSettings,
+  log: (line: string) => void,
+): Promise<ResumeResult> {
   const signaller = createSignaller(clients.sfn);
   const result =
     job.outcome === "failure"
       ? await signaller.failure(job.taskToken, { error: PROCESSING_FAILED_ERROR, cause: job.cause ?? `chunk ${job.failedChunk} failed` })
-      : await signaller.success(job.taskToken, { jobId: job.jobId, bucket: settings.bucketName, documentKey: job.documentKey, chunkCount: job.chunkCount } satisfies JobCompletion);
+      : await signaller.success(job.taskToken, {
+          jobId: job.jobId,
+          bucket: settings.bucketName,
+          documentKey: job.documentKey,
+          chunkCount: job.chunkCount,
+        } satisfies JobCompletion);
   const signalResult = result.delivered ? "delivered" : result.reason;
   await markSignalled(clients.dynamodb, settings.tableName, job.jobId, signalResult, nowSeconds() + settings.retentionSeconds);
   if (!result.delivered) {
     log(`job ${job.jobId}: ${job.outcome} not delivered, the task had already closed (TaskTimedOut: ${result.message}); treated as done`);
     return "token-closed";
   }
-  log(`job ${job.jobId}: resumed with ${job.outcome}${job.outcome === "failure" ? ` (chunk ${job.failedChunk})` : ` (${job.chunkCount} chunks)`}`);
+  log(
+    `job ${job.jobId}: resumed with ${job.outcome}${job.outcome === "failure" ? ` (chunk ${job.failedChunk})` : ` (${job.chunkCount} chunks)`}`,
+  );
   return "signalled";
 }
 

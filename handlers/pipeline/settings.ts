@@ -51,7 +51,10 @@ export function settingsFromEnvironment(environment: Record<string, string | und
   };
   const whole = (key: keyof PipelineSettings, fallback: number): number => {
     const value = Number(text(key, String(fallback)));
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`environment variable ${SETTINGS_ENVIRONMENT[key]} (${key}) must be a positive whole number; received ${environment[SETTINGS_ENVIRONMENT[key]]}`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(
+        `environment variable ${SETTINGS_ENVIRONMENT[key]} (${key}) must be a positive whole number; received ${environment[SETTINGS_ENVIRONMENT[key]]}`,
+      );
     return value;
   };
   return {
@@ -76,7 +79,10 @@ export function chunkObjectKey(settings: Pick<PipelineSettings, "chunkPrefix">, 
 }
 
 /** The job and chunk a chunk key names, or undefined for any other key. */
-export function parseChunkObjectKey(settings: Pick<PipelineSettings, "chunkPrefix">, key: string): { jobId: string; chunkIndex: number } | undefined {
+export function parseChunkObjectKey(
+  settings: Pick<PipelineSettings, "chunkPrefix">,
+  key: string,
+): { jobId: string; chunkIndex: number } | undefined {
   if (!key.startsWith(settings.chunkPrefix)) return undefined;
   const match = /^([0-9a-f]{32})\/(\d{6})\.txt$/.exec(key.slice(settings.chunkPrefix.length));
   return match ? { jobId: match[1], chunkIndex: Number(match[2]) } : undefined;

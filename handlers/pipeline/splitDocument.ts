@@ -48,7 +48,8 @@ export async function splitDocument(
   settings: PipelineSettings,
   log: (line: string) => void = (line) => console.log(line),
 ): Promise<SplitResult | { rejected: string }> {
-  if (typeof event?.taskToken !== "string" || !event.taskToken) throw new Error("SplitDoc needs the task token in the payload's taskToken field");
+  if (typeof event?.taskToken !== "string" || !event.taskToken)
+    throw new Error("SplitDoc needs the task token in the payload's taskToken field");
   const jobId = jobIdForToken(event.taskToken);
   const input = event.input ?? {};
 
@@ -81,12 +82,16 @@ export async function splitDocument(
       throw error;
     }
   } else {
-    return reject(`the input must have exactly one of "document" (the text) or "documentKey" (an S3 key under ${settings.documentPrefix}); received keys: ${Object.keys(input).join(", ") || "none"}`);
+    return reject(
+      `the input must have exactly one of "document" (the text) or "documentKey" (an S3 key under ${settings.documentPrefix}); received keys: ${Object.keys(input).join(", ") || "none"}`,
+    );
   }
 
   const chunks = splitIntoChunks(document, settings.chunkSizeBytes);
   if (chunks.length > MAX_CHUNKS) {
-    return reject(`the document is ${document.length} bytes: ${chunks.length} chunks of at most ${settings.chunkSizeBytes} bytes, more than ${MAX_CHUNKS}; raise chunkSizeBytes`);
+    return reject(
+      `the document is ${document.length} bytes: ${chunks.length} chunks of at most ${settings.chunkSizeBytes} bytes, more than ${MAX_CHUNKS}; raise chunkSizeBytes`,
+    );
   }
   const created = await createJob(clients.dynamodb, settings.tableName, {
     jobId,
@@ -98,6 +103,8 @@ export async function splitDocument(
   await forEachWithConcurrency(chunks, UPLOAD_CONCURRENCY, (chunk, index) =>
     writeObject(clients.s3, settings.bucketName, chunkObjectKey(settings, jobId, index), chunk, "text/plain; charset=utf-8"),
   );
-  log(`job ${jobId}: ${documentKey} (${document.length} bytes) → ${chunks.length} chunks under ${settings.chunkPrefix}${jobId}/${created ? "" : " (retry: job already recorded)"}`);
+  log(
+    `job ${jobId}: ${documentKey} (${document.length} bytes) → ${chunks.length} chunks under ${settings.chunkPrefix}${jobId}/${created ? "" : " (retry: job already recorded)"}`,
+  );
   return { jobId, documentKey, chunkCount: chunks.length };
 }

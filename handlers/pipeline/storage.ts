@@ -8,7 +8,13 @@ export async function readObject(client: SendsS3Commands, bucket: string, key: s
   return Buffer.from(await response.Body!.transformToByteArray());
 }
 
-export async function writeObject(client: SendsS3Commands, bucket: string, key: string, body: Buffer | string, contentType: string): Promise<void> {
+export async function writeObject(
+  client: SendsS3Commands,
+  bucket: string,
+  key: string,
+  body: Buffer | string,
+  contentType: string,
+): Promise<void> {
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
 }
 
@@ -18,7 +24,11 @@ export function decodeEventKey(key: string): string {
 }
 
 /** Runs `task` over `items` with at most `limit` in flight, in order of start. */
-export async function forEachWithConcurrency<T>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function forEachWithConcurrency<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {

@@ -32,7 +32,9 @@ function isSpace(byte: number): boolean {
  */
 export function splitIntoChunks(document: Buffer, chunkSizeBytes: number): Buffer[] {
   if (!Number.isInteger(chunkSizeBytes) || chunkSizeBytes < MIN_CHUNK_BYTES) {
-    throw new RangeError(`chunkSizeBytes must be a whole number of at least ${MIN_CHUNK_BYTES} (the longest UTF-8 character); received ${chunkSizeBytes}`);
+    throw new RangeError(
+      `chunkSizeBytes must be a whole number of at least ${MIN_CHUNK_BYTES} (the longest UTF-8 character); received ${chunkSizeBytes}`,
+    );
   }
   if (document.length === 0) return [document];
   const chunks: Buffer[] = [];

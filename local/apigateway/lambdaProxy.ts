@@ -23,7 +23,9 @@ export function buildLambdaEvent(request: ApiRequest, version: PayloadFormatVers
   // API Gateway base64-encodes bodies it does not recognise as text.
   const isBase64Encoded = request.body.length > 0 && !TEXT_TYPES.test(contentType) && contentType !== "";
   const body = request.body.length === 0 ? undefined : request.body.toString(isBase64Encoded ? "base64" : "utf8");
-  const queryStringParameters = request.query.size ? Object.fromEntries([...request.query].map(([name, values]) => [name, values.join(",")])) : undefined;
+  const queryStringParameters = request.query.size
+    ? Object.fromEntries([...request.query].map(([name, values]) => [name, values.join(",")]))
+    : undefined;
   const pathParameters = Object.keys(request.pathParameters).length ? request.pathParameters : undefined;
   const time = new Date(request.timeEpoch);
   if (version === "2.0") {
@@ -41,7 +43,13 @@ export function buildLambdaEvent(request: ApiRequest, version: PayloadFormatVers
         apiId: request.apiId,
         domainName: request.domainName,
         domainPrefix: request.domainName.split(".")[0],
-        http: { method: request.method, path: request.rawPath, protocol: "HTTP/1.1", sourceIp: request.sourceIp, userAgent: request.headers["user-agent"] ?? "" },
+        http: {
+          method: request.method,
+          path: request.rawPath,
+          protocol: "HTTP/1.1",
+          sourceIp: request.sourceIp,
+          userAgent: request.headers["user-agent"] ?? "",
+        },
         requestId: request.requestId,
         routeKey: request.routeKey,
         stage: request.stage,
@@ -106,7 +114,12 @@ export function mapLambdaResponse(result: InvokeResult, version: PayloadFormatVe
   for (const [name, values] of Object.entries<any>(response.multiValueHeaders ?? {})) {
     if (Array.isArray(values)) headers[name.toLowerCase()] = values.map(String).join(",");
   }
-  const rawBody = response.body === undefined || response.body === null ? "" : typeof response.body === "string" ? response.body : JSON.stringify(response.body);
+  const rawBody =
+    response.body === undefined || response.body === null
+      ? ""
+      : typeof response.body === "string"
+        ? response.body
+        : JSON.stringify(response.body);
   const body = response.isBase64Encoded ? Buffer.from(rawBody, "base64") : Buffer.from(rawBody);
   const cookies = Array.isArray(response.cookies) ? response.cookies.map(String) : [];
   return { statusCode, headers, cookies, body };

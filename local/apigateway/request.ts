@@ -71,7 +71,10 @@ export function evaluateMapping(value: string, request: ApiRequest, stageVariabl
 function evaluateExpression(expression: string, request: ApiRequest, stageVariables: Record<string, string>): string | undefined {
   if (expression === "request.body") return request.body.length > 0 ? request.body.toString("utf8") : undefined;
   if (expression === "request.path") return request.rawPath;
-  const [, source, rest] = /^(request\.header|request\.querystring|request\.multivaluequerystring|request\.multivalueheader|request\.path|request\.body|context|stageVariables)\.(.+)$/.exec(expression) ?? [];
+  const [, source, rest] =
+    /^(request\.header|request\.querystring|request\.multivaluequerystring|request\.multivalueheader|request\.path|request\.body|context|stageVariables)\.(.+)$/.exec(
+      expression,
+    ) ?? [];
   switch (source) {
     case "request.header":
     case "request.multivalueheader":

@@ -31,7 +31,8 @@ export function parseRouteKey(raw: string): RouteKey {
       if (/[{}]/.test(segment)) throw new Error(`Route key "${raw}": segment "${segment}" must be a whole {variable}`);
       return { kind: "literal", value: segment };
     }
-    if (variable[2] && index !== all.length - 1) throw new Error(`Route key "${raw}": a greedy variable {${variable[1]}+} must be the last segment`);
+    if (variable[2] && index !== all.length - 1)
+      throw new Error(`Route key "${raw}": a greedy variable {${variable[1]}+} must be the last segment`);
     return variable[2] ? { kind: "greedy", name: variable[1] } : { kind: "variable", name: variable[1] };
   });
   return { raw, method: match[1].toUpperCase(), segments, isDefault: false };

@@ -83,8 +83,15 @@ export class HttpApiService implements LocalService {
           this.context.log("apigateway", `${resource.name}: ${inputs.protocolType} APIs are not emulated (HTTP APIs only)`);
           return;
         }
-        this.apis.set(resource.id, { id: resource.id, name: inputs.name ?? resource.name, routes: [], integrations: new Map(), stages: new Map() });
-        if (inputs.target) this.context.log("apigateway", `${resource.name}: quick-create "target" is not emulated; declare routes and integrations`);
+        this.apis.set(resource.id, {
+          id: resource.id,
+          name: inputs.name ?? resource.name,
+          routes: [],
+          integrations: new Map(),
+          stages: new Map(),
+        });
+        if (inputs.target)
+          this.context.log("apigateway", `${resource.name}: quick-create "target" is not emulated; declare routes and integrations`);
         return;
       }
       case "aws:apigatewayv2/route:Route": {
@@ -92,7 +99,10 @@ export class HttpApiService implements LocalService {
         if (!api) return;
         const authorizationType = inputs.authorizationType ?? "NONE";
         if (authorizationType !== "NONE" && authorizationType !== "AWS_IAM") {
-          this.context.log("apigateway", `${inputs.routeKey}: ${authorizationType} authorizers are not emulated; the route is open locally`);
+          this.context.log(
+            "apigateway",
+            `${inputs.routeKey}: ${authorizationType} authorizers are not emulated; the route is open locally`,
+          );
         }
         api.routes.push({ key: parseRouteKey(inputs.routeKey), target: inputs.target, authorizationType, apiId: api.id });
         return;
@@ -119,13 +129,21 @@ export class HttpApiService implements LocalService {
     const found = this.findRoute(req.method ?? "GET", url.pathname);
     if (!found) return send(res, jsonResult(404, { message: "Not Found" }), requestId);
     const { api, stage, route, pathParameters } = found;
-    if (route.authorizationType === "AWS_IAM" && !isSigned(req, url)) return send(res, jsonResult(403, { message: "Forbidden" }), requestId);
+    if (route.authorizationType === "AWS_IAM" && !isSigned(req, url))
+      return send(res, jsonResult(403, { message: "Forbidden" }), requestId);
 
     const integrationId = /^integrations\/(.+)$/.exec(route.target ?? "")?.[1];
     const integration = integrationId ? api.integrations.get(integrationId) : undefined;
     if (!integration) return send(res, jsonResult(404, { message: "Not Found" }), requestId);
 
-    const request = toApiRequest(req, url, body, { api, stage, routeKey: route.key.raw, requestId, pathParameters, accountId: this.context.accountId });
+    const request = toApiRequest(req, url, body, {
+      api,
+      stage,
+      routeKey: route.key.raw,
+      requestId,
+      pathParameters,
+      accountId: this.context.accountId,
+    });
     const stageVariables = api.stages.get(stage)?.stageVariables ?? {};
     let result: HttpResult;
     try {
@@ -147,7 +165,9 @@ export class HttpApiService implements LocalService {
         for (const route of api.routes) {
           const integration = api.integrations.get(/^integrations\/(.+)$/.exec(route.target ?? "")?.[1] ?? "");
           const prefix = stage === "$default" ? "" : `/${stage}`;
-          const where = route.key.isDefault ? `$default${prefix ? ` (under ${prefix})` : ""}` : `${route.key.method} ${prefix}${route.key.raw.split(" ")[1]}`;
+          const where = route.key.isDefault
+            ? `$default${prefix ? ` (under ${prefix})` : ""}`
+            : `${route.key.method} ${prefix}${route.key.raw.split(" ")[1]}`;
           lines.push(`${where} → ${integration?.subtype ?? integration?.integrationType ?? "no integration"}`);
         }
       }
@@ -175,9 +195,11 @@ export class HttpApiService implements LocalService {
       integration.unsupported = `${inputs.integrationType} integrations are not emulated (AWS_PROXY only)`;
     } else if (integration.subtype) {
       const spec = STEP_FUNCTIONS_SUBTYPES[integration.subtype];
-      if (!spec) integration.unsupported = `integration subtype ${integration.subtype} is not emulated (${Object.keys(STEP_FUNCTIONS_SUBTYPES).join(", ")})`;
+      if (!spec)
+        integration.unsupported = `integration subtype ${integration.subtype} is not emulated (${Object.keys(STEP_FUNCTIONS_SUBTYPES).join(", ")})`;
       // AWS rejects the integration at creation without its required parameter.
-      else if (!integration.requestParameters[spec.required]) throw new Error(`Integration ${resource.name}: ${integration.subtype} requires requestParameters.${spec.required}`);
+      else if (!integration.requestParameters[spec.required])
+        throw new Error(`Integration ${resource.name}: ${integration.subtype} requires requestParameters.${spec.required}`);
     } else if (!integration.uri) {
       throw new Error(`Integration ${resource.name}: an AWS_PROXY Lambda integration needs integrationUri (the function ARN)`);
     }
@@ -191,7 +213,8 @@ export class HttpApiService implements LocalService {
     for (const api of this.apis.values()) {
       for (const stage of api.stages.keys()) {
         if (stage === "$default") continue;
-        if (path === `/${stage}` || path.startsWith(`/${stage}/`)) candidates.push({ api, stage, path: path.slice(stage.length + 1) || "/" });
+        if (path === `/${stage}` || path.startsWith(`/${stage}/`))
+          candidates.push({ api, stage, path: path.slice(stage.length + 1) || "/" });
       }
     }
     for (const api of this.apis.values()) if (api.stages.has("$default")) candidates.push({ api, stage: "$default", path });
@@ -206,11 +229,19 @@ export class HttpApiService implements LocalService {
     if (integration.unsupported) return jsonResult(500, { message: "Internal Server Error" });
     if (integration.subtype) return this.callStepFunctions(integration, request, stageVariables);
     const event = buildLambdaEvent(request, integration.payloadFormatVersion);
-    const result = await this.context.lambda.invoke({ functionName: functionNameOf(integration.uri!), payload: JSON.stringify(event), invocationType: "RequestResponse" });
+    const result = await this.context.lambda.invoke({
+      functionName: functionNameOf(integration.uri!),
+      payload: JSON.stringify(event),
+      invocationType: "RequestResponse",
+    });
     return mapLambdaResponse(result, integration.payloadFormatVersion);
   }
 
-  private async callStepFunctions(integration: ApiIntegration, request: ApiRequest, stageVariables: Record<string, string>): Promise<HttpResult> {
+  private async callStepFunctions(
+    integration: ApiIntegration,
+    request: ApiRequest,
+    stageVariables: Record<string, string>,
+  ): Promise<HttpResult> {
     const spec = STEP_FUNCTIONS_SUBTYPES[integration.subtype!];
     if (!this.stepFunctions) return jsonResult(500, { message: "Internal Server Error" });
     const apiRequest: Record<string, unknown> = {};
@@ -247,7 +278,8 @@ function toApiRequest(
   route: { api: HttpApi; stage: string; routeKey: string; requestId: string; pathParameters: Record<string, string>; accountId: string },
 ): ApiRequest {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
+  for (const [name, value] of Object.entries(req.headers))
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
   const query = new Map<string, string[]>();
   for (const [name, value] of url.searchParams) query.set(name, [...(query.get(name) ?? []), value]);
   return {
@@ -271,7 +303,11 @@ function toApiRequest(
 
 function send(res: ServerResponse, result: HttpResult, requestId: string): void {
   if (res.headersSent) return void res.end();
-  const headers: Record<string, string | string[]> = { ...result.headers, "apigw-requestid": requestId, "content-length": String(result.body.length) };
+  const headers: Record<string, string | string[]> = {
+    ...result.headers,
+    "apigw-requestid": requestId,
+    "content-length": String(result.body.length),
+  };
   if (result.cookies.length) headers["set-cookie"] = result.cookies;
   res.writeHead(result.statusCode, headers).end(result.body);
 }

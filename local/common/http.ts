@@ -41,7 +41,9 @@ export function header(req: IncomingMessage, name: string): string | undefined {
 export function sendJson(res: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return void res.end();
   const text = JSON.stringify(body);
-  res.writeHead(statusCode, { "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(text)), ...headers }).end(text);
+  res
+    .writeHead(statusCode, { "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(text)), ...headers })
+    .end(text);
 }
 
 /**

@@ -55,11 +55,16 @@ export class DynamoDbService implements LocalService {
     const request = createTableRequest(resource);
     const created = await this.call("CreateTable", request);
     if (created.statusCode !== 200) {
-      throw new Error(`DynamoDB table ${resource.name}: CreateTable failed: ${created.body.__type?.split("#").pop()}: ${created.body.message ?? ""}`);
+      throw new Error(
+        `DynamoDB table ${resource.name}: CreateTable failed: ${created.body.__type?.split("#").pop()}: ${created.body.message ?? ""}`,
+      );
     }
     const ttl = resource.inputs.ttl;
     if (ttl?.enabled && ttl.attributeName) this.enableTtl(request.TableName, String(ttl.attributeName));
-    this.context.log("dynamodb", `table ${request.TableName} (${request.KeySchema.map((k: any) => `${k.AttributeName} ${k.KeyType}`).join(", ")}${ttl?.enabled ? `, TTL on ${ttl.attributeName}` : ""})`);
+    this.context.log(
+      "dynamodb",
+      `table ${request.TableName} (${request.KeySchema.map((k: any) => `${k.AttributeName} ${k.KeyType}`).join(", ")}${ttl?.enabled ? `, TTL on ${ttl.attributeName}` : ""})`,
+    );
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
@@ -147,20 +152,33 @@ export class DynamoDbService implements LocalService {
     if (described.statusCode !== 200) return described;
     if (operation === "DescribeTimeToLive") {
       const attributeName = this.ttlAttributes.get(tableName);
-      return { statusCode: 200, body: { TimeToLiveDescription: attributeName ? { TimeToLiveStatus: "ENABLED", AttributeName: attributeName } : { TimeToLiveStatus: "DISABLED" } } };
+      return {
+        statusCode: 200,
+        body: {
+          TimeToLiveDescription: attributeName
+            ? { TimeToLiveStatus: "ENABLED", AttributeName: attributeName }
+            : { TimeToLiveStatus: "DISABLED" },
+        },
+      };
     }
     const specification = request.TimeToLiveSpecification ?? {};
     if (typeof specification.AttributeName !== "string" || !specification.AttributeName || typeof specification.Enabled !== "boolean") {
       return {
         statusCode: 400,
-        body: { __type: "com.amazon.coral.validate#ValidationException", message: "TimeToLiveSpecification needs AttributeName (a non-empty string) and Enabled (a boolean)" },
+        body: {
+          __type: "com.amazon.coral.validate#ValidationException",
+          message: "TimeToLiveSpecification needs AttributeName (a non-empty string) and Enabled (a boolean)",
+        },
       };
     }
     const current = this.ttlAttributes.get(tableName);
     if (specification.Enabled === Boolean(current)) {
       return {
         statusCode: 400,
-        body: { __type: "com.amazon.coral.validate#ValidationException", message: `TimeToLive is already ${current ? "enabled" : "disabled"}` },
+        body: {
+          __type: "com.amazon.coral.validate#ValidationException",
+          message: `TimeToLive is already ${current ? "enabled" : "disabled"}`,
+        },
       };
     }
     if (specification.Enabled) this.enableTtl(tableName, specification.AttributeName);
@@ -223,7 +241,9 @@ export function createTableRequest(resource: DeclaredResource): any {
   const attributes: { name: string; type: string }[] = inputs.attributes ?? [];
   for (const keyName of [inputs.hashKey, inputs.rangeKey].filter(Boolean)) {
     if (!attributes.some((attribute) => attribute.name === keyName)) {
-      throw new Error(`DynamoDB table ${resource.name}: key attribute "${keyName}" is not declared in attributes (${attributes.map((a) => a.name).join(", ") || "none"})`);
+      throw new Error(
+        `DynamoDB table ${resource.name}: key attribute "${keyName}" is not declared in attributes (${attributes.map((a) => a.name).join(", ") || "none"})`,
+      );
     }
   }
   const onDemand = (inputs.billingMode ?? "PROVISIONED") === "PAY_PER_REQUEST";
@@ -231,7 +251,8 @@ export function createTableRequest(resource: DeclaredResource): any {
     { AttributeName: hashKey, KeyType: "HASH" },
     ...(rangeKey ? [{ AttributeName: rangeKey, KeyType: "RANGE" }] : []),
   ];
-  const throughput = (read?: number, write?: number) => (onDemand ? undefined : { ReadCapacityUnits: read ?? 1, WriteCapacityUnits: write ?? 1 });
+  const throughput = (read?: number, write?: number) =>
+    onDemand ? undefined : { ReadCapacityUnits: read ?? 1, WriteCapacityUnits: write ?? 1 };
   const projection = (index: any) => ({
     ProjectionType: index.projectionType ?? "ALL",
     ...(index.nonKeyAttributes?.length ? { NonKeyAttributes: index.nonKeyAttributes } : {}),

@@ -125,7 +125,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 }
 
 /** One request: read (bounded), route, answer; nothing a client sends may crash the runtime. */
-async function serve(req: http.IncomingMessage, res: http.ServerResponse, router: Router, api: HttpApiService, log: LocalRuntimeOptions["log"]): Promise<void> {
+async function serve(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  router: Router,
+  api: HttpApiService,
+  log: LocalRuntimeOptions["log"],
+): Promise<void> {
   try {
     const url = new URL(req.url ?? "/", "http://local");
     let body: Buffer;
@@ -141,7 +147,12 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, router
     const destination = router.route(req, url);
     if (destination.kind === "service") return await destination.service.handle(req, res, body);
     if (destination.kind === "unknownService") {
-      return sendAwsJsonError(res, 501, "NotImplemented", `The local runtime does not emulate the AWS service "${destination.signingName}" (emulated: ${router.signingNames.join(", ")})`);
+      return sendAwsJsonError(
+        res,
+        501,
+        "NotImplemented",
+        `The local runtime does not emulate the AWS service "${destination.signingName}" (emulated: ${router.signingNames.join(", ")})`,
+      );
     }
     return await api.handle(req, res, body);
   } catch (error) {
@@ -154,7 +165,11 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, router
 function listen(server: http.Server, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
-      reject(error.code === "EADDRINUSE" ? new Error(`Port ${port} is in use: set PORT (or --port) to another port, or 0 for any free one`) : error),
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`Port ${port} is in use: set PORT (or --port) to another port, or 0 for any free one`)
+          : error,
+      ),
     );
     server.listen(port, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
   });

@@ -32,7 +32,8 @@ async function writeArchive(archive: unknown, directory: string, label: string):
     const source = path.resolve(await (archive as pulumi.asset.FileArchive).path);
     const stat = fs.statSync(source, { throwIfNoEntry: false });
     if (!stat) throw new Error(`${label}: FileArchive ${source} does not exist`);
-    if (!stat.isDirectory()) throw new Error(`${label}: FileArchive ${source} is a file (.zip/.tar); only directory archives can be used locally`);
+    if (!stat.isDirectory())
+      throw new Error(`${label}: FileArchive ${source} is a file (.zip/.tar); only directory archives can be used locally`);
     // A directory is linked, not copied: node_modules packages are large and read-only to the function.
     fs.mkdirSync(path.dirname(directory), { recursive: true });
     fs.symlinkSync(source, directory, "dir");
@@ -63,7 +64,8 @@ async function writeAsset(asset: pulumi.asset.Asset, target: string, label: stri
 function safeJoin(directory: string, name: string, label: string): string {
   const packagePath = /^(?:\.\.\/)+(node_modules\/.+)$/.exec(name.replace(/\\/g, "/"))?.[1];
   const target = path.resolve(directory, packagePath ?? name);
-  if (target !== directory && !target.startsWith(directory + path.sep)) throw new Error(`${label}: entry "${name}" points outside the archive`);
+  if (target !== directory && !target.startsWith(directory + path.sep))
+    throw new Error(`${label}: entry "${name}" points outside the archive`);
   return target;
 }
 

@@ -82,11 +82,15 @@ export class FunctionProcess {
         this.child.off("message", onMessage);
       };
       this.child.on("message", onMessage);
-      this.child.once("exit", (code, signal) => resolve({ errorType: "Runtime.ExitError", errorMessage: `Runtime exited during init: ${exitDescription(code, signal)}` }));
+      this.child.once("exit", (code, signal) =>
+        resolve({ errorType: "Runtime.ExitError", errorMessage: `Runtime exited during init: ${exitDescription(code, signal)}` }),
+      );
     });
     this.child.on("message", (message: ChildMessage) => {
       if ((message.type === "result" || message.type === "error") && this.current?.requestId === message.requestId) {
-        this.current.finish(message.type === "result" ? { kind: "result", payload: message.payload } : { kind: "error", error: message.error });
+        this.current.finish(
+          message.type === "result" ? { kind: "result", payload: message.payload } : { kind: "error", error: message.error },
+        );
       }
     });
     this.child.once("exit", (code, signal) => {
@@ -97,7 +101,13 @@ export class FunctionProcess {
         this.writeLog(`RequestId: ${requestId} Error: Runtime exited with error: ${description}`);
         this.writeLog("Runtime.ExitError");
         this.writeLog(`END RequestId: ${requestId}`);
-        this.current.finish({ kind: "exit", error: { errorType: "Runtime.ExitError", errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${description}` } });
+        this.current.finish({
+          kind: "exit",
+          error: {
+            errorType: "Runtime.ExitError",
+            errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${description}`,
+          },
+        });
       }
       this.onExit(this);
     });
@@ -134,13 +144,25 @@ export class FunctionProcess {
       return { outcome: { kind: "error", error: initError }, log: [] };
     }
     if (this.exited) {
-      return { outcome: { kind: "exit", error: { errorType: "Runtime.ExitError", errorMessage: `RequestId: ${request.requestId} Error: Runtime exited before the invocation` } }, log: [] };
+      return {
+        outcome: {
+          kind: "exit",
+          error: {
+            errorType: "Runtime.ExitError",
+            errorMessage: `RequestId: ${request.requestId} Error: Runtime exited before the invocation`,
+          },
+        },
+        log: [],
+      };
     }
     const outcome = await new Promise<InvocationOutcome>((resolve) => {
-      const timer = setTimeout(() => {
-        this.current = undefined;
-        resolve(this.timedOut(request.requestId));
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          this.current = undefined;
+          resolve(this.timedOut(request.requestId));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       this.current = {
         requestId: request.requestId,
         finish: (result) => {
@@ -169,7 +191,9 @@ export class FunctionProcess {
     const message = `${new Date().toISOString()} ${requestId} Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`;
     this.writeLog(message);
     this.writeLog(`END RequestId: ${requestId}`);
-    this.writeLog(`REPORT RequestId: ${requestId}\tDuration: ${timeoutMs.toFixed(2)} ms\tBilled Duration: ${timeoutMs} ms\tStatus: timeout`);
+    this.writeLog(
+      `REPORT RequestId: ${requestId}\tDuration: ${timeoutMs.toFixed(2)} ms\tBilled Duration: ${timeoutMs} ms\tStatus: timeout`,
+    );
     this.kill();
     return { kind: "timeout", error: { errorMessage: message } };
   }
@@ -196,7 +220,13 @@ export class FunctionProcess {
 /** Describes an exit the way Lambda's runtime API does ("exit status 1", "signal: killed"). */
 function exitDescription(code: number | null, signal: NodeJS.Signals | null): string {
   if (signal) {
-    const names: Record<string, string> = { SIGKILL: "killed", SIGABRT: "aborted", SIGSEGV: "segmentation fault", SIGTERM: "terminated", SIGINT: "interrupt" };
+    const names: Record<string, string> = {
+      SIGKILL: "killed",
+      SIGABRT: "aborted",
+      SIGSEGV: "segmentation fault",
+      SIGTERM: "terminated",
+      SIGINT: "interrupt",
+    };
     return `signal: ${names[signal] ?? signal.toLowerCase()}`;
   }
   return `exit status ${code ?? 0}`;

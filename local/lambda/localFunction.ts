@@ -81,7 +81,9 @@ export class LocalFunction {
   async invokeSync(payload: string, options: { signal?: AbortSignal; clientContext?: unknown } = {}): Promise<InvocationRecord> {
     const reserved = this.config.reservedConcurrency;
     if (reserved !== undefined && this.inFlight >= reserved) {
-      throw new TooManyRequestsException(reserved === 0 ? "Rate Exceeded." : `Rate Exceeded. (ReservedFunctionConcurrentInvocationLimitExceeded: ${reserved})`);
+      throw new TooManyRequestsException(
+        reserved === 0 ? "Rate Exceeded." : `Rate Exceeded. (ReservedFunctionConcurrentInvocationLimitExceeded: ${reserved})`,
+      );
     }
     return this.run(randomUUID(), payload, options);
   }
@@ -102,7 +104,9 @@ export class LocalFunction {
       const delayMs = this.config.asyncRetryDelaysMs[Math.min(attemptNumber - 1, this.config.asyncRetryDelaysMs.length - 1)] ?? 0;
       const tooOld = Date.now() + delayMs - acceptedAt > this.asyncConfig.maximumEventAgeInSeconds * 1000;
       if (attemptNumber >= attempts || tooOld) {
-        this.log(`Async invocation ${requestId} failed after ${attemptNumber} attempt(s); event discarded (no destination configured locally)`);
+        this.log(
+          `Async invocation ${requestId} failed after ${attemptNumber} attempt(s); event discarded (no destination configured locally)`,
+        );
         return;
       }
       this.log(`Async invocation ${requestId} failed (attempt ${attemptNumber} of ${attempts}); retrying in ${delayMs / 1000} s`);
@@ -123,7 +127,11 @@ export class LocalFunction {
     await Promise.all([...this.processes].map((process) => process.stop()));
   }
 
-  private async run(requestId: string, payload: string, options: { signal?: AbortSignal; clientContext?: unknown }): Promise<InvocationRecord> {
+  private async run(
+    requestId: string,
+    payload: string,
+    options: { signal?: AbortSignal; clientContext?: unknown },
+  ): Promise<InvocationRecord> {
     this.inFlight++;
     // Counted until the function is done, not until the caller stops waiting: an invocation whose caller went
     // away (a stopped execution) still runs and still holds concurrency, as on AWS.
@@ -146,7 +154,11 @@ export class LocalFunction {
     if (outcome.kind === "result") {
       if (Buffer.byteLength(outcome.payload) > MAX_RESPONSE_BYTES) {
         const errorMessage = `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
-        return { ...base, functionError: "Unhandled", payload: JSON.stringify({ errorMessage, errorType: "Function.ResponseSizeTooLarge" }) };
+        return {
+          ...base,
+          functionError: "Unhandled",
+          payload: JSON.stringify({ errorMessage, errorType: "Function.ResponseSizeTooLarge" }),
+        };
       }
       return { ...base, payload: outcome.payload };
     }

@@ -39,7 +39,8 @@ const pending = new Map<string, Promise<NodeBinary>>();
 export function nodeBinaryForRuntime(runtime: string, options: NodeBinaryOptions): Promise<NodeBinary> {
   const machine: NodeBinary = { executable: process.execPath, version: process.version };
   const major = nodeMajorOfRuntime(runtime);
-  if (major === undefined) return Promise.reject(new Error(`Runtime "${runtime}" is not a Node.js runtime; only nodejs*.x functions can run locally`));
+  if (major === undefined)
+    return Promise.reject(new Error(`Runtime "${runtime}" is not a Node.js runtime; only nodejs*.x functions can run locally`));
   if (Number(process.versions.node.split(".")[0]) === major) return Promise.resolve(machine);
   if (options.policy === "machine") return Promise.resolve({ ...machine, fallbackReason: "LOCAL_LAMBDA_NODE=machine" });
 
@@ -65,7 +66,17 @@ async function installMajor(major: number, options: NodeBinaryOptions): Promise<
     try {
       await run(
         npmCommand(),
-        ["install", "--prefix", staging, "--no-save", "--no-bin-links", "--no-audit", "--no-fund", "--no-package-lock", `${packageName}@${major}`],
+        [
+          "install",
+          "--prefix",
+          staging,
+          "--no-save",
+          "--no-bin-links",
+          "--no-audit",
+          "--no-fund",
+          "--no-package-lock",
+          `${packageName}@${major}`,
+        ],
         options.installTimeoutMs ?? 120_000,
         `npm install ${packageName}@${major}`,
       );

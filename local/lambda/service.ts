@@ -38,10 +38,24 @@ export const LOCAL_CREDENTIALS = { accessKeyId: "ASIALOCALFUNCTION", secretAcces
 
 /** Environment keys Lambda reserves; a function that sets one is rejected at creation, as AWS does. */
 const RESERVED_ENVIRONMENT_KEYS = new Set([
-  "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
-  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME",
-  "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-  "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+  "_HANDLER",
+  "_X_AMZN_TRACE_ID",
+  "AWS_DEFAULT_REGION",
+  "AWS_REGION",
+  "AWS_EXECUTION_ENV",
+  "AWS_LAMBDA_FUNCTION_NAME",
+  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+  "AWS_LAMBDA_FUNCTION_VERSION",
+  "AWS_LAMBDA_INITIALIZATION_TYPE",
+  "AWS_LAMBDA_LOG_GROUP_NAME",
+  "AWS_LAMBDA_LOG_STREAM_NAME",
+  "AWS_ACCESS_KEY",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_LAMBDA_RUNTIME_API",
+  "LAMBDA_TASK_ROOT",
+  "LAMBDA_RUNTIME_DIR",
 ]);
 
 export interface LambdaServiceOptions {
@@ -75,7 +89,8 @@ export class LambdaService implements LocalService, LambdaInvoker {
     private readonly options: LambdaServiceOptions,
   ) {
     const limit = options.maxProcessesPerFunction;
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) throw new Error(`maxProcessesPerFunction must be a whole number of at least 1, got ${limit}`);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1))
+      throw new Error(`maxProcessesPerFunction must be a whole number of at least 1, got ${limit}`);
   }
 
   /** The declared functions, by name. */
@@ -96,7 +111,8 @@ export class LambdaService implements LocalService, LambdaInvoker {
           maximumRetryAttempts: resource.inputs.maximumRetryAttempts ?? target.asyncConfig.maximumRetryAttempts,
           maximumEventAgeInSeconds: resource.inputs.maximumEventAgeInSeconds ?? target.asyncConfig.maximumEventAgeInSeconds,
         };
-        if (resource.inputs.destinationConfig) this.context.log("lambda", `${target.name}: async destinations are not emulated (${resource.name})`);
+        if (resource.inputs.destinationConfig)
+          this.context.log("lambda", `${target.name}: async destinations are not emulated (${resource.name})`);
         return;
       }
     }
@@ -112,7 +128,9 @@ export class LambdaService implements LocalService, LambdaInvoker {
     const size = Buffer.byteLength(request.payload);
     const limit = request.invocationType === "Event" ? MAX_ASYNC_PAYLOAD_BYTES : MAX_SYNC_PAYLOAD_BYTES;
     if (size > limit) {
-      throw new RequestTooLargeException(`${size} byte payload is too large for the ${request.invocationType} invocation type (limit ${limit} bytes)`);
+      throw new RequestTooLargeException(
+        `${size} byte payload is too large for the ${request.invocationType} invocation type (limit ${limit} bytes)`,
+      );
     }
     try {
       JSON.parse(request.payload || "{}");
@@ -142,9 +160,14 @@ export class LambdaService implements LocalService, LambdaInvoker {
       }
       if (req.method === "GET" && qualified && !suffix) {
         const target = this.resolve(qualified);
-        return sendLambdaJson(res, 200, { Configuration: functionConfiguration(target), Code: { RepositoryType: "S3", Location: "" }, Concurrency: concurrency(target) });
+        return sendLambdaJson(res, 200, {
+          Configuration: functionConfiguration(target),
+          Code: { RepositoryType: "S3", Location: "" },
+          Concurrency: concurrency(target),
+        });
       }
-      if (req.method === "GET" && qualified && suffix === "/configuration") return sendLambdaJson(res, 200, functionConfiguration(this.resolve(qualified)));
+      if (req.method === "GET" && qualified && suffix === "/configuration")
+        return sendLambdaJson(res, 200, functionConfiguration(this.resolve(qualified)));
       if (req.method === "GET" && qualified && suffix === "/policy") return this.servePolicy(res, this.resolve(qualified));
       throw new LambdaApiError(404, "UnknownOperationException", `Unknown operation ${req.method} ${url.pathname}`);
     } catch (error) {
@@ -158,7 +181,9 @@ export class LambdaService implements LocalService, LambdaInvoker {
 
   /** Looks a function up by name, ARN or partial ARN (with an optional `$LATEST` qualifier), as Lambda does. */
   resolve(functionName: string): LocalFunction {
-    const match = /^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:)?(?:\d{12}:)?(?:function:)?([a-zA-Z0-9-_.]+)(?::([a-zA-Z0-9-_$.]+))?$/.exec(functionName);
+    const match = /^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:)?(?:\d{12}:)?(?:function:)?([a-zA-Z0-9-_.]+)(?::([a-zA-Z0-9-_$.]+))?$/.exec(
+      functionName,
+    );
     const target = match ? this.functions.get(match[1]) : undefined;
     const qualifier = match?.[2];
     if (!target || (qualifier !== undefined && qualifier !== "$LATEST")) {
@@ -172,17 +197,22 @@ export class LambdaService implements LocalService, LambdaInvoker {
   private async provisionFunction(resource: DeclaredResource): Promise<void> {
     const { inputs, state } = resource;
     const functionName: string = state.name ?? resource.id;
-    if (inputs.packageType === "Image" || inputs.imageUri) throw new Error(`Function ${functionName}: container image functions cannot run locally`);
-    if (!inputs.code) throw new Error(`Function ${functionName}: only inline code archives run locally (s3Bucket/s3Key code is not available offline)`);
+    if (inputs.packageType === "Image" || inputs.imageUri)
+      throw new Error(`Function ${functionName}: container image functions cannot run locally`);
+    if (!inputs.code)
+      throw new Error(`Function ${functionName}: only inline code archives run locally (s3Bucket/s3Key code is not available offline)`);
     const runtime: string = inputs.runtime ?? DEFAULT_RUNTIME;
-    if (nodeMajorOfRuntime(runtime) === undefined) throw new Error(`Function ${functionName}: runtime "${runtime}" cannot run locally (Node.js runtimes only)`);
+    if (nodeMajorOfRuntime(runtime) === undefined)
+      throw new Error(`Function ${functionName}: runtime "${runtime}" cannot run locally (Node.js runtimes only)`);
     if (inputs.layers?.length) this.context.log("lambda", `${functionName}: layers are not emulated locally: ${inputs.layers.join(", ")}`);
 
     const variables: Record<string, string> = { ...(inputs.environment?.variables ?? {}) };
     const reserved = Object.keys(variables).filter((key) => RESERVED_ENVIRONMENT_KEYS.has(key));
     if (reserved.length > 0) {
       // AWS's InvalidParameterValueException for the same mistake.
-      throw new Error(`Function ${functionName}: environment variables use reserved keys that Lambda does not allow: ${reserved.join(", ")}`);
+      throw new Error(
+        `Function ${functionName}: environment variables use reserved keys that Lambda does not allow: ${reserved.join(", ")}`,
+      );
     }
 
     const codeDirectory = path.join(this.options.workDirectory, functionName);
@@ -191,12 +221,18 @@ export class LambdaService implements LocalService, LambdaInvoker {
     const major = nodeMajorOfRuntime(runtime)!;
     if (node.fallbackReason && !this.fallbackReported.has(major)) {
       this.fallbackReported.add(major);
-      this.context.log("lambda", `${runtime} functions run on this machine's Node ${node.version}, not Node ${major} (${node.fallbackReason})`);
+      this.context.log(
+        "lambda",
+        `${runtime} functions run on this machine's Node ${node.version}, not Node ${major} (${node.fallbackReason})`,
+      );
     }
 
     const timeoutSeconds = Number(inputs.timeout ?? DEFAULT_TIMEOUT_SECONDS);
     const memorySize = Number(inputs.memorySize ?? DEFAULT_MEMORY_MB);
-    const reservedConcurrency = typeof inputs.reservedConcurrentExecutions === "number" && inputs.reservedConcurrentExecutions >= 0 ? inputs.reservedConcurrentExecutions : undefined;
+    const reservedConcurrency =
+      typeof inputs.reservedConcurrentExecutions === "number" && inputs.reservedConcurrentExecutions >= 0
+        ? inputs.reservedConcurrentExecutions
+        : undefined;
     const maxProcesses = Math.min(this.options.maxProcessesPerFunction ?? 4, reservedConcurrency ?? Infinity);
     const { region, origin } = this.context;
     const logStream = `${new Date().toISOString().slice(0, 10).replace(/-/g, "/")}/[$LATEST]${randomBytes(16).toString("hex")}`;
@@ -264,7 +300,11 @@ export class LambdaService implements LocalService, LambdaInvoker {
       return;
     }
     if (invocationType !== "RequestResponse" && invocationType !== "Event") {
-      throw new LambdaApiError(400, "InvalidParameterValueException", `Invalid InvocationType: ${invocationType} (RequestResponse, Event or DryRun)`);
+      throw new LambdaApiError(
+        400,
+        "InvalidParameterValueException",
+        `Invalid InvocationType: ${invocationType} (RequestResponse, Event or DryRun)`,
+      );
     }
     const clientContextHeader = header(req, "x-amz-client-context");
     const clientContext = clientContextHeader ? safeJson(Buffer.from(clientContextHeader, "base64").toString("utf8")) : undefined;
@@ -277,7 +317,9 @@ export class LambdaService implements LocalService, LambdaInvoker {
     if (result.functionError) headers["X-Amz-Function-Error"] = result.functionError;
     if (header(req, "x-amz-log-type") === "Tail" && invocationType === "RequestResponse") {
       // The last 4 KB of the invocation's log, base64-encoded.
-      headers["X-Amz-Log-Result"] = Buffer.from(log.join("\n") + "\n").subarray(-4096).toString("base64");
+      headers["X-Amz-Log-Result"] = Buffer.from(log.join("\n") + "\n")
+        .subarray(-4096)
+        .toString("base64");
     }
     res.writeHead(result.statusCode, headers).end(result.payload);
   }
@@ -292,7 +334,10 @@ export class LambdaService implements LocalService, LambdaInvoker {
       Resource: target.arn,
       ...(permission.sourceArn ? { Condition: { ArnLike: { "AWS:SourceArn": permission.sourceArn } } } : {}),
     }));
-    sendLambdaJson(res, 200, { Policy: JSON.stringify({ Version: "2012-10-17", Id: "default", Statement: statements }), RevisionId: "local" });
+    sendLambdaJson(res, 200, {
+      Policy: JSON.stringify({ Version: "2012-10-17", Id: "default", Statement: statements }),
+      RevisionId: "local",
+    });
   }
 }
 
@@ -322,7 +367,9 @@ function sendLambdaError(res: ServerResponse, error: unknown): void {
   const body: Record<string, unknown> = { Type: statusCode >= 500 ? "Service" : "User", Message: message, message };
   if (error instanceof TooManyRequestsException) body.Reason = "ReservedFunctionConcurrentInvocationLimitExceeded";
   if (res.headersSent) return void res.end();
-  res.writeHead(statusCode, { "Content-Type": "application/json", "x-amzn-ErrorType": code, "x-amzn-RequestId": randomUUID() }).end(JSON.stringify(body));
+  res
+    .writeHead(statusCode, { "Content-Type": "application/json", "x-amzn-ErrorType": code, "x-amzn-RequestId": randomUUID() })
+    .end(JSON.stringify(body));
 }
 
 function functionConfiguration(target: LocalFunction): Record<string, unknown> {

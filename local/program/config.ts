@@ -53,7 +53,8 @@ export function readProjectFile(directory: string): ProjectFile {
     throw new ConfigError(`${file}: "runtime" is required`);
   }
   const runtime = typeof document.runtime === "string" ? document.runtime : document.runtime.name;
-  if (runtime !== "nodejs") throw new ConfigError(`${file}: runtime "${runtime}" is not supported locally; only "nodejs" programs can be evaluated`);
+  if (runtime !== "nodejs")
+    throw new ConfigError(`${file}: runtime "${runtime}" is not supported locally; only "nodejs" programs can be evaluated`);
 
   const project: string = document.name;
   const declarations = new Map<string, ConfigDeclaration>();
@@ -116,7 +117,9 @@ export function resolveStackConfig(project: ProjectFile, stack: string, override
     .find((candidate) => fs.existsSync(candidate));
   if (!stackFile) {
     const known = listStacks(project);
-    throw new ConfigError(`No stack "${stack}": Pulumi.${stack}.yaml not found in ${project.stackConfigDirectory} (stacks: ${known.join(", ") || "none"})`);
+    throw new ConfigError(
+      `No stack "${stack}": Pulumi.${stack}.yaml not found in ${project.stackConfigDirectory} (stacks: ${known.join(", ") || "none"})`,
+    );
   }
 
   const config: Record<string, string> = {};
@@ -128,7 +131,9 @@ export function resolveStackConfig(project: ProjectFile, stack: string, override
   const stackDocument = parseYamlFile(stackFile) ?? {};
   for (const [rawKey, value] of Object.entries<any>(stackDocument.config ?? {})) {
     if (value !== null && typeof value === "object" && "secure" in value) {
-      throw new ConfigError(`${stackFile}: "${rawKey}" is an encrypted secret, which cannot be decrypted offline; pass it with -c ${rawKey}=VALUE`);
+      throw new ConfigError(
+        `${stackFile}: "${rawKey}" is an encrypted secret, which cannot be decrypted offline; pass it with -c ${rawKey}=VALUE`,
+      );
     }
     setChecked(config, project, rawKey, toConfigString(value), `${stackFile}: key`);
   }
@@ -172,7 +177,10 @@ function checkType(name: string, declaration: ConfigDeclaration, value: string, 
         return true;
     }
   })();
-  if (!valid) throw new ConfigError(`${where} "${name}": must be of type ${declaration.type} (declared in Pulumi.yaml), got ${JSON.stringify(value)}`);
+  if (!valid)
+    throw new ConfigError(
+      `${where} "${name}": must be of type ${declaration.type} (declared in Pulumi.yaml), got ${JSON.stringify(value)}`,
+    );
 }
 
 /** "key" → project namespace; "ns:key" as is; anything else is rejected as Pulumi does. */

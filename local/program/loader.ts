@@ -77,7 +77,9 @@ async function evaluateProgram(options: LoadProgramOptions): Promise<LoadedProgr
     newResource(args) {
       const request = currentRequest ?? { remote: false, custom: args.custom ?? true };
       const { id, state } =
-        request.custom || request.remote ? fakeResource({ type: args.type, name: args.name, inputs: args.inputs }, cloud) : { id: "", state: {} };
+        request.custom || request.remote
+          ? fakeResource({ type: args.type, name: args.name, inputs: args.inputs }, cloud)
+          : { id: "", state: {} };
       const resource: LoadedResource = {
         urn: "",
         type: args.type,
@@ -122,7 +124,11 @@ async function evaluateProgram(options: LoadProgramOptions): Promise<LoadedProgr
     programExports = require(project.main);
     // A program may export a (possibly async) function returning its outputs, as Pulumi allows.
     if (typeof programExports === "function") programExports = await (programExports as () => unknown)();
-    else if (programExports && typeof (programExports as any).default === "function" && Object.keys(programExports as object).length === 1) {
+    else if (
+      programExports &&
+      typeof (programExports as any).default === "function" &&
+      Object.keys(programExports as object).length === 1
+    ) {
       programExports = await (programExports as any).default();
     }
   } catch (error) {
@@ -141,7 +147,10 @@ async function evaluateProgram(options: LoadProgramOptions): Promise<LoadedProgr
 
 export class ProgramError extends Error {
   override readonly name = "ProgramError";
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
   }
 }

@@ -38,7 +38,8 @@ export function decodeAwsChunked(body: Buffer): DecodedChunkedBody {
     const size = parseInt(sizeText, 16);
     offset = lineEnd + 2;
     if (size === 0) break;
-    if (offset + size + 2 > body.length) throw new S3Error("IncompleteBody", "You did not provide the number of bytes specified by the chunk size.");
+    if (offset + size + 2 > body.length)
+      throw new S3Error("IncompleteBody", "You did not provide the number of bytes specified by the chunk size.");
     parts.push(body.subarray(offset, offset + size));
     offset += size;
     if (body[offset] !== 0x0d || body[offset + 1] !== 0x0a) throw malformed("a chunk's data is not followed by CRLF");

@@ -66,7 +66,12 @@ export interface RecordContext {
 }
 
 export function s3EventRecord(object: EventObject, context: RecordContext) {
-  const s3Object: Record<string, unknown> = { key: encodeEventKey(object.key), size: object.size, eTag: object.eTag, sequencer: context.sequencer };
+  const s3Object: Record<string, unknown> = {
+    key: encodeEventKey(object.key),
+    size: object.size,
+    eTag: object.eTag,
+    sequencer: context.sequencer,
+  };
   if (context.eventName.startsWith("ObjectRemoved")) {
     // Delete events carry neither size nor eTag.
     delete s3Object.size;

@@ -80,7 +80,11 @@ export class Bucket {
   upload(uploadId: string, key: string): MultipartUpload {
     const upload = this.uploads.get(uploadId);
     if (!upload || upload.key !== key) {
-      throw new S3Error("NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.", { UploadId: uploadId });
+      throw new S3Error(
+        "NoSuchUpload",
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+        { UploadId: uploadId },
+      );
     }
     return upload;
   }

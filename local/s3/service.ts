@@ -19,7 +19,14 @@ import type { DeclaredResource, LocalContext, LocalService } from "../common/ser
 import { decodeAwsChunked, isAwsChunked } from "./awsChunked";
 import { checksum, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, isChecksumAlgorithm, md5Hex } from "./checksums";
 import { S3Error } from "./errors";
-import { eventMatches, type LambdaNotification, notificationMatches, type S3EventName, s3EventRecord, Sequencer } from "./eventNotifications";
+import {
+  eventMatches,
+  type LambdaNotification,
+  notificationMatches,
+  type S3EventName,
+  s3EventRecord,
+  Sequencer,
+} from "./eventNotifications";
 import { Bucket, multipartEtag, quotedMd5, type StoredObject } from "./objectStore";
 import { elementTexts, escapeXml, xmlDocument, type XmlElement } from "./xml";
 
@@ -33,10 +40,34 @@ const MAX_KEYS_DEFAULT = 1000;
 
 /** Query parameters that name S3 sub-resources this emulation does not serve. */
 const UNSUPPORTED_SUBRESOURCES = [
-  "accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering", "inventory", "legal-hold",
-  "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy", "policyStatus",
-  "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select", "tagging", "torrent",
-  "versioning", "versions", "website",
+  "accelerate",
+  "acl",
+  "analytics",
+  "attributes",
+  "cors",
+  "encryption",
+  "intelligent-tiering",
+  "inventory",
+  "legal-hold",
+  "lifecycle",
+  "logging",
+  "metrics",
+  "notification",
+  "object-lock",
+  "ownershipControls",
+  "policy",
+  "policyStatus",
+  "publicAccessBlock",
+  "replication",
+  "requestPayment",
+  "restore",
+  "retention",
+  "select",
+  "tagging",
+  "torrent",
+  "versioning",
+  "versions",
+  "website",
 ];
 
 interface Request {
@@ -116,7 +147,8 @@ export class S3Service implements LocalService {
     if (headers["Content-Length"] === undefined) headers["Content-Length"] = payload.length;
     res.writeHead(reply.status ?? 200, headers);
     res.end(req.method === "HEAD" ? undefined : payload);
-    for (const event of reply.events ?? []) this.notify(event.eventName, event.bucketName, event.object, requestId, request?.sourceIpAddress ?? "127.0.0.1");
+    for (const event of reply.events ?? [])
+      this.notify(event.eventName, event.bucketName, event.object, requestId, request?.sourceIpAddress ?? "127.0.0.1");
   }
 
   async close(): Promise<void> {
@@ -192,7 +224,9 @@ export class S3Service implements LocalService {
     this.bucketNamed(name);
     // us-east-1 is reported as an empty LocationConstraint. https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html
     const region = this.context.region === "us-east-1" ? "" : this.context.region;
-    return { body: `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${region}</LocationConstraint>` };
+    return {
+      body: `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${region}</LocationConstraint>`,
+    };
   }
 
   private headBucket(name: string): Reply {
@@ -203,10 +237,13 @@ export class S3Service implements LocalService {
 
   private createBucketOperation(name: string): Reply {
     this.count("CreateBucket");
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) throw new S3Error("InvalidBucketName", "The specified bucket is not valid.", { BucketName: name });
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name))
+      throw new S3Error("InvalidBucketName", "The specified bucket is not valid.", { BucketName: name });
     // In us-east-1, re-creating a bucket you own succeeds (legacy behaviour); elsewhere it is a 409.
     if (this.buckets.has(name) && this.context.region !== "us-east-1") {
-      throw new S3Error("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.", { BucketName: name });
+      throw new S3Error("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.", {
+        BucketName: name,
+      });
     }
     this.createBucket(name);
     return { headers: { Location: `/${name}` } };
@@ -229,9 +266,11 @@ export class S3Service implements LocalService {
     const delimiter = query.get("delimiter") ?? "";
     const maxKeysText = query.get("max-keys");
     const maxKeys = maxKeysText === null ? MAX_KEYS_DEFAULT : Number(maxKeysText);
-    if (!Number.isInteger(maxKeys) || maxKeys < 0) throw new S3Error("InvalidArgument", `Provided max-keys not an integer or within integer range: ${maxKeysText}`);
+    if (!Number.isInteger(maxKeys) || maxKeys < 0)
+      throw new S3Error("InvalidArgument", `Provided max-keys not an integer or within integer range: ${maxKeysText}`);
     const urlEncoded = query.get("encoding-type") === "url";
-    if (query.has("encoding-type") && !urlEncoded) throw new S3Error("InvalidArgument", `Invalid Encoding Method specified in Request: ${query.get("encoding-type")}`);
+    if (query.has("encoding-type") && !urlEncoded)
+      throw new S3Error("InvalidArgument", `Invalid Encoding Method specified in Request: ${query.get("encoding-type")}`);
     const continuationToken = query.get("continuation-token");
     let after = "";
     /** Set when the previous page ended with a common prefix: every key under it was already summarized. */
@@ -239,7 +278,14 @@ export class S3Service implements LocalService {
     if (version === 2 && continuationToken !== null) ({ after, skipPrefix } = decodeContinuationToken(continuationToken));
     else after = (version === 2 ? query.get("start-after") : query.get("marker")) ?? "";
     // A v1 marker that is a returned common prefix (NextMarker) skips that prefix's keys, as S3 does.
-    if (version === 1 && delimiter && after.endsWith(delimiter) && after.startsWith(prefix) && after.indexOf(delimiter, prefix.length) === after.length - delimiter.length) skipPrefix = after;
+    if (
+      version === 1 &&
+      delimiter &&
+      after.endsWith(delimiter) &&
+      after.startsWith(prefix) &&
+      after.indexOf(delimiter, prefix.length) === after.length - delimiter.length
+    )
+      skipPrefix = after;
 
     const contents: StoredObject[] = [];
     const commonPrefixes: string[] = [];
@@ -303,7 +349,14 @@ export class S3Service implements LocalService {
     const existing = bucket.objects.get(key);
     checkWritePreconditions(request.headers, existing, key);
     const { payload, checksum: givenChecksum } = readUploadBody(request);
-    const object: StoredObject = { ...objectTemplate(request.headers), key, body: payload, etag: quotedMd5(payload), lastModified: new Date(), checksum: givenChecksum };
+    const object: StoredObject = {
+      ...objectTemplate(request.headers),
+      key,
+      body: payload,
+      etag: quotedMd5(payload),
+      lastModified: new Date(),
+      checksum: givenChecksum,
+    };
     bucket.put(object);
     return {
       headers: { ETag: object.etag, ...checksumHeader(givenChecksum) },
@@ -315,7 +368,8 @@ export class S3Service implements LocalService {
     this.count(withBody ? "GetObject" : "HeadObject");
     const object = this.bucketNamed(bucketName).get(key);
     const ifMatch = request.headers["if-match"];
-    if (ifMatch && !etagListIncludes(ifMatch, object.etag)) throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-Match" });
+    if (ifMatch && !etagListIncludes(ifMatch, object.etag))
+      throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-Match" });
     const ifNoneMatch = request.headers["if-none-match"];
     if (ifNoneMatch && etagListIncludes(ifNoneMatch, object.etag)) return { status: 304, headers: { ETag: object.etag } };
 
@@ -337,7 +391,8 @@ export class S3Service implements LocalService {
       headers["Content-Length"] = end - start + 1;
       return { status: 206, headers, body: withBody ? object.body.subarray(start, end + 1) : undefined };
     }
-    if (String(request.headers["x-amz-checksum-mode"] ?? "").toUpperCase() === "ENABLED") Object.assign(headers, checksumHeader(object.checksum));
+    if (String(request.headers["x-amz-checksum-mode"] ?? "").toUpperCase() === "ENABLED")
+      Object.assign(headers, checksumHeader(object.checksum));
     headers["Content-Length"] = object.body.length;
     return { headers, body: withBody ? object.body : undefined };
   }
@@ -355,7 +410,8 @@ export class S3Service implements LocalService {
     const bucket = this.bucketNamed(bucketName);
     const xml = readUploadBody(request).payload.toString("utf8");
     const objects = elementTexts(xml, "Object");
-    if (!xml.includes("<Delete") || objects.length > 1000) throw new S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema.");
+    if (!xml.includes("<Delete") || objects.length > 1000)
+      throw new S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema.");
     const quiet = elementTexts(xml, "Quiet")[0] === "true";
     const deleted: { Key: string }[] = [];
     const events: NonNullable<Reply["events"]> = [];
@@ -379,7 +435,10 @@ export class S3Service implements LocalService {
     const sourceObject = this.bucketNamed(decoded.slice(0, slash)).get(decoded.slice(slash + 1));
     const replace = String(request.headers["x-amz-metadata-directive"] ?? "COPY").toUpperCase() === "REPLACE";
     if (!replace && decoded === `${bucketName}/${key}`) {
-      throw new S3Error("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+      throw new S3Error(
+        "InvalidRequest",
+        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+      );
     }
     const metadataSource = replace ? objectTemplate(request.headers) : sourceObject;
     const object: StoredObject = {
@@ -431,16 +490,24 @@ export class S3Service implements LocalService {
       partNumber: Number(elementTexts(partXml, "PartNumber")[0]),
       etag: elementTexts(partXml, "ETag")[0] ?? "",
     }));
-    if (!requested.length) throw new S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema.");
+    if (!requested.length)
+      throw new S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema.");
     const bodies: Buffer[] = [];
     requested.forEach(({ partNumber, etag }, index) => {
-      if (index > 0 && partNumber <= requested[index - 1].partNumber) throw new S3Error("InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.");
+      if (index > 0 && partNumber <= requested[index - 1].partNumber)
+        throw new S3Error("InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.");
       const part = upload.parts.get(partNumber);
       if (!part || part.etag.replace(/"/g, "") !== etag.replace(/"/g, "")) {
-        throw new S3Error("InvalidPart", "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.", { PartNumber: String(partNumber) });
+        throw new S3Error(
+          "InvalidPart",
+          "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+          { PartNumber: String(partNumber) },
+        );
       }
       if (index < requested.length - 1 && part.body.length < MIN_PART_BYTES) {
-        throw new S3Error("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.", { PartNumber: String(partNumber) });
+        throw new S3Error("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.", {
+          PartNumber: String(partNumber),
+        });
       }
       bodies.push(part.body);
     });
@@ -449,7 +516,12 @@ export class S3Service implements LocalService {
     bucket.put({ ...upload.template, key, body, etag, lastModified: new Date() });
     bucket.uploads.delete(upload.uploadId);
     return {
-      body: xmlDocument("CompleteMultipartUploadResult", { Location: `${this.context.origin}/${bucketName}/${encodeURIComponent(key)}`, Bucket: bucketName, Key: key, ETag: etag }),
+      body: xmlDocument("CompleteMultipartUploadResult", {
+        Location: `${this.context.origin}/${bucketName}/${encodeURIComponent(key)}`,
+        Bucket: bucketName,
+        Key: key,
+        ETag: etag,
+      }),
       events: [{ eventName: "ObjectCreated:CompleteMultipartUpload", bucketName, object: { key, size: body.length, etag } }],
     };
   }
@@ -470,10 +542,13 @@ export class S3Service implements LocalService {
     const bucket = this.bucketNamed(bucketName);
     for (const unsupported of ["queues", "topics"] as const) {
       if (Array.isArray(inputs[unsupported]) && inputs[unsupported].length) {
-        throw new Error(`BucketNotification ${resource.name}: ${unsupported} destinations are not emulated locally; only lambdaFunctions are.`);
+        throw new Error(
+          `BucketNotification ${resource.name}: ${unsupported} destinations are not emulated locally; only lambdaFunctions are.`,
+        );
       }
     }
-    if (inputs.eventbridge) throw new Error(`BucketNotification ${resource.name}: EventBridge delivery is not emulated locally; only lambdaFunctions are.`);
+    if (inputs.eventbridge)
+      throw new Error(`BucketNotification ${resource.name}: EventBridge delivery is not emulated locally; only lambdaFunctions are.`);
     const configured: LambdaNotification[] = (inputs.lambdaFunctions ?? []).map((entry: Record<string, any>, index: number) => ({
       id: entry.id ?? `${resource.name}-${index}`,
       events: entry.events ?? [],
@@ -486,22 +561,49 @@ export class S3Service implements LocalService {
     // One BucketNotification holds the bucket's whole configuration (PutBucketNotificationConfiguration replaces it).
     this.notifications.set(bucket.name, configured);
     for (const notification of configured) {
-      const filters = [notification.filterPrefix && `prefix "${notification.filterPrefix}"`, notification.filterSuffix && `suffix "${notification.filterSuffix}"`].filter(Boolean).join(", ");
-      this.context.log("s3", `${bucket.name}: ${notification.events.join(",")} ${filters ? `(${filters}) ` : ""}→ ${notification.functionArn}`);
+      const filters = [
+        notification.filterPrefix && `prefix "${notification.filterPrefix}"`,
+        notification.filterSuffix && `suffix "${notification.filterSuffix}"`,
+      ]
+        .filter(Boolean)
+        .join(", ");
+      this.context.log(
+        "s3",
+        `${bucket.name}: ${notification.events.join(",")} ${filters ? `(${filters}) ` : ""}→ ${notification.functionArn}`,
+      );
     }
   }
 
-  private notify(eventName: S3EventName, bucketName: string, object: { key: string; size: number; etag: string }, requestId: string, sourceIpAddress: string): void {
+  private notify(
+    eventName: S3EventName,
+    bucketName: string,
+    object: { key: string; size: number; etag: string },
+    requestId: string,
+    sourceIpAddress: string,
+  ): void {
     for (const notification of this.notifications.get(bucketName) ?? []) {
       if (!notificationMatches(notification, eventName, object.key)) continue;
       const record = s3EventRecord(
         { key: object.key, size: object.size, eTag: object.etag.replace(/"/g, "") },
-        { region: this.context.region, bucketName, eventName, configurationId: notification.id, sequencer: this.sequencer.next(), requestId, sourceIpAddress },
+        {
+          region: this.context.region,
+          bucketName,
+          eventName,
+          configurationId: notification.id,
+          sequencer: this.sequencer.next(),
+          requestId,
+          sourceIpAddress,
+        },
       );
       this.notificationsSent++;
       const delivery = this.context.lambda
         .invoke({ functionName: notification.functionArn, payload: JSON.stringify({ Records: [record] }), invocationType: "Event" })
-        .catch((error: Error) => this.context.log("s3", `notification of ${eventName} ${bucketName}/${object.key} to ${notification.functionArn} failed: ${error.name}: ${error.message}`))
+        .catch((error: Error) =>
+          this.context.log(
+            "s3",
+            `notification of ${eventName} ${bucketName}/${object.key} to ${notification.functionArn} failed: ${error.name}: ${error.message}`,
+          ),
+        )
         .finally(() => this.pendingNotifications.delete(delivery));
       this.pendingNotifications.add(delivery);
     }
@@ -524,14 +626,25 @@ function parseRequest(req: IncomingMessage, body: Buffer, requestId: string): Re
   } catch {
     throw new S3Error("InvalidArgument", `The request path is not valid percent-encoding: ${url.pathname}`);
   }
-  return { method: req.method ?? "GET", bucketName, key, query: url.searchParams, headers: req.headers, body, requestId, sourceIpAddress: req.socket?.remoteAddress ?? "127.0.0.1" };
+  return {
+    method: req.method ?? "GET",
+    bucketName,
+    key,
+    query: url.searchParams,
+    headers: req.headers,
+    body,
+    requestId,
+    sourceIpAddress: req.socket?.remoteAddress ?? "127.0.0.1",
+  };
 }
 
 function errorReply(error: unknown, request: Request | undefined, requestId: string): Reply {
   const s3Error = error instanceof S3Error ? error : new S3Error("InternalError", (error as Error)?.message ?? String(error));
   const status = error instanceof S3Error ? s3Error.statusCode : 500;
   const resource = request ? `/${request.bucketName ?? ""}${request.key !== undefined ? `/${request.key}` : ""}` : "/";
-  const details = Object.entries(s3Error.details).map(([tag, value]) => `<${tag}>${escapeXml(value)}</${tag}>`).join("");
+  const details = Object.entries(s3Error.details)
+    .map(([tag, value]) => `<${tag}>${escapeXml(value)}</${tag}>`)
+    .join("");
   const body =
     `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${s3Error.code}</Code><Message>${escapeXml(s3Error.message)}</Message>` +
     `${details}<Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId></Error>`;
@@ -551,7 +664,10 @@ function readUploadBody(request: Request): { payload: Buffer; checksum?: { algor
     ({ payload, trailers } = decodeAwsChunked(body));
     const declared = headers["x-amz-decoded-content-length"];
     if (declared !== undefined && Number(declared) !== payload.length) {
-      throw new S3Error("IncompleteBody", `You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header (${declared} declared, ${payload.length} received).`);
+      throw new S3Error(
+        "IncompleteBody",
+        `You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header (${declared} declared, ${payload.length} received).`,
+      );
     }
   } else {
     const contentSha256 = String(headers["x-amz-content-sha256"] ?? "");
@@ -563,7 +679,8 @@ function readUploadBody(request: Request): { payload: Buffer; checksum?: { algor
   if (contentMd5 !== undefined) {
     const digest = Buffer.from(String(contentMd5), "base64");
     if (digest.length !== 16) throw new S3Error("InvalidDigest", "The Content-MD5 you specified was invalid.");
-    if (digest.toString("hex") !== md5Hex(payload)) throw new S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.");
+    if (digest.toString("hex") !== md5Hex(payload))
+      throw new S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.");
   }
   let given: { algorithm: ChecksumAlgorithm; value: string } | undefined;
   for (const algorithm of CHECKSUM_ALGORITHMS) {
@@ -576,7 +693,10 @@ function readUploadBody(request: Request): { payload: Buffer; checksum?: { algor
   }
   const declaredAlgorithm = String(headers["x-amz-sdk-checksum-algorithm"] ?? "").toLowerCase();
   if (declaredAlgorithm && !isChecksumAlgorithm(declaredAlgorithm)) {
-    throw new S3Error("InvalidRequest", `Checksum algorithm "${declaredAlgorithm}" is not supported; use one of ${CHECKSUM_ALGORITHMS.join(", ")}.`);
+    throw new S3Error(
+      "InvalidRequest",
+      `Checksum algorithm "${declaredAlgorithm}" is not supported; use one of ${CHECKSUM_ALGORITHMS.join(", ")}.`,
+    );
   }
   return { payload, checksum: given };
 }
@@ -603,22 +723,29 @@ function objectTemplate(headers: IncomingMessage["headers"]): Omit<StoredObject,
 
 /** Conditional writes: https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html */
 function checkWritePreconditions(headers: IncomingMessage["headers"], existing: StoredObject | undefined, key: string): void {
-  if (headers["if-none-match"] === "*" && existing) throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-None-Match" });
+  if (headers["if-none-match"] === "*" && existing)
+    throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", {
+      Condition: "If-None-Match",
+    });
   const ifMatch = headers["if-match"];
   if (ifMatch !== undefined) {
     if (!existing) throw new S3Error("NoSuchKey", "The specified key does not exist.", { Key: key });
-    if (!etagListIncludes(ifMatch, existing.etag)) throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-Match" });
+    if (!etagListIncludes(ifMatch, existing.etag))
+      throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-Match" });
   }
 }
 
 function etagListIncludes(header: string | string[], etag: string): boolean {
-  const wanted = String(header).split(",").map((part) => part.trim().replace(/^W\//, ""));
+  const wanted = String(header)
+    .split(",")
+    .map((part) => part.trim().replace(/^W\//, ""));
   return wanted.includes("*") || wanted.includes(etag) || wanted.includes(etag.replace(/"/g, ""));
 }
 
 function parseRange(header: string, size: number): { start: number; end: number } {
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  const invalid = () => new S3Error("InvalidRange", "The requested range is not satisfiable", { RangeRequested: header, ActualObjectSize: String(size) });
+  const invalid = () =>
+    new S3Error("InvalidRange", "The requested range is not satisfiable", { RangeRequested: header, ActualObjectSize: String(size) });
   if (!match || (match[1] === "" && match[2] === "")) throw invalid();
   let start: number;
   let end: number;
@@ -661,17 +788,26 @@ function checkNoOverlap(notifications: LambdaNotification[]): void {
     for (let j = i + 1; j < notifications.length; j++) {
       const [a, b] = [notifications[i], notifications[j]];
       const shareEvent = a.events.some((x) => b.events.some((y) => eventsOverlap(x, y)));
-      const prefixesOverlap = (a.filterPrefix ?? "").startsWith(b.filterPrefix ?? "") || (b.filterPrefix ?? "").startsWith(a.filterPrefix ?? "");
-      const suffixesOverlap = (a.filterSuffix ?? "").endsWith(b.filterSuffix ?? "") || (b.filterSuffix ?? "").endsWith(a.filterSuffix ?? "");
+      const prefixesOverlap =
+        (a.filterPrefix ?? "").startsWith(b.filterPrefix ?? "") || (b.filterPrefix ?? "").startsWith(a.filterPrefix ?? "");
+      const suffixesOverlap =
+        (a.filterSuffix ?? "").endsWith(b.filterSuffix ?? "") || (b.filterSuffix ?? "").endsWith(a.filterSuffix ?? "");
       if (shareEvent && prefixesOverlap && suffixesOverlap) {
-        throw new Error(`Configurations overlap. Configurations on the same bucket cannot share a common event type (${a.id} and ${b.id}).`);
+        throw new Error(
+          `Configurations overlap. Configurations on the same bucket cannot share a common event type (${a.id} and ${b.id}).`,
+        );
       }
     }
   }
 }
 
 function eventsOverlap(a: string, b: string): boolean {
-  const samples: S3EventName[] = ["ObjectCreated:Put", "ObjectCreated:Copy", "ObjectCreated:CompleteMultipartUpload", "ObjectRemoved:Delete"];
+  const samples: S3EventName[] = [
+    "ObjectCreated:Put",
+    "ObjectCreated:Copy",
+    "ObjectCreated:CompleteMultipartUpload",
+    "ObjectRemoved:Delete",
+  ];
   return samples.some((event) => eventMatches(a, event) && eventMatches(b, event));
 }
 

@@ -51,9 +51,18 @@ export interface RunningExecution {
 }
 
 export const OPERATIONS = [
-  "StartExecution", "DescribeExecution", "ListExecutions", "GetExecutionHistory", "StopExecution",
-  "SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat", "ListStateMachines", "DescribeStateMachine",
-  "CreateStateMachine", "DescribeStateMachineForExecution",
+  "StartExecution",
+  "DescribeExecution",
+  "ListExecutions",
+  "GetExecutionHistory",
+  "StopExecution",
+  "SendTaskSuccess",
+  "SendTaskFailure",
+  "SendTaskHeartbeat",
+  "ListStateMachines",
+  "DescribeStateMachine",
+  "CreateStateMachine",
+  "DescribeStateMachineForExecution",
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 

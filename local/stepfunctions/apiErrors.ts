@@ -5,15 +5,30 @@
  */
 
 export type StepFunctionsErrorCode =
-  | "InvalidToken" | "TaskDoesNotExist" | "TaskTimedOut" | "InvalidOutput" | "ValidationException"
-  | "ExecutionDoesNotExist" | "StateMachineDoesNotExist" | "InvalidArn" | "InvalidExecutionInput" | "InvalidName"
-  | "ExecutionAlreadyExists" | "StateMachineAlreadyExists" | "InvalidDefinition" | "InvalidLoggingConfiguration"
-  | "UnknownOperationException" | "SerializationException";
+  | "InvalidToken"
+  | "TaskDoesNotExist"
+  | "TaskTimedOut"
+  | "InvalidOutput"
+  | "ValidationException"
+  | "ExecutionDoesNotExist"
+  | "StateMachineDoesNotExist"
+  | "InvalidArn"
+  | "InvalidExecutionInput"
+  | "InvalidName"
+  | "ExecutionAlreadyExists"
+  | "StateMachineAlreadyExists"
+  | "InvalidDefinition"
+  | "InvalidLoggingConfiguration"
+  | "UnknownOperationException"
+  | "SerializationException";
 
 /** Any refused call; the wire answers status 400 with `{"__type": code, "message"}` and `x-amzn-errortype`. */
 export class StepFunctionsApiError extends Error {
   readonly statusCode = 400;
-  constructor(readonly code: StepFunctionsErrorCode, message: string) {
+  constructor(
+    readonly code: StepFunctionsErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = code;
   }
@@ -79,7 +94,9 @@ export function checkRequest(request: unknown, shape: RequestShape): Record<stri
         violations.push(`${shown} at '${name}' failed to satisfy constraint: Member must have length less than or equal to ${rule.max}`);
       }
       if (rule.allowed && !rule.allowed.includes(value as string)) {
-        violations.push(`${shown} at '${name}' failed to satisfy constraint: Member must satisfy enum value set: [${rule.allowed.join(", ")}]`);
+        violations.push(
+          `${shown} at '${name}' failed to satisfy constraint: Member must satisfy enum value set: [${rule.allowed.join(", ")}]`,
+        );
       }
     }
     if (rule.type === "integer") {

@@ -24,7 +24,10 @@ export function requireArn(arn: string, resourceType: "stateMachine" | "executio
   }
   const expectedParts = resourceType === "stateMachine" ? 7 : 8;
   if (parts.length !== expectedParts || parts.slice(6).some((part) => part === "")) {
-    throw new StepFunctionsApiError("InvalidArn", `Invalid Arn: 'Invalid ${resourceType === "stateMachine" ? "State Machine" : "Execution"} Arn: ${arn}'`);
+    throw new StepFunctionsApiError(
+      "InvalidArn",
+      `Invalid Arn: 'Invalid ${resourceType === "stateMachine" ? "State Machine" : "Execution"} Arn: ${arn}'`,
+    );
   }
 }
 

@@ -4,16 +4,46 @@
  */
 
 export type HistoryEventType =
-  | "ExecutionStarted" | "ExecutionSucceeded" | "ExecutionFailed" | "ExecutionAborted" | "ExecutionTimedOut"
-  | "TaskStateEntered" | "TaskStateExited" | "TaskScheduled" | "TaskStarted" | "TaskSubmitted"
-  | "TaskSucceeded" | "TaskFailed" | "TaskTimedOut"
-  | "LambdaFunctionScheduled" | "LambdaFunctionStarted" | "LambdaFunctionSucceeded" | "LambdaFunctionFailed"
+  | "ExecutionStarted"
+  | "ExecutionSucceeded"
+  | "ExecutionFailed"
+  | "ExecutionAborted"
+  | "ExecutionTimedOut"
+  | "TaskStateEntered"
+  | "TaskStateExited"
+  | "TaskScheduled"
+  | "TaskStarted"
+  | "TaskSubmitted"
+  | "TaskSucceeded"
+  | "TaskFailed"
+  | "TaskTimedOut"
+  | "LambdaFunctionScheduled"
+  | "LambdaFunctionStarted"
+  | "LambdaFunctionSucceeded"
+  | "LambdaFunctionFailed"
   | "LambdaFunctionTimedOut"
-  | "PassStateEntered" | "PassStateExited" | "ChoiceStateEntered" | "ChoiceStateExited"
-  | "WaitStateEntered" | "WaitStateExited" | "SucceedStateEntered" | "SucceedStateExited" | "FailStateEntered"
-  | "ParallelStateEntered" | "ParallelStateStarted" | "ParallelStateSucceeded" | "ParallelStateFailed" | "ParallelStateExited"
-  | "MapStateEntered" | "MapStateStarted" | "MapStateSucceeded" | "MapStateFailed" | "MapStateExited"
-  | "MapIterationStarted" | "MapIterationSucceeded" | "MapIterationFailed";
+  | "PassStateEntered"
+  | "PassStateExited"
+  | "ChoiceStateEntered"
+  | "ChoiceStateExited"
+  | "WaitStateEntered"
+  | "WaitStateExited"
+  | "SucceedStateEntered"
+  | "SucceedStateExited"
+  | "FailStateEntered"
+  | "ParallelStateEntered"
+  | "ParallelStateStarted"
+  | "ParallelStateSucceeded"
+  | "ParallelStateFailed"
+  | "ParallelStateExited"
+  | "MapStateEntered"
+  | "MapStateStarted"
+  | "MapStateSucceeded"
+  | "MapStateFailed"
+  | "MapStateExited"
+  | "MapIterationStarted"
+  | "MapIterationSucceeded"
+  | "MapIterationFailed";
 
 export interface HistoryEvent {
   id: number;
@@ -60,7 +90,10 @@ export function eventToWire(event: HistoryEvent, includeExecutionData = true): R
 export class History {
   readonly events: HistoryEvent[] = [];
 
-  constructor(private readonly now: () => number, private readonly onEvent?: (event: HistoryEvent) => void) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly onEvent?: (event: HistoryEvent) => void,
+  ) {}
 
   thread(previousEventId = 0): HistoryThread {
     return new HistoryThread(this, previousEventId);
@@ -75,7 +108,10 @@ export class History {
 }
 
 export class HistoryThread {
-  constructor(private readonly history: History, public lastEventId: number) {}
+  constructor(
+    private readonly history: History,
+    public lastEventId: number,
+  ) {}
 
   record(type: HistoryEventType, details?: Record<string, unknown>): HistoryEvent {
     const event = this.history.append(type, this.lastEventId, details);

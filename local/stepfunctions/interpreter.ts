@@ -145,9 +145,10 @@ async function executeState(name: string, state: State, rawInput: unknown, scope
       const step = await handler.execute(state, effectiveInput, run);
       let output: unknown;
       if (handler.output === "result") {
-        const selected = "ResultSelector" in state && state.ResultSelector !== undefined
-          ? resolveTemplate(state.ResultSelector, step.result, run.context)
-          : step.result;
+        const selected =
+          "ResultSelector" in state && state.ResultSelector !== undefined
+            ? resolveTemplate(state.ResultSelector, step.result, run.context)
+            : step.result;
         output = applyResultPath("ResultPath" in state ? state.ResultPath : undefined, rawInput, selected);
       } else {
         output = effectiveInput;
@@ -155,9 +156,17 @@ async function executeState(name: string, state: State, rawInput: unknown, scope
       if ("OutputPath" in state) output = applyOutputPath(state.OutputPath, output, run.context);
       if (handler.recordsExit) {
         const outputText = serializePayload(output, `output of the state '${name}'`);
-        scope.record(`${handler.eventPrefix}StateExited` as HistoryEventType, name, { name, output: outputText, outputDetails: { truncated: false } });
+        scope.record(`${handler.eventPrefix}StateExited` as HistoryEventType, name, {
+          name,
+          output: outputText,
+          outputDetails: { truncated: false },
+        });
       }
-      return { output, next: step.next ?? ("Next" in state ? state.Next : undefined), end: step.end ?? ("End" in state && state.End === true) };
+      return {
+        output,
+        next: step.next ?? ("Next" in state ? state.Next : undefined),
+        end: step.end ?? ("End" in state && state.End === true),
+      };
     } catch (thrown) {
       if (scope.signal.aborted) throw scope.signal.reason;
       const error = locateError(toStatesError(thrown), name, entered.id);

@@ -36,7 +36,10 @@ export class StepFunctionsService implements LocalService {
   private readonly api: StepFunctionsApi;
   private closedWithRunning: RunningExecution[] | undefined;
 
-  constructor(private readonly context: LocalContext, options: StepFunctionsServiceOptions = {}) {
+  constructor(
+    private readonly context: LocalContext,
+    options: StepFunctionsServiceOptions = {},
+  ) {
     const clock: Clock = options.clock ?? (options.now ? { now: options.now, setTimer: systemClock.setTimer } : systemClock);
     this.tokens = new TaskTokenRegistry(clock);
     this.api = new StepFunctionsApi({

@@ -14,15 +14,16 @@ export type TaskTokenState = "waiting" | "succeeded" | "failed" | "timedOut" | "
 
 /** How a waiting task ended, as seen by the task that opened the token. */
 export type CallbackOutcome =
-  | { kind: "success"; output: string }
-  | { kind: "failure"; error?: string; cause?: string }
-  | { kind: "heartbeatTimeout" };
+  { kind: "success"; output: string } | { kind: "failure"; error?: string; cause?: string } | { kind: "heartbeatTimeout" };
 
 export type TaskTokenErrorCode = "InvalidToken" | "TaskTimedOut";
 
 /** A SendTask* call that AWS refuses, with AWS's error code and message. */
 export class TaskTokenError extends Error {
-  constructor(readonly code: TaskTokenErrorCode, message: string) {
+  constructor(
+    readonly code: TaskTokenErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = code;
   }

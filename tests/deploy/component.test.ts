@@ -13,18 +13,29 @@ async function declareWorkflow(args: CallbackWorkflowArgs, name = "wf") {
   return declare(() => new CallbackWorkflow(name, args));
 }
 
-const definitionOf = (resources: RecordedResource[]) => JSON.parse(findOne(resources, "aws:sfn/stateMachine:StateMachine").inputs.definition);
+const definitionOf = (resources: RecordedResource[]) =>
+  JSON.parse(findOne(resources, "aws:sfn/stateMachine:StateMachine").inputs.definition);
 
 describe("deploy: CallbackWorkflow component options", function () {
   this.timeout(30_000);
 
   it("names every child from the component's name and parents it to the component", async () => {
-    const { value: workflow, resources } = await declareWorkflow({ ...handlerOnly, split: { callbackFactory: factory }, continueWith: { callbackFactory: factory } }, "orders");
+    const { value: workflow, resources } = await declareWorkflow(
+      { ...handlerOnly, split: { callbackFactory: factory }, continueWith: { callbackFactory: factory } },
+      "orders",
+    );
     const children = resources.filter((resource) => resource.type !== CALLBACK_WORKFLOW_TYPE);
     assert.ok(children.length > 15);
     for (const child of children) assert.ok(child.name.startsWith("orders-"), child.name);
     const urns = await Promise.all(
-      [workflow.handlerFunction, workflow.splitFunction!, workflow.continueFunction!, workflow.stateMachine, workflow.stateMachineRole, workflow.httpApi!].map((resource) => promiseOf(resource.urn)),
+      [
+        workflow.handlerFunction,
+        workflow.splitFunction!,
+        workflow.continueFunction!,
+        workflow.stateMachine,
+        workflow.stateMachineRole,
+        workflow.httpApi!,
+      ].map((resource) => promiseOf(resource.urn)),
     );
     for (const urn of urns) assert.match(urn, new RegExp(`::${CALLBACK_WORKFLOW_TYPE.replace(/\./g, "\\.")}\\$`), urn);
   });
@@ -36,7 +47,10 @@ describe("deploy: CallbackWorkflow component options", function () {
   });
 
   it("runs ContinueProcess as its own function, invoked by the state machine, without token rights", async () => {
-    const { value: workflow, resources } = await declareWorkflow({ ...handlerOnly, continueWith: { callbackFactory: factory, memorySize: 512, timeoutSeconds: 120 } });
+    const { value: workflow, resources } = await declareWorkflow({
+      ...handlerOnly,
+      continueWith: { callbackFactory: factory, memorySize: 512, timeoutSeconds: 120 },
+    });
     const continueFunction = findOne(resources, "aws:lambda/function:Function", "wf-continue");
     assert.equal(continueFunction.inputs.memorySize, 512);
     assert.equal(continueFunction.inputs.timeout, 120);
@@ -44,16 +58,23 @@ describe("deploy: CallbackWorkflow component options", function () {
     const invoke = rolePolicies(resources).get("wf-sfn-invoke")!;
     assert.ok(asList(invoke.document.Statement[0].Resource).includes(continueFunction.state.arn));
     assert.equal(rolePolicies(resources).get("wf-continue-task-response"), undefined);
-    assert.deepEqual(await promiseOf(workflow.functionNames), { handler: findOne(resources, "aws:lambda/function:Function", "wf-handler").state.name, continue: continueFunction.state.name });
+    assert.deepEqual(await promiseOf(workflow.functionNames), {
+      handler: findOne(resources, "aws:lambda/function:Function", "wf-handler").state.name,
+      continue: continueFunction.state.name,
+    });
   });
 
   it("adds a function's extra statements as their own policy on that function's role only, and its environment", async () => {
     const statement: aws.iam.PolicyStatement = { Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::documents/chunks/*" };
-    const { resources } = await declareWorkflow({ handler: { callbackFactory: factory, policyStatements: [statement], environment: { BUCKET: "documents" } } });
+    const { resources } = await declareWorkflow({
+      handler: { callbackFactory: factory, policyStatements: [statement], environment: { BUCKET: "documents" } },
+    });
     const extra = rolePolicies(resources).get("wf-handler-extra-policy")!;
     assert.equal(extra.role, findOne(resources, "aws:iam/role:Role", "wf-handler-role").id);
     assert.deepEqual(extra.document.Statement, [statement]);
-    assert.deepEqual(findOne(resources, "aws:lambda/function:Function", "wf-handler").inputs.environment, { variables: { BUCKET: "documents" } });
+    assert.deepEqual(findOne(resources, "aws:lambda/function:Function", "wf-handler").inputs.environment, {
+      variables: { BUCKET: "documents" },
+    });
   });
 
   it("grantTaskResponse lets another role answer this workflow's tokens, on this state machine only", async () => {
@@ -66,7 +87,12 @@ describe("deploy: CallbackWorkflow component options", function () {
     const grant = rolePolicies(resources).get("wf-worker-task-response")!;
     assert.equal(grant.role, findOne(resources, "aws:iam/role:Role", "worker").id);
     assert.deepEqual(grant.document.Statement, [
-      { Sid: "AnswerTaskTokens", Effect: "Allow", Action: ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"], Resource: await promiseOf(value.stateMachineArn) },
+      {
+        Sid: "AnswerTaskTokens",
+        Effect: "Allow",
+        Action: ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+        Resource: await promiseOf(value.stateMachineArn),
+      },
     ]);
   });
 
@@ -76,39 +102,63 @@ describe("deploy: CallbackWorkflow component options", function () {
     assert.deepEqual(findOne(resources, "aws:lambda/function:Function", "wf-handler").inputs.tracingConfig, { mode: "Active" });
     const policies = rolePolicies(resources);
     for (const name of ["wf-sfn-xray", "wf-handler-xray"]) {
-      assert.deepEqual(asList(policies.get(name)!.document.Statement[0].Action), ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]);
+      assert.deepEqual(asList(policies.get(name)!.document.Statement[0].Action), [
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+      ]);
     }
   });
 
   it("with logging OFF: no execution log group and no log-delivery rights", async () => {
     const { value, resources } = await declareWorkflow({ ...handlerOnly, logging: { level: "OFF" } });
     assert.deepEqual(findOne(resources, "aws:sfn/stateMachine:StateMachine").inputs.loggingConfiguration, { level: "OFF" });
-    assert.deepEqual(findAll(resources, "aws:cloudwatch/logGroup:LogGroup").map((resource) => resource.name), ["wf-handler-logs"]);
+    assert.deepEqual(
+      findAll(resources, "aws:cloudwatch/logGroup:LogGroup").map((resource) => resource.name),
+      ["wf-handler-logs"],
+    );
     assert.equal(rolePolicies(resources).get("wf-sfn-log-delivery"), undefined);
     assert.equal(value.logGroup, undefined);
   });
 
   it("with logging ALL and a retention: applies both", async () => {
-    const { resources } = await declareWorkflow({ ...handlerOnly, logging: { level: "ALL", includeExecutionData: false, retentionInDays: 90 } });
+    const { resources } = await declareWorkflow({
+      ...handlerOnly,
+      logging: { level: "ALL", includeExecutionData: false, retentionInDays: 90 },
+    });
     const logGroup = findOne(resources, "aws:cloudwatch/logGroup:LogGroup", "wf-sfn-logs");
-    assert.deepEqual(findOne(resources, "aws:sfn/stateMachine:StateMachine").inputs.loggingConfiguration, { level: "ALL", includeExecutionData: false, logDestination: `${logGroup.state.arn}:*` });
+    assert.deepEqual(findOne(resources, "aws:sfn/stateMachine:StateMachine").inputs.loggingConfiguration, {
+      level: "ALL",
+      includeExecutionData: false,
+      logDestination: `${logGroup.state.arn}:*`,
+    });
     for (const group of findAll(resources, "aws:cloudwatch/logGroup:LogGroup")) assert.equal(group.inputs.retentionInDays, 90, group.name);
   });
 
   it("with api none: no API resources, no API role, and no startUrl", async () => {
     const { value, resources } = await declareWorkflow({ ...handlerOnly, api: { type: "none" } });
-    assert.deepEqual(resources.filter((resource) => resource.type.startsWith("aws:apigateway")), []);
+    assert.deepEqual(
+      resources.filter((resource) => resource.type.startsWith("aws:apigateway")),
+      [],
+    );
     assert.throws(() => findOne(resources, "aws:iam/role:Role", "wf-api-role"));
     assert.equal(await promiseOf(value.startUrl), undefined);
   });
 
   it("with an HTTP API on POST and IAM auth: the body is the input and the route requires SigV4", async () => {
-    const { value, resources } = await declareWorkflow({ ...handlerOnly, api: { method: "POST", path: "/jobs", authorization: "AWS_IAM", throttle: { burstLimit: 10, rateLimit: 2 } } });
+    const { value, resources } = await declareWorkflow({
+      ...handlerOnly,
+      api: { method: "POST", path: "/jobs", authorization: "AWS_IAM", throttle: { burstLimit: 10, rateLimit: 2 } },
+    });
     assert.deepEqual(findOne(resources, "aws:apigatewayv2/integration:Integration").inputs.requestParameters.Input, "$request.body");
     const route = findOne(resources, "aws:apigatewayv2/route:Route");
     assert.equal(route.inputs.routeKey, "POST /jobs");
     assert.equal(route.inputs.authorizationType, "AWS_IAM");
-    assert.deepEqual(findOne(resources, "aws:apigatewayv2/stage:Stage").inputs.defaultRouteSettings, { throttlingBurstLimit: 10, throttlingRateLimit: 2 });
+    assert.deepEqual(findOne(resources, "aws:apigatewayv2/stage:Stage").inputs.defaultRouteSettings, {
+      throttlingBurstLimit: 10,
+      throttlingRateLimit: 2,
+    });
     assert.equal(await promiseOf(value.startUrl), `${findOne(resources, "aws:apigatewayv2/api:Api").state.apiEndpoint}/jobs`);
   });
 
@@ -117,7 +167,10 @@ describe("deploy: CallbackWorkflow component options", function () {
     let swagger: any;
     let operation: any;
     before(async () => {
-      declared = await declareWorkflow({ ...handlerOnly, api: { type: "rest", apiKeyRequired: true, authorization: "AWS_IAM", throttle: { burstLimit: 20, rateLimit: 5 } } });
+      declared = await declareWorkflow({
+        ...handlerOnly,
+        api: { type: "rest", apiKeyRequired: true, authorization: "AWS_IAM", throttle: { burstLimit: 20, rateLimit: 5 } },
+      });
       swagger = JSON.parse(findOne(declared.resources, "aws:apigateway/restApi:RestApi").inputs.body);
       operation = swagger.paths["/start"].get;
     });
@@ -161,8 +214,14 @@ describe("deploy: CallbackWorkflow component options", function () {
     });
 
     it("creates no HTTP API resources and no Lambda for the API", () => {
-      assert.deepEqual(declared.resources.filter((resource) => resource.type.startsWith("aws:apigatewayv2")), []);
-      assert.deepEqual(findAll(declared.resources, "aws:lambda/function:Function").map((resource) => resource.name), ["wf-handler"]);
+      assert.deepEqual(
+        declared.resources.filter((resource) => resource.type.startsWith("aws:apigatewayv2")),
+        [],
+      );
+      assert.deepEqual(
+        findAll(declared.resources, "aws:lambda/function:Function").map((resource) => resource.name),
+        ["wf-handler"],
+      );
     });
   });
 
@@ -178,7 +237,10 @@ describe("deploy: CallbackWorkflow component options", function () {
   it("excludes exactly the @aws-sdk/* production dependencies from code archives", () => {
     const fromPackageJson = awsSdkPackages();
     assert.ok(fromPackageJson.includes("@aws-sdk/client-sfn"));
-    assert.ok(fromPackageJson.every((name) => name.startsWith("@aws-sdk/")), fromPackageJson.join());
+    assert.ok(
+      fromPackageJson.every((name) => name.startsWith("@aws-sdk/")),
+      fromPackageJson.join(),
+    );
     assert.deepEqual(awsSdkPackages({ "@pulumi/aws": "7", "@aws-sdk/client-sqs": "3", "aws-sdk": "2" }), ["@aws-sdk/client-sqs"]);
   });
 

@@ -21,7 +21,13 @@ function validate(definition: unknown): void {
 }
 
 describe("deploy: the ASL definition (buildDefinition)", () => {
-  const full = buildDefinition({ splitFunctionArn: SPLIT, handlerFunctionArn: HANDLER, continueFunctionArn: CONTINUE, timeoutSeconds: 600, heartbeatSeconds: 60 });
+  const full = buildDefinition({
+    splitFunctionArn: SPLIT,
+    handlerFunctionArn: HANDLER,
+    continueFunctionArn: CONTINUE,
+    timeoutSeconds: 600,
+    heartbeatSeconds: 60,
+  });
   const wait = full.States.WaitForCompletion as TaskState<string>;
 
   it("passes asl-validator in every shape (with and without split, continueWith, heartbeat)", () => {
@@ -32,7 +38,14 @@ describe("deploy: the ASL definition (buildDefinition)", () => {
 
   it("has exactly the seed's states, starting at SplitDoc when a split step is given", () => {
     assert.equal(full.StartAt, "SplitDoc");
-    assert.deepEqual(Object.keys(full.States), ["SplitDoc", "WaitForCompletion", "ContinueProcess", "ProcessingFailed", "UnexpectedFailure", "TimedOut"]);
+    assert.deepEqual(Object.keys(full.States), [
+      "SplitDoc",
+      "WaitForCompletion",
+      "ContinueProcess",
+      "ProcessingFailed",
+      "UnexpectedFailure",
+      "TimedOut",
+    ]);
     assert.equal((full.States.SplitDoc as TaskState<string>).Next, "WaitForCompletion");
   });
 
@@ -40,7 +53,11 @@ describe("deploy: the ASL definition (buildDefinition)", () => {
     const minimal = buildDefinition({ handlerFunctionArn: HANDLER, timeoutSeconds: 3600 });
     assert.equal(minimal.StartAt, "WaitForCompletion");
     assert.equal(minimal.States.SplitDoc, undefined);
-    assert.deepEqual(minimal.States.ContinueProcess, { Type: "Pass", Comment: "The callback succeeded; its output is the execution's output.", End: true });
+    assert.deepEqual(minimal.States.ContinueProcess, {
+      Type: "Pass",
+      Comment: "The callback succeeded; its output is the execution's output.",
+      End: true,
+    });
   });
 
   it("runs SplitDoc as a plain lambda:invoke whose Lambda response is unwrapped to its Payload", () => {
@@ -73,8 +90,15 @@ describe("deploy: the ASL definition (buildDefinition)", () => {
   });
 
   it("ends each failure path in a Fail state that keeps the caught cause", () => {
-    for (const [state, error] of [["ProcessingFailed", "ProcessingFailed"], ["UnexpectedFailure", "UnexpectedFailure"], ["TimedOut", "TimedOut"]]) {
-      assert.deepEqual({ ...full.States[state], Comment: undefined }, { Type: "Fail", Error: error, CausePath: "$.Cause", Comment: undefined });
+    for (const [state, error] of [
+      ["ProcessingFailed", "ProcessingFailed"],
+      ["UnexpectedFailure", "UnexpectedFailure"],
+      ["TimedOut", "TimedOut"],
+    ]) {
+      assert.deepEqual(
+        { ...full.States[state], Comment: undefined },
+        { Type: "Fail", Error: error, CausePath: "$.Cause", Comment: undefined },
+      );
     }
   });
 
@@ -95,7 +119,8 @@ describe("deploy: the ASL definition (buildDefinition)", () => {
 
   it("uses a custom wait payload as given, without sharing the default object", () => {
     const payload = { "token.$": "$$.Task.Token", "document.$": "$.document" };
-    const custom = buildDefinition({ handlerFunctionArn: HANDLER, timeoutSeconds: 60, waitPayload: payload }).States.WaitForCompletion as TaskState<string>;
+    const custom = buildDefinition({ handlerFunctionArn: HANDLER, timeoutSeconds: 60, waitPayload: payload }).States
+      .WaitForCompletion as TaskState<string>;
     assert.deepEqual(custom.Parameters.Payload, payload);
     (wait.Parameters.Payload as Record<string, unknown>).extra = 1;
     assert.deepEqual(DEFAULT_WAIT_PAYLOAD, { "taskToken.$": "$$.Task.Token", "input.$": "$" });

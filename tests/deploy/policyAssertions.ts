@@ -38,6 +38,9 @@ export function rolePolicies(resources: RecordedResource[]): Map<string, { role:
 
 /** An IAM ARN pattern (`*` and `?` wildcards, as ArnLike reads them) as a RegExp. */
 export function arnPattern(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${escaped}$`);
 }

@@ -66,7 +66,11 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
 
     it("logs at ERROR with execution data to its own log group (ARN with the :* suffix Step Functions wants)", () => {
       const logGroup = findOne(resources, LOG_GROUP, "callback-sfn-logs");
-      assert.deepEqual(machine.inputs.loggingConfiguration, { level: "ERROR", includeExecutionData: true, logDestination: `${logGroup.state.arn}:*` });
+      assert.deepEqual(machine.inputs.loggingConfiguration, {
+        level: "ERROR",
+        includeExecutionData: true,
+        logDestination: `${logGroup.state.arn}:*`,
+      });
       assert.equal(logGroup.inputs.retentionInDays, 14);
       assert.deepEqual(machine.inputs.tracingConfiguration, { enabled: false });
     });
@@ -74,7 +78,12 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
 
   describe("functions", () => {
     it("declares exactly SplitDoc and the token receiver as Lambda functions", () => {
-      assert.deepEqual(findAll(resources, FUNCTION).map((resource) => resource.name).sort(), ["callback-handler", "callback-split"]);
+      assert.deepEqual(
+        findAll(resources, FUNCTION)
+          .map((resource) => resource.name)
+          .sort(),
+        ["callback-handler", "callback-split"],
+      );
     });
 
     for (const step of ["split", "handler"]) {
@@ -107,12 +116,18 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
       const documents = [...rolePolicies(stack).values()].map((policy) => policy.document);
       documents.push(...findAll(stack, ROLE).map((resource) => parsePolicy(resource.inputs.assumeRolePolicy)));
       assert.ok(documents.length >= 10);
-      for (const document of documents) for (const statement of document.Statement) for (const action of asList(statement.Action)) assert.ok(!action.includes("*"), action);
+      for (const document of documents)
+        for (const statement of document.Statement) for (const action of asList(statement.Action)) assert.ok(!action.includes("*"), action);
     });
 
-    it("uses Resource \"*\" only for log delivery, whose actions support no resource-level permissions", () => {
-      const wildcard = [...rolePolicies(resources)].filter(([, policy]) => policy.document.Statement.some((statement) => asList(statement.Resource).includes("*")));
-      assert.deepEqual(wildcard.map(([name]) => name), ["callback-sfn-log-delivery"]);
+    it('uses Resource "*" only for log delivery, whose actions support no resource-level permissions', () => {
+      const wildcard = [...rolePolicies(resources)].filter(([, policy]) =>
+        policy.document.Statement.some((statement) => asList(statement.Resource).includes("*")),
+      );
+      assert.deepEqual(
+        wildcard.map(([name]) => name),
+        ["callback-sfn-log-delivery"],
+      );
     });
 
     it("trusts states.amazonaws.com for this account and a source ARN that matches this state machine only", () => {
@@ -134,18 +149,33 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
       const split = fn("split").state.arn;
       const handler = fn("handler").state.arn;
       assert.deepEqual(policy.document.Statement, [
-        { Sid: "InvokeWorkflowFunctions", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [split, `${split}:*`, handler, `${handler}:*`] },
+        {
+          Sid: "InvokeWorkflowFunctions",
+          Effect: "Allow",
+          Action: ["lambda:InvokeFunction"],
+          Resource: [split, `${split}:*`, handler, `${handler}:*`],
+        },
       ]);
     });
 
     it("grants SendTaskSuccess/Failure/Heartbeat only on this state machine, to the token receiver only", () => {
       const policies = rolePolicies(resources);
-      const taskResponse = [...policies].filter(([, policy]) => policy.document.Statement.some((statement) => asList(statement.Action).some((action) => action.startsWith("states:SendTask"))));
-      assert.deepEqual(taskResponse.map(([name]) => name), ["callback-handler-task-response"]);
+      const taskResponse = [...policies].filter(([, policy]) =>
+        policy.document.Statement.some((statement) => asList(statement.Action).some((action) => action.startsWith("states:SendTask"))),
+      );
+      assert.deepEqual(
+        taskResponse.map(([name]) => name),
+        ["callback-handler-task-response"],
+      );
       const [, policy] = taskResponse[0];
       assert.equal(policy.role, role("callback-handler-role").id);
       assert.deepEqual(policy.document.Statement, [
-        { Sid: "AnswerTaskTokens", Effect: "Allow", Action: ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"], Resource: machine.state.arn },
+        {
+          Sid: "AnswerTaskTokens",
+          Effect: "Allow",
+          Action: ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+          Resource: machine.state.arn,
+        },
       ]);
     });
 
@@ -157,17 +187,26 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
         assert.equal(policy.role, role(`callback-${step}-role`).id);
         const logGroupArn = findOne(resources, LOG_GROUP, `callback-${step}-logs`).state.arn;
         assert.deepEqual(policy.document.Statement, [
-          { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${logGroupArn}:log-stream:*`] },
+          {
+            Sid: "WriteOwnLogs",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: [`${logGroupArn}:log-stream:*`],
+          },
         ]);
       });
     }
 
     it("lets the API role only start executions of this state machine", () => {
       const trust = parsePolicy(role("callback-api-role").inputs.assumeRolePolicy);
-      assert.deepEqual(trust.Statement, [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+      assert.deepEqual(trust.Statement, [
+        { Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" },
+      ]);
       const policy = rolePolicies(resources).get("callback-api-start-execution")!;
       assert.equal(policy.role, role("callback-api-role").id);
-      assert.deepEqual(policy.document.Statement, [{ Sid: "StartWorkflow", Effect: "Allow", Action: ["states:StartExecution"], Resource: machine.state.arn }]);
+      assert.deepEqual(policy.document.Statement, [
+        { Sid: "StartWorkflow", Effect: "Allow", Action: ["states:StartExecution"], Resource: machine.state.arn },
+      ]);
     });
 
     it("gives the state machine the documented log-delivery actions, exactly", () => {
@@ -232,7 +271,9 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
   });
 
   it("tags every taggable resource with the project and stack", () => {
-    const taggable = resources.filter((resource) => [ROLE, FUNCTION, LOG_GROUP, SFN, "aws:apigatewayv2/api:Api", "aws:apigatewayv2/stage:Stage"].includes(resource.type));
+    const taggable = resources.filter((resource) =>
+      [ROLE, FUNCTION, LOG_GROUP, SFN, "aws:apigatewayv2/api:Api", "aws:apigatewayv2/stage:Stage"].includes(resource.type),
+    );
     assert.ok(taggable.length >= 10);
     for (const resource of taggable) assert.deepEqual(resource.inputs.tags, { project: "sfn-callback", stack: "test" }, resource.name);
   });

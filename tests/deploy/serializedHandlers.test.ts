@@ -124,22 +124,35 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
   describe("ProcessAndCheckCompletion", () => {
     it("success: sends exactly one signed SendTaskSuccess with the output for the next state", async () => {
       const run = await invoke("callback-handler", { taskToken: TOKEN, input: { outcome: "success", chunks: ["a b", "c"] } });
-      assert.deepEqual(run, { ok: true, result: { outcome: "success", decidedBy: "input", signal: { signal: "success", delivered: true } } });
+      assert.deepEqual(run, {
+        ok: true,
+        result: { outcome: "success", decidedBy: "input", signal: { signal: "success", delivered: true } },
+      });
       const request = onlyRequest();
       assert.equal(request.method, "POST");
       assert.equal(request.url, "/");
       assert.equal(request.target, "AWSStepFunctions.SendTaskSuccess");
       assert.equal(request.contentType, "application/x-amz-json-1.0");
       assert.match(request.authorization ?? "", /^AWS4-HMAC-SHA256 Credential=AKIDLOCALTEST\/\d{8}\/us-east-1\/states\/aws4_request, /);
-      assert.deepEqual(request.json, { taskToken: TOKEN, output: '{"status":"COMPLETED","decidedBy":"input","chunkCount":2,"wordCount":3}' });
+      assert.deepEqual(request.json, {
+        taskToken: TOKEN,
+        output: '{"status":"COMPLETED","decidedBy":"input","chunkCount":2,"wordCount":3}',
+      });
     });
 
     it("failure: sends exactly one SendTaskFailure with error ProcessingFailed and a cause", async () => {
       const run = await invoke("callback-handler", { taskToken: TOKEN, input: { outcome: "failure" } });
-      assert.deepEqual(run, { ok: true, result: { outcome: "failure", decidedBy: "input", signal: { signal: "failure", delivered: true } } });
+      assert.deepEqual(run, {
+        ok: true,
+        result: { outcome: "failure", decidedBy: "input", signal: { signal: "failure", delivered: true } },
+      });
       const request = onlyRequest();
       assert.equal(request.target, "AWSStepFunctions.SendTaskFailure");
-      assert.deepEqual(request.json, { taskToken: TOKEN, error: "ProcessingFailed", cause: 'Processing failed because the execution input asked for it (outcome: "failure")' });
+      assert.deepEqual(request.json, {
+        taskToken: TOKEN,
+        error: "ProcessingFailed",
+        cause: 'Processing failed because the execution input asked for it (outcome: "failure")',
+      });
     });
 
     it("by chance with FAILURE_RATE 1: fails, naming the draw and the rate in the cause", async () => {
@@ -162,7 +175,11 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
 
     it("crash: the handler rejects and nothing is sent", async () => {
       const run = await invoke("callback-handler", { taskToken: TOKEN, input: { outcome: "crash" } });
-      assert.deepEqual(run, { ok: false, errorType: "RequestedCrash", errorMessage: 'The execution input asked this function to crash (outcome: "crash")' });
+      assert.deepEqual(run, {
+        ok: false,
+        errorType: "RequestedCrash",
+        errorMessage: 'The execution input asked this function to crash (outcome: "crash")',
+      });
       assert.deepEqual(standIn.requests, []);
     });
 
@@ -173,11 +190,18 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
     });
 
     it("a TaskTimedOut answer (task already closed) is reported as done, and the signal is not retried", async () => {
-      standIn.answer = { status: 400, body: { __type: "com.amazonaws.swf.service.v2.model#TaskTimedOut", message: "Provided task does not exist anymore" } };
+      standIn.answer = {
+        status: 400,
+        body: { __type: "com.amazonaws.swf.service.v2.model#TaskTimedOut", message: "Provided task does not exist anymore" },
+      };
       const run = await invoke("callback-handler", { taskToken: TOKEN, input: { outcome: "success" } });
       assert.deepEqual(run, {
         ok: true,
-        result: { outcome: "success", decidedBy: "input", signal: { signal: "success", delivered: false, reason: "TaskTimedOut", message: "Provided task does not exist anymore" } },
+        result: {
+          outcome: "success",
+          decidedBy: "input",
+          signal: { signal: "success", delivered: false, reason: "TaskTimedOut", message: "Provided task does not exist anymore" },
+        },
       });
       assert.equal(standIn.requests.length, 1);
     });

@@ -9,7 +9,6 @@ import { parsePolicy, type PolicyDocument } from "../deploy/policyAssertions";
 
 const ACCOUNT = "123456789012";
 
-
 describe("pipeline: DocumentPipeline resources (Pulumi mocks)", function () {
   this.timeout(60_000);
   let resources: RecordedResource[];
@@ -41,7 +40,13 @@ describe("pipeline: DocumentPipeline resources (Pulumi mocks)", function () {
   it("declares a private bucket and an on-demand job table with TTL on expiresAt", () => {
     const block = findOne(resources, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
     assert.deepEqual(
-      { bucket: block.inputs.bucket, acls: block.inputs.blockPublicAcls, policy: block.inputs.blockPublicPolicy, ignore: block.inputs.ignorePublicAcls, restrict: block.inputs.restrictPublicBuckets },
+      {
+        bucket: block.inputs.bucket,
+        acls: block.inputs.blockPublicAcls,
+        policy: block.inputs.blockPublicPolicy,
+        ignore: block.inputs.ignorePublicAcls,
+        restrict: block.inputs.restrictPublicBuckets,
+      },
       { bucket: bucketName, acls: true, policy: true, ignore: true, restrict: true },
     );
     const table = findOne(resources, "aws:dynamodb/table:Table", "docs-jobs");
@@ -64,8 +69,20 @@ describe("pipeline: DocumentPipeline resources (Pulumi mocks)", function () {
     ]);
     const permission = findOne(resources, "aws:lambda/permission:Permission", "docs-processor-s3-invoke");
     assert.deepEqual(
-      { function: permission.inputs.function, action: permission.inputs.action, principal: permission.inputs.principal, sourceArn: permission.inputs.sourceArn, sourceAccount: permission.inputs.sourceAccount },
-      { function: findOne(resources, "aws:lambda/function:Function", "docs-processor").state.name, action: "lambda:InvokeFunction", principal: "s3.amazonaws.com", sourceArn: bucketArn, sourceAccount: ACCOUNT },
+      {
+        function: permission.inputs.function,
+        action: permission.inputs.action,
+        principal: permission.inputs.principal,
+        sourceArn: permission.inputs.sourceArn,
+        sourceAccount: permission.inputs.sourceAccount,
+      },
+      {
+        function: findOne(resources, "aws:lambda/function:Function", "docs-processor").state.name,
+        action: "lambda:InvokeFunction",
+        principal: "s3.amazonaws.com",
+        sourceArn: bucketArn,
+        sourceAccount: ACCOUNT,
+      },
     );
   });
 
@@ -108,7 +125,12 @@ describe("pipeline: DocumentPipeline resources (Pulumi mocks)", function () {
     it("lets SplitDoc read documents, write documents and chunks, and put job records: nothing else", () => {
       assert.deepEqual(policyOf("docs-workflow-handler-extra-policy").Statement, [
         { Sid: "ReadDocuments", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${bucketArn}/documents/*`] },
-        { Sid: "WriteDocumentsAndChunks", Effect: "Allow", Action: ["s3:PutObject"], Resource: [`${bucketArn}/documents/*`, `${bucketArn}/chunks/*`] },
+        {
+          Sid: "WriteDocumentsAndChunks",
+          Effect: "Allow",
+          Action: ["s3:PutObject"],
+          Resource: [`${bucketArn}/documents/*`, `${bucketArn}/chunks/*`],
+        },
         { Sid: "RecordJobs", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [tableArn] },
       ]);
     });
@@ -118,15 +140,30 @@ describe("pipeline: DocumentPipeline resources (Pulumi mocks)", function () {
       assert.equal(roleOf("docs-processor-extra-policy"), role.id);
       assert.deepEqual(policyOf("docs-processor-extra-policy").Statement, [
         { Sid: "ReadChunks", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${bucketArn}/chunks/*`] },
-        { Sid: "TrackCompletion", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"], Resource: [tableArn] },
+        {
+          Sid: "TrackCompletion",
+          Effect: "Allow",
+          Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+          Resource: [tableArn],
+        },
       ]);
       assert.equal(roleOf("docs-workflow-processor-task-response"), role.id);
       assert.deepEqual(policyOf("docs-workflow-processor-task-response").Statement, [
-        { Sid: "AnswerTaskTokens", Effect: "Allow", Action: ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"], Resource: stateMachineArn },
+        {
+          Sid: "AnswerTaskTokens",
+          Effect: "Allow",
+          Action: ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+          Resource: stateMachineArn,
+        },
       ]);
       const logGroupArn = findOne(resources, "aws:cloudwatch/logGroup:LogGroup", "docs-processor-logs").state.arn;
       assert.deepEqual(policyOf("docs-processor-logs-policy").Statement, [
-        { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${logGroupArn}:log-stream:*`] },
+        {
+          Sid: "WriteOwnLogs",
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: [`${logGroupArn}:log-stream:*`],
+        },
       ]);
     });
 
@@ -167,7 +204,10 @@ describe("pipeline: DocumentPipeline with tracing (Pulumi mocks)", function () {
       assert.deepEqual(fn.inputs.tracingConfig, { mode: "Active" }, fn.name);
       const xray = findOne(resources, "aws:iam/rolePolicy:RolePolicy", `${fn.name}-xray`);
       assert.equal(xray.inputs.role, findOne(resources, "aws:iam/role:Role", `${fn.name}-role`).id, fn.name);
-      assert.ok(parsePolicy(xray.inputs.policy).Statement.some((statement) => [statement.Action].flat().includes("xray:PutTraceSegments")), fn.name);
+      assert.ok(
+        parsePolicy(xray.inputs.policy).Statement.some((statement) => [statement.Action].flat().includes("xray:PutTraceSegments")),
+        fn.name,
+      );
     }
   });
 });
@@ -189,16 +229,19 @@ describe("pipeline: resolvePipelineArgs", () => {
   });
 
   it("rejects overlapping prefixes, which would let one function reach another's objects", () => {
-    assert.throws(() => resolvePipelineArgs({ chunkPrefix: "documents/chunks/" }), /documentPrefix \("documents\/"\) and chunkPrefix \("documents\/chunks\/"\) must not overlap/);
+    assert.throws(
+      () => resolvePipelineArgs({ chunkPrefix: "documents/chunks/" }),
+      /documentPrefix \("documents\/"\) and chunkPrefix \("documents\/chunks\/"\) must not overlap/,
+    );
   });
 
   it("reports every problem at once", () => {
     assert.throws(
       () => resolvePipelineArgs({ retentionDays: 0, resultPrefix: "results", processorTimeoutSeconds: 901 }),
       (error: Error) =>
-        error.message.includes("retentionDays (0)") && error.message.includes('resultPrefix ("results") must be a key prefix ending in "/"') && error.message.includes("processorTimeoutSeconds (901)"),
+        error.message.includes("retentionDays (0)") &&
+        error.message.includes('resultPrefix ("results") must be a key prefix ending in "/"') &&
+        error.message.includes("processorTimeoutSeconds (901)"),
     );
   });
 });
-
-

@@ -12,7 +12,9 @@ import { wc } from "./fixtures";
 
 /** Lines of exactly 32 bytes: with 256-byte chunks, 8 lines make one chunk, so `chunks` chunks are exact. */
 function documentOfChunks(chunks: number): string {
-  return Array.from({ length: chunks * 8 }, (_, index) => `line ${String(index).padStart(6, "0")} of the document.\n`.padStart(32, "-")).join("");
+  return Array.from({ length: chunks * 8 }, (_, index) =>
+    `line ${String(index).padStart(6, "0")} of the document.\n`.padStart(32, "-"),
+  ).join("");
 }
 
 describe("pipeline: end to end through the local runtime (npm start)", function () {
@@ -31,7 +33,11 @@ describe("pipeline: end to end through the local runtime (npm start)", function 
   });
 
   async function post(input: unknown): Promise<string> {
-    const response = await fetch(runtime.outputs.pipelineStartUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(input) });
+    const response = await fetch(runtime.outputs.pipelineStartUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(input),
+    });
     const body = (await response.json()) as { executionArn: string };
     assert.equal(response.status, 200, JSON.stringify(body));
     return body.executionArn;
@@ -40,7 +46,14 @@ describe("pipeline: end to end through the local runtime (npm start)", function 
   async function uploadStreamed(key: string, text: string): Promise<void> {
     // A stream of unknown framing: the SDK's default checksum setting sends it aws-chunked with a CRC32 trailer.
     const bytes = Buffer.from(text);
-    await s3.send(new PutObjectCommand({ Bucket: runtime.outputs.pipelineBucket, Key: key, Body: Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]), ContentLength: bytes.length }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: runtime.outputs.pipelineBucket,
+        Key: key,
+        Body: Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]),
+        ContentLength: bytes.length,
+      }),
+    );
   }
 
   async function expectSucceeded(executionArn: string, text: string, chunkCount: number, timeoutMs: number) {
@@ -52,7 +65,10 @@ describe("pipeline: end to end through the local runtime (npm start)", function 
     const key = output.resultLocation.replace(`s3://${runtime.outputs.pipelineBucket}/`, "");
     const stored = await s3.send(new GetObjectCommand({ Bucket: runtime.outputs.pipelineBucket, Key: key }));
     assert.deepEqual(JSON.parse(await stored.Body!.transformToString()), output);
-    const resumes = runtime.output().split("\n").filter((line) => line.includes(`job ${output.jobId}: resumed`));
+    const resumes = runtime
+      .output()
+      .split("\n")
+      .filter((line) => line.includes(`job ${output.jobId}: resumed`));
     assert.equal(resumes.length, 1, `the job resumed exactly once:\n${resumes.join("\n")}`);
     return output;
   }
@@ -81,13 +97,19 @@ describe("pipeline: end to end through the local runtime (npm start)", function 
     const described = await waitForEnd(runtime, await post({ document: text }), 30_000);
     assert.equal(described.status, "FAILED");
     assert.equal(described.error, "ProcessingFailed");
-    assert.match(described.cause!, /^chunk 2 of 3 \(s3:\/\/[a-z0-9-]+\/chunks\/[0-9a-f]{32}\/000002\.txt\) failed: NotTextError: binary data: NUL byte at offset \d+$/);
+    assert.match(
+      described.cause!,
+      /^chunk 2 of 3 \(s3:\/\/[a-z0-9-]+\/chunks\/[0-9a-f]{32}\/000002\.txt\) failed: NotTextError: binary data: NUL byte at offset \d+$/,
+    );
   });
 
   it("fails on the ProcessingFailed path when the input names no document", async () => {
     const described = await waitForEnd(runtime, await post({ title: "no document" }), 30_000);
     assert.equal(described.status, "FAILED");
     assert.equal(described.error, "ProcessingFailed");
-    assert.equal(described.cause, 'the input must have exactly one of "document" (the text) or "documentKey" (an S3 key under documents/); received keys: title');
+    assert.equal(
+      described.cause,
+      'the input must have exactly one of "document" (the text) or "documentKey" (an S3 key under documents/); received keys: title',
+    );
   });
 });

@@ -25,13 +25,19 @@ describe("document pipeline under faults", function () {
     await fixture?.close();
   });
 
-  const deliver = (event: S3Event, clients: PipelineClients = fixture.clients) => processChunkEvent(event, clients, fixture.settings, quiet);
+  const deliver = (event: S3Event, clients: PipelineClients = fixture.clients) =>
+    processChunkEvent(event, clients, fixture.settings, quiet);
 
   async function expectCompleteResume(job: { jobId: string; taskToken: string; chunkCount: number }, text: string) {
     const accepted = fixture.sfn.accepted(job.taskToken);
     assert.equal(accepted.length, 1, `exactly one accepted answer to the token; got ${accepted.length}`);
     assert.equal(accepted[0].kind, "success");
-    assert.deepEqual(accepted[0].output, { jobId: job.jobId, bucket: fixture.settings.bucketName, documentKey: `documents/${job.jobId}.txt`, chunkCount: job.chunkCount });
+    assert.deepEqual(accepted[0].output, {
+      jobId: job.jobId,
+      bucket: fixture.settings.bucketName,
+      documentKey: `documents/${job.jobId}.txt`,
+      chunkCount: job.chunkCount,
+    });
     assert.equal(accepted[0].doneChunksAtSignal, job.chunkCount, "every chunk was recorded done before the job resumed");
     const result = await aggregateResults(accepted[0].output, fixture.clients, fixture.settings);
     assert.deepEqual(result.totals, wc(text));
@@ -44,7 +50,10 @@ describe("document pipeline under faults", function () {
     const job = await fixture.startJob(text);
     assert.ok(job.chunkCount > 10, `a 64-byte chunk size gives many chunks; got ${job.chunkCount}`);
     const keys = job.events.map((event) => event.Records[0].s3.object.key).sort();
-    assert.deepEqual(keys, Array.from({ length: job.chunkCount }, (_, index) => `chunks/${job.jobId}/${String(index).padStart(6, "0")}.txt`));
+    assert.deepEqual(
+      keys,
+      Array.from({ length: job.chunkCount }, (_, index) => `chunks/${job.jobId}/${String(index).padStart(6, "0")}.txt`),
+    );
     assert.ok(job.events.every((event) => event.Records[0].eventName === "ObjectCreated:Put"));
     for (const event of job.events) await deliver(event);
     await expectCompleteResume(job, text);
@@ -55,7 +64,11 @@ describe("document pipeline under faults", function () {
     const job = await fixture.startJob(text);
     for (const event of shuffled([...job.events, ...job.events], 7)) await deliver(event);
     await expectCompleteResume(job, text);
-    assert.equal(fixture.sfn.signals.filter((signal) => signal.taskToken === job.taskToken).length, 1, "a duplicate of a counted chunk sends nothing");
+    assert.equal(
+      fixture.sfn.signals.filter((signal) => signal.taskToken === job.taskToken).length,
+      1,
+      "a duplicate of a counted chunk sends nothing",
+    );
   });
 
   it("resumes exactly once when all chunk events, duplicated, are processed concurrently", async () => {
@@ -73,7 +86,11 @@ describe("document pipeline under faults", function () {
       for (const event of rest) await deliver(event);
       const reports = (await Promise.all([deliver(lastA), deliver(lastB)])).flat();
       assert.deepEqual(reports.map((report) => report.resume).sort(), ["not-complete", "signalled"]);
-      assert.equal(fixture.sfn.signals.filter((signal) => signal.taskToken === job.taskToken).length, 1, "the other last chunk does not even try");
+      assert.equal(
+        fixture.sfn.signals.filter((signal) => signal.taskToken === job.taskToken).length,
+        1,
+        "the other last chunk does not even try",
+      );
       await expectCompleteResume(job, text);
     }
   });
@@ -89,7 +106,10 @@ describe("document pipeline under faults", function () {
         for (const event of job.events.slice(0, -1)) await deliver(event);
         const crashing = crashingClients(fixture.clients, crashAfter);
         await assert.rejects(deliver(last, crashing.clients), SimulatedCrash);
-        assert.deepEqual(crashing.calls, ["GetObject", "PutItem", "UpdateItem", "UpdateItem", "UpdateItem", "SendTaskSuccess", "UpdateItem"].slice(0, crashAfter));
+        assert.deepEqual(
+          crashing.calls,
+          ["GetObject", "PutItem", "UpdateItem", "UpdateItem", "UpdateItem", "SendTaskSuccess", "UpdateItem"].slice(0, crashAfter),
+        );
         await deliver(last); // Lambda retries the failed asynchronous invocation with the same event.
         await deliver(last); // and S3 may deliver it once more.
         await expectCompleteResume(job, text);
@@ -104,7 +124,11 @@ describe("document pipeline under faults", function () {
         await assert.rejects(deliver(first, crashingClients(fixture.clients, crashAfter).clients), SimulatedCrash);
         await deliver(first); // the retry (may count again: the counter can now run ahead of the records)
         for (const event of others.slice(0, -1)) await deliver(event);
-        assert.equal(fixture.sfn.signals.filter((signal) => signal.taskToken === job.taskToken).length, 0, "not resumed while a chunk is missing");
+        assert.equal(
+          fixture.sfn.signals.filter((signal) => signal.taskToken === job.taskToken).length,
+          0,
+          "not resumed while a chunk is missing",
+        );
         await deliver(others[others.length - 1]);
         await expectCompleteResume(job, text);
       });
@@ -117,7 +141,10 @@ describe("document pipeline under faults", function () {
     const before = fixture.aws.invocations.length;
     // Calls: PutObject (the inline document), PutItem (the job), then one PutObject per chunk: die after 3 chunks.
     const crashing = crashingClients(fixture.clients, 5);
-    await assert.rejects(splitDocument({ taskToken, input: { document: text } }, crashing.clients, fixture.settings, () => undefined), SimulatedCrash);
+    await assert.rejects(
+      splitDocument({ taskToken, input: { document: text } }, crashing.clients, fixture.settings, () => undefined),
+      SimulatedCrash,
+    );
     const retried = await splitDocument({ taskToken, input: { document: text } }, fixture.clients, fixture.settings, () => undefined);
     assert.ok(!("rejected" in retried));
     await fixture.aws.s3.drainNotifications();
@@ -142,8 +169,14 @@ describe("document pipeline under faults", function () {
     assert.equal(accepted[0].kind, "failure");
     assert.equal(accepted[0].error, "ProcessingFailed");
     const key = `chunks/${job.jobId}/${String(badIndex).padStart(6, "0")}.txt`;
-    assert.equal(accepted[0].cause, `chunk ${badIndex} of ${job.chunkCount} (s3://${fixture.settings.bucketName}/${key}) failed: NotTextError: binary data: NUL byte at offset ${offset}`);
-    assert.ok(signals.every((signal) => signal.kind === "failure"), "no success is ever sent for a job with a failed chunk");
+    assert.equal(
+      accepted[0].cause,
+      `chunk ${badIndex} of ${job.chunkCount} (s3://${fixture.settings.bucketName}/${key}) failed: NotTextError: binary data: NUL byte at offset ${offset}`,
+    );
+    assert.ok(
+      signals.every((signal) => signal.kind === "failure"),
+      "no success is ever sent for a job with a failed chunk",
+    );
     const stored = await getJob(fixture.clients.dynamodb, fixture.settings.tableName, job.jobId);
     assert.equal(stored?.outcome, "failure");
     assert.equal(stored?.failedChunk, badIndex);
@@ -171,19 +204,39 @@ describe("document pipeline under faults", function () {
     const { settings } = fixture;
     const job = await fixture.startJob(sampleDocument(3));
     const expiresAt = async (sk: string) =>
-      Number((await fixture.clients.dynamodb.send(new GetItemCommand({ TableName: settings.tableName, Key: { jobId: { S: job.jobId }, sk: { S: sk } } }))).Item!.expiresAt.N);
+      Number(
+        (
+          await fixture.clients.dynamodb.send(
+            new GetItemCommand({ TableName: settings.tableName, Key: { jobId: { S: job.jobId }, sk: { S: sk } } }),
+          )
+        ).Item!.expiresAt.N,
+      );
     const created = Math.floor(Date.now() / 1000);
     const atCreation = await expiresAt("job");
-    assert.ok(Math.abs(atCreation - (created + settings.waitTimeoutSeconds + settings.retentionSeconds)) <= 2, "an unfinished job outlives the wait");
+    assert.ok(
+      Math.abs(atCreation - (created + settings.waitTimeoutSeconds + settings.retentionSeconds)) <= 2,
+      "an unfinished job outlives the wait",
+    );
     for (const event of job.events) await deliver(event);
     assert.ok(Math.abs((await expiresAt("chunk#000000")) - (created + settings.waitTimeoutSeconds + settings.retentionSeconds)) <= 2);
-    assert.ok(Math.abs((await expiresAt("job")) - (Math.floor(Date.now() / 1000) + settings.retentionSeconds)) <= 2, "a signalled job is kept retentionSeconds from now");
+    assert.ok(
+      Math.abs((await expiresAt("job")) - (Math.floor(Date.now() / 1000) + settings.retentionSeconds)) <= 2,
+      "a signalled job is kept retentionSeconds from now",
+    );
   });
 
   it("ignores an object under the chunk prefix whose job does not exist, creating nothing", async () => {
     const jobId = "f".repeat(32);
-    const event = { Records: [{ s3: { bucket: { name: fixture.settings.bucketName }, object: { key: `chunks/${jobId}/000000.txt` } } }] } as unknown as S3Event;
-    await fixture.clients.s3.send(new (await import("@aws-sdk/client-s3")).PutObjectCommand({ Bucket: fixture.settings.bucketName, Key: `chunks/${jobId}/000000.txt`, Body: "stray" }));
+    const event = {
+      Records: [{ s3: { bucket: { name: fixture.settings.bucketName }, object: { key: `chunks/${jobId}/000000.txt` } } }],
+    } as unknown as S3Event;
+    await fixture.clients.s3.send(
+      new (await import("@aws-sdk/client-s3")).PutObjectCommand({
+        Bucket: fixture.settings.bucketName,
+        Key: `chunks/${jobId}/000000.txt`,
+        Body: "stray",
+      }),
+    );
     const [report] = await deliver(event);
     assert.equal(report.status, "ignored");
     assert.equal(await getJob(fixture.clients.dynamodb, fixture.settings.tableName, jobId), undefined);

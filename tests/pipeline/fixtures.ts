@@ -19,7 +19,13 @@ export const BUCKET = "pipeline-docs-1234567";
 export const TABLE = "pipeline-jobs-1234567";
 export const PROCESSOR_ARN = "arn:aws:lambda:us-east-1:123456789012:function:pipeline-processor-1234567";
 
-export function declaredResource(type: string, name: string, id: string, inputs: Record<string, any>, state: Record<string, any> = {}): DeclaredResource {
+export function declaredResource(
+  type: string,
+  name: string,
+  id: string,
+  inputs: Record<string, any>,
+  state: Record<string, any> = {},
+): DeclaredResource {
   return { urn: `urn:pulumi:test::pipeline::${type}::${name}`, type, name, id, inputs, state: { ...inputs, ...state } };
 }
 
@@ -43,7 +49,13 @@ export function pipelineDeclarations(chunkPrefix: string = PIPELINE_DEFAULTS.chu
       },
       { name: TABLE },
     ),
-    declaredResource("aws:lambda/function:Function", "pipeline-processor", "pipeline-processor-1234567", {}, { arn: PROCESSOR_ARN, name: "pipeline-processor-1234567" }),
+    declaredResource(
+      "aws:lambda/function:Function",
+      "pipeline-processor",
+      "pipeline-processor-1234567",
+      {},
+      { arn: PROCESSOR_ARN, name: "pipeline-processor-1234567" },
+    ),
     declaredResource("aws:lambda/permission:Permission", "pipeline-processor-s3", "allow-s3", {
       action: "lambda:InvokeFunction",
       principal: "s3.amazonaws.com",
@@ -157,14 +169,18 @@ export function sampleDocument(lines: number): string {
 
 /** What `wc -l -w -c` prints for `text`. */
 export function wc(text: string): { lines: number; words: number; bytes: number } {
-  return { lines: (text.match(/\n/g) ?? []).length, words: text.split(/[ \t\n\v\f\r]+/).filter(Boolean).length, bytes: Buffer.byteLength(text) };
+  return {
+    lines: (text.match(/\n/g) ?? []).length,
+    words: text.split(/[ \t\n\v\f\r]+/).filter(Boolean).length,
+    bytes: Buffer.byteLength(text),
+  };
 }
 
 /** Fisher-Yates with a seeded generator, so a failing order can be replayed. */
 export function shuffled<T>(items: readonly T[], seed: number): T[] {
   const copy = [...items];
   let state = seed;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let index = copy.length - 1; index > 0; index--) {
     const other = Math.floor(random() * (index + 1));
     [copy[index], copy[other]] = [copy[other], copy[index]];

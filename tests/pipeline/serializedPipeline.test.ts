@@ -30,7 +30,9 @@ class StepFunctionsService implements LocalService {
       res.writeHead(200, { "content-type": "application/x-amz-json-1.0" }).end("{}");
     } catch (error) {
       const { name, message } = error as Error;
-      res.writeHead(400, { "content-type": "application/x-amz-json-1.0", "x-amzn-errortype": name }).end(JSON.stringify({ __type: name, message }));
+      res
+        .writeHead(400, { "content-type": "application/x-amz-json-1.0", "x-amzn-errortype": name })
+        .end(JSON.stringify({ __type: name, message }));
     }
   }
   async close(): Promise<void> {}
@@ -78,10 +80,17 @@ describe("pipeline: the serialized handler code (__index.js) against local S3 an
     const events = aws.invocations.map((invocation) => JSON.parse(invocation.payload) as S3Event);
     aws.invocations.length = 0;
     assert.equal(events.length, split.result.chunkCount, "S3 notified the processor once per chunk");
-    assert.ok(aws.invocations.every((invocation) => invocation.functionName === findOne(functions, "aws:lambda/function:Function", "docs-processor").state.arn));
+    assert.ok(
+      aws.invocations.every(
+        (invocation) => invocation.functionName === findOne(functions, "aws:lambda/function:Function", "docs-processor").state.arn,
+      ),
+    );
 
     const outcomes = await run("docs-processor", [...events, ...events.slice().reverse()]);
-    assert.ok(outcomes.every((outcome) => outcome.ok), JSON.stringify(outcomes.find((outcome) => !outcome.ok)));
+    assert.ok(
+      outcomes.every((outcome) => outcome.ok),
+      JSON.stringify(outcomes.find((outcome) => !outcome.ok)),
+    );
     const accepted = sfn.accepted(taskToken);
     assert.equal(accepted.length, 1);
     assert.equal(accepted[0].kind, "success");
@@ -103,8 +112,15 @@ describe("pipeline: the serialized handler code (__index.js) against local S3 an
     assert.equal(outcome.ok, true, JSON.stringify(outcome));
     const [failure] = sfn.accepted(taskToken);
     assert.equal(failure.error, "ProcessingFailed");
-    assert.match(failure.cause!, /^chunk 0 of 1 \(s3:\/\/[a-z0-9-]+\/chunks\/[0-9a-f]{32}\/000000\.txt\) failed: NotTextError: binary data: NUL byte at offset (\d+)$/);
-    assert.equal(Number(/offset (\d+)$/.exec(failure.cause!)![1]), Buffer.byteLength(sampleDocument(3)), "the NUL byte follows the three text lines");
+    assert.match(
+      failure.cause!,
+      /^chunk 0 of 1 \(s3:\/\/[a-z0-9-]+\/chunks\/[0-9a-f]{32}\/000000\.txt\) failed: NotTextError: binary data: NUL byte at offset (\d+)$/,
+    );
+    assert.equal(
+      Number(/offset (\d+)$/.exec(failure.cause!)![1]),
+      Buffer.byteLength(sampleDocument(3)),
+      "the NUL byte follows the three text lines",
+    );
   });
 
   it("fails the job on the ProcessingFailed path when SplitDoc is given a key outside the document prefix", async () => {

@@ -5,7 +5,9 @@ import { countLinesWordsBytes, splitIntoChunks } from "../../handlers/pipeline/t
 import { wc } from "./fixtures";
 
 function totals(chunks: Buffer[]) {
-  return chunks.map((chunk) => countLinesWordsBytes(chunk)).reduce((sum, counts) => ({ lines: sum.lines + counts.lines, words: sum.words + counts.words, bytes: sum.bytes + counts.bytes }));
+  return chunks
+    .map((chunk) => countLinesWordsBytes(chunk))
+    .reduce((sum, counts) => ({ lines: sum.lines + counts.lines, words: sum.words + counts.words, bytes: sum.bytes + counts.bytes }));
 }
 
 describe("pipeline: splitting documents and counting chunks", () => {
@@ -34,7 +36,10 @@ describe("pipeline: splitting documents and counting chunks", () => {
   });
 
   it("refuses chunks smaller than the longest UTF-8 character", () => {
-    assert.throws(() => splitIntoChunks(Buffer.from("abc"), 3), { name: "RangeError", message: "chunkSizeBytes must be a whole number of at least 4 (the longest UTF-8 character); received 3" });
+    assert.throws(() => splitIntoChunks(Buffer.from("abc"), 3), {
+      name: "RangeError",
+      message: "chunkSizeBytes must be a whole number of at least 4 (the longest UTF-8 character); received 3",
+    });
   });
 
   it("makes one empty chunk of an empty document, so every job has a chunk to complete it", () => {
@@ -43,7 +48,10 @@ describe("pipeline: splitting documents and counting chunks", () => {
   });
 
   it("refuses binary data: a NUL byte, or bytes that are not UTF-8", () => {
-    assert.throws(() => countLinesWordsBytes(Buffer.from("ab\u0000c")), { name: "NotTextError", message: "binary data: NUL byte at offset 2" });
+    assert.throws(() => countLinesWordsBytes(Buffer.from("ab\u0000c")), {
+      name: "NotTextError",
+      message: "binary data: NUL byte at offset 2",
+    });
     assert.throws(() => countLinesWordsBytes(Buffer.from([0x61, 0xff, 0x62])), { name: "NotTextError", message: "not valid UTF-8 text" });
   });
 
@@ -58,7 +66,10 @@ describe("pipeline: splitting documents and counting chunks", () => {
 
   it("reads its settings from the environment, naming a missing or malformed variable", () => {
     assert.throws(() => settingsFromEnvironment({ PIPELINE_BUCKET: "b" }), /environment variable PIPELINE_TABLE \(tableName\) is not set/);
-    assert.throws(() => settingsFromEnvironment({ PIPELINE_BUCKET: "b", PIPELINE_TABLE: "t", PIPELINE_CHUNK_SIZE_BYTES: "0" }), /PIPELINE_CHUNK_SIZE_BYTES \(chunkSizeBytes\) must be a positive whole number; received 0/);
+    assert.throws(
+      () => settingsFromEnvironment({ PIPELINE_BUCKET: "b", PIPELINE_TABLE: "t", PIPELINE_CHUNK_SIZE_BYTES: "0" }),
+      /PIPELINE_CHUNK_SIZE_BYTES \(chunkSizeBytes\) must be a positive whole number; received 0/,
+    );
     assert.equal(settingsFromEnvironment({ PIPELINE_BUCKET: "b", PIPELINE_TABLE: "t" }).chunkSizeBytes, 4096);
   });
 });

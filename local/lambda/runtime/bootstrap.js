@@ -21,7 +21,14 @@ const memoryLimitInMB = process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE || "128";
 let currentRequestId;
 
 // console.* → "<ISO time>\t<requestId>\t<LEVEL>\t<message>", as the managed runtime writes them.
-for (const [method, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"], ["error", "ERROR"], ["debug", "DEBUG"], ["trace", "TRACE"]]) {
+for (const [method, level] of [
+  ["log", "INFO"],
+  ["info", "INFO"],
+  ["warn", "WARN"],
+  ["error", "ERROR"],
+  ["debug", "DEBUG"],
+  ["trace", "TRACE"],
+]) {
   const stream = level === "ERROR" || level === "WARN" ? process.stderr : process.stdout;
   console[method] = (...args) => {
     const message = util.format(...args).replace(/\n/g, "\r");
@@ -120,7 +127,11 @@ function settle(requestId, error, result) {
     try {
       payload = result === undefined ? "null" : JSON.stringify(result);
     } catch (cause) {
-      reply = { type: "error", requestId, error: { errorType: "Runtime.MarshalError", errorMessage: `Unable to stringify response body: ${cause.message}`, trace: [] } };
+      reply = {
+        type: "error",
+        requestId,
+        error: { errorType: "Runtime.MarshalError", errorMessage: `Unable to stringify response body: ${cause.message}`, trace: [] },
+      };
     }
     if (!reply) reply = { type: "result", requestId, payload: payload === undefined ? "null" : payload };
   }
@@ -153,7 +164,10 @@ process.on("message", (message) => {
     const callback = (error, result) => settle(requestId, error, result);
     const returned = handler(event, context, callback);
     if (returned && typeof returned.then === "function") {
-      returned.then((result) => settle(requestId, null, result), (error) => settle(requestId, error === undefined ? new Error("undefined") : error));
+      returned.then(
+        (result) => settle(requestId, null, result),
+        (error) => settle(requestId, error === undefined ? new Error("undefined") : error),
+      );
     } else if (handler.length < 3) {
       // A synchronous handler without a callback parameter: its return value is the response.
       settle(requestId, null, returned);
@@ -165,11 +179,15 @@ process.on("message", (message) => {
 
 // An error nobody handled ends the execution environment, as on Lambda: the parent reports Runtime.ExitError.
 process.on("uncaughtException", (error) => {
-  process.stderr.write(`${new Date().toISOString()}\t${currentRequestId || "undefined"}\tERROR\tUncaught Exception \t${JSON.stringify(toErrorObject(error))}\n`);
+  process.stderr.write(
+    `${new Date().toISOString()}\t${currentRequestId || "undefined"}\tERROR\tUncaught Exception \t${JSON.stringify(toErrorObject(error))}\n`,
+  );
   process.exit(129);
 });
 process.on("unhandledRejection", (reason) => {
-  process.stderr.write(`${new Date().toISOString()}\t${currentRequestId || "undefined"}\tERROR\tUnhandled Promise Rejection \t${JSON.stringify(toErrorObject(reason))}\n`);
+  process.stderr.write(
+    `${new Date().toISOString()}\t${currentRequestId || "undefined"}\tERROR\tUnhandled Promise Rejection \t${JSON.stringify(toErrorObject(reason))}\n`,
+  );
   process.exit(128);
 });
 // The parent going away ends the function process too (no orphans after a crash of the runtime).

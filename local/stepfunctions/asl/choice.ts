@@ -43,7 +43,8 @@ export function evaluateRule(rule: ChoiceRule, input: unknown, context?: unknown
   const value = readConditionPath(rule.Variable, input, context);
   const operand = rule[operator];
   if (operator.endsWith("Path")) {
-    if (typeof operand !== "string") throw new StatesError(STATES_ERRORS.Runtime, `${operator} must be a path, received ${JSON.stringify(operand)}`);
+    if (typeof operand !== "string")
+      throw new StatesError(STATES_ERRORS.Runtime, `${operator} must be a path, received ${JSON.stringify(operand)}`);
     return compare(operator.slice(0, -"Path".length) as ComparisonOperator, value, readConditionPath(operand, input, context));
   }
   return compare(operator, value, operand);

@@ -247,7 +247,9 @@ class IntrinsicParser {
 
   private expect(char: string): void {
     if (this.text[this.position] !== char) {
-      this.fail(this.position >= this.text.length ? `expected '${char}' before the end` : `expected '${char}', found '${this.text[this.position]}'`);
+      this.fail(
+        this.position >= this.text.length ? `expected '${char}' before the end` : `expected '${char}', found '${this.text[this.position]}'`,
+      );
     }
     this.position++;
   }
@@ -325,13 +327,15 @@ function describeValue(value: unknown): string {
 
 function expectArray(functionName: string, args: unknown[], index: number): unknown[] {
   const value = args[index];
-  if (!Array.isArray(value)) throw intrinsicFailure(functionName, `argument ${index + 1} must be an array, received ${describeValue(value)}`);
+  if (!Array.isArray(value))
+    throw intrinsicFailure(functionName, `argument ${index + 1} must be an array, received ${describeValue(value)}`);
   return value;
 }
 
 function expectString(functionName: string, args: unknown[], index: number): string {
   const value = args[index];
-  if (typeof value !== "string") throw intrinsicFailure(functionName, `argument ${index + 1} must be a string, received ${describeValue(value)}`);
+  if (typeof value !== "string")
+    throw intrinsicFailure(functionName, `argument ${index + 1} must be a string, received ${describeValue(value)}`);
   return value;
 }
 
@@ -376,7 +380,9 @@ function formatValue(value: unknown): string {
   if (typeof value === "string") return value;
   if (Array.isArray(value)) return `[${value.map(formatValue).join(", ")}]`;
   if (value !== null && typeof value === "object") {
-    return `{${Object.entries(value).map(([key, item]) => `${key}=${formatValue(item)}`).join(", ")}}`;
+    return `{${Object.entries(value)
+      .map(([key, item]) => `${key}=${formatValue(item)}`)
+      .join(", ")}}`;
   }
   return JSON.stringify(value);
 }

@@ -165,7 +165,10 @@ const SUCCEED_STUB = Object.freeze({ Type: "Succeed", Comment: "stub" });
  */
 function stubFailingPart(scope: JsonObject, pointer: string | undefined): boolean {
   if (pointer === undefined) return false;
-  const keys = pointer.split("/").slice(1).map((token) => token.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const keys = pointer
+    .split("/")
+    .slice(1)
+    .map((token) => token.replace(/~1/g, "/").replace(/~0/g, "~"));
   if (keys[0] === "States" && keys.length > 1) {
     if (!isObject(scope.States) || scope.States[keys[1]] === SUCCEED_STUB) return false;
     scope.States[keys[1]] = SUCCEED_STUB;
@@ -239,7 +242,6 @@ const RESERVED_ERROR_NAMES = new Set([
   "States.Timeout",
   "States.BranchFailed",
 ]);
-
 
 type JsonObject = Record<string, unknown>;
 
@@ -316,7 +318,9 @@ class DefinitionChecker {
     if (typeof path !== "string") return;
     const variable = /^\$([A-Za-z_][A-Za-z0-9_]*)/.exec(path);
     if (variable) {
-      this.problems.push(`State '${stateName}': ${field} reads the variable '$${variable[1]}': workflow variables are not supported by the local runtime`);
+      this.problems.push(
+        `State '${stateName}': ${field} reads the variable '$${variable[1]}': workflow variables are not supported by the local runtime`,
+      );
     }
   }
 
@@ -327,7 +331,10 @@ class DefinitionChecker {
     }
     for (const combinator of ["And", "Or"]) {
       const inner = rule[combinator];
-      if (Array.isArray(inner)) inner.forEach((nested, index) => isObject(nested) && this.checkChoiceRulePaths(stateName, nested, `${location}.${combinator}[${index}]`));
+      if (Array.isArray(inner))
+        inner.forEach(
+          (nested, index) => isObject(nested) && this.checkChoiceRulePaths(stateName, nested, `${location}.${combinator}[${index}]`),
+        );
     }
     if (isObject(rule.Not)) this.checkChoiceRulePaths(stateName, rule.Not, `${location}.Not`);
   }
@@ -369,7 +376,12 @@ class DefinitionChecker {
     for (const field of ["ItemReader", "ItemBatcher", "ResultWriter"]) {
       if (field in map) unsupported(`${field} (distributed Map)`);
     }
-    for (const field of ["ToleratedFailureCount", "ToleratedFailureCountPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath"]) {
+    for (const field of [
+      "ToleratedFailureCount",
+      "ToleratedFailureCountPath",
+      "ToleratedFailurePercentage",
+      "ToleratedFailurePercentagePath",
+    ]) {
       if (field in map) unsupported(`${field} (distributed Map)`);
     }
     const processorField = "ItemProcessor" in map ? "ItemProcessor" : "Iterator";
@@ -445,13 +457,24 @@ class DefinitionChecker {
 
 /** Every path argument of an intrinsic call, nested calls included. */
 function intrinsicPaths(call: IntrinsicCall): string[] {
-  return call.args.flatMap((argument) => (argument.kind === "path" ? [argument.path] : argument.kind === "call" ? intrinsicPaths(argument) : []));
+  return call.args.flatMap((argument) =>
+    argument.kind === "path" ? [argument.path] : argument.kind === "call" ? intrinsicPaths(argument) : [],
+  );
 }
 
 /** Fields of a state that hold a path. */
 const PATH_FIELDS = [
-  "InputPath", "OutputPath", "ResultPath", "ItemsPath", "SecondsPath", "TimestampPath", "TimeoutSecondsPath",
-  "HeartbeatSecondsPath", "MaxConcurrencyPath", "ErrorPath", "CausePath",
+  "InputPath",
+  "OutputPath",
+  "ResultPath",
+  "ItemsPath",
+  "SecondsPath",
+  "TimestampPath",
+  "TimeoutSecondsPath",
+  "HeartbeatSecondsPath",
+  "MaxConcurrencyPath",
+  "ErrorPath",
+  "CausePath",
 ] as const;
 
 /** Whether a payload template passes `$$.Task.Token` anywhere (directly or inside an intrinsic call). */

@@ -24,9 +24,13 @@ export const mapState: StateHandler<MapState> = {
         `Items at ItemsPath '${state.ItemsPath ?? "$"}' must be an array, received ${JSON.stringify(items)}`,
       );
     }
-    const maxConcurrency = state.MaxConcurrencyPath !== undefined ? readPath(state.MaxConcurrencyPath, input, run.context) : state.MaxConcurrency ?? 0;
+    const maxConcurrency =
+      state.MaxConcurrencyPath !== undefined ? readPath(state.MaxConcurrencyPath, input, run.context) : (state.MaxConcurrency ?? 0);
     if (typeof maxConcurrency !== "number" || !Number.isInteger(maxConcurrency) || maxConcurrency < 0) {
-      throw new StatesError(STATES_ERRORS.Runtime, `MaxConcurrency must be a non-negative integer, received ${JSON.stringify(maxConcurrency)}`);
+      throw new StatesError(
+        STATES_ERRORS.Runtime,
+        `MaxConcurrency must be a non-negative integer, received ${JSON.stringify(maxConcurrency)}`,
+      );
     }
     const processor = state.ItemProcessor ?? state.Iterator;
     if (!processor) throw new StatesError(STATES_ERRORS.Runtime, "A Map state needs an ItemProcessor");
@@ -45,9 +49,10 @@ export const mapState: StateHandler<MapState> = {
         const scope = run.scope.fork(iterations.signal);
         scope.record("MapIterationStarted", run.stateName, { name: run.stateName, index });
         try {
-          const itemInput = selector === undefined
-            ? items[index]
-            : run.resolveTemplate(selector, input, { Map: { Item: { Index: index, Value: items[index] } } });
+          const itemInput =
+            selector === undefined
+              ? items[index]
+              : run.resolveTemplate(selector, input, { Map: { Item: { Index: index, Value: items[index] } } });
           results[index] = await run.runBlock(processor, itemInput, scope);
           scope.record("MapIterationSucceeded", run.stateName, { name: run.stateName, index });
         } catch (error) {

@@ -16,7 +16,6 @@ import { raceAbort } from "../../common/abort";
 import { childController } from "../signals";
 import type { StateHandler } from "./handler";
 
-
 interface TaskSettings {
   /** As given in the definition (recorded in TaskScheduled only when given). */
   timeoutSeconds?: number;
@@ -66,11 +65,20 @@ export const taskState: StateHandler<TaskState> = {
   },
 };
 
-function secondsSetting(value: number | undefined, path: string | undefined, field: string, input: unknown, run: StateRun): number | undefined {
+function secondsSetting(
+  value: number | undefined,
+  path: string | undefined,
+  field: string,
+  input: unknown,
+  run: StateRun,
+): number | undefined {
   if (value !== undefined || path === undefined) return value;
   const seconds = readPath(path, input, run.context);
   if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 1) {
-    throw new StatesError(STATES_ERRORS.Runtime, `The ${field} '${path}' must select a positive integer, received ${JSON.stringify(seconds)}`);
+    throw new StatesError(
+      STATES_ERRORS.Runtime,
+      `The ${field} '${path}' must select a positive integer, received ${JSON.stringify(seconds)}`,
+    );
   }
   return seconds;
 }
@@ -93,7 +101,10 @@ function lambdaParameters(parameters: unknown): LambdaParameters {
   }
   const invocationType = fields.InvocationType ?? "RequestResponse";
   if (invocationType !== "RequestResponse" && invocationType !== "Event") {
-    throw new StatesError(STATES_ERRORS.Runtime, `Unsupported InvocationType ${JSON.stringify(invocationType)}: use RequestResponse or Event`);
+    throw new StatesError(
+      STATES_ERRORS.Runtime,
+      `Unsupported InvocationType ${JSON.stringify(invocationType)}: use RequestResponse or Event`,
+    );
   }
   if (fields.Qualifier !== undefined && typeof fields.Qualifier !== "string") {
     throw new StatesError(STATES_ERRORS.Runtime, "The Qualifier of a lambda:invoke task must be a string");
@@ -152,7 +163,8 @@ async function callbackTask(state: TaskState, input: unknown, run: StateRun, set
   const { tokens } = run.services;
   const opened = tokens.open(run.scope.executionArn, { heartbeatSeconds: settings.heartbeatSeconds });
   try {
-    const parameters = state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input, { Task: { Token: opened.token } });
+    const parameters =
+      state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input, { Task: { Token: opened.token } });
     const call = lambdaParameters(parameters);
     run.record("TaskScheduled", scheduledDetails(resource, run, parameters, settings));
     run.record("TaskStarted", { resourceType: "lambda", resource });
@@ -190,7 +202,14 @@ async function callbackTask(state: TaskState, input: unknown, run: StateRun, set
 }
 
 /** A plain function ARN: the result is the function's response; history uses the LambdaFunction* events. */
-async function functionArnTask(functionArn: string, state: TaskState, input: unknown, run: StateRun, settings: TaskSettings, signal: AbortSignal) {
+async function functionArnTask(
+  functionArn: string,
+  state: TaskState,
+  input: unknown,
+  run: StateRun,
+  settings: TaskSettings,
+  signal: AbortSignal,
+) {
   const payload = state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input);
   const payloadText = JSON.stringify(payload);
   run.record("LambdaFunctionScheduled", {
@@ -201,7 +220,12 @@ async function functionArnTask(functionArn: string, state: TaskState, input: unk
   });
   run.record("LambdaFunctionStarted");
   try {
-    const result = await callFunction(run.services.lambda, { functionName: functionArn, payload: payloadText, invocationType: "RequestResponse", signal });
+    const result = await callFunction(run.services.lambda, {
+      functionName: functionArn,
+      payload: payloadText,
+      invocationType: "RequestResponse",
+      signal,
+    });
     checkResultSize(result.payload);
     run.record("LambdaFunctionSucceeded", { output: result.payload, outputDetails: { truncated: false } });
     return { result: parsePayload(result.payload) };

@@ -16,14 +16,20 @@ export const waitState: StateHandler<WaitState> = {
     else if (state.SecondsPath !== undefined) {
       const seconds = readPath(state.SecondsPath, input, run.context);
       if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 0) {
-        throw new StatesError(STATES_ERRORS.Runtime, `The SecondsPath '${state.SecondsPath}' must select a non-negative integer, received ${JSON.stringify(seconds)}`);
+        throw new StatesError(
+          STATES_ERRORS.Runtime,
+          `The SecondsPath '${state.SecondsPath}' must select a non-negative integer, received ${JSON.stringify(seconds)}`,
+        );
       }
       delayMs = seconds * 1000;
     } else {
       const timestamp = state.Timestamp ?? readPath(state.TimestampPath!, input, run.context);
       const until = typeof timestamp === "string" ? Date.parse(timestamp) : NaN;
       if (Number.isNaN(until)) {
-        throw new StatesError(STATES_ERRORS.Runtime, `The TimestampPath '${state.TimestampPath}' must select an ISO 8601 timestamp, received ${JSON.stringify(timestamp)}`);
+        throw new StatesError(
+          STATES_ERRORS.Runtime,
+          `The TimestampPath '${state.TimestampPath}' must select an ISO 8601 timestamp, received ${JSON.stringify(timestamp)}`,
+        );
       }
       delayMs = until - clock.now();
     }

@@ -52,7 +52,10 @@ function apiRequest(overrides: Partial<ApiRequest> = {}): ApiRequest {
     rawPath: "/jobs/42",
     rawQueryString: "input=%7B%22a%22%3A1%7D&tag=x&tag=y",
     headers: { "content-type": "application/json", "x-trace": "t-1", "user-agent": "test" },
-    query: new Map([["input", ['{"a":1}']], ["tag", ["x", "y"]]]),
+    query: new Map([
+      ["input", ['{"a":1}']],
+      ["tag", ["x", "y"]],
+    ]),
     pathParameters: { id: "42" },
     body: Buffer.from(JSON.stringify({ document: { title: "T", pages: 3 }, name: "run-1" })),
     sourceIp: "127.0.0.1",
@@ -86,7 +89,10 @@ describe("HTTP API parameter mapping", () => {
     assert.equal(evaluateMapping("$request.querystring.absent", request), undefined);
     assert.equal(evaluateMapping("$request.body.absent", request), undefined);
     assert.equal(evaluateMapping("$request.body", apiRequest({ body: Buffer.alloc(0) })), undefined);
-    assert.equal(evaluateMapping("arn:aws:states:us-east-1:123456789012:stateMachine:m", request), "arn:aws:states:us-east-1:123456789012:stateMachine:m");
+    assert.equal(
+      evaluateMapping("arn:aws:states:us-east-1:123456789012:stateMachine:m", request),
+      "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+    );
     assert.equal(evaluateMapping("job-${request.path.id}-${context.requestId}", request), "job-42-req-1");
   });
 });
@@ -104,13 +110,22 @@ describe("Lambda proxy integration payloads", () => {
     assert.deepEqual(event.pathParameters, { id: "42" });
     assert.equal(event.isBase64Encoded, false);
     assert.equal(event.body, JSON.stringify({ document: { title: "T", pages: 3 }, name: "run-1" }));
-    assert.deepEqual(event.requestContext.http, { method: "POST", path: "/jobs/42", protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "" });
+    assert.deepEqual(event.requestContext.http, {
+      method: "POST",
+      path: "/jobs/42",
+      protocol: "HTTP/1.1",
+      sourceIp: "127.0.0.1",
+      userAgent: "",
+    });
     assert.equal(event.requestContext.requestId, "req-1");
     assert.equal(event.requestContext.timeEpoch, Date.UTC(2026, 10, 24, 22, 0, 0));
   });
 
   it("base64-encodes a binary body", () => {
-    const event = buildLambdaEvent(apiRequest({ headers: { "content-type": "application/octet-stream" }, body: Buffer.from([0, 255]) }), "2.0") as any;
+    const event = buildLambdaEvent(
+      apiRequest({ headers: { "content-type": "application/octet-stream" }, body: Buffer.from([0, 255]) }),
+      "2.0",
+    ) as any;
     assert.equal(event.isBase64Encoded, true);
     assert.equal(event.body, "AP8=");
   });
@@ -124,7 +139,10 @@ describe("Lambda proxy integration payloads", () => {
   });
 
   it("maps a structured 2.0 response (statusCode, headers, cookies, base64 body) to the HTTP response", () => {
-    const mapped = mapLambdaResponse(result({ statusCode: 201, headers: { "X-Id": "7" }, cookies: ["s=1"], body: "aGk=", isBase64Encoded: true }), "2.0");
+    const mapped = mapLambdaResponse(
+      result({ statusCode: 201, headers: { "X-Id": "7" }, cookies: ["s=1"], body: "aGk=", isBase64Encoded: true }),
+      "2.0",
+    );
     assert.equal(mapped.statusCode, 201);
     assert.deepEqual(mapped.headers, { "x-id": "7" });
     assert.deepEqual(mapped.cookies, ["s=1"]);
@@ -172,14 +190,20 @@ describe("HTTP API service", () => {
         invoke: async (request) => {
           invocations.push(request);
           const event = JSON.parse(request.payload);
-          return { statusCode: 200, payload: JSON.stringify({ statusCode: 202, body: `item ${event.pathParameters.id}` }), executedVersion: "$LATEST", requestId: "x" };
+          return {
+            statusCode: 200,
+            payload: JSON.stringify({ statusCode: 202, body: `item ${event.pathParameters.id}` }),
+            executedVersion: "$LATEST",
+            requestId: "x",
+          };
         },
       },
     };
     const stepFunctions = {
       call: async (operation: string, request: Record<string, unknown>) => {
         calls.push({ operation, request });
-        if (request.name === "taken") throw Object.assign(new Error("Execution Already Exists: 'taken'"), { code: "ExecutionAlreadyExists" });
+        if (request.name === "taken")
+          throw Object.assign(new Error("Execution Already Exists: 'taken'"), { code: "ExecutionAlreadyExists" });
         return { executionArn: `${stateMachineArn.replace("stateMachine", "execution")}:e1`, startDate: new Date(1_795_000_000_123) };
       },
     };
@@ -196,12 +220,26 @@ describe("HTTP API service", () => {
       declared("aws:apigatewayv2/integration:Integration", "fn", "int-fn", {
         apiId: "api1",
         integrationType: "AWS_PROXY",
-        integrationUri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:items/invocations",
+        integrationUri:
+          "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:items/invocations",
         payloadFormatVersion: "2.0",
       }),
-      declared("aws:apigatewayv2/route:Route", "r1", "route-1", { apiId: "api1", routeKey: "GET /start", target: "integrations/int-start" }),
-      declared("aws:apigatewayv2/route:Route", "r2", "route-2", { apiId: "api1", routeKey: "GET /secure", target: "integrations/int-start", authorizationType: "AWS_IAM" }),
-      declared("aws:apigatewayv2/route:Route", "r3", "route-3", { apiId: "api1", routeKey: "ANY /items/{id}", target: "integrations/int-fn" }),
+      declared("aws:apigatewayv2/route:Route", "r1", "route-1", {
+        apiId: "api1",
+        routeKey: "GET /start",
+        target: "integrations/int-start",
+      }),
+      declared("aws:apigatewayv2/route:Route", "r2", "route-2", {
+        apiId: "api1",
+        routeKey: "GET /secure",
+        target: "integrations/int-start",
+        authorizationType: "AWS_IAM",
+      }),
+      declared("aws:apigatewayv2/route:Route", "r3", "route-3", {
+        apiId: "api1",
+        routeKey: "ANY /items/{id}",
+        target: "integrations/int-fn",
+      }),
       declared("aws:apigatewayv2/stage:Stage", "stage", "$default", { apiId: "api1", name: "$default" }),
     ];
     for (const resource of resources) await service.provision(resource, resources);
@@ -214,7 +252,10 @@ describe("HTTP API service", () => {
   it("starts an execution with the mapped parameters and answers {executionArn, startDate} with startDate in epoch seconds", async () => {
     const response = await fetch(`${origin}/start?input=${encodeURIComponent('{"outcome":"success"}')}`);
     assert.equal(response.status, 200);
-    assert.deepEqual(await response.json(), { executionArn: "arn:aws:states:us-east-1:123456789012:execution:demo:e1", startDate: 1_795_000_000.123 });
+    assert.deepEqual(await response.json(), {
+      executionArn: "arn:aws:states:us-east-1:123456789012:execution:demo:e1",
+      startDate: 1_795_000_000.123,
+    });
     assert.deepEqual(calls.at(-1), { operation: "StartExecution", request: { stateMachineArn, input: '{"outcome":"success"}' } });
   });
 
@@ -229,7 +270,9 @@ describe("HTTP API service", () => {
     assert.equal(unsigned.status, 403);
     assert.deepEqual(await unsigned.json(), { message: "Forbidden" });
     const signed = await fetch(`${origin}/secure`, {
-      headers: { Authorization: "AWS4-HMAC-SHA256 Credential=AKID/20261124/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=ab" },
+      headers: {
+        Authorization: "AWS4-HMAC-SHA256 Credential=AKID/20261124/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=ab",
+      },
     });
     assert.equal(signed.status, 200);
   });

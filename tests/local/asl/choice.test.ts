@@ -144,7 +144,10 @@ describe("asl/choice", () => {
     });
 
     it("compares fractional seconds down to the nanosecond", () => {
-      assert.equal(matches({ Variable: "$.t", TimestampLessThan: "2024-03-01T12:00:00.000000002Z" }, { t: "2024-03-01T12:00:00.000000001Z" }), true);
+      assert.equal(
+        matches({ Variable: "$.t", TimestampLessThan: "2024-03-01T12:00:00.000000002Z" }, { t: "2024-03-01T12:00:00.000000001Z" }),
+        true,
+      );
       assert.equal(matches({ Variable: "$.t", TimestampEquals: "2024-03-01T12:00:00.5Z" }, { t: "2024-03-01T12:00:00.500Z" }), true);
     });
 
@@ -166,7 +169,14 @@ describe("asl/choice", () => {
       assert.deepEqual(parseTimestamp("2016-08-18T17:33:00Z"), { epochSeconds: Date.UTC(2016, 7, 18, 17, 33) / 1000, nanoseconds: 0 });
       assert.equal(parseTimestamp("2016-08-18T19:33:00+02:00")?.epochSeconds, Date.UTC(2016, 7, 18, 17, 33) / 1000);
       assert.equal(parseTimestamp("2024-02-29T00:00:00Z") !== null, true, "leap day");
-      for (const invalid of ["2023-02-29T00:00:00Z", "2016-13-01T00:00:00Z", "2016-08-18 17:33:00Z", "2016-08-18T17:33:00", "2016-08-18T24:00:00Z", "2016-08-18T17:33:00+2:00"]) {
+      for (const invalid of [
+        "2023-02-29T00:00:00Z",
+        "2016-13-01T00:00:00Z",
+        "2016-08-18 17:33:00Z",
+        "2016-08-18T17:33:00",
+        "2016-08-18T24:00:00Z",
+        "2016-08-18T17:33:00+2:00",
+      ]) {
         assert.equal(parseTimestamp(invalid), null, invalid);
       }
     });
@@ -207,8 +217,24 @@ describe("asl/choice", () => {
     it("And needs every rule, Or any rule, Not the opposite", () => {
       assert.equal(matches(inRange), true);
       assert.equal(matches(inRange, { count: 100 }), false);
-      assert.equal(matches({ Or: [{ Variable: "$.name", StringEquals: "x" }, { Variable: "$.count", NumericEquals: 10 }] }), true);
-      assert.equal(matches({ Or: [{ Variable: "$.name", StringEquals: "x" }, { Variable: "$.count", NumericEquals: 11 }] }), false);
+      assert.equal(
+        matches({
+          Or: [
+            { Variable: "$.name", StringEquals: "x" },
+            { Variable: "$.count", NumericEquals: 10 },
+          ],
+        }),
+        true,
+      );
+      assert.equal(
+        matches({
+          Or: [
+            { Variable: "$.name", StringEquals: "x" },
+            { Variable: "$.count", NumericEquals: 11 },
+          ],
+        }),
+        false,
+      );
       assert.equal(matches({ Not: { Variable: "$.name", StringEquals: "beta" } }), false);
       assert.equal(matches({ Not: { Variable: "$.name", StringEquals: "x" } }), true);
     });
@@ -220,7 +246,12 @@ describe("asl/choice", () => {
     });
 
     it("an IsPresent guard lets the rest of an And skip a missing field", () => {
-      const guarded: ChoiceRule = { And: [{ Variable: "$.startFrom", IsPresent: true }, { Variable: "$.startFrom", NumericGreaterThan: 0 }] };
+      const guarded: ChoiceRule = {
+        And: [
+          { Variable: "$.startFrom", IsPresent: true },
+          { Variable: "$.startFrom", NumericGreaterThan: 0 },
+        ],
+      };
       assert.equal(matches(guarded, {}), false);
       assert.equal(matches(guarded, { startFrom: 3 }), true);
     });
@@ -241,7 +272,11 @@ describe("asl/choice", () => {
     });
 
     it("a ...Path operand that selects nothing fails the same way", () => {
-      assertThrowsStatesError(() => matches({ Variable: "$.count", NumericLessThanPath: "$.ceiling" }), "States.Runtime", /Invalid path '\$\.ceiling'/);
+      assertThrowsStatesError(
+        () => matches({ Variable: "$.count", NumericLessThanPath: "$.ceiling" }),
+        "States.Runtime",
+        /Invalid path '\$\.ceiling'/,
+      );
     });
   });
 
@@ -254,7 +289,13 @@ describe("asl/choice", () => {
     const pathOperands: Record<string, string> = { String: "$.name", Numeric: "$.count", Boolean: "$.approved", Timestamp: "$.when" };
     for (const operator of COMPARISON_OPERATORS) {
       const family = /^(String|Numeric|Boolean|Timestamp)/.exec(operator)?.[1];
-      const operand = operator.startsWith("Is") ? true : operator.endsWith("Path") ? pathOperands[family!] : operator === "StringMatches" ? "*" : operands[family!];
+      const operand = operator.startsWith("Is")
+        ? true
+        : operator.endsWith("Path")
+          ? pathOperands[family!]
+          : operator === "StringMatches"
+            ? "*"
+            : operands[family!];
       const variable = family ? pathOperands[family] : "$.name";
       assert.equal(typeof matches({ Variable: variable, [operator]: operand }), "boolean", operator);
     }

@@ -69,9 +69,21 @@ describe("asl/intrinsics", () => {
     });
 
     it("rejects a wrong number of arguments, naming the function and its arity", () => {
-      assertThrowsStatesError(() => run("States.ArrayLength($.a, 2)"), "States.IntrinsicFailure", /States\.ArrayLength takes exactly 1 argument, received 2/);
-      assertThrowsStatesError(() => run("States.Format()"), "States.IntrinsicFailure", /States\.Format takes at least 1 argument, received 0/);
-      assertThrowsStatesError(() => run("States.MathRandom(1)"), "States.IntrinsicFailure", /States\.MathRandom takes 2 to 3 arguments, received 1/);
+      assertThrowsStatesError(
+        () => run("States.ArrayLength($.a, 2)"),
+        "States.IntrinsicFailure",
+        /States\.ArrayLength takes exactly 1 argument, received 2/,
+      );
+      assertThrowsStatesError(
+        () => run("States.Format()"),
+        "States.IntrinsicFailure",
+        /States\.Format takes at least 1 argument, received 0/,
+      );
+      assertThrowsStatesError(
+        () => run("States.MathRandom(1)"),
+        "States.IntrinsicFailure",
+        /States\.MathRandom takes 2 to 3 arguments, received 1/,
+      );
       assertThrowsStatesError(() => run("States.UUID(1)"), "States.IntrinsicFailure", /States\.UUID takes exactly 0 arguments, received 1/);
     });
 
@@ -86,7 +98,11 @@ describe("asl/intrinsics", () => {
         ["States.Array($['a'", /unterminated path \(at character 14\)/],
       ];
       for (const [expression, cause] of cases) {
-        assert.throws(() => parseIntrinsic(expression), (error: unknown) => error instanceof IntrinsicSyntaxError && cause.test(error.message), expression);
+        assert.throws(
+          () => parseIntrinsic(expression),
+          (error: unknown) => error instanceof IntrinsicSyntaxError && cause.test(error.message),
+          expression,
+        );
       }
     });
 
@@ -100,10 +116,24 @@ describe("asl/intrinsics", () => {
 
     it("supports exactly the 18 functions AWS documents", () => {
       assert.deepEqual([...INTRINSIC_FUNCTION_NAMES].sort(), [
-        "States.Array", "States.ArrayContains", "States.ArrayGetItem", "States.ArrayLength", "States.ArrayPartition",
-        "States.ArrayRange", "States.ArrayUnique", "States.Base64Decode", "States.Base64Encode", "States.Format",
-        "States.Hash", "States.JsonMerge", "States.JsonToString", "States.MathAdd", "States.MathRandom",
-        "States.StringSplit", "States.StringToJson", "States.UUID",
+        "States.Array",
+        "States.ArrayContains",
+        "States.ArrayGetItem",
+        "States.ArrayLength",
+        "States.ArrayPartition",
+        "States.ArrayRange",
+        "States.ArrayUnique",
+        "States.Base64Decode",
+        "States.Base64Encode",
+        "States.Format",
+        "States.Hash",
+        "States.JsonMerge",
+        "States.JsonToString",
+        "States.MathAdd",
+        "States.MathRandom",
+        "States.StringSplit",
+        "States.StringToJson",
+        "States.UUID",
       ]);
     });
   });
@@ -129,7 +159,11 @@ describe("asl/intrinsics", () => {
     });
 
     it("fails when placeholders and values differ in number", () => {
-      assertIntrinsicFailure("States.Format('{} and {}', 1)", {}, /States\.Format: the template has 2 '\{\}' placeholder\(s\) but 1 value\(s\) were given/);
+      assertIntrinsicFailure(
+        "States.Format('{} and {}', 1)",
+        {},
+        /States\.Format: the template has 2 '\{\}' placeholder\(s\) but 1 value\(s\) were given/,
+      );
       assertIntrinsicFailure("States.Format('none', 1)", {}, /0 '\{\}' placeholder\(s\) but 1 value/);
     });
 
@@ -228,12 +262,19 @@ describe("asl/intrinsics", () => {
 
     it("Base64 functions reject more than 10,000 characters, and decoding rejects invalid Base64", () => {
       const long = { text: "a".repeat(10_001) };
-      assertIntrinsicFailure("States.Base64Encode($.text)", long, /States\.Base64Encode: the input string has 10001 characters; the limit is 10000/);
+      assertIntrinsicFailure(
+        "States.Base64Encode($.text)",
+        long,
+        /States\.Base64Encode: the input string has 10001 characters; the limit is 10000/,
+      );
       assertIntrinsicFailure("States.Base64Decode('not base64!')", {}, /not a valid Base64 string/);
     });
 
     it("States.Hash computes SHA-1 (AWS's example; the page's printed digest lacks one digit)", () => {
-      assert.equal(run("States.Hash($.Data, $.Algorithm)", { Data: "input data", Algorithm: "SHA-1" }), "aaff4a450a104cd177d28d18d74485e8cae074b7");
+      assert.equal(
+        run("States.Hash($.Data, $.Algorithm)", { Data: "input data", Algorithm: "SHA-1" }),
+        "aaff4a450a104cd177d28d18d74485e8cae074b7",
+      );
     });
 
     it("States.Hash computes MD5, SHA-256, SHA-384 and SHA-512 (digests from coreutils)", () => {
@@ -250,7 +291,11 @@ describe("asl/intrinsics", () => {
     });
 
     it("States.Hash rejects an unknown algorithm, listing the supported ones", () => {
-      assertIntrinsicFailure("States.Hash('x', 'SHA-3')", {}, /unsupported algorithm 'SHA-3'; supported: MD5, SHA-1, SHA-256, SHA-384, SHA-512/);
+      assertIntrinsicFailure(
+        "States.Hash('x', 'SHA-3')",
+        {},
+        /unsupported algorithm 'SHA-3'; supported: MD5, SHA-1, SHA-256, SHA-384, SHA-512/,
+      );
     });
   });
 
@@ -271,7 +316,11 @@ describe("asl/intrinsics", () => {
     });
 
     it("rejects arguments that are not objects", () => {
-      assertIntrinsicFailure("States.JsonMerge($.json1, States.Array(1), false)", input, /argument 2 must be a JSON object, received an array/);
+      assertIntrinsicFailure(
+        "States.JsonMerge($.json1, States.Array(1), false)",
+        input,
+        /argument 2 must be a JSON object, received an array/,
+      );
     });
   });
 
@@ -303,19 +352,33 @@ describe("asl/intrinsics", () => {
     });
 
     it("States.MathAdd rejects numbers outside the 32-bit integer range and non-numbers", () => {
-      assertIntrinsicFailure("States.MathAdd(2147483648, 1)", {}, /argument 1 \(2147483648\) is outside the range -2147483648 to 2147483647/);
+      assertIntrinsicFailure(
+        "States.MathAdd(2147483648, 1)",
+        {},
+        /argument 1 \(2147483648\) is outside the range -2147483648 to 2147483647/,
+      );
       assertIntrinsicFailure("States.MathAdd('1', 1)", {}, /argument 1 must be a number, received string "1"/);
     });
   });
 
   describe("States.StringSplit", () => {
     it("splits on a single delimiter (AWS's example)", () => {
-      assert.deepEqual(run("States.StringSplit($.inputString, $.splitter)", { inputString: "1,2,3,4,5", splitter: "," }), ["1", "2", "3", "4", "5"]);
+      assert.deepEqual(run("States.StringSplit($.inputString, $.splitter)", { inputString: "1,2,3,4,5", splitter: "," }), [
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+      ]);
     });
 
     it("splits on every character of the delimiter string (AWS's example)", () => {
       assert.deepEqual(run("States.StringSplit($.inputString, $.splitter)", { inputString: "This.is+a,test=string", splitter: ".+,=" }), [
-        "This", "is", "a", "test", "string",
+        "This",
+        "is",
+        "a",
+        "test",
+        "string",
       ]);
     });
 

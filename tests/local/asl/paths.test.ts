@@ -88,7 +88,10 @@ describe("asl/paths", () => {
     });
 
     it("throws PathNotFoundError when a definite path selects nothing", () => {
-      assert.throws(() => readPath("$.missing", order), (error: unknown) => error instanceof PathNotFoundError && error.path === "$.missing");
+      assert.throws(
+        () => readPath("$.missing", order),
+        (error: unknown) => error instanceof PathNotFoundError && error.path === "$.missing",
+      );
       assert.throws(() => readPath("$.lines[7]", order), PathNotFoundError);
       assert.throws(() => readPath("$.meta.region.deeper", order), PathNotFoundError);
     });
@@ -114,7 +117,11 @@ describe("asl/paths", () => {
     });
 
     it("fails with States.Runtime in AWS's 'No results' words when the path selects nothing", () => {
-      assertThrowsStatesError(() => readRequiredPath("$.items", order), "States.Runtime", "Invalid path '$.items' : No results for path: $['items']");
+      assertThrowsStatesError(
+        () => readRequiredPath("$.items", order),
+        "States.Runtime",
+        "Invalid path '$.items' : No results for path: $['items']",
+      );
     });
   });
 
@@ -265,11 +272,19 @@ describe("asl/paths", () => {
     });
 
     it("fails with States.IntrinsicFailure when an intrinsic function fails", () => {
-      assertThrowsStatesError(() => resolveTemplate({ "n.$": "States.ArrayLength($.id)" }, order, context), "States.IntrinsicFailure", /States\.ArrayLength/);
+      assertThrowsStatesError(
+        () => resolveTemplate({ "n.$": "States.ArrayLength($.id)" }, order, context),
+        "States.IntrinsicFailure",
+        /States\.ArrayLength/,
+      );
     });
 
     it("rejects a .$ field whose value is neither a path nor an intrinsic function", () => {
-      assertThrowsStatesError(() => resolveTemplate({ "x.$": 3 }, order, context), "States.Runtime", /'x\.\$' must be a JSONPath or an intrinsic function/);
+      assertThrowsStatesError(
+        () => resolveTemplate({ "x.$": 3 }, order, context),
+        "States.Runtime",
+        /'x\.\$' must be a JSONPath or an intrinsic function/,
+      );
       assertThrowsStatesError(() => resolveTemplate({ "x.$": "plain text" }, order, context), "States.Runtime", /received 'plain text'/);
     });
 
@@ -283,7 +298,11 @@ describe("asl/paths", () => {
   });
 
   describe("applyResultPath", () => {
-    const input = { comment: "This is a test of the input and output of a Task state.", details: "Default example", who: "AWS Step Functions" };
+    const input = {
+      comment: "This is a test of the input and output of a Task state.",
+      details: "Default example",
+      who: "AWS Step Functions",
+    };
     const result = "Hello, AWS Step Functions!";
 
     it("replaces the input with the result when ResultPath is absent or $", () => {
@@ -329,12 +348,20 @@ describe("asl/paths", () => {
     });
 
     it("fails with States.ResultPathMatchFailure when a node along the path is not an object", () => {
-      assertThrowsStatesError(() => applyResultPath("$.id.inner", order, 1), "States.ResultPathMatchFailure", /'\$\.id' is a string, not an object/);
+      assertThrowsStatesError(
+        () => applyResultPath("$.id.inner", order, 1),
+        "States.ResultPathMatchFailure",
+        /'\$\.id' is a string, not an object/,
+      );
       assertThrowsStatesError(() => applyResultPath("$.lines.inner", order, 1), "States.ResultPathMatchFailure", /'\$\.lines' is an array/);
     });
 
     it("fails with States.ResultPathMatchFailure for an index outside the array", () => {
-      assertThrowsStatesError(() => applyResultPath("$.meta.tags[5]", order, 1), "States.ResultPathMatchFailure", /index 5 is out of bounds for '\$\.meta\.tags' \(length 2\)/);
+      assertThrowsStatesError(
+        () => applyResultPath("$.meta.tags[5]", order, 1),
+        "States.ResultPathMatchFailure",
+        /index 5 is out of bounds for '\$\.meta\.tags' \(length 2\)/,
+      );
     });
 
     it("fails with States.ResultPathMatchFailure for a path that is not a Reference Path", () => {

@@ -19,7 +19,14 @@ function callbackDefinition(): Record<string, any> {
         Parameters: { FunctionName: WORKER_ARN, Payload: { "taskToken.$": "$$.Task.Token", "input.$": "$" } },
         TimeoutSeconds: 600,
         HeartbeatSeconds: 60,
-        Retry: [{ ErrorEquals: ["Lambda.ServiceException", "Lambda.TooManyRequestsException"], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }],
+        Retry: [
+          {
+            ErrorEquals: ["Lambda.ServiceException", "Lambda.TooManyRequestsException"],
+            IntervalSeconds: 1,
+            MaxAttempts: 3,
+            BackoffRate: 2,
+          },
+        ],
         Catch: [
           { ErrorEquals: ["ProcessingFailed"], ResultPath: "$.error", Next: "ProcessingFailed" },
           { ErrorEquals: ["States.Timeout"], Next: "TimedOut" },
@@ -121,7 +128,10 @@ describe("asl/validate", () => {
 
     it("reports asl-validator's schema errors (an unknown state type)", () => {
       const problems = problemsOf(machineWith({ Type: "Sleep" }));
-      assert.ok(problems.some((problem) => /^SCHEMA_VALIDATION_FAILED: \/States\/Only\/Type is invalid/.test(problem)), problems.join("\n"));
+      assert.ok(
+        problems.some((problem) => /^SCHEMA_VALIDATION_FAILED: \/States\/Only\/Type is invalid/.test(problem)),
+        problems.join("\n"),
+      );
       assert.ok(!problems.some((problem) => /QueryLanguage/.test(problem)), "asl-validator's injected QueryLanguage is not reported");
     });
 
@@ -131,20 +141,42 @@ describe("asl/validate", () => {
         TimeoutSeconds: "soon",
         States: {
           A: { Type: "Wait", Seconds: "ten", Next: "B" },
-          B: { Type: "Parallel", Branches: [{ StartAt: "Inner", States: { Inner: { Type: "Pass", InputPath: 5, End: true } } }], Next: "C" },
+          B: {
+            Type: "Parallel",
+            Branches: [{ StartAt: "Inner", States: { Inner: { Type: "Pass", InputPath: 5, End: true } } }],
+            Next: "C",
+          },
           C: { Type: "Pass", ResultPath: 7, Next: "D" },
-          D: { Type: "Map", ItemProcessor: { StartAt: "E", States: { E: { Type: "Pass", OutputPath: 3, End: true } } }, MaxConcurrency: -1, End: true },
+          D: {
+            Type: "Map",
+            ItemProcessor: { StartAt: "E", States: { E: { Type: "Pass", OutputPath: 3, End: true } } },
+            MaxConcurrency: -1,
+            End: true,
+          },
         },
       });
       assert.ok(!problems.some((problem) => /\/Type is invalid/.test(problem)), `valid Types are not reported:\n${problems.join("\n")}`);
-      for (const pointer of ["/States/A/Seconds", "/States/B/Branches/0/States/Inner/InputPath", "/States/C/ResultPath", "/States/D/ItemProcessor/States/E/OutputPath", "/States/D/MaxConcurrency", "/TimeoutSeconds"]) {
-        assert.ok(problems.some((problem) => problem.startsWith(`SCHEMA_VALIDATION_FAILED: ${pointer} is invalid`)), `missing ${pointer}:\n${problems.join("\n")}`);
+      for (const pointer of [
+        "/States/A/Seconds",
+        "/States/B/Branches/0/States/Inner/InputPath",
+        "/States/C/ResultPath",
+        "/States/D/ItemProcessor/States/E/OutputPath",
+        "/States/D/MaxConcurrency",
+        "/TimeoutSeconds",
+      ]) {
+        assert.ok(
+          problems.some((problem) => problem.startsWith(`SCHEMA_VALIDATION_FAILED: ${pointer} is invalid`)),
+          `missing ${pointer}:\n${problems.join("\n")}`,
+        );
       }
     });
 
     it("reports a state machine without a terminal state", () => {
       const problems = problemsOf({ StartAt: "A", States: { A: { Type: "Pass", Next: "B" }, B: { Type: "Pass", Next: "A" } } });
-      assert.ok(problems.some((problem) => problem.startsWith("MISSING_TERMINAL_STATE")), problems.join("\n"));
+      assert.ok(
+        problems.some((problem) => problem.startsWith("MISSING_TERMINAL_STATE")),
+        problems.join("\n"),
+      );
     });
 
     it("formats the error message the way AWS's InvalidDefinition does", () => {
@@ -175,9 +207,11 @@ describe("asl/validate", () => {
     });
 
     it("reports a StartAt that is not a state", () => {
-      assert.ok(problemsOf({ StartAt: "Nope", States: { A: { Type: "Succeed" } } }).includes(
-        "StartAt: the state machine starts at 'Nope', which is not one of its states",
-      ));
+      assert.ok(
+        problemsOf({ StartAt: "Nope", States: { A: { Type: "Succeed" } } }).includes(
+          "StartAt: the state machine starts at 'Nope', which is not one of its states",
+        ),
+      );
     });
 
     it("does not let a Parallel branch jump to a state outside the branch", () => {
@@ -196,7 +230,9 @@ describe("asl/validate", () => {
     it("requires States.ALL to be alone in its ErrorEquals", () => {
       const definition = callbackDefinition();
       definition.States.WaitForCompletion.Catch[2].ErrorEquals = ["States.ALL", "Other"];
-      assert.deepEqual(problemsOf(definition), ["State 'WaitForCompletion': Catch[2]: States.ALL must be the only error name in its ErrorEquals"]);
+      assert.deepEqual(problemsOf(definition), [
+        "State 'WaitForCompletion': Catch[2]: States.ALL must be the only error name in its ErrorEquals",
+      ]);
     });
 
     it("requires the States.ALL retrier and catcher to be the last one", () => {
@@ -220,9 +256,13 @@ describe("asl/validate", () => {
     it("requires HeartbeatSeconds to be smaller than TimeoutSeconds", () => {
       const definition = callbackDefinition();
       definition.States.WaitForCompletion.HeartbeatSeconds = 900;
-      assert.deepEqual(problemsOf(definition), ["State 'WaitForCompletion': HeartbeatSeconds (900) must be smaller than TimeoutSeconds (600)"]);
+      assert.deepEqual(problemsOf(definition), [
+        "State 'WaitForCompletion': HeartbeatSeconds (900) must be smaller than TimeoutSeconds (600)",
+      ]);
       definition.States.WaitForCompletion.HeartbeatSeconds = 600;
-      assert.deepEqual(problemsOf(definition), ["State 'WaitForCompletion': HeartbeatSeconds (600) must be smaller than TimeoutSeconds (600)"]);
+      assert.deepEqual(problemsOf(definition), [
+        "State 'WaitForCompletion': HeartbeatSeconds (600) must be smaller than TimeoutSeconds (600)",
+      ]);
     });
 
     it("compares HeartbeatSeconds with AWS's default TimeoutSeconds of 99,999,999 when none is given", () => {
@@ -288,19 +328,30 @@ describe("asl/validate", () => {
 
   describe("features the local runtime does not emulate", () => {
     it("names a Task resource the caller does not support", () => {
-      const definition = machineWith({ Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", Parameters: { QueueUrl: "q", MessageBody: "m" } });
-      assert.deepEqual(problemsOf(definition), ["State 'Only': resource 'arn:aws:states:::sqs:sendMessage' is not supported by the local runtime"]);
+      const definition = machineWith({
+        Type: "Task",
+        Resource: "arn:aws:states:::sqs:sendMessage",
+        Parameters: { QueueUrl: "q", MessageBody: "m" },
+      });
+      assert.deepEqual(problemsOf(definition), [
+        "State 'Only': resource 'arn:aws:states:::sqs:sendMessage' is not supported by the local runtime",
+      ]);
     });
 
     it("accepts any resource when no supportedResource callback is given", () => {
-      const definition = machineWith({ Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", Parameters: { QueueUrl: "q", MessageBody: "m" } });
+      const definition = machineWith({
+        Type: "Task",
+        Resource: "arn:aws:states:::sqs:sendMessage",
+        Parameters: { QueueUrl: "q", MessageBody: "m" },
+      });
       assert.deepEqual(problemsOf(definition, {}), []);
     });
 
     it("rejects the JSONata query language, for the machine or one state", () => {
-      assert.deepEqual(problemsOf({ QueryLanguage: "JSONata", StartAt: "A", States: { A: { Type: "Pass", Output: "{% $states.input %}", End: true } } }), [
-        "QueryLanguage: JSONata is not supported by the local runtime (use JSONPath)",
-      ]);
+      assert.deepEqual(
+        problemsOf({ QueryLanguage: "JSONata", StartAt: "A", States: { A: { Type: "Pass", Output: "{% $states.input %}", End: true } } }),
+        ["QueryLanguage: JSONata is not supported by the local runtime (use JSONPath)"],
+      );
       const problems = problemsOf({ StartAt: "A", States: { A: { Type: "Pass", QueryLanguage: "JSONata", End: true } } });
       assert.ok(problems.includes("State 'A': QueryLanguage: JSONata is not supported by the local runtime"), problems.join("\n"));
     });
@@ -317,7 +368,15 @@ describe("asl/validate", () => {
         States: {
           Decide: {
             Type: "Choice",
-            Choices: [{ And: [{ Variable: "$retries", NumericGreaterThan: 1 }, { Variable: "$.a", NumericLessThanPath: "$limit" }], Next: "Use" }],
+            Choices: [
+              {
+                And: [
+                  { Variable: "$retries", NumericGreaterThan: 1 },
+                  { Variable: "$.a", NumericLessThanPath: "$limit" },
+                ],
+                Next: "Use",
+              },
+            ],
             Default: "Use",
           },
           Use: {
@@ -340,8 +399,13 @@ describe("asl/validate", () => {
     });
 
     it("rejects Task Credentials", () => {
-      const problems = problemsOf(machineWith({ Type: "Task", Resource: WORKER_ARN, Credentials: { RoleArn: "arn:aws:iam::123456789012:role/other" } }));
-      assert.ok(problems.includes("State 'Only': Credentials (cross-account role assumption) is not supported by the local runtime"), problems.join("\n"));
+      const problems = problemsOf(
+        machineWith({ Type: "Task", Resource: WORKER_ARN, Credentials: { RoleArn: "arn:aws:iam::123456789012:role/other" } }),
+      );
+      assert.ok(
+        problems.includes("State 'Only': Credentials (cross-account role assumption) is not supported by the local runtime"),
+        problems.join("\n"),
+      );
     });
 
     it("rejects the distributed Map and each of its fields", () => {
@@ -352,7 +416,11 @@ describe("asl/validate", () => {
           ItemBatcher: { MaxItemsPerBatch: 10 },
           ResultWriter: { Resource: "arn:aws:states:::s3:putObject", Parameters: { Bucket: "b", Prefix: "p" } },
           ToleratedFailurePercentage: 5,
-          ItemProcessor: { ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, StartAt: "I", States: { I: { Type: "Pass", End: true } } },
+          ItemProcessor: {
+            ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },
+            StartAt: "I",
+            States: { I: { Type: "Pass", End: true } },
+          },
         }),
       );
       for (const expected of [
@@ -378,7 +446,10 @@ describe("asl/validate", () => {
           Each: { Type: "Map", Iterator: { StartAt: "Item", States: { Item: { Type: "Pass", Assign: { a: 1 }, End: true } } }, End: true },
         },
       });
-      assert.ok(problems.includes("State 'Deep': resource 'arn:aws:states:::sns:publish' is not supported by the local runtime"), problems.join("\n"));
+      assert.ok(
+        problems.includes("State 'Deep': resource 'arn:aws:states:::sns:publish' is not supported by the local runtime"),
+        problems.join("\n"),
+      );
       assert.ok(problems.includes("State 'Item': Assign (workflow variables) is not supported by the local runtime"), problems.join("\n"));
     });
   });
@@ -389,14 +460,25 @@ describe("asl/validate", () => {
     definition.States.WaitForCompletion.Parameters.Payload = { "input.$": "$" };
     definition.States.WaitForCompletion.Catch[0].Next = "Gone";
     definition.States.ContinueProcess = { Type: "Pass", Parameters: { "x.$": "States.Nope()" }, End: true };
-    definition.States.Extra = { Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", Parameters: { QueueUrl: "q", MessageBody: "m" }, End: true };
+    definition.States.Extra = {
+      Type: "Task",
+      Resource: "arn:aws:states:::sqs:sendMessage",
+      Parameters: { QueueUrl: "q", MessageBody: "m" },
+      End: true,
+    };
     definition.States.Pause = { Type: "Wait", Seconds: "ten", End: true };
     const problems = problemsOf(definition);
     assert.equal(problems.length, 6, problems.join("\n"));
     assert.match(problems[0], /^SCHEMA_VALIDATION_FAILED: \/States\/Pause\/Seconds is invalid/);
     assert.deepEqual(
       problems.slice(1).map((problem) => /^State '(\w+)': (\w+)/.exec(problem)?.slice(1).join(" ")),
-      ["WaitForCompletion Catch", "WaitForCompletion HeartbeatSeconds", "WaitForCompletion a", "ContinueProcess Parameters", "Extra resource"],
+      [
+        "WaitForCompletion Catch",
+        "WaitForCompletion HeartbeatSeconds",
+        "WaitForCompletion a",
+        "ContinueProcess Parameters",
+        "Extra resource",
+      ],
     );
   });
 });

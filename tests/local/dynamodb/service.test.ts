@@ -47,7 +47,13 @@ describe("local DynamoDB", function () {
       ),
     );
     await aws.dynamodb.provision(
-      declaredResource("aws:dynamodb/table:Table", "plain", PLAIN, { hashKey: "id", attributes: [{ name: "id", type: "S" }], readCapacity: 5, writeCapacity: 5 }, { name: PLAIN }),
+      declaredResource(
+        "aws:dynamodb/table:Table",
+        "plain",
+        PLAIN,
+        { hashKey: "id", attributes: [{ name: "id", type: "S" }], readCapacity: 5, writeCapacity: 5 },
+        { name: PLAIN },
+      ),
     );
     dynamodb = aws.dynamoDbClient();
   });
@@ -69,7 +75,16 @@ describe("local DynamoDB", function () {
 
   it("refuses a table whose key attribute is not declared, naming it", () => {
     assert.throws(
-      () => createTableRequest(declaredResource("aws:dynamodb/table:Table", "broken", "broken", { hashKey: "id", attributes: [{ name: "other", type: "S" }] }, { name: "broken" })),
+      () =>
+        createTableRequest(
+          declaredResource(
+            "aws:dynamodb/table:Table",
+            "broken",
+            "broken",
+            { hashKey: "id", attributes: [{ name: "other", type: "S" }] },
+            { name: "broken" },
+          ),
+        ),
       /DynamoDB table broken: key attribute "id" is not declared in attributes \(other\)/,
     );
   });
@@ -77,11 +92,21 @@ describe("local DynamoDB", function () {
   it("lets exactly one of many concurrent conditional puts create an item", async () => {
     const attempts = await Promise.allSettled(
       Array.from({ length: 20 }, (_, writer) =>
-        dynamodb.send(new PutItemCommand({ TableName: JOBS, Item: { ...key("race", "chunk#000001"), writer: { N: String(writer) } }, ConditionExpression: "attribute_not_exists(sk)" })),
+        dynamodb.send(
+          new PutItemCommand({
+            TableName: JOBS,
+            Item: { ...key("race", "chunk#000001"), writer: { N: String(writer) } },
+            ConditionExpression: "attribute_not_exists(sk)",
+          }),
+        ),
       ),
     );
     assert.equal(attempts.filter((attempt) => attempt.status === "fulfilled").length, 1);
-    assert.ok(attempts.filter((attempt) => attempt.status === "rejected").every((attempt) => (attempt as PromiseRejectedResult).reason.name === "ConditionalCheckFailedException"));
+    assert.ok(
+      attempts
+        .filter((attempt) => attempt.status === "rejected")
+        .every((attempt) => (attempt as PromiseRejectedResult).reason.name === "ConditionalCheckFailedException"),
+    );
   });
 
   it("serializes concurrent atomic ADDs: every caller sees a different count, and one sees the total", async () => {
@@ -122,14 +147,21 @@ describe("local DynamoDB", function () {
   });
 
   it("enables TTL through UpdateTimeToLive and refuses enabling it twice with ValidationException", async () => {
-    assert.deepEqual((await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: PLAIN }))).TimeToLiveDescription, { TimeToLiveStatus: "DISABLED" });
-    const enabled = await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: PLAIN, TimeToLiveSpecification: { AttributeName: "ttl", Enabled: true } }));
+    assert.deepEqual((await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: PLAIN }))).TimeToLiveDescription, {
+      TimeToLiveStatus: "DISABLED",
+    });
+    const enabled = await dynamodb.send(
+      new UpdateTimeToLiveCommand({ TableName: PLAIN, TimeToLiveSpecification: { AttributeName: "ttl", Enabled: true } }),
+    );
     assert.deepEqual(enabled.TimeToLiveSpecification, { AttributeName: "ttl", Enabled: true });
     await assert.rejects(
       dynamodb.send(new UpdateTimeToLiveCommand({ TableName: PLAIN, TimeToLiveSpecification: { AttributeName: "ttl", Enabled: true } })),
       (error: Error) => error.name === "ValidationException" && error.message === "TimeToLive is already enabled",
     );
-    await assert.rejects(dynamodb.send(new DescribeTimeToLiveCommand({ TableName: "missing-table" })), (error: Error) => error.name === "ResourceNotFoundException");
+    await assert.rejects(
+      dynamodb.send(new DescribeTimeToLiveCommand({ TableName: "missing-table" })),
+      (error: Error) => error.name === "ResourceNotFoundException",
+    );
   });
 
   it("answers TransactWriteItems, which it does not emulate, with UnknownOperationException", async () => {

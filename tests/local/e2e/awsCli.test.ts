@@ -50,8 +50,15 @@ describe("local runtime end to end: the AWS CLI (/usr/bin/aws)", function () {
     const functionName = JSON.parse(runtime.outputs.functionNames).split;
     const outFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cli-")), "out.json");
     const { code, stdout, stderr } = await aws(runtime, [
-      "lambda", "invoke", "--function-name", functionName,
-      "--cli-binary-format", "raw-in-base64-out", "--payload", JSON.stringify({ document: "one two three" }), outFile,
+      "lambda",
+      "invoke",
+      "--function-name",
+      functionName,
+      "--cli-binary-format",
+      "raw-in-base64-out",
+      "--payload",
+      JSON.stringify({ document: "one two three" }),
+      outFile,
     ]);
     assert.equal(code, 0, stderr);
     assert.deepEqual(JSON.parse(stdout), { StatusCode: 200, ExecutedVersion: "$LATEST" });
@@ -61,7 +68,14 @@ describe("local runtime end to end: the AWS CLI (/usr/bin/aws)", function () {
   it("`aws stepfunctions send-task-success --task-output` resumes a waiting execution", async () => {
     const { body } = await start(runtime, { outcome: "silence" });
     const taskToken = await waitingTaskToken(runtime, body.executionArn);
-    const { code, stderr } = await aws(runtime, ["stepfunctions", "send-task-success", "--task-token", taskToken, "--task-output", '{"via":"cli"}']);
+    const { code, stderr } = await aws(runtime, [
+      "stepfunctions",
+      "send-task-success",
+      "--task-token",
+      taskToken,
+      "--task-output",
+      '{"via":"cli"}',
+    ]);
     assert.equal(code, 0, stderr);
     const ended = await waitForEnd(runtime, body.executionArn);
     assert.equal(ended.status, "SUCCEEDED");

@@ -30,7 +30,10 @@ describe("local runtime end to end: the callback workflow through HTTP and the A
 
   it("prints the stack outputs with startUrl on the local origin, as `pulumi stack output` would", () => {
     assert.equal(runtime.outputs.startUrl, `${runtime.origin}/start`);
-    assert.match(runtime.outputs.stateMachineArn, /^arn:aws:states:us-east-1:123456789012:stateMachine:callback-state-machine-[0-9a-f]{7}$/);
+    assert.match(
+      runtime.outputs.stateMachineArn,
+      /^arn:aws:states:us-east-1:123456789012:stateMachine:callback-state-machine-[0-9a-f]{7}$/,
+    );
     assert.match(runtime.output(), /^Current stack outputs \(\d+\):\n {4}OUTPUT +VALUE\n/m);
   });
 
@@ -39,7 +42,10 @@ describe("local runtime end to end: the callback workflow through HTTP and the A
     const { status, body } = await start(runtime, { outcome: "success", document: "one two three" });
     assert.equal(status, 200);
     assert.deepEqual(Object.keys(body).sort(), ["executionArn", "startDate"]);
-    assert.match(body.executionArn, new RegExp(`^${runtime.outputs.stateMachineArn.replace(":stateMachine:", ":execution:")}:[0-9a-f-]{36}$`));
+    assert.match(
+      body.executionArn,
+      new RegExp(`^${runtime.outputs.stateMachineArn.replace(":stateMachine:", ":execution:")}:[0-9a-f-]{36}$`),
+    );
     assert.ok(body.startDate >= before - 1 && body.startDate <= Date.now() / 1000 + 1, `startDate ${body.startDate} is epoch seconds`);
     const ended = await waitForEnd(runtime, body.executionArn);
     assert.equal(ended.status, "SUCCEEDED");
@@ -54,13 +60,26 @@ describe("local runtime end to end: the callback workflow through HTTP and the A
       events.map((event) => event.type),
       [
         "ExecutionStarted",
-        "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited",
-        "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded", "TaskStateExited",
-        "PassStateEntered", "PassStateExited",
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSucceeded",
+        "TaskStateExited",
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSubmitted",
+        "TaskSucceeded",
+        "TaskStateExited",
+        "PassStateEntered",
+        "PassStateExited",
         "ExecutionSucceeded",
       ],
     );
-    assert.deepEqual(events.map((event) => event.id), events.map((_event, index) => index + 1));
+    assert.deepEqual(
+      events.map((event) => event.id),
+      events.map((_event, index) => index + 1),
+    );
     const waitScheduled = events.filter((event) => event.type === "TaskScheduled")[1].taskScheduledEventDetails!;
     assert.equal(waitScheduled.resource, "invoke.waitForTaskToken");
     assert.equal(waitScheduled.resourceType, "lambda");
@@ -97,7 +116,10 @@ describe("local runtime end to end: the callback workflow through HTTP and the A
     const events = await historyOf(runtime, body.executionArn);
     const timedOut = events.find((event) => event.type === "TaskTimedOut")!;
     assert.equal(timedOut.taskTimedOutEventDetails!.error, "States.Timeout");
-    await assert.rejects(runtime.sfn.send(new SendTaskSuccessCommand({ taskToken, output: "{}" })), (error: any) => error instanceof TaskTimedOut);
+    await assert.rejects(
+      runtime.sfn.send(new SendTaskSuccessCommand({ taskToken, output: "{}" })),
+      (error: any) => error instanceof TaskTimedOut,
+    );
     await assert.rejects(runtime.sfn.send(new SendTaskHeartbeatCommand({ taskToken })), (error: any) => error instanceof TaskTimedOut);
   });
 
@@ -105,7 +127,10 @@ describe("local runtime end to end: the callback workflow through HTTP and the A
     const { body } = await start(runtime, { outcome: "silence" });
     const taskToken = await waitingTaskToken(runtime, body.executionArn);
     await runtime.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify({ from: "test" }) }));
-    await assert.rejects(runtime.sfn.send(new SendTaskSuccessCommand({ taskToken, output: "{}" })), (error: any) => error instanceof TaskTimedOut);
+    await assert.rejects(
+      runtime.sfn.send(new SendTaskSuccessCommand({ taskToken, output: "{}" })),
+      (error: any) => error instanceof TaskTimedOut,
+    );
     await assert.rejects(
       runtime.sfn.send(new SendTaskFailureCommand({ taskToken, error: "ProcessingFailed" })),
       (error: any) => error instanceof TaskTimedOut && error.message === "Provided task does not exist anymore",
@@ -118,17 +143,30 @@ describe("local runtime end to end: the callback workflow through HTTP and the A
   it("answers InvalidToken for an unknown token and for a malformed one, and ValidationException for one over 2048 characters", async () => {
     const unknown = Buffer.from(JSON.stringify({ made: "up" })).toString("base64");
     for (const taskToken of [unknown, "not a token at all", "A".repeat(2048)]) {
-      await assert.rejects(runtime.sfn.send(new SendTaskSuccessCommand({ taskToken, output: "{}" })), (error: any) => error instanceof InvalidToken, taskToken.slice(0, 20));
+      await assert.rejects(
+        runtime.sfn.send(new SendTaskSuccessCommand({ taskToken, output: "{}" })),
+        (error: any) => error instanceof InvalidToken,
+        taskToken.slice(0, 20),
+      );
     }
-    await assert.rejects(runtime.sfn.send(new SendTaskSuccessCommand({ taskToken: "A".repeat(2049), output: "{}" })), (error: any) => error.name === "ValidationException");
+    await assert.rejects(
+      runtime.sfn.send(new SendTaskSuccessCommand({ taskToken: "A".repeat(2049), output: "{}" })),
+      (error: any) => error.name === "ValidationException",
+    );
   });
 
   it("refuses output over 262,144 bytes or not JSON with InvalidOutput, leaving the task waiting for a valid callback", async () => {
     const { body } = await start(runtime, { outcome: "silence" });
     const taskToken = await waitingTaskToken(runtime, body.executionArn);
     const oversized = JSON.stringify({ blob: "x".repeat(262_144) });
-    await assert.rejects(runtime.sfn.send(new SendTaskSuccessCommand({ taskToken, output: oversized })), (error: any) => error instanceof InvalidOutput);
-    await assert.rejects(runtime.sfn.send(new SendTaskSuccessCommand({ taskToken, output: "{not json" })), (error: any) => error instanceof InvalidOutput);
+    await assert.rejects(
+      runtime.sfn.send(new SendTaskSuccessCommand({ taskToken, output: oversized })),
+      (error: any) => error instanceof InvalidOutput,
+    );
+    await assert.rejects(
+      runtime.sfn.send(new SendTaskSuccessCommand({ taskToken, output: "{not json" })),
+      (error: any) => error instanceof InvalidOutput,
+    );
     assert.equal((await runtime.sfn.send(new DescribeExecutionCommand({ executionArn: body.executionArn }))).status, "RUNNING");
     await runtime.sfn.send(new SendTaskSuccessCommand({ taskToken, output: '{"ok":true}' }));
     assert.equal((await waitForEnd(runtime, body.executionArn)).status, "SUCCEEDED");
@@ -136,13 +174,18 @@ describe("local runtime end to end: the callback workflow through HTTP and the A
 
   it("keeps serving other executions while bad requests arrive (malformed JSON, unknown operations, oversized bodies)", async () => {
     const { body } = await start(runtime, { outcome: "success" });
-    const target = (operation: string) => ({ "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": `AWSStepFunctions.${operation}` });
+    const target = (operation: string) => ({
+      "Content-Type": "application/x-amz-json-1.0",
+      "X-Amz-Target": `AWSStepFunctions.${operation}`,
+    });
     const malformed = await fetch(runtime.origin, { method: "POST", headers: target("SendTaskSuccess"), body: "{" });
     assert.equal(malformed.status, 400);
     const unknown = await fetch(runtime.origin, { method: "POST", headers: target("Frobnicate"), body: "{}" });
     assert.equal(unknown.status, 400);
     assert.equal(((await unknown.json()) as any).__type, "UnknownOperationException");
-    const huge = await fetch(`${runtime.origin}/start`, { method: "POST", body: Buffer.alloc(11 * 1024 * 1024, 120) }).catch((error) => error);
+    const huge = await fetch(`${runtime.origin}/start`, { method: "POST", body: Buffer.alloc(11 * 1024 * 1024, 120) }).catch(
+      (error) => error,
+    );
     if (!(huge instanceof Error)) assert.equal(huge.status, 413);
     assert.equal((await waitForEnd(runtime, body.executionArn)).status, "SUCCEEDED");
   });
@@ -189,6 +232,9 @@ describe("local runtime end to end: heartbeats and shutdown", function () {
 
   it("refuses a -c value that does not match its declared type, with a message naming the key and the type", async function () {
     this.timeout(120_000);
-    await assert.rejects(startRuntime(["-c", "heartbeatSeconds=soon"]), /"heartbeatSeconds": must be of type integer \(declared in Pulumi.yaml\), got "soon"/);
+    await assert.rejects(
+      startRuntime(["-c", "heartbeatSeconds=soon"]),
+      /"heartbeatSeconds": must be of type integer \(declared in Pulumi.yaml\), got "soon"/,
+    );
   });
 });

@@ -69,7 +69,12 @@ export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv =
     const match = /^ {4}(\S+)\s+(.+)$/.exec(line);
     if (match) outputs[match[1]] = match[2];
   }
-  const sfn = new SFNClient({ endpoint: origin, region: "us-east-1", credentials: { accessKeyId: "AKIDE2E", secretAccessKey: "e2e" }, maxAttempts: 1 });
+  const sfn = new SFNClient({
+    endpoint: origin,
+    region: "us-east-1",
+    credentials: { accessKeyId: "AKIDE2E", secretAccessKey: "e2e" },
+    maxAttempts: 1,
+  });
   return {
     origin,
     outputs,
@@ -90,7 +95,11 @@ export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv =
 }
 
 /** Polls DescribeExecution until the execution is no longer RUNNING. */
-export async function waitForEnd(runtime: RuntimeProcess, executionArn: string, timeoutMs = 15_000): Promise<DescribeExecutionCommandOutput> {
+export async function waitForEnd(
+  runtime: RuntimeProcess,
+  executionArn: string,
+  timeoutMs = 15_000,
+): Promise<DescribeExecutionCommandOutput> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const described = await runtime.sfn.send(new DescribeExecutionCommand({ executionArn }));
@@ -121,7 +130,9 @@ export async function waitingTaskToken(runtime: RuntimeProcess, executionArn: st
   for (;;) {
     const events = await historyOf(runtime, executionArn);
     const submitted = events.some((event) => event.type === "TaskSubmitted");
-    const scheduled = events.filter((event) => event.type === "TaskScheduled").map((event) => JSON.parse(event.taskScheduledEventDetails!.parameters!));
+    const scheduled = events
+      .filter((event) => event.type === "TaskScheduled")
+      .map((event) => JSON.parse(event.taskScheduledEventDetails!.parameters!));
     const token = scheduled.map((parameters) => parameters.Payload?.taskToken).find((value) => typeof value === "string");
     if (submitted && token) return token;
     if (Date.now() > deadline) throw new Error(`no waiting task token in ${executionArn}`);

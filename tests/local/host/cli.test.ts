@@ -7,8 +7,11 @@ const REPOSITORY = path.resolve(__dirname, "../../..");
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["-r", "ts-node/register", "local/cli.ts", ...args], { cwd: REPOSITORY, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", ...env } }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as any).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ["-r", "ts-node/register", "local/cli.ts", ...args],
+      { cwd: REPOSITORY, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", ...env } },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as any).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -32,7 +35,18 @@ describe("npm start (local/cli.ts)", function () {
   it("documents every option and environment variable in --help", async () => {
     const { code, stdout } = await cli(["--help"]);
     assert.equal(code, 0);
-    for (const option of ["--stack", "--config KEY=VALUE", "--port", "--cwd", "PORT", "LOCAL_LAMBDA_NODE", "LOCAL_LAMBDA_MAX_PROCESSES", "LOCAL_LAMBDA_ASYNC_RETRY_DELAYS", "NO_COLOR", "Ctrl-C"]) {
+    for (const option of [
+      "--stack",
+      "--config KEY=VALUE",
+      "--port",
+      "--cwd",
+      "PORT",
+      "LOCAL_LAMBDA_NODE",
+      "LOCAL_LAMBDA_MAX_PROCESSES",
+      "LOCAL_LAMBDA_ASYNC_RETRY_DELAYS",
+      "NO_COLOR",
+      "Ctrl-C",
+    ]) {
       assert.ok(stdout.includes(option), `--help mentions ${option}`);
     }
   });

@@ -94,12 +94,18 @@ describe("stack config, read as the Pulumi CLI reads it", () => {
 
   it("names the stacks that exist when the requested one has no Pulumi.<stack>.yaml", () => {
     const demo = make({ "Pulumi.yaml": PULUMI_YAML, "Pulumi.dev.yaml": "config: {}\n", "Pulumi.prod.yaml": "config: {}\n" });
-    assert.throws(() => resolveStackConfig(demo, "staging"), /No stack "staging": Pulumi\.staging\.yaml not found in .* \(stacks: dev, prod\)/);
+    assert.throws(
+      () => resolveStackConfig(demo, "staging"),
+      /No stack "staging": Pulumi\.staging\.yaml not found in .* \(stacks: dev, prod\)/,
+    );
   });
 
   it("refuses encrypted (secure) values, which cannot be decrypted offline, and says how to pass them", () => {
     const demo = make({ "Pulumi.yaml": PULUMI_YAML, "Pulumi.dev.yaml": "config:\n  demo:failureRate:\n    secure: v1:abc\n" });
-    assert.throws(() => resolveStackConfig(demo, "dev"), /"demo:failureRate" is an encrypted secret.*pass it with -c demo:failureRate=VALUE/);
+    assert.throws(
+      () => resolveStackConfig(demo, "dev"),
+      /"demo:failureRate" is an encrypted secret.*pass it with -c demo:failureRate=VALUE/,
+    );
   });
 
   it("reads the project name and the program path (Pulumi.yaml main, else package.json main, else index.ts)", () => {
@@ -112,7 +118,13 @@ describe("stack config, read as the Pulumi CLI reads it", () => {
 
   it("rejects a project file that is not a Node.js project, or a default on another namespace's key", () => {
     assert.throws(() => make({ "Pulumi.yaml": "name: p\nruntime: python\n" }), /runtime "python" is not supported locally/);
-    assert.throws(() => make({ "Pulumi.yaml": "name: p\nruntime: nodejs\nconfig:\n  aws:region:\n    default: us-east-1\n" }), /cannot have a default; use "value"/);
-    assert.throws(() => readProjectFile(os.tmpdir()), (error: Error) => error instanceof ConfigError && /No Pulumi.yaml in/.test(error.message));
+    assert.throws(
+      () => make({ "Pulumi.yaml": "name: p\nruntime: nodejs\nconfig:\n  aws:region:\n    default: us-east-1\n" }),
+      /cannot have a default; use "value"/,
+    );
+    assert.throws(
+      () => readProjectFile(os.tmpdir()),
+      (error: Error) => error instanceof ConfigError && /No Pulumi.yaml in/.test(error.message),
+    );
   });
 });

@@ -3,7 +3,10 @@ import { createLogger } from "../../../local/host/logger";
 
 function sink(isTTY: boolean) {
   const writes: string[] = [];
-  return { stream: { isTTY, write: (text: string) => (writes.push(text), true) } as unknown as NodeJS.WritableStream & { isTTY: boolean }, writes };
+  return {
+    stream: { isTTY, write: (text: string) => (writes.push(text), true) } as unknown as NodeJS.WritableStream & { isTTY: boolean },
+    writes,
+  };
 }
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -52,7 +52,10 @@ describe("program loader: the Pulumi program evaluated under mocks", function ()
       ["fixture:index:Greeter", "greeter", false],
     ]);
     const index = (name: string) => loaded.resources.findIndex((resource: any) => resource.name === name);
-    assert.ok(index("greeter") < index("greeter-role") && index("greeter-role") < index("greeter-fn"), "a parent before its children, a dependency before its dependent");
+    assert.ok(
+      index("greeter") < index("greeter-role") && index("greeter-role") < index("greeter-fn"),
+      "a parent before its children, a dependency before its dependent",
+    );
     const byName = (name: string) => loaded.resources[index(name)];
     const component = byName("greeter");
     assert.equal(component.urn, "urn:pulumi:dev::fixture-program::fixture:index:Greeter::greeter");
@@ -73,7 +76,10 @@ describe("program loader: the Pulumi program evaluated under mocks", function ()
   it("reports a program that throws while evaluating, with its message", async () => {
     const { code, stderr } = await load("broken-program", "dev");
     assert.notEqual(code, 0);
-    assert.match(stderr, /^ProgramError: Evaluating .*index\.ts for stack "dev" failed: heartbeatSeconds \(900\) must be less than timeoutSeconds \(600\)$/);
+    assert.match(
+      stderr,
+      /^ProgramError: Evaluating .*index\.ts for stack "dev" failed: heartbeatSeconds \(900\) must be less than timeoutSeconds \(600\)$/,
+    );
   });
 
   it("reports config errors before evaluating anything", async () => {

@@ -20,12 +20,18 @@ describe("local runtime origin server", function () {
   });
 
   it("names each resource type with no local equivalent in one warning at start, and not the IAM roles it keeps", () => {
-    const warnings = runtime.output().split("\n").filter((line) => line.startsWith("warning:"));
+    const warnings = runtime
+      .output()
+      .split("\n")
+      .filter((line) => line.startsWith("warning:"));
     assert.deepEqual(warnings, ["warning: Not emulated locally, declared only (nothing runs for them): aws:sqs/queue:Queue (jobs)"]);
   });
 
   it("refuses a body over 10 MB with 413 before any service reads it", async () => {
-    const response = await fetch(`${runtime.origin}/2015-03-31/functions/x/invocations`, { method: "POST", body: Buffer.alloc(10 * 1024 * 1024 + 1, 32) }).catch((error) => error);
+    const response = await fetch(`${runtime.origin}/2015-03-31/functions/x/invocations`, {
+      method: "POST",
+      body: Buffer.alloc(10 * 1024 * 1024 + 1, 32),
+    }).catch((error) => error);
     // Node's fetch may see the connection close before it finishes sending; either way nothing was accepted.
     if (!(response instanceof Error)) assert.equal(response.status, 413);
     assert.equal((await fetch(`${runtime.origin}/nothing`)).status, 404, "still serving");
@@ -34,7 +40,9 @@ describe("local runtime origin server", function () {
   it("answers a request signed for a service it does not emulate with 501 NotImplemented, naming the service", async () => {
     const response = await fetch(runtime.origin, {
       method: "POST",
-      headers: { Authorization: "AWS4-HMAC-SHA256 Credential=AKID/20261124/eu-central-1/sqs/aws4_request, SignedHeaders=host, Signature=00" },
+      headers: {
+        Authorization: "AWS4-HMAC-SHA256 Credential=AKID/20261124/eu-central-1/sqs/aws4_request, SignedHeaders=host, Signature=00",
+      },
       body: "Action=ListQueues",
     });
     assert.equal(response.status, 501);
@@ -51,7 +59,10 @@ describe("local runtime origin server", function () {
     assert.equal(bad.headers.get("x-amzn-errortype"), "InvalidRequestContentException");
     const noTarget = await fetch(runtime.origin, { method: "POST", headers: { "X-Amz-Target": "AWSStepFunctions." }, body: "\u0000" });
     assert.equal(noTarget.status, 400);
-    const good = await fetch(`${runtime.origin}/2015-03-31/functions/${functionName}/invocations`, { method: "POST", body: '{"name":"again"}' });
+    const good = await fetch(`${runtime.origin}/2015-03-31/functions/${functionName}/invocations`, {
+      method: "POST",
+      body: '{"name":"again"}',
+    });
     assert.equal(good.status, 200);
     assert.deepEqual(await good.json(), { message: "hi from dev, again" });
   });

@@ -65,7 +65,9 @@ describe("local Lambda Invoke API (AWS SDK v3 client)", function () {
   });
 
   it("returns the invocation's log base64-encoded with LogType Tail", async () => {
-    const response = await client.send(new InvokeCommand({ FunctionName: "doubler", Payload: JSON.stringify({ value: 1 }), LogType: "Tail" }));
+    const response = await client.send(
+      new InvokeCommand({ FunctionName: "doubler", Payload: JSON.stringify({ value: 1 }), LogType: "Tail" }),
+    );
     const log = Buffer.from(response.LogResult!, "base64").toString();
     assert.match(log, /^START RequestId: \S+ Version: \$LATEST\n/);
     assert.match(log, /\tINFO\tgot {"value":1}\n/);
@@ -73,7 +75,9 @@ describe("local Lambda Invoke API (AWS SDK v3 client)", function () {
   });
 
   it("accepts an Event invocation with 202 and no payload, and a DryRun with 204", async () => {
-    const event = await client.send(new InvokeCommand({ FunctionName: "doubler", InvocationType: "Event", Payload: JSON.stringify({ value: 2 }) }));
+    const event = await client.send(
+      new InvokeCommand({ FunctionName: "doubler", InvocationType: "Event", Payload: JSON.stringify({ value: 2 }) }),
+    );
     assert.equal(event.StatusCode, 202);
     assert.equal(Buffer.from(event.Payload ?? new Uint8Array()).length, 0);
     const dryRun = await client.send(new InvokeCommand({ FunctionName: "doubler", InvocationType: "DryRun" }));
@@ -98,7 +102,9 @@ describe("local Lambda Invoke API (AWS SDK v3 client)", function () {
   });
 
   it("describes functions through GetFunctionConfiguration (with every declared variable) and ListFunctions", async () => {
-    const configuration = await client.send(new GetFunctionConfigurationCommand({ FunctionName: "arn:aws:lambda:eu-west-1:123456789012:function:doubler" }));
+    const configuration = await client.send(
+      new GetFunctionConfigurationCommand({ FunctionName: "arn:aws:lambda:eu-west-1:123456789012:function:doubler" }),
+    );
     assert.equal(configuration.FunctionName, "doubler");
     assert.equal(configuration.Runtime, "nodejs20.x");
     assert.equal(configuration.Timeout, 3);

@@ -1,5 +1,10 @@
 import * as assert from "node:assert/strict";
-import { InvalidRequestContentException, RequestTooLargeException, ResourceNotFoundException, TooManyRequestsException } from "../../../local/common/invoker";
+import {
+  InvalidRequestContentException,
+  RequestTooLargeException,
+  ResourceNotFoundException,
+  TooManyRequestsException,
+} from "../../../local/common/invoker";
 import { declareFunction, linesOf, startLambda, type LambdaHarness } from "./fixtures";
 
 const ECHO = `
@@ -46,7 +51,11 @@ describe("local Lambda service", function () {
         { name: "reserved", code: ECHO, reservedConcurrentExecutions: 2 },
         { name: "pooled", code: ECHO },
         // Never finishes loading: the module blocks at its top level for a minute.
-        { name: "hangs-at-load", code: "module.exports = { handler: async () => 'never' };\nconst until = Date.now() + 60000; while (Date.now() < until);", timeout: 1 },
+        {
+          name: "hangs-at-load",
+          code: "module.exports = { handler: async () => 'never' };\nconst until = Date.now() + 60000; while (Date.now() < until);",
+          timeout: 1,
+        },
       ],
       { origin: "http://127.0.0.1:4567", maxProcessesPerFunction: 2, asyncRetryDelaysMs: [50, 50] },
     );
@@ -98,7 +107,12 @@ describe("local Lambda service", function () {
   it("keeps counting an invocation against reservedConcurrentExecutions after its caller stops waiting, until the function ends", async () => {
     const callers = [new AbortController(), new AbortController()];
     const abandoned = callers.map((caller) =>
-      harness.service.invoke({ functionName: "reserved", payload: JSON.stringify({ sleepMs: 400 }), invocationType: "RequestResponse", signal: caller.signal }),
+      harness.service.invoke({
+        functionName: "reserved",
+        payload: JSON.stringify({ sleepMs: 400 }),
+        invocationType: "RequestResponse",
+        signal: caller.signal,
+      }),
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
     for (const caller of callers) caller.abort(new Error("execution stopped"));
@@ -151,7 +165,10 @@ describe("local Lambda service", function () {
     const elapsed = Date.now() - started;
     assert.equal(timedOut.functionError, "Unhandled");
     assert.equal(timedOut.body.errorType, undefined);
-    assert.match(timedOut.body.errorMessage, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${timedOut.requestId} Task timed out after 1.00 seconds$`));
+    assert.match(
+      timedOut.body.errorMessage,
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${timedOut.requestId} Task timed out after 1.00 seconds$`),
+    );
     assert.ok(elapsed >= 1000 && elapsed < 2500, `timed out after ${elapsed} ms`);
     const after = await invoke(harness, "faulty", {});
     assert.notEqual(after.body.pid, undefined);
@@ -171,11 +188,18 @@ describe("local Lambda service", function () {
     assert.equal(lines[0], `START RequestId: ${requestId} Version: $LATEST`);
     assert.match(lines[1], new RegExp(`^\\S+Z\\t${requestId}\\tINFO\\thandling line-42$`));
     assert.equal(lines[2], `END RequestId: ${requestId}`);
-    assert.match(lines[3], new RegExp(`^REPORT RequestId: ${requestId}\\tDuration: [\\d.]+ ms\\tBilled Duration: \\d+ ms\\tMemory Size: 128 MB`));
+    assert.match(
+      lines[3],
+      new RegExp(`^REPORT RequestId: ${requestId}\\tDuration: [\\d.]+ ms\\tBilled Duration: \\d+ ms\\tMemory Size: 128 MB`),
+    );
   });
 
   it("retries a failed Event invocation twice more with the same request id, as Lambda does, then discards it", async () => {
-    const accepted = await harness.service.invoke({ functionName: "faulty", payload: JSON.stringify({ action: "throw" }), invocationType: "Event" });
+    const accepted = await harness.service.invoke({
+      functionName: "faulty",
+      payload: JSON.stringify({ action: "throw" }),
+      invocationType: "Event",
+    });
     assert.equal(accepted.statusCode, 202);
     assert.equal(accepted.payload, "");
     await waitFor(() => linesOf(harness, "faulty").some((line) => line.includes(`${accepted.requestId} failed after 3 attempt(s)`)));
@@ -187,19 +211,35 @@ describe("local Lambda service", function () {
     for (const name of ["echo", "arn:aws:lambda:eu-west-1:123456789012:function:echo", "123456789012:function:echo", "echo:$LATEST"]) {
       assert.equal(harness.service.resolve(name).name, "echo", name);
     }
-    assert.throws(() => harness.service.resolve("echo:7"), (error: Error) => error instanceof ResourceNotFoundException && error.message === "Function not found: arn:aws:lambda:eu-west-1:123456789012:function:echo:7");
+    assert.throws(
+      () => harness.service.resolve("echo:7"),
+      (error: Error) =>
+        error instanceof ResourceNotFoundException &&
+        error.message === "Function not found: arn:aws:lambda:eu-west-1:123456789012:function:echo:7",
+    );
     await assert.rejects(
       harness.service.invoke({ functionName: "missing", payload: "{}", invocationType: "RequestResponse" }),
-      (error: Error) => error instanceof ResourceNotFoundException && error.message === "Function not found: arn:aws:lambda:eu-west-1:123456789012:function:missing",
+      (error: Error) =>
+        error instanceof ResourceNotFoundException &&
+        error.message === "Function not found: arn:aws:lambda:eu-west-1:123456789012:function:missing",
     );
   });
 
   it("refuses payloads over AWS's limits (6 MB RequestResponse, 1 MB Event) and payloads that are not JSON", async () => {
     const big = JSON.stringify("x".repeat(6 * 1024 * 1024));
-    await assert.rejects(harness.service.invoke({ functionName: "echo", payload: big, invocationType: "RequestResponse" }), RequestTooLargeException);
+    await assert.rejects(
+      harness.service.invoke({ functionName: "echo", payload: big, invocationType: "RequestResponse" }),
+      RequestTooLargeException,
+    );
     const medium = JSON.stringify("x".repeat(1024 * 1024));
-    await assert.rejects(harness.service.invoke({ functionName: "echo", payload: medium, invocationType: "Event" }), RequestTooLargeException);
-    await assert.rejects(harness.service.invoke({ functionName: "echo", payload: "{not json", invocationType: "RequestResponse" }), InvalidRequestContentException);
+    await assert.rejects(
+      harness.service.invoke({ functionName: "echo", payload: medium, invocationType: "Event" }),
+      RequestTooLargeException,
+    );
+    await assert.rejects(
+      harness.service.invoke({ functionName: "echo", payload: "{not json", invocationType: "RequestResponse" }),
+      InvalidRequestContentException,
+    );
   });
 
   it("rejects a function whose environment sets a key Lambda reserves", async () => {
@@ -210,7 +250,9 @@ describe("local Lambda service", function () {
   });
 
   it("reports a handler module that cannot load as Runtime.ImportModuleError", async () => {
-    await harness.service.provision(declareFunction({ name: "broken", code: `require("no-such-package-anywhere"); exports.handler = async () => 1;` }));
+    await harness.service.provision(
+      declareFunction({ name: "broken", code: `require("no-such-package-anywhere"); exports.handler = async () => 1;` }),
+    );
     const { body, functionError } = await invoke(harness, "broken", {});
     assert.equal(functionError, "Unhandled");
     assert.equal(body.errorType, "Runtime.ImportModuleError");
@@ -223,7 +265,9 @@ describe("local Lambda service: lifecycle and Node versions", function () {
 
   it("ends every function process when closed", async () => {
     const harness = await startLambda([{ name: "echo", code: ECHO }]);
-    const { pid } = JSON.parse((await harness.service.invoke({ functionName: "echo", payload: "{}", invocationType: "RequestResponse" })).payload);
+    const { pid } = JSON.parse(
+      (await harness.service.invoke({ functionName: "echo", payload: "{}", invocationType: "RequestResponse" })).payload,
+    );
     assert.ok(isAlive(pid));
     await harness.close();
     assert.equal(isAlive(pid), false);
@@ -235,7 +279,9 @@ describe("local Lambda service: lifecycle and Node versions", function () {
       { name: "on24b", code: ECHO, runtime: "nodejs24.x" },
     ]);
     try {
-      const { nodeVersion } = JSON.parse((await harness.service.invoke({ functionName: "on24a", payload: "{}", invocationType: "RequestResponse" })).payload);
+      const { nodeVersion } = JSON.parse(
+        (await harness.service.invoke({ functionName: "on24a", payload: "{}", invocationType: "RequestResponse" })).payload,
+      );
       const fallbacks = linesOf(harness, "lambda").filter((line) => line.startsWith("nodejs24.x functions run on this machine's Node"));
       if (fallbacks.length === 0) assert.match(nodeVersion, /^v24\./);
       else {

@@ -38,7 +38,14 @@ function declarations(lambdaFunctions: Record<string, unknown>[], permission = t
     declaredResource("aws:s3/bucket:Bucket", "uploads", BUCKET, {}, { bucket: BUCKET, arn: `arn:aws:s3:::${BUCKET}` }),
     declaredResource("aws:lambda/function:Function", "on-upload", "on-upload", {}, { arn: FUNCTION_ARN, name: "on-upload" }),
     ...(permission
-      ? [declaredResource("aws:lambda/permission:Permission", "on-upload-s3", "s3", { action: "lambda:InvokeFunction", principal: "s3.amazonaws.com", function: "on-upload", sourceArn: `arn:aws:s3:::${BUCKET}` })]
+      ? [
+          declaredResource("aws:lambda/permission:Permission", "on-upload-s3", "s3", {
+            action: "lambda:InvokeFunction",
+            principal: "s3.amazonaws.com",
+            function: "on-upload",
+            sourceArn: `arn:aws:s3:::${BUCKET}`,
+          }),
+        ]
       : []),
     declaredResource("aws:s3/bucketNotification:BucketNotification", "uploads-notification", BUCKET, { bucket: BUCKET, lambdaFunctions }),
   ];
@@ -53,7 +60,13 @@ describe("local S3", function () {
   before(async () => {
     aws = await startLocalAws();
     const all = declarations([
-      { events: ["s3:ObjectCreated:*"], filterPrefix: "incoming/", filterSuffix: ".txt", lambdaFunctionArn: FUNCTION_ARN, id: "incoming-text" },
+      {
+        events: ["s3:ObjectCreated:*"],
+        filterPrefix: "incoming/",
+        filterSuffix: ".txt",
+        lambdaFunctionArn: FUNCTION_ARN,
+        id: "incoming-text",
+      },
       { events: ["s3:ObjectRemoved:Delete"], filterPrefix: "removed/", lambdaFunctionArn: FUNCTION_ARN, id: "removals" },
     ]);
     for (const resource of all) if (aws.s3.resourceTypes.includes(resource.type as never)) await aws.s3.provision(resource, all);
@@ -75,11 +88,20 @@ describe("local S3", function () {
   describe("uploads", () => {
     it("stores a streamed upload byte for byte: the SDK's aws-chunked framing is decoded, not stored", async () => {
       const body = Buffer.concat([Buffer.from("first part\n"), Buffer.alloc(70_000, "x"), Buffer.from("\nlast")]);
-      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "streamed.bin", Body: Readable.from([body.subarray(0, 30_000), body.subarray(30_000)]), ContentLength: body.length }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: "streamed.bin",
+          Body: Readable.from([body.subarray(0, 30_000), body.subarray(30_000)]),
+          ContentLength: body.length,
+        }),
+      );
       const upload = requestHeaders.find((headers) => headers["x-amz-decoded-content-length"]);
       assert.ok(upload, "the SDK sent the stream aws-chunked (x-amz-decoded-content-length present)");
       assert.match(String(upload["content-encoding"]), /aws-chunked/);
-      const stored = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: "streamed.bin" }))).Body!.transformToByteArray());
+      const stored = Buffer.from(
+        await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: "streamed.bin" }))).Body!.transformToByteArray(),
+      );
       assert.ok(stored.equals(body), `stored ${stored.length} bytes, sent ${body.length}`);
     });
 
@@ -122,21 +144,34 @@ describe("local S3", function () {
       assert.equal(await text("framed.txt"), "signed streaming payload");
       const badDigest = await send(framed("AAAAAA=="));
       assert.equal(badDigest.status, 400);
-      assert.match(await badDigest.text(), /<Code>BadDigest<\/Code><Message>The CRC32 you specified did not match the calculated checksum\.<\/Message>/);
+      assert.match(
+        await badDigest.text(),
+        /<Code>BadDigest<\/Code><Message>The CRC32 you specified did not match the calculated checksum\.<\/Message>/,
+      );
       const short = await send(framed(crc.toString("base64")), payload.length + 1);
       assert.match(await short.text(), /<Code>IncompleteBody<\/Code>/);
     });
 
     it("rejects a Content-MD5 that does not match the body with BadDigest", async () => {
       await assert.rejects(
-        s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "md5.txt", Body: "content", ContentMD5: createHash("md5").update("other").digest("base64") })),
+        s3.send(
+          new PutObjectCommand({
+            Bucket: BUCKET,
+            Key: "md5.txt",
+            Body: "content",
+            ContentMD5: createHash("md5").update("other").digest("base64"),
+          }),
+        ),
         (error: Error) => error.name === "BadDigest",
       );
     });
 
     it("honours If-None-Match: * (conditional create) with PreconditionFailed", async () => {
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "once.txt", Body: "1", IfNoneMatch: "*" }));
-      await assert.rejects(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "once.txt", Body: "2", IfNoneMatch: "*" })), (error: Error) => error.name === "PreconditionFailed");
+      await assert.rejects(
+        s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "once.txt", Body: "2", IfNoneMatch: "*" })),
+        (error: Error) => error.name === "PreconditionFailed",
+      );
       assert.equal(await text("once.txt"), "1");
     });
 
@@ -147,33 +182,77 @@ describe("local S3", function () {
       const one = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: "big.bin", UploadId, PartNumber: 1, Body: partOne }));
       const two = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: "big.bin", UploadId, PartNumber: 2, Body: partTwo }));
       const done = await s3.send(
-        new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: "big.bin", UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: one.ETag }, { PartNumber: 2, ETag: two.ETag }] } }),
+        new CompleteMultipartUploadCommand({
+          Bucket: BUCKET,
+          Key: "big.bin",
+          UploadId,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: one.ETag },
+              { PartNumber: 2, ETag: two.ETag },
+            ],
+          },
+        }),
       );
       const md5 = (data: Buffer) => createHash("md5").update(data).digest();
-      assert.equal(done.ETag, `"${createHash("md5").update(Buffer.concat([md5(partOne), md5(partTwo)])).digest("hex")}-2"`);
-      assert.equal((await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "big.bin" }))).ContentLength, partOne.length + partTwo.length);
+      assert.equal(
+        done.ETag,
+        `"${createHash("md5")
+          .update(Buffer.concat([md5(partOne), md5(partTwo)]))
+          .digest("hex")}-2"`,
+      );
+      assert.equal(
+        (await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "big.bin" }))).ContentLength,
+        partOne.length + partTwo.length,
+      );
 
       const small = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: "small.bin" }));
-      const a = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: "small.bin", UploadId: small.UploadId, PartNumber: 1, Body: "a" }));
-      const b = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: "small.bin", UploadId: small.UploadId, PartNumber: 2, Body: "b" }));
+      const a = await s3.send(
+        new UploadPartCommand({ Bucket: BUCKET, Key: "small.bin", UploadId: small.UploadId, PartNumber: 1, Body: "a" }),
+      );
+      const b = await s3.send(
+        new UploadPartCommand({ Bucket: BUCKET, Key: "small.bin", UploadId: small.UploadId, PartNumber: 2, Body: "b" }),
+      );
       await assert.rejects(
-        s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: "small.bin", UploadId: small.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: a.ETag }, { PartNumber: 2, ETag: b.ETag }] } })),
+        s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: BUCKET,
+            Key: "small.bin",
+            UploadId: small.UploadId,
+            MultipartUpload: {
+              Parts: [
+                { PartNumber: 1, ETag: a.ETag },
+                { PartNumber: 2, ETag: b.ETag },
+              ],
+            },
+          }),
+        ),
         (error: Error) => error.name === "EntityTooSmall",
       );
       await s3.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: "small.bin", UploadId: small.UploadId }));
-      await assert.rejects(s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: "small.bin", UploadId: small.UploadId, PartNumber: 3, Body: "c" })), (error: Error) => error.name === "NoSuchUpload");
+      await assert.rejects(
+        s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: "small.bin", UploadId: small.UploadId, PartNumber: 3, Body: "c" })),
+        (error: Error) => error.name === "NoSuchUpload",
+      );
     });
   });
 
   describe("reads and listings", () => {
     before(async () => {
-      for (const key of ["list/a.txt", "list/b/1.txt", "list/b/2.txt", "list/c d.txt", "list/e.txt"]) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: key }));
+      for (const key of ["list/a.txt", "list/b/1.txt", "list/b/2.txt", "list/c d.txt", "list/e.txt"])
+        await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: key }));
     });
 
     it("answers a missing key with NoSuchKey, a missing key's HEAD with 404, and a missing bucket with NoSuchBucket", async () => {
       await assert.rejects(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: "nope" })), (error: Error) => error.name === "NoSuchKey");
-      await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "nope" })), (error: any) => error.$metadata.httpStatusCode === 404);
-      await assert.rejects(s3.send(new GetObjectCommand({ Bucket: "no-such-bucket", Key: "k" })), (error: Error) => error.name === "NoSuchBucket");
+      await assert.rejects(
+        s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "nope" })),
+        (error: any) => error.$metadata.httpStatusCode === 404,
+      );
+      await assert.rejects(
+        s3.send(new GetObjectCommand({ Bucket: "no-such-bucket", Key: "k" })),
+        (error: Error) => error.name === "NoSuchBucket",
+      );
     });
 
     it("serves a byte range with 206 and Content-Range", async () => {
@@ -184,19 +263,30 @@ describe("local S3", function () {
 
     it("lists in key order with common prefixes, and pages with continuation tokens without repeats", async () => {
       const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "list/", Delimiter: "/" }));
-      assert.deepEqual(listed.Contents?.map((object) => object.Key), ["list/a.txt", "list/c d.txt", "list/e.txt"]);
-      assert.deepEqual(listed.CommonPrefixes?.map((prefix) => prefix.Prefix), ["list/b/"]);
+      assert.deepEqual(
+        listed.Contents?.map((object) => object.Key),
+        ["list/a.txt", "list/c d.txt", "list/e.txt"],
+      );
+      assert.deepEqual(
+        listed.CommonPrefixes?.map((prefix) => prefix.Prefix),
+        ["list/b/"],
+      );
       assert.equal(listed.KeyCount, 4);
 
       const pages: string[][] = [];
       let token: string | undefined;
       do {
-        const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "list/", Delimiter: "/", MaxKeys: 2, ContinuationToken: token }));
+        const page = await s3.send(
+          new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "list/", Delimiter: "/", MaxKeys: 2, ContinuationToken: token }),
+        );
         pages.push([...(page.Contents ?? []).map((object) => object.Key!), ...(page.CommonPrefixes ?? []).map((prefix) => prefix.Prefix!)]);
         token = page.NextContinuationToken;
         assert.equal(page.IsTruncated, token !== undefined);
       } while (token);
-      assert.deepEqual(pages, [["list/a.txt", "list/b/"], ["list/c d.txt", "list/e.txt"]]);
+      assert.deepEqual(pages, [
+        ["list/a.txt", "list/b/"],
+        ["list/c d.txt", "list/e.txt"],
+      ]);
     });
 
     it("resumes after a key that ends with the delimiter without skipping the keys under it", async () => {
@@ -204,12 +294,17 @@ describe("local S3", function () {
       const keys: string[] = [];
       let token: string | undefined;
       do {
-        const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "edge/a/", Delimiter: "/", MaxKeys: 1, ContinuationToken: token }));
+        const page = await s3.send(
+          new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "edge/a/", Delimiter: "/", MaxKeys: 1, ContinuationToken: token }),
+        );
         keys.push(...(page.Contents ?? []).map((object) => object.Key!));
         token = page.NextContinuationToken;
       } while (token);
       assert.deepEqual(keys, ["edge/a/", "edge/a/b", "edge/a/c"]);
-      await assert.rejects(s3.send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: "not-a-token" })), (error: Error) => error.name === "InvalidArgument");
+      await assert.rejects(
+        s3.send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: "not-a-token" })),
+        (error: Error) => error.name === "InvalidArgument",
+      );
     });
 
     it("URL-encodes keys in listings when asked (encoding-type=url), as the AWS CLI asks", async () => {
@@ -222,14 +317,21 @@ describe("local S3", function () {
     });
 
     it("answers an operation it does not emulate with 501 NotImplemented naming it", async () => {
-      await assert.rejects(s3.send(new GetBucketVersioningCommand({ Bucket: BUCKET })), (error: any) => error.name === "NotImplemented" && /"versioning" sub-resource/.test(error.message));
+      await assert.rejects(
+        s3.send(new GetBucketVersioningCommand({ Bucket: BUCKET })),
+        (error: any) => error.name === "NotImplemented" && /"versioning" sub-resource/.test(error.message),
+      );
     });
   });
 
   describe("event notifications", () => {
     const recordsOf = async () => {
       await aws.s3.drainNotifications();
-      return aws.invocations.map((invocation) => ({ functionName: invocation.functionName, type: invocation.invocationType, record: JSON.parse(invocation.payload).Records[0] }));
+      return aws.invocations.map((invocation) => ({
+        functionName: invocation.functionName,
+        type: invocation.invocationType,
+        record: JSON.parse(invocation.payload).Records[0],
+      }));
     };
 
     it("sends an S3-shaped ObjectCreated:Put record, key form-urlencoded as S3 sends it, as an Event invocation", async () => {
@@ -281,20 +383,40 @@ describe("local S3", function () {
     });
 
     it("refuses a notification to a function S3 may not invoke, as S3 does when the configuration is written", async () => {
-      const service = new S3Service({ origin: aws.origin, region: "us-east-1", accountId: "123456789012", lambda: { invoke: async () => ({ statusCode: 202, payload: "", executedVersion: "$LATEST", requestId: "r" }) }, log: () => undefined });
+      const service = new S3Service({
+        origin: aws.origin,
+        region: "us-east-1",
+        accountId: "123456789012",
+        lambda: { invoke: async () => ({ statusCode: 202, payload: "", executedVersion: "$LATEST", requestId: "r" }) },
+        log: () => undefined,
+      });
       const all = declarations([{ events: ["s3:ObjectCreated:*"], lambdaFunctionArn: FUNCTION_ARN }], false);
-      for (const resource of all.slice(0, -1)) if (service.resourceTypes.includes(resource.type as never)) await service.provision(resource, all);
-      await assert.rejects(service.provision(all[all.length - 1], all), /^Error: Unable to validate the following destination configurations: bucket local-s3-test notifies arn:aws:lambda:us-east-1:123456789012:function:on-upload, but no aws\.lambda\.Permission lets s3\.amazonaws\.com invoke it/);
+      for (const resource of all.slice(0, -1))
+        if (service.resourceTypes.includes(resource.type as never)) await service.provision(resource, all);
+      await assert.rejects(
+        service.provision(all[all.length - 1], all),
+        /^Error: Unable to validate the following destination configurations: bucket local-s3-test notifies arn:aws:lambda:us-east-1:123456789012:function:on-upload, but no aws\.lambda\.Permission lets s3\.amazonaws\.com invoke it/,
+      );
     });
 
     it("refuses overlapping configurations that share an event type, as S3 does", async () => {
-      const service = new S3Service({ origin: aws.origin, region: "us-east-1", accountId: "123456789012", lambda: { invoke: async () => ({ statusCode: 202, payload: "", executedVersion: "$LATEST", requestId: "r" }) }, log: () => undefined });
+      const service = new S3Service({
+        origin: aws.origin,
+        region: "us-east-1",
+        accountId: "123456789012",
+        lambda: { invoke: async () => ({ statusCode: 202, payload: "", executedVersion: "$LATEST", requestId: "r" }) },
+        log: () => undefined,
+      });
       const all = declarations([
         { events: ["s3:ObjectCreated:*"], filterPrefix: "a/", lambdaFunctionArn: FUNCTION_ARN, id: "one" },
         { events: ["s3:ObjectCreated:Put"], filterPrefix: "a/b/", lambdaFunctionArn: FUNCTION_ARN, id: "two" },
       ]);
-      for (const resource of all.slice(0, -1)) if (service.resourceTypes.includes(resource.type as never)) await service.provision(resource, all);
-      await assert.rejects(service.provision(all[all.length - 1], all), /Configurations overlap\. Configurations on the same bucket cannot share a common event type \(one and two\)\./);
+      for (const resource of all.slice(0, -1))
+        if (service.resourceTypes.includes(resource.type as never)) await service.provision(resource, all);
+      await assert.rejects(
+        service.provision(all[all.length - 1], all),
+        /Configurations overlap\. Configurations on the same bucket cannot share a common event type \(one and two\)\./,
+      );
     });
   });
 
@@ -303,6 +425,7 @@ describe("local S3", function () {
   });
 
   it("encodes event keys so the handlers' decoding gives the original key back", () => {
-    for (const key of ["chunks/plain.txt", "a b/c+d/é(1).txt", "100% done & more?.txt", "日本/語 #1.txt"]) assert.equal(decodeEventKey(encodeEventKey(key)), key);
+    for (const key of ["chunks/plain.txt", "a b/c+d/é(1).txt", "100% done & more?.txt", "日本/語 #1.txt"])
+      assert.equal(decodeEventKey(encodeEventKey(key)), key);
   });
 });

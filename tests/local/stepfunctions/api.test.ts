@@ -2,9 +2,19 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  CreateStateMachineCommand, DescribeExecutionCommand, DescribeStateMachineCommand, DescribeStateMachineForExecutionCommand,
-  GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, SendTaskFailureCommand, SendTaskHeartbeatCommand,
-  SendTaskSuccessCommand, SFNClient, StartExecutionCommand, StopExecutionCommand,
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  DescribeStateMachineForExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { createHarness, ROLE_ARN, waitUntil, type Harness } from "./support/harness";
 import { serve } from "./support/httpServer";
@@ -53,7 +63,12 @@ describe("Step Functions API over HTTP (AWS SDK v3)", () => {
       return { accepted: true };
     });
     http = await serve(h.service);
-    sfn = new SFNClient({ region: "us-east-1", endpoint: http.origin, credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+    sfn = new SFNClient({
+      region: "us-east-1",
+      endpoint: http.origin,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      maxAttempts: 1,
+    });
     machineArn = h.machine(CALLBACK_DEFINITION, "callback");
   });
 
@@ -102,14 +117,22 @@ describe("Step Functions API over HTTP (AWS SDK v3)", () => {
   it("a repeated SendTaskSuccess answers TaskTimedOut", async () => {
     const { token } = await startAndGetToken();
     await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: "{}" }));
-    await expectSdkError(sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: "{}" })), "TaskTimedOut", "Provided task does not exist anymore");
+    await expectSdkError(
+      sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: "{}" })),
+      "TaskTimedOut",
+      "Provided task does not exist anymore",
+    );
     await expectSdkError(sfn.send(new SendTaskFailureCommand({ taskToken: token, error: "Late" })), "TaskTimedOut");
     await expectSdkError(sfn.send(new SendTaskHeartbeatCommand({ taskToken: token })), "TaskTimedOut");
   });
 
   it("unknown and malformed tokens answer InvalidToken", async () => {
     for (const taskToken of ["unknown-token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "🙂 not base64 at all"]) {
-      await expectSdkError(sfn.send(new SendTaskSuccessCommand({ taskToken, output: "{}" })), "InvalidToken", "Invalid Token: 'Invalid token'");
+      await expectSdkError(
+        sfn.send(new SendTaskSuccessCommand({ taskToken, output: "{}" })),
+        "InvalidToken",
+        "Invalid Token: 'Invalid token'",
+      );
     }
   });
 
@@ -139,9 +162,17 @@ describe("Step Functions API over HTTP (AWS SDK v3)", () => {
 
   it("output that is not JSON, or over 262,144 bytes, answers InvalidOutput and leaves the task waiting", async () => {
     const { executionArn, token } = await startAndGetToken();
-    await expectSdkError(sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: "not json" })), "InvalidOutput", /^Invalid Output: /);
+    await expectSdkError(
+      sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: "not json" })),
+      "InvalidOutput",
+      /^Invalid Output: /,
+    );
     const oversized = JSON.stringify("é".repeat(131_072));
-    await expectSdkError(sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: oversized })), "InvalidOutput", /exceeds the maximum of 262144 bytes/);
+    await expectSdkError(
+      sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: oversized })),
+      "InvalidOutput",
+      /exceeds the maximum of 262144 bytes/,
+    );
     assert.equal((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status, "RUNNING");
     await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify("x".repeat(262_000)) }));
     await h.service.execution(executionArn)!.done;
@@ -159,29 +190,58 @@ describe("Step Functions API over HTTP (AWS SDK v3)", () => {
     );
     await sfn.send(new SendTaskSuccessCommand({ taskToken: first.token, output: "{}" }));
     await h.service.execution(first.executionArn)!.done;
-    await expectSdkError(sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: "same-name", input: '{"a":1}' })), "ExecutionAlreadyExists");
+    await expectSdkError(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: "same-name", input: '{"a":1}' })),
+      "ExecutionAlreadyExists",
+    );
   });
 
   it("rejects bad execution names and inputs with AWS's codes", async () => {
-    await expectSdkError(sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: "n".repeat(81) })), "ValidationException",
-      /Member must have length less than or equal to 80/);
-    await expectSdkError(sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: "has space" })), "InvalidName", "Invalid Name: 'has space'");
-    await expectSdkError(sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, input: "{oops" })), "InvalidExecutionInput",
-      /^Invalid State Machine Execution Input: /);
-    await expectSdkError(sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, input: JSON.stringify("x".repeat(262_144)) })),
-      "InvalidExecutionInput", /exceeds the maximum of 262144 bytes/);
+    await expectSdkError(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: "n".repeat(81) })),
+      "ValidationException",
+      /Member must have length less than or equal to 80/,
+    );
+    await expectSdkError(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: "has space" })),
+      "InvalidName",
+      "Invalid Name: 'has space'",
+    );
+    await expectSdkError(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, input: "{oops" })),
+      "InvalidExecutionInput",
+      /^Invalid State Machine Execution Input: /,
+    );
+    await expectSdkError(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, input: JSON.stringify("x".repeat(262_144)) })),
+      "InvalidExecutionInput",
+      /exceeds the maximum of 262144 bytes/,
+    );
   });
 
   it("answers InvalidArn, StateMachineDoesNotExist and ExecutionDoesNotExist", async () => {
-    await expectSdkError(sfn.send(new DescribeExecutionCommand({ executionArn: "not-an-arn" })), "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: not-an-arn'");
-    await expectSdkError(sfn.send(new DescribeExecutionCommand({ executionArn: machineArn })), "InvalidArn",
-      "Invalid Arn: 'Resource type not valid in this context: stateMachine'");
+    await expectSdkError(
+      sfn.send(new DescribeExecutionCommand({ executionArn: "not-an-arn" })),
+      "InvalidArn",
+      "Invalid Arn: 'Invalid ARN prefix: not-an-arn'",
+    );
+    await expectSdkError(
+      sfn.send(new DescribeExecutionCommand({ executionArn: machineArn })),
+      "InvalidArn",
+      "Invalid Arn: 'Resource type not valid in this context: stateMachine'",
+    );
     const missingMachine = machineArn.replace(":callback", ":missing");
-    await expectSdkError(sfn.send(new StartExecutionCommand({ stateMachineArn: missingMachine })), "StateMachineDoesNotExist",
-      `State Machine Does Not Exist: '${missingMachine}'`);
+    await expectSdkError(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: missingMachine })),
+      "StateMachineDoesNotExist",
+      `State Machine Does Not Exist: '${missingMachine}'`,
+    );
     const missingExecution = machineArn.replace(":stateMachine:", ":execution:") + ":nope";
-    await expectSdkError(sfn.send(new DescribeExecutionCommand({ executionArn: missingExecution })), "ExecutionDoesNotExist",
-      `Execution Does Not Exist: '${missingExecution}'`);
+    await expectSdkError(
+      sfn.send(new DescribeExecutionCommand({ executionArn: missingExecution })),
+      "ExecutionDoesNotExist",
+      `Execution Does Not Exist: '${missingExecution}'`,
+    );
     await expectSdkError(sfn.send(new StopExecutionCommand({ executionArn: missingExecution })), "ExecutionDoesNotExist");
   });
 
@@ -204,9 +264,15 @@ describe("Step Functions API over HTTP (AWS SDK v3)", () => {
     assert.deepEqual(seen, ["run-4", "run-3", "run-2", "run-1", "run-0"]);
     assert.equal(pages, 3);
     const running = await sfn.send(new ListExecutionsCommand({ stateMachineArn: pagingMachine, statusFilter: "RUNNING" }));
-    assert.deepEqual(running.executions!.map((execution) => execution.name), ["run-4", "run-3", "run-2", "run-0"]);
+    assert.deepEqual(
+      running.executions!.map((execution) => execution.name),
+      ["run-4", "run-3", "run-2", "run-0"],
+    );
     const aborted = await sfn.send(new ListExecutionsCommand({ stateMachineArn: pagingMachine, statusFilter: "ABORTED" }));
-    assert.deepEqual(aborted.executions!.map((execution) => [execution.name, execution.status]), [["run-1", "ABORTED"]]);
+    assert.deepEqual(
+      aborted.executions!.map((execution) => [execution.name, execution.status]),
+      [["run-1", "ABORTED"]],
+    );
     await expectSdkError(sfn.send(new ListExecutionsCommand({ stateMachineArn: pagingMachine, nextToken: "garbage" })), "InvalidToken");
     for (const executionArn of started) await sfn.send(new StopExecutionCommand({ executionArn }));
   });
@@ -248,32 +314,61 @@ describe("Step Functions API over HTTP (AWS SDK v3)", () => {
   });
 
   it("CreateStateMachine validates the definition up front, naming every problem", async () => {
-    const created = await sfn.send(new CreateStateMachineCommand({
-      name: "adhoc", roleArn: ROLE_ARN, definition: JSON.stringify({ StartAt: "P", States: { P: { Type: "Pass", End: true } } }),
-    }));
+    const created = await sfn.send(
+      new CreateStateMachineCommand({
+        name: "adhoc",
+        roleArn: ROLE_ARN,
+        definition: JSON.stringify({ StartAt: "P", States: { P: { Type: "Pass", End: true } } }),
+      }),
+    );
     assert.equal(created.stateMachineArn, "arn:aws:states:us-east-1:123456789012:stateMachine:adhoc");
     const run = await sfn.send(new StartExecutionCommand({ stateMachineArn: created.stateMachineArn, input: '{"x":1}' }));
     await h.service.execution(run.executionArn!)!.done;
     assert.equal((await sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }))).output, '{"x":1}');
-    await expectSdkError(sfn.send(new CreateStateMachineCommand({ name: "broken", roleArn: ROLE_ARN, definition: "{" })), "InvalidDefinition",
-      /^Invalid State Machine Definition: /);
-    await expectSdkError(sfn.send(new CreateStateMachineCommand({
-      name: "sqs", roleArn: ROLE_ARN,
-      definition: JSON.stringify({ StartAt: "T", States: { T: { Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", End: true } } }),
-    })), "InvalidDefinition", /sqs:sendMessage/);
-    await expectSdkError(sfn.send(new CreateStateMachineCommand({
-      name: "express", roleArn: ROLE_ARN, type: "EXPRESS", definition: JSON.stringify(CALLBACK_DEFINITION),
-    })), "InvalidDefinition", /EXPRESS/);
-    await expectSdkError(sfn.send(new CreateStateMachineCommand({ name: "role", roleArn: "not-a-role", definition: JSON.stringify(CALLBACK_DEFINITION) })),
-      "InvalidArn");
+    await expectSdkError(
+      sfn.send(new CreateStateMachineCommand({ name: "broken", roleArn: ROLE_ARN, definition: "{" })),
+      "InvalidDefinition",
+      /^Invalid State Machine Definition: /,
+    );
+    await expectSdkError(
+      sfn.send(
+        new CreateStateMachineCommand({
+          name: "sqs",
+          roleArn: ROLE_ARN,
+          definition: JSON.stringify({
+            StartAt: "T",
+            States: { T: { Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", End: true } },
+          }),
+        }),
+      ),
+      "InvalidDefinition",
+      /sqs:sendMessage/,
+    );
+    await expectSdkError(
+      sfn.send(
+        new CreateStateMachineCommand({
+          name: "express",
+          roleArn: ROLE_ARN,
+          type: "EXPRESS",
+          definition: JSON.stringify(CALLBACK_DEFINITION),
+        }),
+      ),
+      "InvalidDefinition",
+      /EXPRESS/,
+    );
+    await expectSdkError(
+      sfn.send(new CreateStateMachineCommand({ name: "role", roleArn: "not-a-role", definition: JSON.stringify(CALLBACK_DEFINITION) })),
+      "InvalidArn",
+    );
   });
 
   it("speaks the raw JSON 1.0 wire: error body __type, message and x-amzn-errortype header", async () => {
-    const post = (target: string | undefined, body: string) => fetch(`${http.origin}/`, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-amz-json-1.0", ...(target ? { "X-Amz-Target": target } : {}) },
-      body,
-    });
+    const post = (target: string | undefined, body: string) =>
+      fetch(`${http.origin}/`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-amz-json-1.0", ...(target ? { "X-Amz-Target": target } : {}) },
+        body,
+      });
     const unknown = await post("AWSStepFunctions.DeleteEverything", "{}");
     assert.equal(unknown.status, 400);
     assert.equal(unknown.headers.get("x-amzn-errortype"), "UnknownOperationException");
@@ -287,7 +382,8 @@ describe("Step Functions API over HTTP (AWS SDK v3)", () => {
     const missing = await post("AWSStepFunctions.SendTaskSuccess", "{}");
     assert.deepEqual(await missing.json(), {
       __type: "ValidationException",
-      message: "2 validation errors detected: Value null at 'taskToken' failed to satisfy constraint: Member must not be null; " +
+      message:
+        "2 validation errors detected: Value null at 'taskToken' failed to satisfy constraint: Member must not be null; " +
         "Value null at 'output' failed to satisfy constraint: Member must not be null",
     });
     const ok = await post("AWSStepFunctions.ListStateMachines", "{}");

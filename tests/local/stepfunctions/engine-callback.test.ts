@@ -54,10 +54,19 @@ describe("engine: waitForTaskToken callbacks", () => {
     assert.equal(result.output, '{"chunks":3}');
     assert.deepEqual(h.lambda.calls[0].event, { taskToken: tokens[0], input: { doc: "d1" } });
     const events = await h.history(executionArn);
-    assert.deepEqual(events.map((event: any) => event.type), [
-      "ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted",
-      "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded",
-    ]);
+    assert.deepEqual(
+      events.map((event: any) => event.type),
+      [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSubmitted",
+        "TaskSucceeded",
+        "TaskStateExited",
+        "ExecutionSucceeded",
+      ],
+    );
     const submitted = events.find((event: any) => event.type === "TaskSubmitted").taskSubmittedEventDetails;
     assert.deepEqual(JSON.parse(submitted.output).Payload, { accepted: true });
     assert.equal(events.find((event: any) => event.type === "TaskSucceeded").taskSucceededEventDetails.output, '{"chunks":3}');
@@ -79,7 +88,12 @@ describe("engine: waitForTaskToken callbacks", () => {
     const arn = h.machine({
       StartAt: "Plain",
       States: {
-        Plain: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: "plain", Payload: { "token.$": "$$.Task.Token" } }, End: true },
+        Plain: {
+          Type: "Task",
+          Resource: "arn:aws:states:::lambda:invoke",
+          Parameters: { FunctionName: "plain", Payload: { "token.$": "$$.Task.Token" } },
+          End: true,
+        },
       },
     });
     const result = await h.finish(await h.start(arn));
@@ -90,12 +104,16 @@ describe("engine: waitForTaskToken callbacks", () => {
   it("SendTaskFailure's error reaches Catch verbatim, with its cause", async () => {
     const h = createHarness();
     const tokens = collectTokens(h);
-    const arn = callbackMachine(h, {
-      Catch: [
-        { ErrorEquals: ["ProcessingFailed"], Next: "ProcessingFailed" },
-        { ErrorEquals: ["States.TaskFailed"], Next: "Unexpected" },
-      ],
-    }, { ProcessingFailed: { Type: "Pass", End: true }, Unexpected: { Type: "Fail" } });
+    const arn = callbackMachine(
+      h,
+      {
+        Catch: [
+          { ErrorEquals: ["ProcessingFailed"], Next: "ProcessingFailed" },
+          { ErrorEquals: ["States.TaskFailed"], Next: "Unexpected" },
+        ],
+      },
+      { ProcessingFailed: { Type: "Pass", End: true }, Unexpected: { Type: "Fail" } },
+    );
     const executionArn = await h.start(arn);
     await waitUntil(() => tokens.length === 1);
     await h.service.call("SendTaskFailure", { taskToken: tokens[0], error: "ProcessingFailed", cause: "chunk 4 failed" });
@@ -103,7 +121,12 @@ describe("engine: waitForTaskToken callbacks", () => {
     assert.equal(result.status, "SUCCEEDED");
     assert.deepEqual(JSON.parse(result.output), { Error: "ProcessingFailed", Cause: "chunk 4 failed" });
     const failed = (await h.history(executionArn)).find((event: any) => event.type === "TaskFailed");
-    assert.deepEqual(failed.taskFailedEventDetails, { resourceType: "lambda", resource: "invoke.waitForTaskToken", error: "ProcessingFailed", cause: "chunk 4 failed" });
+    assert.deepEqual(failed.taskFailedEventDetails, {
+      resourceType: "lambda",
+      resource: "invoke.waitForTaskToken",
+      error: "ProcessingFailed",
+      cause: "chunk 4 failed",
+    });
   });
 
   it("States.ALL catches a SendTaskFailure with neither error nor cause", async () => {
@@ -127,7 +150,11 @@ describe("engine: waitForTaskToken callbacks", () => {
     await h.service.call("SendTaskFailure", { taskToken: tokens[0], error: "Again" });
     await waitUntil(() => tokens.length === 2);
     assert.notEqual(tokens[1], tokens[0]);
-    await expectApiError(h.service.call("SendTaskSuccess", { taskToken: tokens[0], output: "{}" }), "TaskTimedOut", "Provided task does not exist anymore");
+    await expectApiError(
+      h.service.call("SendTaskSuccess", { taskToken: tokens[0], output: "{}" }),
+      "TaskTimedOut",
+      "Provided task does not exist anymore",
+    );
     await h.service.call("SendTaskSuccess", { taskToken: tokens[1], output: '"second"' });
     assert.equal((await h.finish(executionArn)).output, '"second"');
   });
@@ -174,7 +201,10 @@ describe("engine: waitForTaskToken callbacks", () => {
     const result = await h.describe(executionArn);
     assert.equal(result.error, "States.Timeout");
     const events = await h.history(executionArn);
-    assert.deepEqual(events.slice(-2).map((event: any) => event.type), ["TaskTimedOut", "ExecutionFailed"]);
+    assert.deepEqual(
+      events.slice(-2).map((event: any) => event.type),
+      ["TaskTimedOut", "ExecutionFailed"],
+    );
     assert.deepEqual(events.at(-2).taskTimedOutEventDetails, {
       resourceType: "lambda",
       resource: "invoke.waitForTaskToken",
@@ -225,18 +255,32 @@ describe("engine: waitForTaskToken callbacks", () => {
     const clock = new ManualClock();
     const h = createHarness({ clock });
     const tokens = collectTokens(h);
-    const arn = callbackMachine(h, {
-      HeartbeatSeconds: 5,
-      Catch: [{ ErrorEquals: ["States.TaskFailed"], Next: "Unexpected" }, { ErrorEquals: ["States.Timeout"], Next: "TimedOut" }],
-    }, { Unexpected: { Type: "Fail", Error: "Unexpected" }, TimedOut: { Type: "Pass", End: true } });
+    const arn = callbackMachine(
+      h,
+      {
+        HeartbeatSeconds: 5,
+        Catch: [
+          { ErrorEquals: ["States.TaskFailed"], Next: "Unexpected" },
+          { ErrorEquals: ["States.Timeout"], Next: "TimedOut" },
+        ],
+      },
+      { Unexpected: { Type: "Fail", Error: "Unexpected" }, TimedOut: { Type: "Pass", End: true } },
+    );
     const executionArn = await h.start(arn);
     await clock.advance(4_999);
     assert.equal((await h.describe(executionArn)).status, "RUNNING");
     await clock.advance(1);
     const result = await h.describe(executionArn);
     assert.equal(result.status, "SUCCEEDED");
-    assert.deepEqual(JSON.parse(result.output), { Error: "States.Timeout", Cause: "The task sent no heartbeat within HeartbeatSeconds (5 s)" });
-    await expectApiError(h.service.call("SendTaskSuccess", { taskToken: tokens[0], output: "{}" }), "TaskTimedOut", "Provided task does not exist anymore");
+    assert.deepEqual(JSON.parse(result.output), {
+      Error: "States.Timeout",
+      Cause: "The task sent no heartbeat within HeartbeatSeconds (5 s)",
+    });
+    await expectApiError(
+      h.service.call("SendTaskSuccess", { taskToken: tokens[0], output: "{}" }),
+      "TaskTimedOut",
+      "Provided task does not exist anymore",
+    );
   });
 
   it("with RequestResponse the heartbeat clock starts when the function returns; with Event at once", async () => {
@@ -247,18 +291,24 @@ describe("engine: waitForTaskToken callbacks", () => {
         await sleep(clock, 8_000);
         return null;
       });
-      const executionArn = await h.start(h.machine({
-        StartAt: "W",
-        States: {
-          W: {
-            Type: "Task", Resource: WAIT, HeartbeatSeconds: 5, End: true,
-            Parameters: { FunctionName: "worker", InvocationType: invocationType, Payload: { "taskToken.$": "$$.Task.Token" } },
+      const executionArn = await h.start(
+        h.machine({
+          StartAt: "W",
+          States: {
+            W: {
+              Type: "Task",
+              Resource: WAIT,
+              HeartbeatSeconds: 5,
+              End: true,
+              Parameters: { FunctionName: "worker", InvocationType: invocationType, Payload: { "taskToken.$": "$$.Task.Token" } },
+            },
           },
-        },
-      }));
+        }),
+      );
       await clock.advance(12_000);
       const status = (await h.describe(executionArn)).status;
-      if (invocationType === "RequestResponse") assert.equal(status, "RUNNING", "8 s in the function + 4 s waiting < 5 s heartbeat after return");
+      if (invocationType === "RequestResponse")
+        assert.equal(status, "RUNNING", "8 s in the function + 4 s waiting < 5 s heartbeat after return");
       else assert.equal(status, "FAILED", "Event invocations start the heartbeat clock at once");
       await clock.advance(1_000);
       assert.equal((await h.describe(executionArn)).status, "FAILED");
@@ -307,9 +357,10 @@ describe("engine: waitForTaskToken callbacks", () => {
     await waitUntil(() => tokens.length === 1);
     await h.service.close();
     const running = h.service.runningExecutions();
-    assert.deepEqual(running.map((execution) => [execution.executionArn, execution.name, execution.lastEventType]), [
-      [executionArn, "left-open", "TaskSubmitted"],
-    ]);
+    assert.deepEqual(
+      running.map((execution) => [execution.executionArn, execution.name, execution.lastEventType]),
+      [[executionArn, "left-open", "TaskSubmitted"]],
+    );
     assert.equal(h.service.tokens.waitingCount, 0);
   });
 
@@ -323,7 +374,14 @@ describe("engine: waitForTaskToken callbacks", () => {
           Type: "Map",
           ItemProcessor: {
             StartAt: "W",
-            States: { W: { Type: "Task", Resource: WAIT, Parameters: { FunctionName: functionArn("worker"), Payload: { "taskToken.$": "$$.Task.Token" } }, End: true } },
+            States: {
+              W: {
+                Type: "Task",
+                Resource: WAIT,
+                Parameters: { FunctionName: functionArn("worker"), Payload: { "taskToken.$": "$$.Task.Token" } },
+                End: true,
+              },
+            },
           },
           End: true,
         },
@@ -332,7 +390,8 @@ describe("engine: waitForTaskToken callbacks", () => {
     const executionArn = await h.start(arn, [1, 2, 3]);
     await waitUntil(() => tokens.length === 3);
     assert.equal(new Set(tokens).size, 3);
-    for (const [index, token] of [...tokens].reverse().entries()) await h.service.call("SendTaskSuccess", { taskToken: token, output: String(index) });
+    for (const [index, token] of [...tokens].reverse().entries())
+      await h.service.call("SendTaskSuccess", { taskToken: token, output: String(index) });
     assert.deepEqual(JSON.parse((await h.finish(executionArn)).output), [2, 1, 0]);
   });
 });

@@ -8,19 +8,28 @@ const INVOKE = "arn:aws:states:::lambda:invoke";
 describe("engine: state types and data flow", () => {
   it("applies InputPath, Parameters (with the context object), ResultPath and OutputPath in order", async () => {
     const h = createHarness();
-    const arn = h.machine({
-      StartAt: "Shape",
-      States: {
-        Shape: {
-          Type: "Pass",
-          InputPath: "$.order",
-          Parameters: { "id.$": "$.id", "execution.$": "$$.Execution.Name", "state.$": "$$.State.Name", "machine.$": "$$.StateMachine.Name", fixed: 1 },
-          ResultPath: "$.shaped",
-          OutputPath: "$.shaped",
-          End: true,
+    const arn = h.machine(
+      {
+        StartAt: "Shape",
+        States: {
+          Shape: {
+            Type: "Pass",
+            InputPath: "$.order",
+            Parameters: {
+              "id.$": "$.id",
+              "execution.$": "$$.Execution.Name",
+              "state.$": "$$.State.Name",
+              "machine.$": "$$.StateMachine.Name",
+              fixed: 1,
+            },
+            ResultPath: "$.shaped",
+            OutputPath: "$.shaped",
+            End: true,
+          },
         },
       },
-    }, "shape-machine");
+      "shape-machine",
+    );
     const executionArn = await h.start(arn, { order: { id: 7, extra: true }, other: 1 }, "run-1");
     const result = await h.finish(executionArn);
     assert.equal(result.status, "SUCCEEDED");
@@ -92,7 +101,12 @@ describe("engine: state types and data flow", () => {
     await clock.advance(1);
     assert.equal((await h.describe(executionArn)).status, "SUCCEEDED");
     assert.deepEqual(await h.eventTypes(executionArn), [
-      "ExecutionStarted", "WaitStateEntered", "WaitStateExited", "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded",
+      "ExecutionStarted",
+      "WaitStateEntered",
+      "WaitStateExited",
+      "SucceedStateEntered",
+      "SucceedStateExited",
+      "ExecutionSucceeded",
     ]);
   });
 
@@ -210,8 +224,12 @@ describe("engine: Lambda tasks", () => {
       StartAt: "Call",
       States: {
         Call: {
-          Type: "Task", Resource: INVOKE, Parameters: { FunctionName: "f" },
-          ResultSelector: { "value.$": "$.Payload.value" }, ResultPath: "$.result", End: true,
+          Type: "Task",
+          Resource: INVOKE,
+          Parameters: { FunctionName: "f" },
+          ResultSelector: { "value.$": "$.Payload.value" },
+          ResultPath: "$.result",
+          End: true,
         },
       },
     });
@@ -227,8 +245,13 @@ describe("engine: Lambda tasks", () => {
     const result = await h.finish(executionArn);
     assert.deepEqual(JSON.parse(result.output), { echoed: { hello: "world" } });
     assert.deepEqual(await h.eventTypes(executionArn), [
-      "ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled", "LambdaFunctionStarted",
-      "LambdaFunctionSucceeded", "TaskStateExited", "ExecutionSucceeded",
+      "ExecutionStarted",
+      "TaskStateEntered",
+      "LambdaFunctionScheduled",
+      "LambdaFunctionStarted",
+      "LambdaFunctionSucceeded",
+      "TaskStateExited",
+      "ExecutionSucceeded",
     ]);
   });
 
@@ -237,7 +260,10 @@ describe("engine: Lambda tasks", () => {
     h.lambda.on("thrower", () => {
       throw namedError("ValidationError", "bad chunk");
     });
-    const arn = h.machine({ StartAt: "Call", States: { Call: { Type: "Task", Resource: INVOKE, Parameters: { FunctionName: "thrower" }, End: true } } });
+    const arn = h.machine({
+      StartAt: "Call",
+      States: { Call: { Type: "Task", Resource: INVOKE, Parameters: { FunctionName: "thrower" }, End: true } },
+    });
     const executionArn = await h.start(arn);
     const result = await h.finish(executionArn);
     assert.equal(result.error, "ValidationError");
@@ -263,7 +289,10 @@ describe("engine: Lambda tasks", () => {
 
   it("a missing function is Lambda.ResourceNotFoundException", async () => {
     const h = createHarness();
-    const arn = h.machine({ StartAt: "Call", States: { Call: { Type: "Task", Resource: INVOKE, Parameters: { FunctionName: "nope" }, End: true } } });
+    const arn = h.machine({
+      StartAt: "Call",
+      States: { Call: { Type: "Task", Resource: INVOKE, Parameters: { FunctionName: "nope" }, End: true } },
+    });
     const result = await h.finish(await h.start(arn));
     assert.equal(result.error, "Lambda.ResourceNotFoundException");
   });
@@ -272,13 +301,20 @@ describe("engine: Lambda tasks", () => {
     const clock = new ManualClock();
     const h = createHarness({ clock });
     let aborted = false;
-    h.lambda.on("slow", (_event, invocation) => new Promise((_resolve, reject) => {
-      invocation.signal!.addEventListener("abort", () => {
-        aborted = true;
-        reject(new Error("aborted"));
-      });
-    }));
-    const arn = h.machine({ StartAt: "Call", States: { Call: { Type: "Task", Resource: functionArn("slow"), TimeoutSeconds: 3, End: true } } });
+    h.lambda.on(
+      "slow",
+      (_event, invocation) =>
+        new Promise((_resolve, reject) => {
+          invocation.signal!.addEventListener("abort", () => {
+            aborted = true;
+            reject(new Error("aborted"));
+          });
+        }),
+    );
+    const arn = h.machine({
+      StartAt: "Call",
+      States: { Call: { Type: "Task", Resource: functionArn("slow"), TimeoutSeconds: 3, End: true } },
+    });
     const executionArn = await h.start(arn);
     await clock.advance(3_000);
     const result = await h.describe(executionArn);
@@ -302,8 +338,11 @@ describe("engine: Retry and Catch", () => {
       StartAt: "Call",
       States: {
         Call: {
-          Type: "Task", Resource: functionArn("flaky"), Parameters: { "retryCount.$": "$$.State.RetryCount" },
-          Retry: [{ ErrorEquals: ["Transient"] }], End: true,
+          Type: "Task",
+          Resource: functionArn("flaky"),
+          Parameters: { "retryCount.$": "$$.State.RetryCount" },
+          Retry: [{ ErrorEquals: ["Transient"] }],
+          End: true,
         },
       },
     });
@@ -312,11 +351,14 @@ describe("engine: Retry and Catch", () => {
     const result = await h.describe(executionArn);
     assert.equal(result.status, "SUCCEEDED");
     const start = seen[0].at;
-    assert.deepEqual(seen.map((s) => ({ retryCount: s.retryCount, after: s.at - start })), [
-      { retryCount: 0, after: 0 },
-      { retryCount: 1, after: 1000 },
-      { retryCount: 2, after: 3000 },
-    ]);
+    assert.deepEqual(
+      seen.map((s) => ({ retryCount: s.retryCount, after: s.at - start })),
+      [
+        { retryCount: 0, after: 0 },
+        { retryCount: 1, after: 1000 },
+        { retryCount: 2, after: 3000 },
+      ],
+    );
   });
 
   it("gives up after MaxAttempts and hands the error to the matching Catch with its ResultPath", async () => {
@@ -329,9 +371,13 @@ describe("engine: Retry and Catch", () => {
       StartAt: "Call",
       States: {
         Call: {
-          Type: "Task", Resource: functionArn("broken"),
+          Type: "Task",
+          Resource: functionArn("broken"),
           Retry: [{ ErrorEquals: ["Broken"], MaxAttempts: 2, IntervalSeconds: 2, BackoffRate: 3, MaxDelaySeconds: 5 }],
-          Catch: [{ ErrorEquals: ["Other"], Next: "Wrong" }, { ErrorEquals: ["States.TaskFailed"], ResultPath: "$.failure", Next: "Handled" }],
+          Catch: [
+            { ErrorEquals: ["Other"], Next: "Wrong" },
+            { ErrorEquals: ["States.TaskFailed"], ResultPath: "$.failure", Next: "Handled" },
+          ],
           End: true,
         },
         Wrong: { Type: "Fail" },
@@ -343,7 +389,10 @@ describe("engine: Retry and Catch", () => {
     const result = await h.describe(executionArn);
     assert.equal(result.status, "SUCCEEDED");
     assert.equal(h.lambda.calls.length, 3);
-    assert.deepEqual(clock.requestedDelays.filter((delay) => delay < 99_999_999_000), [2000, 5000]);
+    assert.deepEqual(
+      clock.requestedDelays.filter((delay) => delay < 99_999_999_000),
+      [2000, 5000],
+    );
     const output = JSON.parse(result.output);
     assert.equal(output.doc, "a");
     assert.equal(output.failure.Error, "Broken");
@@ -357,7 +406,9 @@ describe("engine: Retry and Catch", () => {
     });
     const arn = h.machine({
       StartAt: "Call",
-      States: { Call: { Type: "Task", Resource: functionArn("broken"), Retry: [{ ErrorEquals: ["States.ALL"], MaxAttempts: 0 }], End: true } },
+      States: {
+        Call: { Type: "Task", Resource: functionArn("broken"), Retry: [{ ErrorEquals: ["States.ALL"], MaxAttempts: 0 }], End: true },
+      },
     });
     const result = await h.finish(await h.start(arn));
     assert.equal(result.error, "Broken");
@@ -371,8 +422,12 @@ describe("engine: Retry and Catch", () => {
       StartAt: "Call",
       States: {
         Call: {
-          Type: "Task", Resource: functionArn("f"), OutputPath: "$.missing",
-          Retry: [{ ErrorEquals: ["States.ALL"] }], Catch: [{ ErrorEquals: ["States.ALL"], Next: "Caught" }], End: true,
+          Type: "Task",
+          Resource: functionArn("f"),
+          OutputPath: "$.missing",
+          Retry: [{ ErrorEquals: ["States.ALL"] }],
+          Catch: [{ ErrorEquals: ["States.ALL"], Next: "Caught" }],
+          End: true,
         },
         Caught: { Type: "Succeed" },
       },
@@ -394,7 +449,8 @@ describe("engine: Map and Parallel", () => {
       StartAt: "Each",
       States: {
         Each: {
-          Type: "Map", ItemsPath: "$.numbers",
+          Type: "Map",
+          ItemsPath: "$.numbers",
           ItemSelector: { "index.$": "$$.Map.Item.Index", "value.$": "$$.Map.Item.Value", "tag.$": "$.tag" },
           ItemProcessor: { StartAt: "Square", States: { Square: { Type: "Task", Resource: functionArn("square"), End: true } } },
           End: true,
@@ -404,7 +460,10 @@ describe("engine: Map and Parallel", () => {
     const executionArn = await h.start(arn, { numbers: [1, 2, 3, 4], tag: "t" });
     const result = await h.finish(executionArn);
     assert.deepEqual(JSON.parse(result.output), [1, 4, 9, 16]);
-    assert.deepEqual(h.lambda.calls.map((call) => (call.event as any).tag), ["t", "t", "t", "t"]);
+    assert.deepEqual(
+      h.lambda.calls.map((call) => (call.event as any).tag),
+      ["t", "t", "t", "t"],
+    );
     const types = await h.eventTypes(executionArn);
     assert.equal(types.filter((type) => type === "MapIterationSucceeded").length, 4);
     assert.deepEqual(types.slice(0, 3), ["ExecutionStarted", "MapStateEntered", "MapStateStarted"]);
@@ -425,7 +484,8 @@ describe("engine: Map and Parallel", () => {
       StartAt: "Each",
       States: {
         Each: {
-          Type: "Map", MaxConcurrency: 2,
+          Type: "Map",
+          MaxConcurrency: 2,
           Iterator: { StartAt: "Work", States: { Work: { Type: "Task", Resource: functionArn("work"), End: true } } },
           End: true,
         },
@@ -490,9 +550,13 @@ describe("engine: Map and Parallel", () => {
   it("one failing branch fails the Parallel state and cancels the other branches", async () => {
     const h = createHarness();
     let siblingAborted = false;
-    h.lambda.on("hang", (_event, invocation) => new Promise(() => {
-      invocation.signal!.addEventListener("abort", () => (siblingAborted = true));
-    }));
+    h.lambda.on(
+      "hang",
+      (_event, invocation) =>
+        new Promise(() => {
+          invocation.signal!.addEventListener("abort", () => (siblingAborted = true));
+        }),
+    );
     const arn = h.machine({
       StartAt: "Both",
       States: {

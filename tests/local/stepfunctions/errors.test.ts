@@ -45,17 +45,26 @@ describe("error matching (Retry and Catch)", () => {
 describe("retry policy", () => {
   it("uses AWS's defaults: 1 s interval doubled each attempt", () => {
     const retrier = { ErrorEquals: ["States.ALL"] };
-    assert.deepEqual([0, 1, 2].map((attempt) => retryDelayMs(retrier, attempt)), [1000, 2000, 4000]);
+    assert.deepEqual(
+      [0, 1, 2].map((attempt) => retryDelayMs(retrier, attempt)),
+      [1000, 2000, 4000],
+    );
   });
 
   it("caps the delay at MaxDelaySeconds", () => {
     const retrier = { ErrorEquals: ["States.ALL"], IntervalSeconds: 3, BackoffRate: 3, MaxDelaySeconds: 20 };
-    assert.deepEqual([0, 1, 2, 3].map((attempt) => retryDelayMs(retrier, attempt)), [3000, 9000, 20000, 20000]);
+    assert.deepEqual(
+      [0, 1, 2, 3].map((attempt) => retryDelayMs(retrier, attempt)),
+      [3000, 9000, 20000, 20000],
+    );
   });
 
   it("FULL jitter scales the delay by a random fraction", () => {
     const retrier = { ErrorEquals: ["States.ALL"], IntervalSeconds: 2, JitterStrategy: "FULL" as const };
-    assert.equal(retryDelayMs(retrier, 1, () => 0.25), 1000);
+    assert.equal(
+      retryDelayMs(retrier, 1, () => 0.25),
+      1000,
+    );
   });
 
   it("picks the first matching retrier and catcher only", () => {
@@ -63,7 +72,10 @@ describe("retry policy", () => {
     assert.equal(findRetrier(retriers, error("A")), 0);
     assert.equal(findRetrier(retriers, error("B")), 1);
     assert.equal(findRetrier(undefined, error("B")), -1);
-    const catchers = [{ ErrorEquals: ["States.Timeout"], Next: "T" }, { ErrorEquals: ["States.TaskFailed"], Next: "F" }];
+    const catchers = [
+      { ErrorEquals: ["States.Timeout"], Next: "T" },
+      { ErrorEquals: ["States.TaskFailed"], Next: "F" },
+    ];
     assert.equal(findCatcher(catchers, error("States.Timeout"))?.Next, "T");
     assert.equal(findCatcher(catchers, error("X"))?.Next, "F");
   });

@@ -63,7 +63,10 @@ describe("the project's callback state machine on the local engine", () => {
     await settle();
     await clock.advance(5_000);
     const result = await h.describe(executionArn);
-    assert.deepEqual([result.status, result.error, result.cause], ["FAILED", "TimedOut", "The task sent no heartbeat within HeartbeatSeconds (5 s)"]);
+    assert.deepEqual(
+      [result.status, result.error, result.cause],
+      ["FAILED", "TimedOut", "The task sent no heartbeat within HeartbeatSeconds (5 s)"],
+    );
   });
 
   it("a transient Lambda error in SplitDoc is retried after IntervalSeconds", async () => {

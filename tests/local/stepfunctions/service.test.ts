@@ -26,7 +26,11 @@ describe("StepFunctionsService provisioning and lifecycle", () => {
       definition: DEFINITION,
       roleArn: ROLE_ARN,
       type: "STANDARD",
-      loggingConfiguration: { level: "ALL", includeExecutionData: true, logDestination: "arn:aws:logs:us-east-1:123456789012:log-group:sfn:*" },
+      loggingConfiguration: {
+        level: "ALL",
+        includeExecutionData: true,
+        logDestination: "arn:aws:logs:us-east-1:123456789012:log-group:sfn:*",
+      },
       tracingConfiguration: { enabled: true },
     });
     await h.service.provision(resource);
@@ -49,11 +53,17 @@ describe("StepFunctionsService provisioning and lifecycle", () => {
   it("refuses to provision a definition it cannot run, naming the resource and the problem", async () => {
     const h = createHarness();
     const resource = declaredStateMachine("queue-sfn", {
-      definition: JSON.stringify({ StartAt: "T", States: { T: { Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", End: true } } }),
+      definition: JSON.stringify({
+        StartAt: "T",
+        States: { T: { Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", End: true } },
+      }),
       roleArn: ROLE_ARN,
     });
     await assert.rejects(h.service.provision(resource), (error: Error) => {
-      assert.match(error.message, /^State machine 'queue-sfn' \(arn:aws:states:us-east-1:123456789012:stateMachine:queue-sfn-[0-9a-f]{7}\) cannot run locally: Invalid State Machine Definition: /);
+      assert.match(
+        error.message,
+        /^State machine 'queue-sfn' \(arn:aws:states:us-east-1:123456789012:stateMachine:queue-sfn-[0-9a-f]{7}\) cannot run locally: Invalid State Machine Definition: /,
+      );
       assert.match(error.message, /sqs:sendMessage/);
       return true;
     });
@@ -68,7 +78,9 @@ describe("StepFunctionsService provisioning and lifecycle", () => {
         StartAt: "W",
         States: {
           W: {
-            Type: "Task", Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken", End: true,
+            Type: "Task",
+            Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            End: true,
             Parameters: { FunctionName: "f", Payload: { "taskToken.$": "$$.Task.Token" } },
           },
         },
@@ -78,7 +90,9 @@ describe("StepFunctionsService provisioning and lifecycle", () => {
   });
 
   it("uses the injected `now` for dates on the wire", async () => {
-    const { service } = createHarness({ clock: { now: () => Date.parse("2030-05-06T07:08:09.500Z"), setTimer: (callback, delayMs) => setLongTimer(callback, delayMs) } });
+    const { service } = createHarness({
+      clock: { now: () => Date.parse("2030-05-06T07:08:09.500Z"), setTimer: (callback, delayMs) => setLongTimer(callback, delayMs) },
+    });
     const arn = service.createStateMachine({ name: "dated", definition: DEFINITION, roleArn: ROLE_ARN }).arn;
     const { startDate } = await service.call("StartExecution", { stateMachineArn: arn });
     assert.equal(startDate, Date.parse("2030-05-06T07:08:09.500Z") / 1000);

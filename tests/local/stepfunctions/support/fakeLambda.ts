@@ -43,7 +43,9 @@ export class FakeLambda implements LambdaInvoker {
     const requestId = randomUUID();
     const base = { executedVersion: "$LATEST", requestId };
     if (request.invocationType === "Event") {
-      Promise.resolve().then(() => handler(invocation.event, invocation)).catch(() => undefined);
+      Promise.resolve()
+        .then(() => handler(invocation.event, invocation))
+        .catch(() => undefined);
       return { ...base, statusCode: 202, payload: "" };
     }
     try {
