@@ -5,7 +5,7 @@
  * (`[states] <name> - ExecutionSucceeded`), so measuring adds no polling load.
  * Prints executions/s and p50/p99 latency at 1, 10 and 100 concurrent executions. Targets: p50 ≤ 10 ms, ≥ 200/s.
  */
-import { startRuntime, type RuntimeProcess } from "../tests/local/e2e/runtimeProcess";
+import { startRuntime } from "../tests/local/e2e/runtimeProcess";
 
 const LEVELS: Array<{ concurrency: number; executions: number }> = [
   { concurrency: 1, executions: 200 },

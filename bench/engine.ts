@@ -19,7 +19,7 @@ if (!(Promise as any).withResolvers) {
     return { promise, resolve, reject };
   };
 }
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+
 const { StateMachine } = require("aws-local-stepfunctions");
 
 const SEGMENTS = 7; // Pass → Choice → Task per segment: 21 states, then Succeed

@@ -10,21 +10,11 @@ import type * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { type CallbackWorkflowArgs, type ResolvedArgs, type ResolvedFunctionArgs, resolveArgs } from "./args";
 import { buildDefinition } from "./definition";
-import {
-  invokePolicy,
-  lambdaTrustPolicy,
-  serviceTrustPolicy,
-  stateMachineLogDeliveryPolicy,
-  statementsPolicy,
-  taskResponsePolicy,
-  writeLogsPolicy,
-  xrayWritePolicy,
-} from "./policies";
+import { invokePolicy, serviceTrustPolicy, stateMachineLogDeliveryPolicy, taskResponsePolicy, xrayWritePolicy } from "./policies";
 import { createLambdaStep, type LambdaStep } from "./lambdaStep";
 import { createStartApi } from "./startApi";
 
 export * from "./args";
-export { awsSdkPackages } from "./lambdaStep";
 export { buildDefinition, STATE_NAMES, PROCESSING_FAILED_ERROR, DEFAULT_WAIT_PAYLOAD } from "./definition";
 
 export const CALLBACK_WORKFLOW_TYPE = "sfn-callback:index:CallbackWorkflow";

@@ -371,13 +371,11 @@ export class DocumentPipeline extends pulumi.ComponentResource {
     this.processorRole = processorStep.role;
     this.stateMachineArn = workflow.stateMachineArn;
     this.startUrl = workflow.startUrl;
-    this.functionNames = pulumi
-      .all([workflow.functionNames, processor.name])
-      .apply(([names, processorName]): Record<string, string> => ({
-        split: names.handler,
-        processor: processorName,
-        aggregate: names.continue,
-      }));
+    this.functionNames = pulumi.all([workflow.functionNames, processor.name]).apply(([names, processorName]): Record<string, string> => ({
+      split: names.handler,
+      processor: processorName,
+      aggregate: names.continue,
+    }));
     this.registerOutputs({
       bucketName: this.bucketName,
       tableName: this.tableName,

@@ -10,13 +10,15 @@ import type { ResolvedFunctionArgs } from "./args";
 import { lambdaTrustPolicy, statementsPolicy, writeLogsPolicy, xrayWritePolicy } from "./policies";
 
 /**
- * The `@aws-sdk/*` packages among the given dependencies. The Node.js Lambda runtimes ship AWS SDK v3, so they
- * are left out of every code archive: the upload is the handler alone.
+ * The production dependencies Pulumi would otherwise pack into every code archive. Handlers use only the AWS SDK
+ * v3, which the Node.js Lambda runtimes ship; every other dependency is the local runtime's (`npm start`), and
+ * `@pulumi/*` packages Pulumi leaves out by itself. So the upload is the handler alone (`__index.js`); the deploy
+ * tests check each archive's file list and run the serialized code with nothing else beside it.
  * https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html
  */
-export function awsSdkPackages(dependencies: Record<string, string> = packageJson.dependencies): string[] {
+export function packagesLeftOutOfArchives(dependencies: Record<string, string> = packageJson.dependencies): string[] {
   return Object.keys(dependencies)
-    .filter((name) => name.startsWith("@aws-sdk/"))
+    .filter((name) => !name.startsWith("@pulumi/"))
     .sort();
 }
 
@@ -79,7 +81,7 @@ export function createLambdaStep(prefix: string, fn: ResolvedFunctionArgs, setti
       environment: Object.keys(fn.environment).length > 0 ? { variables: fn.environment } : undefined,
       loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
       tracingConfig: settings.tracing ? { mode: "Active" } : undefined,
-      codePathOptions: { extraExcludePackages: awsSdkPackages() },
+      codePathOptions: { extraExcludePackages: packagesLeftOutOfArchives() },
       tags,
     },
     // The role must hold its permissions before the function first runs.

@@ -98,7 +98,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         try {
           await service.provision(resource, program.resources);
         } catch (error) {
-          throw new Error(`${resource.type} "${resource.name}": ${(error as Error).message}`);
+          throw new Error(`${resource.type} "${resource.name}": ${(error as Error).message}`, { cause: error });
         }
       } else if (KEPT_TYPE.test(resource.type)) kept.push(resource);
       else if ((resource.custom && !resource.type.startsWith("pulumi:providers:")) || resource.remote) unemulated.push(resource);

@@ -361,7 +361,7 @@ function sendLambdaError(res: ServerResponse, error: unknown): void {
   };
   let statusCode = 500;
   let code = "ServiceException";
-  let message = error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
   if (error instanceof LambdaApiError) ({ statusCode, code } = error);
   else if (error instanceof Error && known[error.name]) [statusCode, code] = [known[error.name], error.name];
   const body: Record<string, unknown> = { Type: statusCode >= 500 ? "Service" : "User", Message: message, message };

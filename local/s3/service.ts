@@ -272,7 +272,7 @@ export class S3Service implements LocalService {
     if (query.has("encoding-type") && !urlEncoded)
       throw new S3Error("InvalidArgument", `Invalid Encoding Method specified in Request: ${query.get("encoding-type")}`);
     const continuationToken = query.get("continuation-token");
-    let after = "";
+    let after: string;
     /** Set when the previous page ended with a common prefix: every key under it was already summarized. */
     let skipPrefix: string | undefined;
     if (version === 2 && continuationToken !== null) ({ after, skipPrefix } = decodeContinuationToken(continuationToken));

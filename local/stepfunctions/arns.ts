@@ -32,7 +32,7 @@ export function requireArn(arn: string, resourceType: "stateMachine" | "executio
 }
 
 export function requireRoleArn(arn: string): void {
-  if (!/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(arn)) {
+  if (!/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(arn)) {
     throw new StepFunctionsApiError("InvalidArn", `Invalid Arn: 'Invalid Role Arn: ${arn}'`);
   }
 }
@@ -43,6 +43,8 @@ export function requireRoleArn(arn: string): void {
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html#StepFunctions-StartExecution-request-name
  */
 export function requireValidName(name: string): void {
+  // Control characters are exactly what AWS forbids here.
+  // eslint-disable-next-line no-control-regex
   if (/[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/.test(name)) {
     throw new StepFunctionsApiError("InvalidName", `Invalid Name: '${name}'`);
   }

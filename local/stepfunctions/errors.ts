@@ -10,7 +10,7 @@ export class StatesError extends Error {
     /** The error name: "States.Timeout", "ProcessingFailed", "Lambda.Unknown", ... */
     readonly error: string,
     /** Human-readable cause (AWS often puts JSON here). */
-    readonly cause: string = "",
+    override readonly cause: string = "",
   ) {
     super(cause ? `${error}: ${cause}` : error);
     this.name = "StatesError";

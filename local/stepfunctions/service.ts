@@ -74,7 +74,7 @@ export class StepFunctionsService implements LocalService {
       });
     } catch (error) {
       if (error instanceof StepFunctionsApiError) {
-        throw new Error(`State machine '${resource.name}' (${state.arn}) cannot run locally: ${error.message}`);
+        throw new Error(`State machine '${resource.name}' (${state.arn}) cannot run locally: ${error.message}`, { cause: error });
       }
       throw error;
     }

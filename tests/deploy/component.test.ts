@@ -1,7 +1,7 @@
 /** The CallbackWorkflow component's options, each declared under mocks and read back from the recorded resources. */
 import { strict as assert } from "node:assert";
 import * as aws from "@pulumi/aws";
-import { awsSdkPackages, CALLBACK_WORKFLOW_TYPE, CallbackWorkflow, type CallbackWorkflowArgs } from "../../components/callbackWorkflow";
+import { CALLBACK_WORKFLOW_TYPE, CallbackWorkflow, type CallbackWorkflowArgs } from "../../components/callbackWorkflow";
 import { startExecutionTemplate } from "../../components/startApi";
 import { declare, findAll, findOne, promiseOf, type RecordedResource } from "../mocks";
 import { asList, rolePolicies } from "./policyAssertions";
@@ -232,16 +232,6 @@ describe("deploy: CallbackWorkflow component options", function () {
       `#set($executionInput = $input.params('input'))\n#if($executionInput == "")#set($executionInput = "{}")#end\n{"stateMachineArn": "${arn}", "input": "$util.escapeJavaScript($executionInput)"}`,
     );
     assert.equal(startExecutionTemplate(arn, "POST"), `{"stateMachineArn": "${arn}", "input": "$util.escapeJavaScript($input.json('$'))"}`);
-  });
-
-  it("excludes exactly the @aws-sdk/* production dependencies from code archives", () => {
-    const fromPackageJson = awsSdkPackages();
-    assert.ok(fromPackageJson.includes("@aws-sdk/client-sfn"));
-    assert.ok(
-      fromPackageJson.every((name) => name.startsWith("@aws-sdk/")),
-      fromPackageJson.join(),
-    );
-    assert.deepEqual(awsSdkPackages({ "@pulumi/aws": "7", "@aws-sdk/client-sqs": "3", "aws-sdk": "2" }), ["@aws-sdk/client-sqs"]);
   });
 
   it("rejects invalid args before declaring anything", async () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, TaskTimedOut, InvalidToken } from "@aws-sdk/client-sfn";
+import { TaskTimedOut, InvalidToken } from "@aws-sdk/client-sfn";
 import { countWords, parseFailureRate, parseOutcome, processAndCheckCompletion } from "../../handlers/processAndCheckCompletion";
 import { createSignaller, MAX_CAUSE_LENGTH, MAX_ERROR_LENGTH, serializeOutput, truncate, type SendsCommands } from "../../handlers/signal";
 import { DEFAULT_DOCUMENT, splitDoc } from "../../handlers/splitDoc";

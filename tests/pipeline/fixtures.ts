@@ -207,6 +207,8 @@ export function crashingClients(clients: PipelineClients, crashAfter: number): {
         try {
           return await client.send(command, ...rest);
         } finally {
+          // The crash comes after the call took effect, as a process dying after the SDK call returned would.
+          // eslint-disable-next-line no-unsafe-finally
           if (callNumber === crashAfter) throw new SimulatedCrash(`crashed after call ${callNumber} (${calls[callNumber - 1]})`);
         }
       },

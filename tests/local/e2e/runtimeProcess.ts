@@ -2,7 +2,7 @@
  * Starts the real program with the CLI (`npm start`'s command) in a child process on a free port, and offers
  * what a user has: HTTP to the printed origin and the AWS SDK pointed at it. Nothing in-process is shared.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as path from "node:path";
 import {
   DescribeExecutionCommand,

@@ -92,7 +92,7 @@ describe("Step Functions API over HTTP (AWS SDK v3)", () => {
     const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
     for (const event of events!) assert.ok(event.timestamp instanceof Date && !Number.isNaN(event.timestamp.getTime()));
     const normalised = JSON.parse(
-      JSON.stringify(events!.map(({ timestamp, ...rest }) => rest))
+      JSON.stringify(events!.map(({ timestamp: _timestamp, ...rest }) => rest))
         .replaceAll(token, "<taskToken>")
         .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<requestId>")
         .replace(/[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT/g, "<date>"),
