@@ -8,7 +8,7 @@
  * "Invalid path '$.x': The choice state's condition path references an invalid value."
  */
 import { StatesError, STATES_ERRORS } from "../errors";
-import { PathNotFoundError, readPath } from "./paths";
+import { PathNotFoundError, readPath } from "./pathReader";
 import { COMPARISON_OPERATORS, type ChoiceRule, type ChoiceState, type ComparisonOperator } from "./types";
 
 export type { ChoiceRule, ChoiceState, ComparisonOperator } from "./types";

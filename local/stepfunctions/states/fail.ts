@@ -1,6 +1,6 @@
 /** https://docs.aws.amazon.com/step-functions/latest/dg/state-fail.html */
 import type { FailState } from "../asl/types";
-import { readPath } from "../asl/paths";
+import { readPath } from "../asl/pathReader";
 import { StatesError, STATES_ERRORS } from "../errors";
 import type { StateHandler } from "./handler";
 

@@ -5,7 +5,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html
  */
 import type { MapState } from "../asl/types";
-import { readPath } from "../asl/paths";
+import { readPath } from "../asl/pathReader";
 import { StatesError, STATES_ERRORS, toStatesError } from "../errors";
 import { childController } from "../signals";
 import type { StateHandler } from "./handler";

@@ -5,7 +5,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
  */
 import type { TaskState } from "../asl/types";
-import { readPath } from "../asl/paths";
+import { readPath } from "../asl/pathReader";
 import { StatesError, STATES_ERRORS } from "../errors";
 import type { StateRun } from "../interpreter";
 import type { InvocationType } from "../../common/invoker";

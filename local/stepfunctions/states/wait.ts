@@ -1,6 +1,6 @@
 /** https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html */
 import type { WaitState } from "../asl/types";
-import { readPath } from "../asl/paths";
+import { readPath } from "../asl/pathReader";
 import { sleep } from "../clock";
 import { StatesError, STATES_ERRORS } from "../errors";
 import type { StateHandler } from "./handler";
