@@ -13,18 +13,34 @@ import { eventToWire } from "./history";
 import type { EngineServices } from "./interpreter";
 import { exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES } from "./limits";
 import { isSupportedResource } from "./resources";
+import { diagnoseDefinition } from "./diagnostics";
+import { mergeTags, parseTags, tagsToWire } from "./tags";
 import { TaskTokenError } from "./tokens";
 import type { TaskTokenRegistry } from "./tokens";
 
 export type StateMachineType = "STANDARD" | "EXPRESS";
 
-export interface StateMachineRecord extends ExecutionMachine {
-  type: StateMachineType;
+/**
+ * One revision of a state machine: what an execution runs. UpdateStateMachine makes a new one; executions
+ * already running keep theirs (as AWS runs an execution on the revision it started with).
+ */
+export interface MachineRevision extends ExecutionMachine {
   /** The definition exactly as given (DescribeStateMachine returns it verbatim). */
   definitionText: string;
-  creationDate: number;
   loggingConfiguration: Record<string, unknown>;
   tracingConfiguration: Record<string, unknown>;
+  /** Set by UpdateStateMachine; the first revision has none (AWS's "INITIAL"). */
+  revisionId?: string;
+  /** When this revision was made (creation for the first). */
+  updateDate: number;
+}
+
+export interface StateMachineRecord extends MachineRevision {
+  type: StateMachineType;
+  creationDate: number;
+  /** DELETING after DeleteStateMachine while executions still run; then the machine is gone. */
+  status: "ACTIVE" | "DELETING";
+  tags: Map<string, string>;
   executions: Map<string, Execution>;
 }
 
@@ -38,6 +54,7 @@ export interface CreateStateMachineInput {
   tracingConfiguration?: Record<string, unknown>;
   /** Use this ARN instead of deriving one from the name (resources declared by the Pulumi program). */
   arn?: string;
+  tags?: ReadonlyMap<string, string>;
 }
 
 /** A summary of an execution still running, for the runtime to report on shutdown. */
@@ -63,6 +80,12 @@ export const OPERATIONS = [
   "DescribeStateMachine",
   "CreateStateMachine",
   "DescribeStateMachineForExecution",
+  "UpdateStateMachine",
+  "DeleteStateMachine",
+  "ValidateStateMachineDefinition",
+  "TagResource",
+  "UntagResource",
+  "ListTagsForResource",
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -114,8 +137,32 @@ const SHAPES: Record<Operation, RequestShape> = {
     type: { type: "string", allowed: ["STANDARD", "EXPRESS"] },
     loggingConfiguration: { type: "object" },
     tracingConfiguration: { type: "object" },
+    tags: { type: "array" },
+    publish: { type: "boolean" },
+    versionDescription: { type: "string", max: 256 },
+    encryptionConfiguration: { type: "object" },
   },
   DescribeStateMachineForExecution: { executionArn: { type: "string", required: true, min: 1, max: 2048 } },
+  UpdateStateMachine: {
+    stateMachineArn: { type: "string", required: true, min: 1, max: 2048 },
+    definition: { type: "string", min: 1, max: 1_048_576, sensitive: true },
+    roleArn: { type: "string", min: 1, max: 256 },
+    loggingConfiguration: { type: "object" },
+    tracingConfiguration: { type: "object" },
+    publish: { type: "boolean" },
+    versionDescription: { type: "string", max: 256 },
+    encryptionConfiguration: { type: "object" },
+  },
+  DeleteStateMachine: { stateMachineArn: { type: "string", required: true, min: 1, max: 2048 } },
+  ValidateStateMachineDefinition: {
+    definition: { type: "string", required: true, min: 1, max: 1_048_576, sensitive: true },
+    type: { type: "string", allowed: ["STANDARD", "EXPRESS"] },
+    severity: { type: "string", allowed: ["ERROR", "WARNING"] },
+    maxResults: { type: "integer", min: 0, max: 100 },
+  },
+  TagResource: { resourceArn: { type: "string", required: true, min: 1, max: 256 }, tags: { type: "array", required: true } },
+  UntagResource: { resourceArn: { type: "string", required: true, min: 1, max: 256 }, tagKeys: { type: "array", required: true } },
+  ListTagsForResource: { resourceArn: { type: "string", required: true, min: 1, max: 256 } },
 };
 
 const toSeconds = (milliseconds: number) => milliseconds / 1000;
@@ -142,18 +189,15 @@ export class StepFunctionsApi {
     requireRoleArn(input.roleArn);
     const type = input.type ?? "STANDARD";
     const arn = input.arn ?? stateMachineArn(this.services.region, this.options.accountId, input.name);
-    let definition;
-    try {
-      ({ definition } = validateDefinition(input.definition, { supportedResource: isSupportedResource, stateMachineType: type }));
-    } catch (error) {
-      if (error instanceof DefinitionError) throw new StepFunctionsApiError("InvalidDefinition", error.message);
-      throw error;
-    }
+    const definition = checkDefinition(input.definition, type);
     const existing = this.machines.get(arn);
     if (existing) {
       if (existing.definitionText === input.definition && existing.roleArn === input.roleArn && existing.type === type) return existing;
       throw new StepFunctionsApiError("StateMachineAlreadyExists", `State Machine Already Exists: '${arn}'`);
     }
+    const tags = new Map<string, string>();
+    if (input.tags) mergeTags(tags, new Map(input.tags), arn);
+    const now = this.services.clock.now();
     const machine: StateMachineRecord = {
       arn,
       name: input.name,
@@ -161,9 +205,12 @@ export class StepFunctionsApi {
       type,
       definition,
       definitionText: input.definition,
-      creationDate: this.services.clock.now(),
+      creationDate: now,
+      updateDate: now,
+      status: "ACTIVE",
       loggingConfiguration: input.loggingConfiguration ?? { level: "OFF", includeExecutionData: false },
       tracingConfiguration: input.tracingConfiguration ?? { enabled: false },
+      tags,
       executions: new Map(),
     };
     this.machines.set(arn, machine);
@@ -209,6 +256,9 @@ export class StepFunctionsApi {
 
   private async StartExecution(request: Record<string, any>) {
     const machine = this.machine(request.stateMachineArn);
+    if (machine.status === "DELETING") {
+      throw new StepFunctionsApiError("StateMachineDeleting", `State Machine is being deleted: '${machine.arn}'`);
+    }
     const name: string = request.name ?? randomUUID();
     requireValidName(name);
     const input: string = request.input ?? "{}";
@@ -232,10 +282,19 @@ export class StepFunctionsApi {
       throw new StepFunctionsApiError("ExecutionAlreadyExists", `Execution Already Exists: '${existing.arn}'`);
     }
     const arn = executionArn(machine.arn, name);
-    const execution = new Execution(machine, name, arn, input, this.services.clock.now(), ++this.executionSequence, this.services);
+    const execution = new Execution(
+      currentRevision(machine),
+      name,
+      arn,
+      input,
+      this.services.clock.now(),
+      ++this.executionSequence,
+      this.services,
+    );
     machine.executions.set(name, execution);
     this.executions.set(arn, execution);
     execution.start();
+    void execution.done.then(() => this.removeIfDeleted(machine));
     return { executionArn: arn, startDate: toSeconds(execution.startDate) };
   }
 
@@ -255,6 +314,7 @@ export class StepFunctionsApi {
       error: execution.error,
       cause: execution.cause,
       redriveCount: 0,
+      ...redriveStatusOf(execution),
     };
   }
 
@@ -276,6 +336,7 @@ export class StepFunctionsApi {
         status: execution.status,
         startDate: toSeconds(execution.startDate),
         stopDate: execution.stopDate === undefined ? undefined : toSeconds(execution.stopDate),
+        redriveCount: 0,
       })),
       nextToken: matching.length > pageSize ? encodeCursor(`executions:${machine.arn}`, page[page.length - 1].sequence) : undefined,
     };
@@ -360,17 +421,19 @@ export class StepFunctionsApi {
     return {
       stateMachineArn: machine.arn,
       name: machine.name,
-      status: "ACTIVE",
+      status: machine.status,
       definition: machine.definitionText,
       roleArn: machine.roleArn,
       type: machine.type,
       creationDate: toSeconds(machine.creationDate),
       loggingConfiguration: machine.loggingConfiguration,
       tracingConfiguration: machine.tracingConfiguration,
+      revisionId: machine.revisionId,
     };
   }
 
   private async CreateStateMachine(request: Record<string, any>) {
+    rejectVersioning(request);
     const machine = this.createStateMachine({
       name: request.name,
       definition: request.definition,
@@ -378,22 +441,96 @@ export class StepFunctionsApi {
       type: request.type,
       loggingConfiguration: request.loggingConfiguration,
       tracingConfiguration: request.tracingConfiguration,
+      tags: request.tags === undefined ? undefined : parseTags(request.tags),
     });
     return { stateMachineArn: machine.arn, creationDate: toSeconds(machine.creationDate) };
   }
 
   private async DescribeStateMachineForExecution(request: Record<string, any>) {
     const execution = this.executionByArn(request.executionArn);
-    const machine = this.machines.get(execution.machine.arn)!;
+    // The revision the execution runs, which UpdateStateMachine does not change.
+    const revision = execution.machine as MachineRevision;
     return {
-      stateMachineArn: machine.arn,
-      name: machine.name,
-      definition: machine.definitionText,
-      roleArn: machine.roleArn,
-      updateDate: toSeconds(machine.creationDate),
-      loggingConfiguration: machine.loggingConfiguration,
-      tracingConfiguration: machine.tracingConfiguration,
+      stateMachineArn: revision.arn,
+      name: revision.name,
+      definition: revision.definitionText,
+      roleArn: revision.roleArn,
+      updateDate: toSeconds(revision.updateDate),
+      loggingConfiguration: revision.loggingConfiguration,
+      tracingConfiguration: revision.tracingConfiguration,
+      revisionId: revision.revisionId,
     };
+  }
+
+  /** https://docs.aws.amazon.com/step-functions/latest/apireference/API_UpdateStateMachine.html */
+  private async UpdateStateMachine(request: Record<string, any>) {
+    const machine = this.machine(request.stateMachineArn);
+    const changes = ["definition", "roleArn", "loggingConfiguration", "tracingConfiguration", "encryptionConfiguration"];
+    if (!changes.some((field) => request[field] !== undefined)) {
+      throw new StepFunctionsApiError(
+        "MissingRequiredParameter",
+        "Either the definition, the role ARN, the LoggingConfiguration, the EncryptionConfiguration or the TracingConfiguration must be specified",
+      );
+    }
+    if (machine.status === "DELETING") {
+      throw new StepFunctionsApiError("StateMachineDeleting", `State Machine is being deleted: '${machine.arn}'`);
+    }
+    rejectVersioning(request);
+    if (request.roleArn !== undefined) requireRoleArn(request.roleArn);
+    const definition = request.definition === undefined ? machine.definition : checkDefinition(request.definition, machine.type);
+    // Executions hold the revision object they started with; the record gets the new one's fields.
+    Object.assign(machine, {
+      definition,
+      definitionText: request.definition ?? machine.definitionText,
+      roleArn: request.roleArn ?? machine.roleArn,
+      loggingConfiguration: request.loggingConfiguration ?? machine.loggingConfiguration,
+      tracingConfiguration: request.tracingConfiguration ?? machine.tracingConfiguration,
+      revisionId: randomUUID(),
+      updateDate: this.services.clock.now(),
+    });
+    return { updateDate: toSeconds(machine.updateDate), revisionId: machine.revisionId };
+  }
+
+  /**
+   * Marks the state machine DELETING; it is gone once its running executions have ended (they run on).
+   * https://docs.aws.amazon.com/step-functions/latest/apireference/API_DeleteStateMachine.html
+   */
+  private async DeleteStateMachine(request: Record<string, any>) {
+    requireArn(request.stateMachineArn, "stateMachine");
+    const machine = this.machines.get(request.stateMachineArn);
+    // Deleting a state machine that does not exist (any more) succeeds, as on AWS.
+    if (!machine) return {};
+    machine.status = "DELETING";
+    this.removeIfDeleted(machine);
+    return {};
+  }
+
+  private async ValidateStateMachineDefinition(request: Record<string, any>) {
+    return diagnoseDefinition(request.definition, {
+      supportedResource: isSupportedResource,
+      stateMachineType: request.type ?? "STANDARD",
+      severity: request.severity ?? "ERROR",
+      maxResults: request.maxResults,
+    });
+  }
+
+  private async TagResource(request: Record<string, any>) {
+    const machine = this.taggedResource(request.resourceArn);
+    mergeTags(machine.tags, parseTags(request.tags), machine.arn);
+    return {};
+  }
+
+  private async UntagResource(request: Record<string, any>) {
+    const machine = this.taggedResource(request.resourceArn);
+    for (const key of request.tagKeys as unknown[]) {
+      if (typeof key !== "string") throw new StepFunctionsApiError("SerializationException", "STRING_VALUE expected for 'tagKeys' members");
+      machine.tags.delete(key);
+    }
+    return {};
+  }
+
+  private async ListTagsForResource(request: Record<string, any>) {
+    return { tags: tagsToWire(this.taggedResource(request.resourceArn).tags) };
   }
 
   // --- lookups ----------------------------------------------------------------------------------------
@@ -403,6 +540,22 @@ export class StepFunctionsApi {
     const machine = this.machines.get(arn);
     if (!machine) throw new StepFunctionsApiError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${arn}'`);
     return machine;
+  }
+
+  /** Tags live on state machines (activities are not emulated). */
+  private taggedResource(arn: string): StateMachineRecord {
+    requireArn(arn, "stateMachine");
+    const machine = this.machines.get(arn);
+    if (!machine) throw new StepFunctionsApiError("ResourceNotFound", `Resource not found: '${arn}'`);
+    return machine;
+  }
+
+  /** A DELETING state machine goes once none of its executions runs. */
+  private removeIfDeleted(machine: StateMachineRecord): void {
+    if (machine.status !== "DELETING") return;
+    for (const execution of machine.executions.values()) if (execution.status === "RUNNING") return;
+    this.machines.delete(machine.arn);
+    for (const execution of machine.executions.values()) this.executions.delete(execution.arn);
   }
 
   private executionByArn(arn: string): Execution {
@@ -420,6 +573,54 @@ export class StepFunctionsApi {
       throw error;
     }
   }
+}
+
+/** Validates a definition as CreateStateMachine and UpdateStateMachine do. */
+function checkDefinition(definitionText: string, type: StateMachineType) {
+  try {
+    return validateDefinition(definitionText, { supportedResource: isSupportedResource, stateMachineType: type }).definition;
+  } catch (error) {
+    if (error instanceof DefinitionError) throw new StepFunctionsApiError("InvalidDefinition", error.message);
+    throw error;
+  }
+}
+
+/** A frozen copy of the machine's current revision: what a new execution runs, whatever updates follow. */
+function currentRevision(machine: StateMachineRecord): MachineRevision {
+  const { arn, name, roleArn, definition, definitionText, loggingConfiguration, tracingConfiguration, revisionId, updateDate } = machine;
+  return Object.freeze({
+    arn,
+    name,
+    roleArn,
+    definition,
+    definitionText,
+    loggingConfiguration,
+    tracingConfiguration,
+    revisionId,
+    updateDate,
+  });
+}
+
+/** Versions and aliases are not emulated: a request that would publish one is refused by name, never ignored. */
+function rejectVersioning(request: Record<string, any>): void {
+  if (request.versionDescription !== undefined && request.publish !== true) {
+    throw new StepFunctionsApiError("ValidationException", "Version description can only be set when publish is true");
+  }
+  if (request.publish === true) {
+    throw new StepFunctionsApiError(
+      "ValidationException",
+      "publish: state machine versions and aliases are not emulated by the local runtime (see docs/stepfunctions-api.md)",
+    );
+  }
+}
+
+/**
+ * DescribeExecution's redrive fields. Only executions that failed, timed out or were aborted can be redriven;
+ * the local runtime does not redrive yet, so those say why.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html
+ */
+function redriveStatusOf(execution: Execution): { redriveStatus: string; redriveStatusReason: string } {
+  return { redriveStatus: "NOT_REDRIVABLE", redriveStatusReason: `Execution is ${execution.status} and cannot be redriven` };
 }
 
 /** Paging tokens: opaque to callers, bound to the listing they came from. */

@@ -20,7 +20,11 @@ export type StepFunctionsErrorCode =
   | "InvalidDefinition"
   | "InvalidLoggingConfiguration"
   | "UnknownOperationException"
-  | "SerializationException";
+  | "SerializationException"
+  | "MissingRequiredParameter"
+  | "StateMachineDeleting"
+  | "ResourceNotFound"
+  | "TooManyTags";
 
 /** Any refused call; the wire answers status 400 with `{"__type": code, "message"}` and `x-amzn-errortype`. */
 export class StepFunctionsApiError extends Error {
@@ -35,7 +39,7 @@ export class StepFunctionsApiError extends Error {
 }
 
 export interface FieldRule {
-  type: "string" | "integer" | "boolean" | "object";
+  type: "string" | "integer" | "boolean" | "object" | "array";
   required?: boolean;
   /** Length bounds for strings (UTF-16 units, as the model counts them), value bounds for integers. */
   min?: number;
@@ -47,7 +51,13 @@ export interface FieldRule {
 
 export type RequestShape = Record<string, FieldRule>;
 
-const TYPE_NAMES = { string: "STRING_VALUE", integer: "INTEGER_VALUE", boolean: "BOOLEAN_VALUE", object: "STRUCTURE_VALUE" };
+const TYPE_NAMES = {
+  string: "STRING_VALUE",
+  integer: "INTEGER_VALUE",
+  boolean: "BOOLEAN_VALUE",
+  object: "STRUCTURE_VALUE",
+  array: "LIST_VALUE",
+};
 
 function hasType(value: unknown, type: FieldRule["type"]): boolean {
   switch (type) {
@@ -59,6 +69,8 @@ function hasType(value: unknown, type: FieldRule["type"]): boolean {
       return typeof value === "boolean";
     case "object":
       return typeof value === "object" && value !== null && !Array.isArray(value);
+    case "array":
+      return Array.isArray(value);
   }
 }
 

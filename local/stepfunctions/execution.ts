@@ -66,7 +66,6 @@ export class Execution {
       input: this.input,
       inputDetails: { truncated: false },
       roleArn: this.machine.roleArn,
-      stateMachineArn: this.machine.arn,
     });
     if (definition.TimeoutSeconds !== undefined) {
       this.timeoutTimer = this.services.clock.setTimer(() => this.timeOut(scope), definition.TimeoutSeconds * 1000);

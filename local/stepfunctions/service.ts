@@ -71,6 +71,7 @@ export class StepFunctionsService implements LocalService {
         type: (state.type ?? inputs.type ?? "STANDARD").toUpperCase(),
         loggingConfiguration: loggingFromPulumi(state.loggingConfiguration ?? inputs.loggingConfiguration),
         tracingConfiguration: state.tracingConfiguration ?? inputs.tracingConfiguration,
+        tags: new Map(Object.entries((state.tagsAll ?? state.tags ?? inputs.tags ?? {}) as Record<string, string>)),
       });
     } catch (error) {
       if (error instanceof StepFunctionsApiError) {

@@ -235,7 +235,7 @@ describe("engine: waitForTaskToken callbacks", () => {
     assert.equal(scheduled.heartbeatInSeconds, 7);
   });
 
-  it("records ExecutionStarted with input, inputDetails, roleArn and stateMachineArn", async () => {
+  it("records ExecutionStarted with exactly AWS's fields: input, inputDetails and roleArn", async () => {
     const h = createHarness();
     const arn = h.machine({ StartAt: "P", States: { P: { Type: "Pass", End: true } } });
     const executionArn = await h.start(arn, { x: 1 });
@@ -245,7 +245,6 @@ describe("engine: waitForTaskToken callbacks", () => {
       input: '{"x":1}',
       inputDetails: { truncated: false },
       roleArn: "arn:aws:iam::123456789012:role/sfn-role",
-      stateMachineArn: arn,
     });
     assert.equal(started.id, 1);
     assert.equal(started.previousEventId, 0);
