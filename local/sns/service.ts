@@ -75,7 +75,7 @@ export class SnsService implements LocalService {
         }
       }
     } catch (error) {
-      if (error instanceof MessagingError) throw new Error(`${error.queryCode}: ${error.message}`);
+      if (error instanceof MessagingError) throw new Error(`${error.queryCode}: ${error.message}`, { cause: error });
       throw error;
     }
   }

@@ -143,17 +143,16 @@ export class Queue {
    */
   waitForMessages(deadline: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
+      const now = this.now();
+      let wakeAt = deadline;
+      for (const message of this.messages.values()) if (message.visibleAt > now && message.visibleAt < wakeAt) wakeAt = message.visibleAt;
       const done = () => {
         this.waiters.delete(done);
         clearTimeout(timer);
         signal?.removeEventListener("abort", done);
         resolve();
       };
-      const now = this.now();
-      let wakeAt = deadline;
-      for (const message of this.messages.values()) if (message.visibleAt > now && message.visibleAt < wakeAt) wakeAt = message.visibleAt;
-      timer = setTimeout(done, Math.max(0, wakeAt - now));
+      const timer = setTimeout(done, Math.max(0, wakeAt - now));
       this.waiters.add(done);
       signal?.addEventListener("abort", done, { once: true });
     });

@@ -18,6 +18,7 @@ import { md5OfMessageAttributes } from "./md5";
 import { Queue, type StoredMessage } from "./queue";
 
 /** Characters SQS accepts in a body or string attribute (XML 1.0's). */
+// eslint-disable-next-line no-control-regex -- tab, LF and CR, which SQS allows, are control characters by definition
 const INVALID_CHARACTER = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 

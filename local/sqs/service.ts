@@ -126,7 +126,7 @@ export class SqsService implements LocalService {
     try {
       return action();
     } catch (error) {
-      if (error instanceof MessagingError) throw new Error(`${error.queryCode}: ${error.message}`);
+      if (error instanceof MessagingError) throw new Error(`${error.queryCode}: ${error.message}`, { cause: error });
       throw error;
     }
   }
