@@ -6,6 +6,7 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
  */
+import { raceAbort } from "../common/abort";
 import type { LambdaInvoker } from "../common/invoker";
 import type { QueueRegistry } from "./queues";
 import type { Queue, StoredMessage } from "./queue";
@@ -87,13 +88,16 @@ export class SqsEventSourceMapping {
     const { functionName, reportBatchItemFailures } = this.config;
     let result;
     try {
-      result = await this.lambda.invoke({
+      // Raced with shutdown: the batch is then left in the queue, undeleted, as after a failure.
+      const invocation = this.lambda.invoke({
         functionName,
         payload: JSON.stringify({ Records: batch.map((message) => sqsRecord(message, queue.arn, this.region)) }),
         invocationType: "RequestResponse",
         signal,
       });
+      result = await raceAbort(invocation, signal);
     } catch (error) {
+      if (signal.aborted) return;
       this.log(
         `${functionName}: could not invoke (${(error as Error).message}); ${batch.length} message(s) return to ${queue.name} after the visibility timeout`,
       );
