@@ -147,6 +147,40 @@ export function fakeResource(args: FakeResourceArgs, cloud: FakeCloud = DEFAULT_
       const arn = `arn:aws:dynamodb:${region}:${accountId}:table/${tableName}`;
       return withId(tableName, { ...state, arn, streamArn: inputs.streamEnabled ? `${arn}/stream/2026-01-01T00:00:00.000` : undefined });
     }
+    case "aws:sqs/queue:Queue": {
+      const queueName = (state.name = inputs.name ?? autoName(name, inputs.namePrefix, inputs.fifoQueue ? ".fifo" : ""));
+      // The URL is where clients send: the local origin when there is one, so a program's output reaches this runtime.
+      const url = cloud.origin
+        ? `${cloud.origin}/${accountId}/${queueName}`
+        : `https://sqs.${region}.amazonaws.com/${accountId}/${queueName}`;
+      return withId(url, { ...state, url, arn: `arn:aws:sqs:${region}:${accountId}:${queueName}` });
+    }
+    case "aws:sqs/queuePolicy:QueuePolicy":
+    case "aws:sqs/redrivePolicy:RedrivePolicy":
+      return withId(String(inputs.queueUrl), state);
+    case "aws:sns/topic:Topic": {
+      const topicName = (state.name = inputs.name ?? autoName(name, inputs.namePrefix, inputs.fifoTopic ? ".fifo" : ""));
+      const arn = `arn:aws:sns:${region}:${accountId}:${topicName}`;
+      return withId(arn, { ...state, arn, owner: accountId });
+    }
+    case "aws:sns/topicPolicy:TopicPolicy":
+      return withId(String(inputs.arn), { ...state, owner: accountId });
+    case "aws:sns/topicSubscription:TopicSubscription": {
+      const arn = `${inputs.topic}:${uuidFrom(name)}`;
+      return withId(arn, { ...state, arn, ownerId: accountId, pendingConfirmation: false, confirmationWasAuthenticated: true });
+    }
+    case "aws:lambda/eventSourceMapping:EventSourceMapping": {
+      const uuid = uuidFrom(name);
+      const functionName = String(inputs.functionName);
+      const functionArn = functionName.startsWith("arn:") ? functionName : `arn:aws:lambda:${region}:${accountId}:function:${functionName}`;
+      return withId(uuid, {
+        ...state,
+        uuid,
+        functionArn,
+        arn: `arn:aws:lambda:${region}:${accountId}:event-source-mapping:${uuid}`,
+        state: inputs.enabled === false ? "Disabled" : "Enabled",
+      });
+    }
     default: {
       // aws:<module>/<kind>:<Type> → arn:aws:<module>:region:account:<kind>/<physical name>
       const match = /^aws:([a-z0-9]+)\/([A-Za-z0-9]+):/.exec(type);
@@ -155,6 +189,18 @@ export function fakeResource(args: FakeResourceArgs, cloud: FakeCloud = DEFAULT_
       return withId(id, state);
     }
   }
+}
+
+/** `namePrefix` + a suffix (Pulumi's prefix naming), else the logical name auto-named; FIFO names end in ".fifo". */
+function autoName(logicalName: string, prefix: string | undefined, ending: string): string {
+  const base = prefix ? `${prefix}${hashId(`${logicalName}/prefix`, 26).toLowerCase()}` : physicalName(logicalName);
+  return `${base}${ending}`;
+}
+
+/** A stable UUID-shaped id (event source mappings and subscriptions are named by UUIDs on AWS). */
+function uuidFrom(seed: string): string {
+  const hex = createHash("sha256").update(seed).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 function withId(id: string, state: Record<string, any>): FakeResourceResult {

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { LambdaInvoker } from "./invoker";
+import type { QueueSender, TopicPublisher } from "./messaging";
 
 /** One resource as the program declared it, with the state the fake cloud answered (local/cloud/fakeState.ts). */
 export interface DeclaredResource {
@@ -32,6 +33,10 @@ export interface LocalContext {
   accountId: string;
   /** Invokes local functions (implemented by local/lambda). */
   lambda: LambdaInvoker;
+  /** Sends to local queues (implemented by local/sqs); absent where no SQS runs (unit tests of other services). */
+  sqs?: QueueSender;
+  /** Publishes to local topics (implemented by local/sns); absent where no SNS runs. */
+  sns?: TopicPublisher;
   /** Live log line, shown by the runtime as `[source] line`. */
   log(source: string, line: string): void;
 }

@@ -15,7 +15,11 @@ const TARGET_PREFIXES: ReadonlyArray<[prefix: string, signingName: string]> = [
   ["AWSStepFunctions.", "states"],
   ["DynamoDB_20120810.", "dynamodb"],
   ["DynamoDBStreams_20120810.", "dynamodb"],
+  ["AmazonSQS.", "sqs"],
 ];
+
+/** Unsigned local pages of a service (e.g. the SNS email outbox), by path prefix. */
+const LOCAL_PAGE_PREFIXES: ReadonlyArray<[prefix: string, signingName: string]> = [["/_local/sns/", "sns"]];
 
 export type Destination =
   | { kind: "service"; service: LocalService; signingName: string }
@@ -56,5 +60,7 @@ function unsignedServiceOf(req: IncomingMessage, url: URL): string | undefined {
     if (match) return match[1];
   }
   if (/^\/2015-03-31\/functions(\/|$)/.test(url.pathname)) return "lambda";
+  const page = LOCAL_PAGE_PREFIXES.find(([prefix]) => url.pathname.startsWith(prefix));
+  if (page) return page[1];
   return undefined;
 }

@@ -12,6 +12,8 @@ import { loadProgram, type LoadedProgram, type LoadedResource } from "../program
 import { S3Service } from "../s3/service";
 import { StepFunctionsService, type RunningExecution } from "../stepfunctions/service";
 import { HttpApiService } from "../apigateway/service";
+import { SqsService } from "../sqs/service";
+import { SnsService } from "../sns/service";
 import { MAX_REQUEST_BYTES, readBody, RequestTooLargeError, sendAwsJsonError, sendJson } from "../common/http";
 import { Router } from "./router";
 import type { LocalContext, LocalService } from "../common/service";
@@ -84,9 +86,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       maxProcessesPerFunction: options.maxProcessesPerFunction,
     });
     context.lambda = lambda;
+    const sqs = new SqsService(context);
+    context.sqs = sqs.queues;
+    const sns = new SnsService(context, sqs.queues);
+    context.sns = sns.api;
     const stepFunctions = new StepFunctionsService(context);
     const httpApi = new HttpApiService(context, stepFunctions);
-    services = [lambda, stepFunctions, httpApi, new S3Service(context), new DynamoDbService(context)];
+    // Closed in reverse: Step Functions, then SNS deliveries, then the SQS pollers, then the functions they call.
+    services = [lambda, sqs, sns, stepFunctions, httpApi, new S3Service(context), new DynamoDbService(context)];
 
     const byType = new Map<string, LocalService>();
     for (const service of services) for (const type of service.resourceTypes) byType.set(type, service);

@@ -10,6 +10,7 @@ import { stateContext } from "./context";
 import { StatesError, STATES_ERRORS, toStatesError } from "./errors";
 import type { HistoryEvent, HistoryEventType, HistoryThread } from "./history";
 import type { LambdaInvoker } from "../common/invoker";
+import type { QueueSender, TopicPublisher } from "../common/messaging";
 import type { TaskTokenRegistry } from "./tokens";
 import type { State, SubStateMachine } from "./asl/types";
 import { applyInputPath, applyOutputPath, applyResultPath, resolveTemplate } from "./asl/paths";
@@ -41,6 +42,10 @@ const HANDLERS: Record<State["Type"], StateHandler<any>> = {
 export interface EngineServices {
   clock: Clock;
   lambda: LambdaInvoker;
+  /** Sends for sqs:sendMessage tasks (absent: such tasks fail with States.Runtime). */
+  sqs?: QueueSender;
+  /** Publishes for sns:publish tasks. */
+  sns?: TopicPublisher;
   tokens: TaskTokenRegistry;
   region: string;
   /** Random source for retry jitter (injectable for tests). */

@@ -1,15 +1,22 @@
 /**
  * Task `Resource` ARNs the local engine runs: the optimized Lambda integration (request-response and
- * callback) and plain function ARNs. Everything else is rejected when the definition is loaded.
+ * callback), plain function ARNs, and the SQS sendMessage and SNS publish integrations (request-response
+ * and callback). Everything else is rejected when the definition is loaded.
  * https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html
+ * https://docs.aws.amazon.com/step-functions/latest/dg/connect-sqs.html
+ * https://docs.aws.amazon.com/step-functions/latest/dg/connect-sns.html
  */
+
+export type MessagingAction = "sqs:sendMessage" | "sns:publish";
 
 export type TaskResource =
   | { kind: "lambdaInvoke"; resource: "invoke" }
   | { kind: "lambdaInvokeWaitForTaskToken"; resource: "invoke.waitForTaskToken" }
-  | { kind: "lambdaFunction"; functionArn: string };
+  | { kind: "lambdaFunction"; functionArn: string }
+  | { kind: "messaging"; action: MessagingAction; waitForTaskToken: boolean };
 
 const OPTIMIZED_LAMBDA = /^arn:aws(?:-cn|-us-gov)?:states:::lambda:(invoke|invoke\.waitForTaskToken)$/;
+const MESSAGING = /^arn:aws(?:-cn|-us-gov)?:states:::(sqs:sendMessage|sns:publish)(\.waitForTaskToken)?$/;
 const FUNCTION_ARN = /^arn:aws(?:-cn|-us-gov)?:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9$_-]{1,128})?$/;
 
 export function parseTaskResource(arn: string): TaskResource | undefined {
@@ -19,6 +26,8 @@ export function parseTaskResource(arn: string): TaskResource | undefined {
       ? { kind: "lambdaInvoke", resource: "invoke" }
       : { kind: "lambdaInvokeWaitForTaskToken", resource: "invoke.waitForTaskToken" };
   }
+  const messaging = MESSAGING.exec(arn);
+  if (messaging) return { kind: "messaging", action: messaging[1] as MessagingAction, waitForTaskToken: messaging[2] !== undefined };
   if (FUNCTION_ARN.test(arn)) return { kind: "lambdaFunction", functionArn: arn };
   return undefined;
 }

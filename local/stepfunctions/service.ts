@@ -47,6 +47,13 @@ export class StepFunctionsService implements LocalService {
       services: {
         clock,
         lambda: context.lambda,
+        // Read when a task runs: the runtime may connect SQS and SNS after building this service.
+        get sqs() {
+          return context.sqs;
+        },
+        get sns() {
+          return context.sns;
+        },
         tokens: this.tokens,
         region: context.region,
         random: options.random,

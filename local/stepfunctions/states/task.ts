@@ -1,6 +1,7 @@
 /**
- * Task states for Lambda: the optimized integration (`arn:aws:states:::lambda:invoke`), its callback form
- * (`...lambda:invoke.waitForTaskToken`) and plain function ARNs.
+ * Task states: the optimized Lambda integration (`arn:aws:states:::lambda:invoke`), its callback form
+ * (`...lambda:invoke.waitForTaskToken`), plain function ARNs, and SQS sendMessage / SNS publish, each plain
+ * or `.waitForTaskToken`.
  * https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html
  * https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
  */
@@ -10,8 +11,9 @@ import { StatesError, STATES_ERRORS } from "../errors";
 import type { StateRun } from "../interpreter";
 import type { InvocationType } from "../../common/invoker";
 import { callFunction, invokeResponse, parsePayload } from "../lambda";
+import { callMessaging } from "../messaging";
 import { DEFAULT_TASK_TIMEOUT_SECONDS, exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES } from "../limits";
-import { parseTaskResource } from "../resources";
+import { parseTaskResource, type MessagingAction } from "../resources";
 import { raceAbort } from "../../common/abort";
 import { childController } from "../signals";
 import type { StateHandler } from "./handler";
@@ -54,7 +56,11 @@ export const taskState: StateHandler<TaskState> = {
         case "lambdaInvoke":
           return await invokeTask(state, input, run, settings, task.signal);
         case "lambdaInvokeWaitForTaskToken":
-          return await callbackTask(state, input, run, settings, task.signal);
+          return await callbackTask(state, input, run, settings, task.signal, lambdaSubmission);
+        case "messaging":
+          return resource.waitForTaskToken
+            ? await callbackTask(state, input, run, settings, task.signal, messagingSubmission(resource.action))
+            : await messagingTask(resource.action, state, input, run, settings, task.signal);
         case "lambdaFunction":
           return await functionArnTask(resource.functionArn, state, input, run, settings, task.signal);
       }
@@ -118,9 +124,15 @@ function lambdaParameters(parameters: unknown): LambdaParameters {
   };
 }
 
-function scheduledDetails(resource: string, run: StateRun, parameters: unknown, settings: TaskSettings): Record<string, unknown> {
+function scheduledDetails(
+  resourceType: string,
+  resource: string,
+  run: StateRun,
+  parameters: unknown,
+  settings: TaskSettings,
+): Record<string, unknown> {
   return {
-    resourceType: "lambda",
+    resourceType,
     resource,
     region: run.services.region,
     parameters: JSON.stringify(parameters),
@@ -140,7 +152,7 @@ async function invokeTask(state: TaskState, input: unknown, run: StateRun, setti
   const resource = "invoke";
   const parameters = state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input);
   const call = lambdaParameters(parameters);
-  run.record("TaskScheduled", scheduledDetails(resource, run, parameters, settings));
+  run.record("TaskScheduled", scheduledDetails("lambda", resource, run, parameters, settings));
   run.record("TaskStarted", { resourceType: "lambda", resource });
   try {
     const result = await callFunction(run.services.lambda, { ...call, signal });
@@ -150,51 +162,108 @@ async function invokeTask(state: TaskState, input: unknown, run: StateRun, setti
     run.record("TaskSucceeded", { resourceType: "lambda", resource, output, outputDetails: { truncated: false } });
     return { result: response };
   } catch (thrown) {
-    throw recordTaskEnd(thrown, resource, run, signal);
+    throw recordTaskEnd(thrown, "lambda", resource, run, signal);
   }
 }
 
+/** `arn:aws:states:::sqs:sendMessage` / `...sns:publish`: the result is the service's response (`MessageId`, ...). */
+async function messagingTask(
+  action: MessagingAction,
+  state: TaskState,
+  input: unknown,
+  run: StateRun,
+  settings: TaskSettings,
+  signal: AbortSignal,
+) {
+  const [resourceType, resource] = action.split(":");
+  const parameters = state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input);
+  run.record("TaskScheduled", scheduledDetails(resourceType, resource, run, parameters, settings));
+  run.record("TaskStarted", { resourceType, resource });
+  try {
+    const response = await raceAbort(callMessaging(action, parameters, run.services, run.services.clock.now()), signal);
+    const output = JSON.stringify(response);
+    checkResultSize(output);
+    run.record("TaskSucceeded", { resourceType, resource, output, outputDetails: { truncated: false } });
+    return { result: response };
+  } catch (thrown) {
+    throw recordTaskEnd(thrown, resourceType, resource, run, signal);
+  }
+}
+
+/** How a callback task hands its token out; the result is what TaskSubmitted records. */
+interface CallbackSubmission {
+  resourceType: string;
+  resource: string;
+  /** Sends the resolved Parameters; calls `startHeartbeatClock` when AWS starts it for this integration. */
+  submit(parameters: unknown, run: StateRun, signal: AbortSignal, startHeartbeatClock: () => void): Promise<unknown>;
+}
+
+const lambdaSubmission: CallbackSubmission = {
+  resourceType: "lambda",
+  resource: "invoke.waitForTaskToken",
+  async submit(parameters, run, signal, startHeartbeatClock) {
+    const call = lambdaParameters(parameters);
+    // AWS starts the heartbeat clock at once for asynchronous invocations, after the function returns otherwise.
+    if (call.invocationType === "Event") startHeartbeatClock();
+    const result = await callFunction(run.services.lambda, { ...call, signal });
+    if (call.invocationType === "RequestResponse") startHeartbeatClock();
+    return invokeResponse(result, run.services.clock.now());
+  },
+};
+
+/** SQS and SNS: the heartbeat clock starts once the message is accepted. */
+function messagingSubmission(action: MessagingAction): CallbackSubmission {
+  const [resourceType, resource] = action.split(":");
+  return {
+    resourceType,
+    resource: `${resource}.waitForTaskToken`,
+    async submit(parameters, run, signal, startHeartbeatClock) {
+      const response = await raceAbort(callMessaging(action, parameters, run.services, run.services.clock.now()), signal);
+      startHeartbeatClock();
+      return response;
+    },
+  };
+}
+
 /**
- * `...lambda:invoke.waitForTaskToken`: a fresh token per attempt, the function is invoked with it, and the
+ * `.waitForTaskToken`: a fresh token per attempt, the function is invoked with it, and the
  * task's result is exactly the output given to SendTaskSuccess.
  */
-async function callbackTask(state: TaskState, input: unknown, run: StateRun, settings: TaskSettings, signal: AbortSignal) {
-  const resource = "invoke.waitForTaskToken";
+async function callbackTask(
+  state: TaskState,
+  input: unknown,
+  run: StateRun,
+  settings: TaskSettings,
+  signal: AbortSignal,
+  submission: CallbackSubmission,
+) {
+  const { resourceType, resource } = submission;
   const { tokens } = run.services;
   const opened = tokens.open(run.scope.executionArn, { heartbeatSeconds: settings.heartbeatSeconds });
   try {
     const parameters =
       state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input, { Task: { Token: opened.token } });
-    const call = lambdaParameters(parameters);
-    run.record("TaskScheduled", scheduledDetails(resource, run, parameters, settings));
-    run.record("TaskStarted", { resourceType: "lambda", resource });
+    run.record("TaskScheduled", scheduledDetails(resourceType, resource, run, parameters, settings));
+    run.record("TaskStarted", { resourceType, resource });
     try {
-      // AWS starts the heartbeat clock at once for asynchronous invocations, after the function returns otherwise.
-      if (call.invocationType === "Event") tokens.startHeartbeatClock(opened.token);
-      const result = await callFunction(run.services.lambda, { ...call, signal });
-      run.record("TaskSubmitted", {
-        resourceType: "lambda",
-        resource,
-        output: JSON.stringify(invokeResponse(result, run.services.clock.now())),
-        outputDetails: { truncated: false },
-      });
-      if (call.invocationType === "RequestResponse") tokens.startHeartbeatClock(opened.token);
+      const submitted = await submission.submit(parameters, run, signal, () => tokens.startHeartbeatClock(opened.token));
+      run.record("TaskSubmitted", { resourceType, resource, output: JSON.stringify(submitted), outputDetails: { truncated: false } });
       const outcome = await raceAbort(opened.outcome, signal);
       switch (outcome.kind) {
         case "success":
-          run.record("TaskSucceeded", { resourceType: "lambda", resource, output: outcome.output, outputDetails: { truncated: false } });
+          run.record("TaskSucceeded", { resourceType, resource, output: outcome.output, outputDetails: { truncated: false } });
           return { result: JSON.parse(outcome.output) };
         case "failure":
-          run.record("TaskFailed", { resourceType: "lambda", resource, error: outcome.error, cause: outcome.cause });
+          run.record("TaskFailed", { resourceType, resource, error: outcome.error, cause: outcome.cause });
           throw new RecordedFailure(new StatesError(outcome.error ?? "", outcome.cause ?? ""));
         case "heartbeatTimeout": {
           const cause = `The task sent no heartbeat within HeartbeatSeconds (${settings.heartbeatSeconds} s)`;
-          run.record("TaskTimedOut", { resourceType: "lambda", resource, error: STATES_ERRORS.Timeout, cause });
+          run.record("TaskTimedOut", { resourceType, resource, error: STATES_ERRORS.Timeout, cause });
           throw new RecordedFailure(new StatesError(STATES_ERRORS.Timeout, cause));
         }
       }
     } catch (thrown) {
-      throw recordTaskEnd(thrown, resource, run, signal);
+      throw recordTaskEnd(thrown, resourceType, resource, run, signal);
     }
   } finally {
     tokens.close(opened.token, isTimeout(signal, run) ? "timedOut" : "cancelled");
@@ -250,15 +319,15 @@ class RecordedFailure extends Error {
 }
 
 /** Records how a started task ended (TaskTimedOut or TaskFailed) unless already recorded; returns what to throw. */
-function recordTaskEnd(thrown: unknown, resource: string, run: StateRun, signal: AbortSignal): unknown {
+function recordTaskEnd(thrown: unknown, resourceType: string, resource: string, run: StateRun, signal: AbortSignal): unknown {
   if (thrown instanceof RecordedFailure) return thrown.error;
   if (isTimeout(signal, run)) {
     const cause = (signal.reason as TaskTimeoutReached).message;
-    run.record("TaskTimedOut", { resourceType: "lambda", resource, error: STATES_ERRORS.Timeout, cause });
+    run.record("TaskTimedOut", { resourceType, resource, error: STATES_ERRORS.Timeout, cause });
     return new StatesError(STATES_ERRORS.Timeout, cause);
   }
   if (run.signal.aborted) return run.signal.reason;
   const error = thrown instanceof StatesError ? thrown : new StatesError(STATES_ERRORS.Runtime, String(thrown));
-  run.record("TaskFailed", { resourceType: "lambda", resource, error: error.error, cause: error.cause });
+  run.record("TaskFailed", { resourceType, resource, error: error.error, cause: error.cause });
   return error;
 }

@@ -47,8 +47,8 @@ describe("program loader: the Pulumi program evaluated under mocks", function ()
     const declared = loaded.resources.map((resource: any) => [resource.type, resource.name, resource.custom]);
     assert.deepEqual([...declared].sort(), [
       ["aws:iam/role:Role", "greeter-role", true],
+      ["aws:kinesis/stream:Stream", "jobs", true],
       ["aws:lambda/function:Function", "greeter-fn", true],
-      ["aws:sqs/queue:Queue", "jobs", true],
       ["fixture:index:Greeter", "greeter", false],
     ]);
     const index = (name: string) => loaded.resources.findIndex((resource: any) => resource.name === name);

@@ -46,6 +46,16 @@ describe("origin router", () => {
     assert.deepEqual(router.route(req, url), { kind: "service", service: states, signingName: "states" });
   });
 
+  it("routes unsigned SQS JSON calls by their AmazonSQS. target, and the SNS outbox page by its path", () => {
+    const sqs = service("sqs");
+    const sns = service("sns");
+    const messaging = new Router([sqs, sns]);
+    const json = request({ "X-Amz-Target": "AmazonSQS.ReceiveMessage" });
+    assert.deepEqual(messaging.route(json.req, json.url), { kind: "service", service: sqs, signingName: "sqs" });
+    const outbox = request({}, "/_local/sns/messages");
+    assert.deepEqual(messaging.route(outbox.req, outbox.url), { kind: "service", service: sns, signingName: "sns" });
+  });
+
   it("routes unsigned Lambda API paths to Lambda", () => {
     const { req, url } = request({}, "/2015-03-31/functions/my-function/invocations");
     assert.deepEqual(router.route(req, url), { kind: "service", service: lambda, signingName: "lambda" });

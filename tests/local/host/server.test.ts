@@ -24,7 +24,7 @@ describe("local runtime origin server", function () {
       .output()
       .split("\n")
       .filter((line) => line.startsWith("warning:"));
-    assert.deepEqual(warnings, ["warning: Not emulated locally, declared only (nothing runs for them): aws:sqs/queue:Queue (jobs)"]);
+    assert.deepEqual(warnings, ["warning: Not emulated locally, declared only (nothing runs for them): aws:kinesis/stream:Stream (jobs)"]);
   });
 
   it("refuses a body over 10 MB with 413 before any service reads it", async () => {
@@ -41,15 +41,18 @@ describe("local runtime origin server", function () {
     const response = await fetch(runtime.origin, {
       method: "POST",
       headers: {
-        Authorization: "AWS4-HMAC-SHA256 Credential=AKID/20261124/eu-central-1/sqs/aws4_request, SignedHeaders=host, Signature=00",
+        Authorization: "AWS4-HMAC-SHA256 Credential=AKID/20261124/eu-central-1/kinesis/aws4_request, SignedHeaders=host, Signature=00",
       },
-      body: "Action=ListQueues",
+      body: "{}",
     });
     assert.equal(response.status, 501);
     assert.equal(response.headers.get("x-amzn-errortype"), "NotImplemented");
     const body = (await response.json()) as any;
     assert.equal(body.__type, "NotImplemented");
-    assert.match(body.message, /does not emulate the AWS service "sqs" \(emulated: dynamodb, execute-api, lambda, s3, states\)/);
+    assert.match(
+      body.message,
+      /does not emulate the AWS service "kinesis" \(emulated: dynamodb, execute-api, lambda, s3, sns, sqs, states\)/,
+    );
   });
 
   it("survives malformed requests and keeps invoking functions", async () => {

@@ -1,0 +1,111 @@
+/**
+ * The local SNS: topics and subscriptions declared by the program (and made through the API), served in the
+ * query protocol on the runtime's origin, plus the email outbox at `GET /_local/sns/messages`.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseQueryForm, sendQueryError, sendQueryResult } from "../common/awsQuery";
+import { sendJson } from "../common/http";
+import { MessagingError, type QueueSender } from "../common/messaging";
+import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
+import { SnsApi } from "./api";
+import { Deliverer, SIGNING_KEY_PATH } from "./delivery";
+import { Outbox, OUTBOX_PATH } from "./outbox";
+import { TopicRegistry } from "./topics";
+import { queryInput, queryResult, SNS_NAMESPACE } from "./wire";
+
+const TOPIC = "aws:sns/topic:Topic";
+const SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription";
+const TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy";
+
+/** Paths under which the local SNS answers unsigned requests (the outbox and the envelope signing key). */
+export const SNS_LOCAL_PATH_PREFIX = "/_local/sns/";
+
+export class SnsService implements LocalService {
+  readonly signingNames = ["sns"] as const;
+  readonly resourceTypes = [TOPIC, SUBSCRIPTION, TOPIC_POLICY] as const;
+  readonly topics: TopicRegistry;
+  readonly outbox = new Outbox();
+  readonly api: SnsApi;
+  private readonly deliverer: Deliverer;
+
+  constructor(
+    private readonly context: LocalContext,
+    sqs: QueueSender | undefined,
+  ) {
+    this.topics = new TopicRegistry(context.region, context.accountId);
+    const log = (line: string) => context.log("sns", line);
+    this.deliverer = new Deliverer({
+      origin: context.origin,
+      region: context.region,
+      lambda: context.lambda,
+      sqs,
+      outbox: this.outbox,
+      log,
+    });
+    this.api = new SnsApi(this.topics, this.deliverer, context.accountId, log);
+  }
+
+  async provision(resource: DeclaredResource): Promise<void> {
+    const { inputs, state } = resource;
+    try {
+      switch (resource.type) {
+        case TOPIC: {
+          const attributes: Record<string, string> = {};
+          if (inputs.displayName) attributes.DisplayName = String(inputs.displayName);
+          if (inputs.policy) attributes.Policy = String(inputs.policy);
+          if (inputs.kmsMasterKeyId) {
+            attributes.KmsMasterKeyId = String(inputs.kmsMasterKeyId);
+            this.context.log("sns", `${state.name}: kmsMasterKeyId is kept but not applied (messages are not encrypted locally)`);
+          }
+          if (inputs.fifoTopic) attributes.FifoTopic = "true";
+          const topic = this.topics.create(state.name ?? resource.name, attributes);
+          if (topic.arn !== state.arn) throw new Error(`its ARN ${state.arn} is not the local one (${topic.arn})`);
+          return;
+        }
+        case TOPIC_POLICY:
+          this.topics.setTopicAttribute(this.topics.get(inputs.arn), "Policy", inputs.policy);
+          return;
+        case SUBSCRIPTION: {
+          const attributes: Record<string, string> = {};
+          if (inputs.rawMessageDelivery !== undefined) attributes.RawMessageDelivery = String(inputs.rawMessageDelivery);
+          if (inputs.filterPolicy) attributes.FilterPolicy = String(inputs.filterPolicy);
+          if (inputs.filterPolicyScope) attributes.FilterPolicyScope = String(inputs.filterPolicyScope);
+          this.topics.subscribe(this.topics.get(inputs.topic), inputs.protocol, inputs.endpoint, attributes, state.arn);
+          return;
+        }
+      }
+    } catch (error) {
+      if (error instanceof MessagingError) throw new Error(`${error.queryCode}: ${error.message}`, { cause: error });
+      throw error;
+    }
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const url = new URL(req.url ?? "/", this.context.origin);
+    if (url.pathname.startsWith(SNS_LOCAL_PATH_PREFIX)) return this.handleLocal(req, res, url);
+    const form = parseQueryForm(body.toString("utf8"), url.searchParams);
+    const action = typeof form.Action === "string" ? form.Action : "";
+    try {
+      const output = await this.api.call(action, queryInput(form));
+      sendQueryResult(res, SNS_NAMESPACE, action, queryResult(output));
+    } catch (error) {
+      if (!(error instanceof MessagingError)) throw error;
+      sendQueryError(res, SNS_NAMESPACE, error);
+    }
+  }
+
+  private handleLocal(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    if (req.method !== "GET") return sendJson(res, 405, { message: `${url.pathname} answers GET only` }, { Allow: "GET" });
+    if (url.pathname === OUTBOX_PATH) return sendJson(res, 200, this.outbox.list());
+    if (url.pathname === SIGNING_KEY_PATH) {
+      const pem = this.deliverer.publicKeyPem;
+      res.writeHead(200, { "Content-Type": "application/x-pem-file", "Content-Length": String(Buffer.byteLength(pem)) }).end(pem);
+      return;
+    }
+    sendJson(res, 404, { message: `No local SNS page at ${url.pathname} (the outbox is ${OUTBOX_PATH})` });
+  }
+
+  async close(): Promise<void> {
+    await this.api.settled();
+  }
+}

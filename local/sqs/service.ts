@@ -1,0 +1,173 @@
+/**
+ * The local SQS: queues declared by the program (and created through the API), served in both protocols
+ * on the runtime's origin, and the Lambda event source mappings that read them.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { isQueryRequest, parseQueryForm } from "../common/awsQuery";
+import { MessagingError } from "../common/messaging";
+import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
+import { SqsApi } from "./api";
+import { SqsEventSourceMapping } from "./eventSourceMapping";
+import { QueueRegistry } from "./queues";
+import {
+  JSON_TARGET_PREFIX,
+  queryInput,
+  queryResult,
+  sendJsonError,
+  sendJsonResult,
+  sendQueryError,
+  sendQueryResult,
+  SQS_NAMESPACE,
+} from "./wire";
+
+const QUEUE = "aws:sqs/queue:Queue";
+const QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy";
+const REDRIVE_POLICY = "aws:sqs/redrivePolicy:RedrivePolicy";
+const EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping";
+
+/** Pulumi's queue inputs → SQS attribute names. */
+const QUEUE_INPUTS: ReadonlyArray<[input: string, attribute: string]> = [
+  ["visibilityTimeoutSeconds", "VisibilityTimeout"],
+  ["messageRetentionSeconds", "MessageRetentionPeriod"],
+  ["delaySeconds", "DelaySeconds"],
+  ["receiveWaitTimeSeconds", "ReceiveMessageWaitTimeSeconds"],
+  ["maxMessageSize", "MaximumMessageSize"],
+  ["redrivePolicy", "RedrivePolicy"],
+  ["policy", "Policy"],
+  ["kmsMasterKeyId", "KmsMasterKeyId"],
+  ["fifoQueue", "FifoQueue"],
+];
+
+export class SqsService implements LocalService {
+  readonly signingNames = ["sqs"] as const;
+  readonly resourceTypes = [QUEUE, QUEUE_POLICY, REDRIVE_POLICY, EVENT_SOURCE_MAPPING] as const;
+  readonly queues: QueueRegistry;
+  private readonly api: SqsApi;
+  private readonly mappings: SqsEventSourceMapping[] = [];
+
+  constructor(private readonly context: LocalContext) {
+    this.queues = new QueueRegistry(context.origin, context.region, context.accountId);
+    this.api = new SqsApi(this.queues, context.accountId);
+  }
+
+  async provision(resource: DeclaredResource, all: readonly DeclaredResource[]): Promise<void> {
+    const { inputs, state } = resource;
+    switch (resource.type) {
+      case QUEUE: {
+        const attributes: Record<string, string> = {};
+        for (const [input, attribute] of QUEUE_INPUTS) {
+          const value = state[input] ?? inputs[input];
+          if (value !== undefined && value !== null && value !== "" && value !== false) attributes[attribute] = String(value);
+        }
+        if (attributes.KmsMasterKeyId) {
+          this.context.log("sqs", `${state.name}: kmsMasterKeyId is kept but not applied (messages are not encrypted locally)`);
+        }
+        this.call(() => this.queues.create(state.name ?? resource.name, attributes));
+        return;
+      }
+      case QUEUE_POLICY:
+        this.call(() => this.queues.byUrl(inputs.queueUrl).attributes.set("Policy", String(inputs.policy)));
+        return;
+      case REDRIVE_POLICY:
+        return void this.call(() =>
+          this.api.call("SetQueueAttributes", { QueueUrl: inputs.queueUrl, Attributes: { RedrivePolicy: inputs.redrivePolicy } }),
+        );
+      case EVENT_SOURCE_MAPPING:
+        return this.provisionMapping(resource, all);
+    }
+  }
+
+  private provisionMapping(resource: DeclaredResource, all: readonly DeclaredResource[]): void {
+    const { inputs, state } = resource;
+    const sourceArn = String(inputs.eventSourceArn ?? "");
+    if (!/^arn:aws[\w-]*:sqs:/.test(sourceArn)) {
+      this.context.log(
+        "sqs",
+        `event source mapping ${resource.name}: only SQS sources run locally; ${sourceArn || "this source"} is declared only`,
+      );
+      return;
+    }
+    const functionName = String(inputs.functionName);
+    const declared = all.some(
+      (other) => other.type === "aws:lambda/function:Function" && (other.state.name === functionName || other.state.arn === functionName),
+    );
+    if (!declared) throw new Error(`its function '${functionName}' is not a function this program declares`);
+    if (inputs.enabled === false) {
+      this.context.log("sqs", `event source mapping ${resource.name} is disabled: ${functionName} does not receive from ${sourceArn}`);
+      return;
+    }
+    const batchSize = inputs.batchSize ?? 10;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
+      throw new Error(`batchSize must be from 1 to 10000, received ${batchSize}`);
+    const window = inputs.maximumBatchingWindowInSeconds ?? 0;
+    if (batchSize > 10 && window === 0)
+      throw new Error(`a batchSize over 10 (${batchSize}) needs maximumBatchingWindowInSeconds of at least 1, as on AWS`);
+    const mapping = new SqsEventSourceMapping(
+      {
+        uuid: state.uuid ?? resource.id,
+        eventSourceArn: sourceArn,
+        functionName,
+        batchSize,
+        maximumBatchingWindowInSeconds: window,
+        reportBatchItemFailures: (inputs.functionResponseTypes ?? []).includes("ReportBatchItemFailures"),
+        maximumConcurrency: inputs.scalingConfig?.maximumConcurrency ?? 5,
+      },
+      this.queues,
+      this.context.lambda,
+      this.context.region,
+      (line) => this.context.log("sqs", line),
+    );
+    this.mappings.push(mapping);
+    mapping.start();
+  }
+
+  /** Provisioning reports SQS's refusal as a plain message (the runtime names the resource). */
+  private call<T>(action: () => T): T {
+    try {
+      return action();
+    } catch (error) {
+      if (error instanceof MessagingError) throw new Error(`${error.queryCode}: ${error.message}`, { cause: error });
+      throw error;
+    }
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    // A client that gives up on a long poll closes the connection; the poll then ends at once.
+    const abandoned = new AbortController();
+    res.once("close", () => abandoned.abort());
+    const target = String(req.headers["x-amz-target"] ?? "");
+    if (target.startsWith(JSON_TARGET_PREFIX)) {
+      try {
+        let input: Record<string, any>;
+        try {
+          input = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
+        } catch {
+          throw new MessagingError("SerializationException", "The request body is not valid JSON.", "SerializationException");
+        }
+        sendJsonResult(res, await this.api.call(target.slice(JSON_TARGET_PREFIX.length), input, abandoned.signal));
+      } catch (error) {
+        if (!(error instanceof MessagingError)) throw error;
+        sendJsonError(res, error);
+      }
+      return;
+    }
+    const url = new URL(req.url ?? "/", this.context.origin);
+    const form = parseQueryForm(isQueryRequest(req.headers["content-type"], body) ? body.toString("utf8") : "", url.searchParams);
+    const action = typeof form.Action === "string" ? form.Action : "";
+    try {
+      const input = queryInput(form);
+      // The query protocol may address the queue by the request path instead of a QueueUrl parameter.
+      if (input.QueueUrl === undefined && /^\/\d{12}\/[^/]+$/.test(url.pathname)) input.QueueUrl = `${this.context.origin}${url.pathname}`;
+      const output = await this.api.call(action || "(none)", input, abandoned.signal);
+      sendQueryResult(res, SQS_NAMESPACE, action, queryResult(action, output));
+    } catch (error) {
+      if (!(error instanceof MessagingError)) throw error;
+      sendQueryError(res, SQS_NAMESPACE, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.mappings.map((mapping) => mapping.close()));
+    for (const queue of this.queues.all) queue.releaseWaiters();
+  }
+}
