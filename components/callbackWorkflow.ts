@@ -1,46 +1,66 @@
 /**
- * `CallbackWorkflow`: a Step Functions state machine that hands a task token to a Lambda function and waits
- * (`lambda:invoke.waitForTaskToken`) until someone answers with SendTaskSuccess/SendTaskFailure, plus its
- * functions, least-privilege roles, logs and an HTTP start endpoint.
+ * `CallbackWorkflow`: a Step Functions state machine made of steps (Lambda tasks, callback steps that hand a
+ * task token out over a channel and wait until someone answers it, pass/succeed/fail), plus the functions,
+ * queues, topics and APIs its channels need, least-privilege roles, logs and an HTTP start endpoint.
  *
  * https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
  */
 import * as aws from "@pulumi/aws";
 import type * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { type CallbackWorkflowArgs, type ResolvedArgs, type ResolvedFunctionArgs, resolveArgs } from "./args";
-import { buildDefinition } from "./definition";
-import { invokePolicy, serviceTrustPolicy, stateMachineLogDeliveryPolicy, taskResponsePolicy, xrayWritePolicy } from "./policies";
+import { type CallbackWorkflowArgs, type ResolvedArgs, resolveArgs } from "./args";
+import { declareApprovalChannel } from "./channels/approval";
+import type { ChannelContext, ChannelOutputs, ChannelResources } from "./channels/context";
+import { declareLambdaChannel } from "./channels/lambda";
+import { declareSnsChannel } from "./channels/sns";
+import { declareSqsChannel } from "./channels/sqs";
+import { buildDefinition, type StepTarget } from "./definition";
+import type { ResolvedFunctionArgs } from "./functionArgs";
 import { createLambdaStep, type LambdaStep } from "./lambdaStep";
+import {
+  invokePolicy,
+  serviceTrustPolicy,
+  stateMachineLogDeliveryPolicy,
+  taskResponsePolicy,
+  xrayWritePolicy,
+} from "./policies";
+import type { ResolvedChannel, ResolvedFunctionRef } from "./resolveSteps";
 import { createStartApi } from "./startApi";
 
 export * from "./args";
-export { buildDefinition, STATE_NAMES, PROCESSING_FAILED_ERROR, DEFAULT_WAIT_PAYLOAD } from "./definition";
+export type * from "./steps";
+export type { WorkflowFunctionArgs } from "./functionArgs";
 
 export const CALLBACK_WORKFLOW_TYPE = "sfn-callback:index:CallbackWorkflow";
 
-/** The three steps a workflow may run as Lambda functions. */
-export type WorkflowStep = "split" | "handler" | "continue";
+/**
+ * CloudWatch Logs' prefix for vended logs: Step Functions writes there without growing the account's log
+ * resource policy, which otherwise nears its 5,120-character limit and fails CreateStateMachine.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
+ */
+export const VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/";
 
-export type WorkflowFunction = LambdaStep;
+/** `WaitForCompletion` → `wait-for-completion`: step names in child resource names. */
+export function stepSlug(stepName: string): string {
+  return stepName
+    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+    .replace(/[^A-Za-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .toLowerCase();
+}
 
 export class CallbackWorkflow extends pulumi.ComponentResource {
-  /** The function that receives the task token (`WaitForCompletion`). */
-  public readonly handlerFunction: aws.lambda.CallbackFunction<any, any>;
-  public readonly handlerRole: aws.iam.Role;
-  /** The step before the wait (`SplitDoc`), when `split` was given. */
-  public readonly splitFunction?: aws.lambda.CallbackFunction<any, any>;
-  public readonly splitRole?: aws.iam.Role;
-  /** The step after a successful callback (`ContinueProcess`), when `continueWith` was given. */
-  public readonly continueFunction?: aws.lambda.CallbackFunction<any, any>;
-  public readonly continueRole?: aws.iam.Role;
-  /** Physical names of the functions, keyed by step (`split`, `handler`, `continue`). */
+  /** Every function the workflow defined, by `<step name>` (lambda steps) or `<step name>.<role>` (receiver, worker, notifier, answer, subscriber-N). */
+  public readonly functions: Record<string, LambdaStep>;
+  /** Physical names of those functions, with the same keys. */
   public readonly functionNames: pulumi.Output<Record<string, string>>;
+  /** What each callback step's channel exposes (queue URL, topic ARN, approval URL), by step name. */
+  public readonly channels: Record<string, ChannelOutputs>;
   public readonly stateMachine: aws.sfn.StateMachine;
   public readonly stateMachineRole: aws.iam.Role;
   public readonly stateMachineArn: pulumi.Output<string>;
   public readonly stateMachineName: pulumi.Output<string>;
-  /** Execution log group (absent when `logging.level` is `OFF`). */
+  /** Execution log group, under /aws/vendedlogs/states/ (absent when `logging.level` is `OFF`). */
   public readonly logGroup?: aws.cloudwatch.LogGroup;
   /** Role API Gateway assumes to start executions (absent when `api.type` is `none`). */
   public readonly apiRole?: aws.iam.Role;
@@ -67,10 +87,52 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
     const region = aws.getRegionOutput({}, invokeOpts).region;
     const partition = aws.getPartitionOutput({}, invokeOpts).partition;
 
-    const split = resolved.split && this.createFunction("split", resolved.split, resolved);
-    const handler = this.createFunction("handler", resolved.handler, resolved);
-    const continueWith = resolved.continueWith && this.createFunction("continue", resolved.continueWith, resolved);
-    const functions = [split, handler, continueWith].filter((fn): fn is WorkflowFunction => fn !== undefined);
+    const functions: Record<string, LambdaStep> = {};
+    const defineFunction = (key: string, prefix: string, fn: ResolvedFunctionArgs, description: string): LambdaStep => {
+      const step = createLambdaStep(prefix, fn, {
+        parent: this,
+        runtime: resolved.runtime,
+        tracing: resolved.tracing,
+        logRetentionInDays: resolved.logging.retentionInDays,
+        tags,
+        description,
+        roleDescription: `Lambda: ${description}`,
+      });
+      functions[key] = step;
+      return step;
+    };
+
+    const targets: Record<string, StepTarget<pulumi.Input<string>>> = {};
+    const invokedFunctionArns: pulumi.Input<string>[] = [];
+    const channelPolicies: Record<string, aws.iam.PolicyDocument> = {};
+    const tokenResponders: Record<string, aws.iam.Role> = {};
+    const channels: Record<string, ChannelOutputs> = {};
+    for (const step of resolved.steps) {
+      const prefix = `${name}-${stepSlug(step.name)}`;
+      if (step.type === "lambda") {
+        const fn = this.referFunction(step.function, (fnArgs) =>
+          defineFunction(step.name, prefix, fnArgs, `The ${step.name} step of the ${name} workflow.`),
+        );
+        targets[step.name] = { functionArn: fn.arn };
+        invokedFunctionArns.push(fn.arn);
+      } else if (step.type === "callback") {
+        const context: ChannelContext = {
+          prefix,
+          stepName: step.name,
+          parent: this,
+          tags,
+          defineFunction: (role, fn, description) => defineFunction(`${step.name}.${role}`, `${prefix}-${role}`, fn, description),
+          referFunction: (role, fn, description) =>
+            this.referFunction(fn, (fnArgs) => defineFunction(`${step.name}.${role}`, `${prefix}-${role}`, fnArgs, description)),
+        };
+        const declared = declareChannel(step.channel, context);
+        targets[step.name] = declared.target;
+        invokedFunctionArns.push(...declared.invokedFunctionArns);
+        for (const [suffix, policy] of Object.entries(declared.stateMachinePolicies)) channelPolicies[`${stepSlug(step.name)}-${suffix}`] = policy;
+        for (const [suffix, role] of Object.entries(declared.tokenResponders)) tokenResponders[`${stepSlug(step.name)}-${suffix}`] = role;
+        channels[step.name] = declared.outputs;
+      }
+    }
 
     // The trust condition must name the state machine before it exists (its role is an input to it), so it
     // matches the auto-named ARN by its logical-name prefix: `<name>-state-machine-<suffix>`.
@@ -78,7 +140,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
     const stateMachineRole = new aws.iam.Role(
       `${name}-sfn-role`,
       {
-        description: `Step Functions: runs the ${name} callback workflow.`,
+        description: `Step Functions: runs the ${name} workflow.`,
         assumeRolePolicy: pulumi.jsonStringify(
           serviceTrustPolicy("states.amazonaws.com", {
             accountId,
@@ -89,19 +151,27 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const rolePolicies: pulumi.Resource[] = [
-      new aws.iam.RolePolicy(
-        `${name}-sfn-invoke`,
-        { role: stateMachineRole.id, policy: pulumi.jsonStringify(invokePolicy(functions.map((fn) => fn.function.arn))) },
-        { parent: this },
-      ),
-    ];
+    const rolePolicies: pulumi.Resource[] = [];
+    if (invokedFunctionArns.length > 0) {
+      rolePolicies.push(
+        new aws.iam.RolePolicy(
+          `${name}-sfn-invoke`,
+          { role: stateMachineRole.id, policy: pulumi.jsonStringify(invokePolicy(invokedFunctionArns)) },
+          { parent: this },
+        ),
+      );
+    }
+    for (const [suffix, policy] of Object.entries(channelPolicies)) {
+      rolePolicies.push(
+        new aws.iam.RolePolicy(`${name}-sfn-${suffix}`, { role: stateMachineRole.id, policy: pulumi.jsonStringify(policy) }, { parent: this }),
+      );
+    }
 
     let logGroup: aws.cloudwatch.LogGroup | undefined;
     if (resolved.logging.level !== "OFF") {
       logGroup = new aws.cloudwatch.LogGroup(
         `${name}-sfn-logs`,
-        { retentionInDays: resolved.logging.retentionInDays, tags },
+        { namePrefix: `${VENDED_LOGS_PREFIX}${name}-`, retentionInDays: resolved.logging.retentionInDays, tags },
         { parent: this },
       );
       rolePolicies.push(
@@ -122,21 +192,17 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
       );
     }
 
-    const definition = buildDefinition<pulumi.Output<string>>({
-      splitFunctionArn: split?.function.arn,
-      handlerFunctionArn: handler.function.arn,
-      continueFunctionArn: continueWith?.function.arn,
-      timeoutSeconds: resolved.timeoutSeconds,
-      heartbeatSeconds: resolved.heartbeatSeconds,
-      waitPayload: resolved.waitPayload,
-    });
+    // Built once every ARN and URL is known: pulumi.output resolves the Outputs nested in the targets.
+    const definition = pulumi
+      .output({ partition, targets })
+      .apply((known) => JSON.stringify(buildDefinition<string>({ steps: resolved.steps, targets: known.targets, partition: known.partition })));
     const stateMachine = new aws.sfn.StateMachine(
       stateMachineLogicalName,
       {
         // Only STANDARD workflows can wait for a task token; EXPRESS rejects .waitForTaskToken at creation.
         type: "STANDARD",
         roleArn: stateMachineRole.arn,
-        definition: pulumi.jsonStringify(definition),
+        definition,
         loggingConfiguration: logGroup
           ? {
               level: resolved.logging.level,
@@ -153,12 +219,8 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
     );
     this.stateMachineArn = stateMachine.arn;
 
-    // The token receiver answers the machine's tokens: SendTask* scoped to this state machine only.
-    new aws.iam.RolePolicy(
-      `${name}-handler-task-response`,
-      { role: handler.role.id, policy: pulumi.jsonStringify(taskResponsePolicy(stateMachine.arn)) },
-      { parent: this },
-    );
+    // Whoever answers the tokens of a step may answer this machine's tokens only.
+    for (const [suffix, role] of Object.entries(tokenResponders)) this.grantTaskResponse(suffix, role, stateMachine.arn);
 
     const startApi = createStartApi(resolved.api, {
       name,
@@ -171,15 +233,11 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
       tracing: resolved.tracing,
     });
 
-    this.handlerFunction = handler.function;
-    this.handlerRole = handler.role;
-    this.splitFunction = split?.function;
-    this.splitRole = split?.role;
-    this.continueFunction = continueWith?.function;
-    this.continueRole = continueWith?.role;
+    this.functions = functions;
     this.functionNames = pulumi
-      .all({ split: split?.function.name, handler: handler.function.name, continue: continueWith?.function.name })
-      .apply((names) => Object.fromEntries(Object.entries(names).filter((entry): entry is [string, string] => entry[1] !== undefined)));
+      .all(Object.fromEntries(Object.entries(functions).map(([key, fn]) => [key, fn.function.name])))
+      .apply((names) => ({ ...names }));
+    this.channels = channels;
     this.stateMachine = stateMachine;
     this.stateMachineRole = stateMachineRole;
     this.stateMachineName = stateMachine.name;
@@ -200,26 +258,36 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
 
   /**
    * Lets another role answer this workflow's task tokens (SendTaskSuccess/Failure/Heartbeat on this state machine
-   * only), e.g. a function that finishes the work later. Returns the created policy.
+   * only), e.g. an existing function given by ARN that receives a token. Returns the created policy.
    */
-  grantTaskResponse(grantName: string, role: aws.iam.Role): aws.iam.RolePolicy {
+  grantTaskResponse(grantName: string, role: aws.iam.Role, stateMachineArn: pulumi.Input<string> = this.stateMachineArn): aws.iam.RolePolicy {
     return new aws.iam.RolePolicy(
       `${this.name}-${grantName}-task-response`,
-      { role: role.id, policy: pulumi.jsonStringify(taskResponsePolicy(this.stateMachineArn)) },
+      { role: role.id, policy: pulumi.jsonStringify(taskResponsePolicy(stateMachineArn)) },
       { parent: this },
     );
   }
 
-  /** One Lambda step: its own log group (with retention), its own role (logs, extras, X-Ray), and the function. */
-  private createFunction(step: WorkflowStep, fn: ResolvedFunctionArgs, resolved: ResolvedArgs): WorkflowFunction {
-    return createLambdaStep(`${this.name}-${step}`, fn, {
-      parent: this,
-      runtime: resolved.runtime,
-      tracing: resolved.tracing,
-      logRetentionInDays: resolved.logging.retentionInDays,
-      tags: resolved.tags,
-      description: `The ${step} step of the ${this.name} callback workflow.`,
-      roleDescription: `Lambda: the ${step} step of ${this.name}.`,
-    });
+  /** An existing function's ARN, or the function defined here by `define`. */
+  private referFunction(
+    fn: ResolvedFunctionRef,
+    define: (fnArgs: ResolvedFunctionArgs) => LambdaStep,
+  ): { arn: pulumi.Input<string>; defined?: LambdaStep } {
+    if ("existingArn" in fn) return { arn: fn.existingArn };
+    const defined = define(fn.definedHere);
+    return { arn: defined.function.arn, defined };
+  }
+}
+
+function declareChannel(channel: ResolvedChannel, context: ChannelContext): ChannelResources {
+  switch (channel.type) {
+    case "lambda":
+      return declareLambdaChannel(channel, context);
+    case "sqs":
+      return declareSqsChannel(channel, context);
+    case "sns":
+      return declareSnsChannel(channel, context);
+    case "approval":
+      return declareApprovalChannel(channel, context);
   }
 }

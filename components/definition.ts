@@ -1,32 +1,12 @@
 /**
- * The callback workflow's Amazon States Language definition, built as a typed object by a pure function
- * (no Pulumi, no I/O) so tests can parse and validate it, and the component serializes it with
- * `pulumi.jsonStringify`. `Arn` is `string` in tests and `pulumi.Output<string>` in the component.
+ * A workflow's Amazon States Language definition, built from its resolved steps as a typed object by a pure
+ * function (no Pulumi, no I/O) so tests can parse and validate it. `Arn` is `string` in tests; the component
+ * builds it once every ARN and URL is known.
  *
  * https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
  */
-
-/** State names, fixed: the local runtime, the docs and the pipeline all refer to them. */
-export const STATE_NAMES = {
-  split: "SplitDoc",
-  wait: "WaitForCompletion",
-  continue: "ContinueProcess",
-  processingFailed: "ProcessingFailed",
-  unexpectedFailure: "UnexpectedFailure",
-  timedOut: "TimedOut",
-} as const;
-
-/** The error name a token receiver sends with SendTaskFailure when the work itself failed. */
-export const PROCESSING_FAILED_ERROR = "ProcessingFailed";
-
-export const LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke";
-export const LAMBDA_INVOKE_WAIT_FOR_TASK_TOKEN = "arn:aws:states:::lambda:invoke.waitForTaskToken";
-
-/** The default payload of the waitForTaskToken task: the token (key `taskToken`) and the state's input. */
-export const DEFAULT_WAIT_PAYLOAD: Readonly<Record<string, unknown>> = Object.freeze({
-  "taskToken.$": "$$.Task.Token",
-  "input.$": "$",
-});
+import { PAYLOAD_KEYS, TASK_TOKEN_PATH } from "../workflow/contract";
+import type { ResolvedCallbackStep, ResolvedLambdaStep, ResolvedStep } from "./resolveSteps";
 
 /**
  * Transient Lambda service errors AWS recommends retrying on every `lambda:invoke` task.
@@ -38,6 +18,13 @@ export const LAMBDA_TRANSIENT_ERRORS = [
   "Lambda.SdkClientException",
   "Lambda.TooManyRequestsException",
 ] as const;
+
+/** The approval channel's notifier gets the token, the execution's ARN (named in the message) and the step's input. */
+export const APPROVAL_NOTIFIER_PAYLOAD: Readonly<Record<string, string>> = Object.freeze({
+  [`${PAYLOAD_KEYS.taskToken}.$`]: TASK_TOKEN_PATH,
+  [`${PAYLOAD_KEYS.executionId}.$`]: "$$.Execution.Id",
+  [`${PAYLOAD_KEYS.input}.$`]: "$",
+});
 
 export interface Retrier {
   ErrorEquals: string[];
@@ -56,7 +43,7 @@ export interface TaskState<Arn> {
   Type: "Task";
   Comment?: string;
   Resource: string;
-  Parameters: { FunctionName: Arn; Payload?: Record<string, unknown>; "Payload.$"?: string };
+  Parameters: Record<string, unknown> & { FunctionName?: Arn; QueueUrl?: Arn; TopicArn?: Arn };
   OutputPath?: string;
   ResultPath?: string | null;
   TimeoutSeconds?: number;
@@ -70,19 +57,26 @@ export interface TaskState<Arn> {
 export interface PassState {
   Type: "Pass";
   Comment?: string;
-  End: true;
+  Result?: unknown;
+  Next?: string;
+  End?: true;
+}
+
+export interface SucceedState {
+  Type: "Succeed";
+  Comment?: string;
 }
 
 export interface FailState {
   Type: "Fail";
   Comment?: string;
   Error: string;
-  /** JSONPath to the cause in the state's input (the Catch's error output). */
-  CausePath?: string;
   Cause?: string;
+  /** JSONPath to the cause in the state's input (a Catch's error output has it in `$.Cause`). */
+  CausePath?: string;
 }
 
-export type State<Arn> = TaskState<Arn> | PassState | FailState;
+export type State<Arn> = TaskState<Arn> | PassState | SucceedState | FailState;
 
 export interface StateMachineDefinition<Arn> {
   Comment: string;
@@ -90,106 +84,153 @@ export interface StateMachineDefinition<Arn> {
   States: Record<string, State<Arn>>;
 }
 
-export interface DefinitionOptions<Arn> {
-  /** ARN of the optional step before the wait (`SplitDoc`); omitted: the workflow starts at the wait. */
-  splitFunctionArn?: Arn;
-  /** ARN of the function that receives the task token (`WaitForCompletion`). */
-  handlerFunctionArn: Arn;
-  /** ARN of the optional step run on success (`ContinueProcess`); omitted: a Pass state that ends the execution. */
-  continueFunctionArn?: Arn;
-  /** `TimeoutSeconds` of the wait. */
-  timeoutSeconds: number;
-  /** `HeartbeatSeconds` of the wait; omitted: none. */
-  heartbeatSeconds?: number;
-  /** The wait's Lambda payload; must carry `$$.Task.Token`. @default DEFAULT_WAIT_PAYLOAD */
-  waitPayload?: Record<string, unknown>;
+/** What each task step calls: the function (lambda steps, lambda and approval channels), the queue or the topic. */
+export interface StepTarget<Arn> {
+  functionArn?: Arn;
+  queueUrl?: Arn;
+  topicArn?: Arn;
 }
 
-/** Builds the callback workflow. Pure: the same options always give the same definition. */
+export interface DefinitionOptions<Arn> {
+  steps: ResolvedStep[];
+  /** By step name, for every lambda and callback step. */
+  targets: Record<string, StepTarget<Arn>>;
+  /** `aws`, `aws-cn`, `aws-us-gov`: service integration ARNs are built from it. */
+  partition: string;
+  /** @default a description of the callback pattern */
+  comment?: string;
+}
+
+/** `arn:<partition>:states:::<service>:<action>`, the ARN of a Step Functions service integration. */
+export function integrationArn(partition: string, action: string): string {
+  return `arn:${partition}:states:::${action}`;
+}
+
+/** Builds the definition. Pure: the same options always give the same definition. */
 export function buildDefinition<Arn>(options: DefinitionOptions<Arn>): StateMachineDefinition<Arn> {
-  const { splitFunctionArn, handlerFunctionArn, continueFunctionArn, timeoutSeconds, heartbeatSeconds } = options;
   const states: Record<string, State<Arn>> = {};
-
-  if (splitFunctionArn !== undefined) {
-    states[STATE_NAMES.split] = {
-      Type: "Task",
-      Comment: "Prepares the work; its Lambda response Payload becomes the wait's input.",
-      Resource: LAMBDA_INVOKE,
-      Parameters: { FunctionName: splitFunctionArn, "Payload.$": "$" },
-      // Unwraps the Lambda Invoke response (StatusCode, ExecutedVersion, Payload, ...) to the function's own result.
-      OutputPath: "$.Payload",
-      Retry: [transientLambdaRetrier()],
-      Next: STATE_NAMES.wait,
-    };
+  for (const step of options.steps) {
+    states[step.name] = buildState(step, options);
   }
-
-  states[STATE_NAMES.wait] = {
-    Type: "Task",
-    Comment: "Invokes the handler with a task token and waits until someone calls SendTaskSuccess or SendTaskFailure with it.",
-    Resource: LAMBDA_INVOKE_WAIT_FOR_TASK_TOKEN,
-    Parameters: { FunctionName: handlerFunctionArn, Payload: { ...(options.waitPayload ?? DEFAULT_WAIT_PAYLOAD) } },
-    TimeoutSeconds: timeoutSeconds,
-    ...(heartbeatSeconds !== undefined ? { HeartbeatSeconds: heartbeatSeconds } : {}),
-    // Order matters: the first catcher whose ErrorEquals matches wins, and States.TaskFailed would also match
-    // ProcessingFailed. States.TaskFailed does not match States.Timeout, hence its own catcher.
-    // https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
-    Catch: [
-      { ErrorEquals: [PROCESSING_FAILED_ERROR], Next: STATE_NAMES.processingFailed },
-      { ErrorEquals: ["States.TaskFailed"], Next: STATE_NAMES.unexpectedFailure },
-      { ErrorEquals: ["States.Timeout"], Next: STATE_NAMES.timedOut },
-    ],
-    Next: STATE_NAMES.continue,
-  };
-
-  states[STATE_NAMES.continue] =
-    continueFunctionArn !== undefined
-      ? {
-          Type: "Task",
-          Comment: "Runs after a successful callback, on the output given to SendTaskSuccess.",
-          Resource: LAMBDA_INVOKE,
-          Parameters: { FunctionName: continueFunctionArn, "Payload.$": "$" },
-          OutputPath: "$.Payload",
-          Retry: [transientLambdaRetrier()],
-          End: true,
-        }
-      : { Type: "Pass", Comment: "The callback succeeded; its output is the execution's output.", End: true };
-
-  // A Catch hands the next state {"Error", "Cause"}; CausePath keeps the signal's cause in the execution's failure.
-  states[STATE_NAMES.processingFailed] = {
-    Type: "Fail",
-    Comment: "The handler reported SendTaskFailure with error ProcessingFailed.",
-    Error: PROCESSING_FAILED_ERROR,
-    CausePath: "$.Cause",
-  };
-  states[STATE_NAMES.unexpectedFailure] = {
-    Type: "Fail",
-    Comment: "The handler crashed, or a callback failed with an error other than ProcessingFailed.",
-    Error: "UnexpectedFailure",
-    CausePath: "$.Cause",
-  };
-  states[STATE_NAMES.timedOut] = {
-    Type: "Fail",
-    Comment: "No callback (or heartbeat) arrived in time.",
-    Error: "TimedOut",
-    CausePath: "$.Cause",
-  };
-
   return {
-    Comment: "Step Functions callback pattern: wait for a task token to come back (waitForTaskToken).",
-    StartAt: splitFunctionArn !== undefined ? STATE_NAMES.split : STATE_NAMES.wait,
+    Comment: options.comment ?? "Step Functions callback pattern: hand out a task token and wait until it comes back (waitForTaskToken).",
+    StartAt: options.steps[0].name,
     States: states,
   };
 }
 
-function transientLambdaRetrier(): Retrier {
-  return { ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 };
+function buildState<Arn>(step: ResolvedStep, options: DefinitionOptions<Arn>): State<Arn> {
+  const comment = step.comment !== undefined ? { Comment: step.comment } : {};
+  switch (step.type) {
+    case "pass":
+      return { Type: "Pass", ...comment, ...(step.result !== undefined ? { Result: step.result } : {}), ...transition(step.next) };
+    case "succeed":
+      return { Type: "Succeed", ...comment };
+    case "fail":
+      return {
+        Type: "Fail",
+        ...comment,
+        Error: step.error,
+        ...(step.cause !== undefined ? { Cause: step.cause } : {}),
+        ...(step.causePath !== undefined ? { CausePath: step.causePath } : {}),
+      };
+    case "lambda":
+      return lambdaState(step, target(options, step.name), options.partition, comment);
+    case "callback":
+      return callbackState(step, target(options, step.name), options.partition, comment);
+  }
 }
 
-/** Whether a payload passes `$$.Task.Token` somewhere in a `.$` field (the AWS CDK's check, made structural). */
-export function referencesTaskToken(payload: unknown): boolean {
-  if (Array.isArray(payload)) return payload.some(referencesTaskToken);
-  if (payload === null || typeof payload !== "object") return false;
-  return Object.entries(payload as Record<string, unknown>).some(
-    ([key, value]) => (key.endsWith(".$") && typeof value === "string" && value.includes("$$.Task.Token")) || referencesTaskToken(value),
-  );
+function target<Arn>(options: DefinitionOptions<Arn>, name: string): StepTarget<Arn> {
+  const found = options.targets[name];
+  if (!found) throw new Error(`buildDefinition: no target (function, queue or topic) for step ${name}`);
+  return found;
+}
+
+function transition(next: string | undefined): { Next: string } | { End: true } {
+  return next !== undefined ? { Next: next } : { End: true };
+}
+
+function errorHandling(step: ResolvedLambdaStep | ResolvedCallbackStep, defaultRetry: Retrier[]) {
+  const retry: Retrier[] = [
+    ...defaultRetry,
+    ...step.retry.map((retrier) => ({
+      ErrorEquals: [...retrier.errors],
+      ...(retrier.intervalSeconds !== undefined ? { IntervalSeconds: retrier.intervalSeconds } : {}),
+      ...(retrier.maxAttempts !== undefined ? { MaxAttempts: retrier.maxAttempts } : {}),
+      ...(retrier.backoffRate !== undefined ? { BackoffRate: retrier.backoffRate } : {}),
+    })),
+  ];
+  const catchers: Catcher[] = step.catch.map((catcher) => ({
+    ErrorEquals: [...catcher.errors],
+    Next: catcher.next,
+    ...(catcher.resultPath !== undefined ? { ResultPath: catcher.resultPath } : {}),
+  }));
+  return {
+    ...(step.resultPath !== undefined ? { ResultPath: step.resultPath } : {}),
+    ...(retry.length > 0 ? { Retry: retry } : {}),
+    ...(catchers.length > 0 ? { Catch: catchers } : {}),
+  };
+}
+
+function lambdaState<Arn>(step: ResolvedLambdaStep, to: StepTarget<Arn>, partition: string, comment: object): TaskState<Arn> {
+  return {
+    Type: "Task",
+    ...comment,
+    Resource: integrationArn(partition, "lambda:invoke"),
+    Parameters: { FunctionName: to.functionArn, ...(step.payload !== undefined ? { Payload: { ...step.payload } } : { "Payload.$": "$" }) },
+    // Unwraps the Lambda Invoke response (StatusCode, ExecutedVersion, Payload, ...) to the function's own result.
+    OutputPath: "$.Payload",
+    ...(step.timeoutSeconds !== undefined ? { TimeoutSeconds: step.timeoutSeconds } : {}),
+    // Lambda's transient service errors are retried first, as AWS advises for every Lambda task.
+    ...errorHandling(step, [{ ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }]),
+    ...transition(step.next),
+  };
+}
+
+/** A message template as Parameters fields: an object is sent as JSON, a string is a path or intrinsic (`Field.$`). */
+function messageField(field: string, template: unknown): Record<string, unknown> {
+  return typeof template === "string" ? { [`${field}.$`]: template } : { [field]: template };
+}
+
+function callbackState<Arn>(step: ResolvedCallbackStep, to: StepTarget<Arn>, partition: string, comment: object): TaskState<Arn> {
+  const { channel } = step;
+  let resource: string;
+  let parameters: TaskState<Arn>["Parameters"];
+  switch (channel.type) {
+    case "lambda":
+      resource = integrationArn(partition, "lambda:invoke.waitForTaskToken");
+      parameters = {
+        FunctionName: to.functionArn,
+        Payload: { ...channel.payload },
+        ...(channel.invocationType === "Event" ? { InvocationType: "Event" } : {}),
+      };
+      break;
+    case "approval":
+      resource = integrationArn(partition, "lambda:invoke.waitForTaskToken");
+      parameters = { FunctionName: to.functionArn, Payload: { ...APPROVAL_NOTIFIER_PAYLOAD } };
+      break;
+    case "sqs":
+      resource = integrationArn(partition, "sqs:sendMessage.waitForTaskToken");
+      parameters = { QueueUrl: to.queueUrl, ...messageField("MessageBody", channel.messageBody) };
+      break;
+    case "sns":
+      resource = integrationArn(partition, "sns:publish.waitForTaskToken");
+      parameters = {
+        TopicArn: to.topicArn,
+        ...messageField("Message", channel.message),
+        ...(channel.subject !== undefined ? { Subject: channel.subject } : {}),
+      };
+      break;
+  }
+  return {
+    Type: "Task",
+    ...comment,
+    Resource: resource,
+    Parameters: parameters,
+    TimeoutSeconds: step.timeoutSeconds,
+    ...(step.heartbeatSeconds !== undefined ? { HeartbeatSeconds: step.heartbeatSeconds } : {}),
+    ...errorHandling(step, []),
+    ...transition(step.next),
+  };
 }

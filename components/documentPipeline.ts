@@ -18,11 +18,22 @@ import * as pulumi from "@pulumi/pulumi";
 import { aggregateResultsFactory, processChunkFactory, splitDocumentFactory } from "../handlers/pipeline/factories";
 import { MAX_CHUNKS, PIPELINE_DEFAULTS, type PipelineSettings, SETTINGS_ENVIRONMENT } from "../handlers/pipeline/settings";
 import { type ChunkProcessor, MIN_CHUNK_BYTES } from "../handlers/pipeline/textChunks";
-import { type StartApiArgs, type WorkflowLoggingArgs, DEFAULTS as WORKFLOW_DEFAULTS, checkRetentionDays, checkWholeNumber } from "./args";
+import { PROCESSING_FAILED_ERROR, TIMEOUT_ERRORS } from "../workflow/contract";
+import { type StartApiArgs, type WorkflowLoggingArgs, DEFAULTS as WORKFLOW_DEFAULTS } from "./args";
 import { CallbackWorkflow } from "./callbackWorkflow";
+import { checkRetentionDays, checkWholeNumber } from "./functionArgs";
 import { createLambdaStep } from "./lambdaStep";
 
 export const DOCUMENT_PIPELINE_TYPE = "sfn-callback:index:DocumentPipeline";
+
+/** The pipeline's state names (the docs and the local runtime's tests read executions by them). */
+export const PIPELINE_STATE_NAMES = {
+  wait: "WaitForCompletion",
+  continue: "ContinueProcess",
+  processingFailed: "ProcessingFailed",
+  unexpectedFailure: "UnexpectedFailure",
+  timedOut: "TimedOut",
+} as const;
 
 /** The table's TTL attribute (epoch seconds); DynamoDB deletes expired jobs and chunk records in the background. */
 export const TTL_ATTRIBUTE = "expiresAt";
@@ -231,7 +242,7 @@ export class DocumentPipeline extends pulumi.ComponentResource {
   /** The underlying callback workflow (state machine, SplitDoc, ContinueProcess, start API). */
   public readonly workflow: CallbackWorkflow;
   /** The chunk processor, invoked by the bucket's ObjectCreated events under the chunk prefix. */
-  public readonly processorFunction: aws.lambda.CallbackFunction<any, any>;
+  public readonly processorFunction: aws.lambda.Function;
   public readonly processorRole: aws.iam.Role;
   public readonly stateMachineArn: pulumi.Output<string>;
   /** `POST` a document here: `{"document": "text"}` or `{"documentKey": "documents/x.txt"}`. */
@@ -285,23 +296,47 @@ export class DocumentPipeline extends pulumi.ComponentResource {
     const workflow = new CallbackWorkflow(
       `${name}-workflow`,
       {
-        handler: {
-          callbackFactory: splitDocumentFactory,
-          description: `SplitDoc: receives the task token, records the job and writes the document's chunks (at most ${MAX_CHUNKS}).`,
-          environment,
-          policyStatements: splitStatements(bucket.arn, table.arn, resolved),
-          memorySize: resolved.splitMemorySize,
-          timeoutSeconds: resolved.splitTimeoutSeconds,
-        },
-        continueWith: {
-          callbackFactory: aggregateResultsFactory,
-          description: "ContinueProcess: sums the per-chunk results and writes the job's result.",
-          environment,
-          policyStatements: aggregateStatements(bucket.arn, table.arn, resolved),
-          memorySize: 256,
-          timeoutSeconds: 300,
-        },
-        timeoutSeconds: resolved.timeoutSeconds,
+        steps: [
+          {
+            type: "callback",
+            name: PIPELINE_STATE_NAMES.wait,
+            comment: "SplitDoc receives the task token and writes the chunks; the processor that completes the job answers it.",
+            channel: {
+              type: "lambda",
+              tokenReceiver: {
+                callbackFactory: splitDocumentFactory,
+                description: `SplitDoc: receives the task token, records the job and writes the document's chunks (at most ${MAX_CHUNKS}).`,
+                environment,
+                policyStatements: splitStatements(bucket.arn, table.arn, resolved),
+                memorySize: resolved.splitMemorySize,
+                timeoutSeconds: resolved.splitTimeoutSeconds,
+              },
+            },
+            timeoutSeconds: resolved.timeoutSeconds,
+            catch: [
+              { errors: [PROCESSING_FAILED_ERROR], next: PIPELINE_STATE_NAMES.processingFailed },
+              { errors: ["States.TaskFailed"], next: PIPELINE_STATE_NAMES.unexpectedFailure },
+              { errors: [...TIMEOUT_ERRORS], next: PIPELINE_STATE_NAMES.timedOut },
+            ],
+          },
+          {
+            type: "lambda",
+            name: PIPELINE_STATE_NAMES.continue,
+            comment: "Sums the per-chunk results into the job's result object.",
+            function: {
+              callbackFactory: aggregateResultsFactory,
+              description: "ContinueProcess: sums the per-chunk results and writes the job's result.",
+              environment,
+              policyStatements: aggregateStatements(bucket.arn, table.arn, resolved),
+              memorySize: 256,
+              timeoutSeconds: 300,
+            },
+            end: true,
+          },
+          { type: "fail", name: PIPELINE_STATE_NAMES.processingFailed, error: PROCESSING_FAILED_ERROR, causePath: "$.Cause" },
+          { type: "fail", name: PIPELINE_STATE_NAMES.unexpectedFailure, error: "UnexpectedFailure", causePath: "$.Cause" },
+          { type: "fail", name: PIPELINE_STATE_NAMES.timedOut, error: "TimedOut", causePath: "$.Cause" },
+        ],
         runtime: resolved.runtime,
         api: resolved.api,
         logging: resolved.logging,
@@ -371,11 +406,13 @@ export class DocumentPipeline extends pulumi.ComponentResource {
     this.processorRole = processorStep.role;
     this.stateMachineArn = workflow.stateMachineArn;
     this.startUrl = workflow.startUrl;
-    this.functionNames = pulumi.all([workflow.functionNames, processor.name]).apply(([names, processorName]): Record<string, string> => ({
-      split: names.handler,
-      processor: processorName,
-      aggregate: names.continue,
-    }));
+    this.functionNames = pulumi
+      .all([workflow.functionNames, processor.name])
+      .apply(([names, processorName]): Record<string, string> => ({
+        split: names[`${PIPELINE_STATE_NAMES.wait}.receiver`],
+        processor: processorName,
+        aggregate: names[PIPELINE_STATE_NAMES.continue],
+      }));
     this.registerOutputs({
       bucketName: this.bucketName,
       tableName: this.tableName,

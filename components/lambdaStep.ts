@@ -1,29 +1,49 @@
 /**
  * One Lambda function of a workflow, built the same way wherever the project declares one (the workflow's
  * steps, the pipeline's chunk processor): its own log group with retention, its own role (its logs, its extra
- * statements, X-Ray when traced), and a `CallbackFunction` whose upload is the handler alone.
+ * statements, X-Ray when traced), and a function whose upload is the serialized handler (a magic function).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import packageJson from "../package.json";
-import type { ResolvedFunctionArgs } from "./args";
+import type { ResolvedFunctionArgs } from "./functionArgs";
 import { lambdaTrustPolicy, statementsPolicy, writeLogsPolicy, xrayWritePolicy } from "./policies";
 
 /**
- * The production dependencies Pulumi would otherwise pack into every code archive. Handlers use only the AWS SDK
- * v3, which the Node.js Lambda runtimes ship; every other dependency is the local runtime's (`npm start`), and
- * `@pulumi/*` packages Pulumi leaves out by itself. So the upload is the handler alone (`__index.js`); the deploy
- * tests check each archive's file list and run the serialized code with nothing else beside it.
+ * The `@aws-sdk/*` packages among the given dependencies. The Node.js Lambda runtimes ship AWS SDK v3, so they
+ * are left out of every code archive: the upload is the handler alone.
  * https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html
  */
-export function packagesLeftOutOfArchives(dependencies: Record<string, string> = packageJson.dependencies): string[] {
+export function awsSdkPackages(dependencies: Record<string, string> = packageJson.dependencies): string[] {
   return Object.keys(dependencies)
-    .filter((name) => !name.startsWith("@pulumi/"))
+    .filter((name) => name.startsWith("@aws-sdk/"))
     .sort();
 }
 
+/**
+ * Pulumi's closure serializer names a captured package module by its file (`@aws-sdk/client-sfn/dist-cjs/index.js`)
+ * when the package has no `exports` map, as the SDK in this repository. A Lambda runtime whose SDK declares an
+ * `exports` map refuses such a deep path (ERR_PACKAGE_PATH_NOT_EXPORTED), so a require of a package's main file
+ * is rewritten to the package root. Only `require("<package>/<its main file>")` is touched.
+ */
+export function requirePackageRoots(code: string, mainFiles: Record<string, string> = sdkMainFiles()): string {
+  return code.replace(/require\("((?:@[a-z0-9._-]+\/)?[a-z0-9._-]+)\/([^"]+)"\)/g, (call, packageName: string, file: string) =>
+    mainFiles[packageName] !== undefined && mainFiles[packageName] === file ? `require("${packageName}")` : call,
+  );
+}
+
+/** The main file of each `@aws-sdk/*` dependency, as its package.json declares it (`dist-cjs/index.js`). */
+function sdkMainFiles(): Record<string, string> {
+  return Object.fromEntries(
+    awsSdkPackages().map((name) => {
+      const manifest = require(`${name}/package.json`) as { main?: string };
+      return [name, (manifest.main ?? "index.js").replace(/^\.\//, "")];
+    }),
+  );
+}
+
 export interface LambdaStep {
-  function: aws.lambda.CallbackFunction<any, any>;
+  function: aws.lambda.Function;
   role: aws.iam.Role;
   logGroup: aws.cloudwatch.LogGroup;
 }
@@ -68,12 +88,19 @@ export function createLambdaStep(prefix: string, fn: ResolvedFunctionArgs, setti
     policies.push(new aws.iam.RolePolicy(`${prefix}-xray`, { role: role.id, policy: pulumi.jsonStringify(xrayWritePolicy()) }, opts));
   }
   policies.push(...(settings.grants?.(role) ?? []));
-  const func = new aws.lambda.CallbackFunction<any, any>(
+  // What aws.lambda.CallbackFunction does (serialize the factory as `__index.js`), with the package-root rewrite
+  // above. The upload is that file alone: handlers need only the runtime's AWS SDK, and package.json's dependencies
+  // are the local runtime's (SQLite, dynalite, ...), which CallbackFunction would otherwise upload with every function.
+  const code = pulumi
+    .output(pulumi.runtime.serializeFunction(fn.callbackFactory, { serialize: () => true, exportName: "handler", isFactoryFunction: true, allowSecrets: true }))
+    .apply((serialized) => new pulumi.asset.AssetArchive({ "__index.js": new pulumi.asset.StringAsset(requirePackageRoots(serialized.text)) }));
+  const func = new aws.lambda.Function(
     prefix,
     {
-      callbackFactory: fn.callbackFactory,
-      // Always our own role: without one, CallbackFunction attaches nine broad managed FullAccess policies.
-      role,
+      code,
+      handler: "__index.handler",
+      // Its own role, holding only what this function needs.
+      role: role.arn,
       runtime: settings.runtime,
       timeout: fn.timeoutSeconds,
       memorySize: fn.memorySize,
@@ -81,7 +108,6 @@ export function createLambdaStep(prefix: string, fn: ResolvedFunctionArgs, setti
       environment: Object.keys(fn.environment).length > 0 ? { variables: fn.environment } : undefined,
       loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
       tracingConfig: settings.tracing ? { mode: "Active" } : undefined,
-      codePathOptions: { extraExcludePackages: packagesLeftOutOfArchives() },
       tags,
     },
     // The role must hold its permissions before the function first runs.

@@ -88,6 +88,78 @@ export function startExecutionPolicy(stateMachineArn: Arn): aws.iam.PolicyDocume
   };
 }
 
+/** `kms:GenerateDataKey` and `kms:Decrypt` on one key: what sending to an encrypted queue or topic needs besides the send. */
+function keyStatements(sid: string, kmsKeyArn: Arn | undefined, actions: string[]): aws.iam.PolicyStatement[] {
+  return kmsKeyArn === undefined ? [] : [{ Sid: sid, Effect: "Allow", Action: actions, Resource: kmsKeyArn }];
+}
+
+/**
+ * `sqs:SendMessage` on one queue (and the key, when the queue is encrypted): the state machine's right for an SQS
+ * callback channel. https://docs.aws.amazon.com/step-functions/latest/dg/sqs-iam.html
+ */
+export function sendMessagePolicy(queueArn: Arn, kmsKeyArn?: Arn): aws.iam.PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "SendTokenMessages", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queueArn },
+      ...keyStatements("EncryptTokenMessages", kmsKeyArn, ["kms:GenerateDataKey", "kms:Decrypt"]),
+    ],
+  };
+}
+
+/**
+ * `sns:Publish` on one topic (and the key, when the topic is encrypted): the state machine's right for an SNS
+ * callback channel, or the approval notifier's. https://docs.aws.amazon.com/step-functions/latest/dg/sns-iam.html
+ */
+export function publishPolicy(topicArn: Arn, kmsKeyArn?: Arn): aws.iam.PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "PublishTokenMessages", Effect: "Allow", Action: ["sns:Publish"], Resource: topicArn },
+      ...keyStatements("EncryptTokenMessages", kmsKeyArn, ["kms:GenerateDataKey", "kms:Decrypt"]),
+    ],
+  };
+}
+
+/**
+ * What a function behind an SQS event source mapping needs on its queue (and `kms:Decrypt` when encrypted).
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions
+ */
+export function consumeQueuePolicy(queueArn: Arn, kmsKeyArn?: Arn): aws.iam.PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "ConsumeTokenQueue",
+        Effect: "Allow",
+        Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+        Resource: queueArn,
+      },
+      ...keyStatements("DecryptTokenMessages", kmsKeyArn, ["kms:Decrypt"]),
+    ],
+  };
+}
+
+/**
+ * A queue's resource policy letting one SNS topic (and nothing else) send to it: an SNS → SQS subscription.
+ * https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html
+ */
+export function topicToQueuePolicy(queueArn: Arn, topicArn: Arn): aws.iam.PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "TopicSendsToQueue",
+        Effect: "Allow",
+        Principal: { Service: "sns.amazonaws.com" },
+        Action: ["sqs:SendMessage"],
+        Resource: queueArn,
+        Condition: { ArnEquals: { "aws:SourceArn": topicArn } },
+      },
+    ],
+  };
+}
+
 /**
  * A function writing its own logs, to its own log group only (created by the component, so the function needs
  * no logs:CreateLogGroup). https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-permissions.html

@@ -224,15 +224,18 @@ export function buildStartRestSwagger(options: StartRestSwaggerOptions): Record<
 
 /**
  * VTL mapping template turning the request into a StartExecution body. GET: the `input` query parameter
- * (`{}` when absent); POST: the JSON body. `$util.escapeJavaScript` makes the input a JSON string value.
+ * (`{}` when absent); POST: the JSON body (sent with `Content-Type: application/json`, the only type the
+ * template is declared for). `$util.escapeJavaScript` makes the input a JSON string value, but it also turns
+ * `'` into `\'`, which JSON does not allow; AWS's reference says to turn it back with `.replaceAll("\\'", "'")`.
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html
  */
 export function startExecutionTemplate(stateMachineArn: string, method: "GET" | "POST"): string {
   const arn = JSON.stringify(stateMachineArn);
-  if (method === "POST") return `{"stateMachineArn": ${arn}, "input": "$util.escapeJavaScript($input.json('$'))"}`;
+  const escaped = (value: string) => `$util.escapeJavaScript(${value}).replaceAll("\\\\'", "'")`;
+  if (method === "POST") return `{"stateMachineArn": ${arn}, "input": "${escaped("$input.json('$')")}"}`;
   return [
     `#set($executionInput = $input.params('input'))`,
     `#if($executionInput == "")#set($executionInput = "{}")#end`,
-    `{"stateMachineArn": ${arn}, "input": "$util.escapeJavaScript($executionInput)"}`,
+    `{"stateMachineArn": ${arn}, "input": "${escaped("$executionInput")}"}`,
   ].join("\n");
 }

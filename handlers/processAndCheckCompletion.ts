@@ -9,7 +9,7 @@
  * - `silence`: returns without calling back (the wait ends in `States.Timeout`).
  */
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { PROCESSING_FAILED_ERROR } from "../components/definition";
+import { PROCESSING_FAILED_ERROR } from "../workflow/contract";
 import { createSignaller, type SignalResult, type TaskSignaller } from "./signal";
 
 export const OUTCOMES = ["success", "failure", "crash", "silence"] as const;

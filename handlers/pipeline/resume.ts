@@ -11,7 +11,7 @@
  * - A token that already timed out answers TaskTimedOut too; the job is marked signalled and left alone.
  */
 // The state machine's Catch matches this error name verbatim: one definition for both sides.
-import { PROCESSING_FAILED_ERROR } from "../../components/definition";
+import { PROCESSING_FAILED_ERROR } from "../../workflow/contract";
 import type { SendsCommands } from "../signal";
 import { createSignaller } from "../signal";
 import { claimResume, countDoneChunks, type JobRecord, markSignalled, type SendsDynamoDbCommands } from "./jobStore";

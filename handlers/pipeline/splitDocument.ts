@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { createJob, type SendsDynamoDbCommands } from "./jobStore";
-import { PROCESSING_FAILED_ERROR } from "../../components/definition";
+import { PROCESSING_FAILED_ERROR } from "../../workflow/contract";
 import { nowSeconds } from "./resume";
 import { chunkObjectKey, MAX_CHUNKS, type PipelineSettings } from "./settings";
 import { forEachWithConcurrency, readObject, type SendsS3Commands, writeObject } from "./storage";

@@ -82,7 +82,7 @@ export function fakeResource(args: FakeResourceArgs, cloud: FakeCloud = DEFAULT_
       return withId(arn, { ...state, arn, status: "ACTIVE", creationDate: "2026-01-01T00:00:00Z" });
     }
     case "aws:cloudwatch/logGroup:LogGroup": {
-      const logGroupName = named();
+      const logGroupName = (state.name = inputs.name ?? (inputs.namePrefix ? physicalName(inputs.namePrefix.replace(/-$/, "")) : physicalName(name)));
       return withId(logGroupName, { ...state, arn: `arn:aws:logs:${region}:${accountId}:log-group:${logGroupName}` });
     }
     case "aws:apigatewayv2/api:Api": {
@@ -127,6 +127,19 @@ export function fakeResource(args: FakeResourceArgs, cloud: FakeCloud = DEFAULT_
         bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`,
         region,
       });
+    }
+    case "aws:sqs/queue:Queue": {
+      const queueName = named();
+      return withId(`https://sqs.${region}.amazonaws.com/${accountId}/${queueName}`, {
+        ...state,
+        arn: `arn:aws:sqs:${region}:${accountId}:${queueName}`,
+        url: `https://sqs.${region}.amazonaws.com/${accountId}/${queueName}`,
+      });
+    }
+    case "aws:sns/topic:Topic": {
+      const topicName = named();
+      const arn = `arn:aws:sns:${region}:${accountId}:${topicName}`;
+      return withId(arn, { ...state, arn });
     }
     case "aws:dynamodb/table:Table": {
       const tableName = named();

@@ -11,6 +11,7 @@
  * 4. features the local runtime does not emulate, each named (JSONata, variables, distributed Map, ...).
  */
 import aslValidator from "asl-validator";
+import { referencesTaskToken } from "../../../workflow/contract";
 import { DEFAULT_TASK_TIMEOUT_SECONDS } from "../limits";
 import { IntrinsicSyntaxError, isIntrinsic, parseIntrinsic, type IntrinsicCall } from "./intrinsics";
 import type { StateMachineDefinition } from "./types";
@@ -363,7 +364,7 @@ class DefinitionChecker {
     if (typeof resource === "string" && resource.endsWith(".waitForTaskToken")) {
       // https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
       if (!referencesTaskToken(task.Parameters)) {
-        problem("a .waitForTaskToken task must pass the token: reference $$.Task.Token in its Parameters");
+        problem("a .waitForTaskToken task must pass the token: reference $$.Task.Token (or $$.Task, or $$) in its Parameters");
       }
       if (this.options.stateMachineType === "EXPRESS") {
         problem("EXPRESS state machines do not support the .waitForTaskToken integration pattern (use STANDARD)");
@@ -477,11 +478,3 @@ const PATH_FIELDS = [
   "CausePath",
 ] as const;
 
-/** Whether a payload template passes `$$.Task.Token` anywhere (directly or inside an intrinsic call). */
-function referencesTaskToken(template: unknown): boolean {
-  if (Array.isArray(template)) return template.some(referencesTaskToken);
-  if (!isObject(template)) return false;
-  return Object.entries(template).some(([key, value]) =>
-    key.endsWith(".$") ? typeof value === "string" && value.includes("$$.Task.Token") : referencesTaskToken(value),
-  );
-}

@@ -279,13 +279,13 @@ describe("asl/validate", () => {
       const definition = callbackDefinition();
       definition.States.WaitForCompletion.Parameters.Payload = { "input.$": "$", note: "$$.Task.Token is only text here" };
       assert.deepEqual(problemsOf(definition), [
-        "State 'WaitForCompletion': a .waitForTaskToken task must pass the token: reference $$.Task.Token in its Parameters",
+        "State 'WaitForCompletion': a .waitForTaskToken task must pass the token: reference $$.Task.Token (or $$.Task, or $$) in its Parameters",
       ]);
     });
 
     it("fails when a waitForTaskToken task has no Parameters at all", () => {
       const problems = problemsOf(machineWith({ Type: "Task", Resource: WAIT_FOR_TOKEN }));
-      assert.ok(problems.includes("State 'Only': a .waitForTaskToken task must pass the token: reference $$.Task.Token in its Parameters"));
+      assert.ok(problems.includes("State 'Only': a .waitForTaskToken task must pass the token: reference $$.Task.Token (or $$.Task, or $$) in its Parameters"));
     });
 
     it("rejects .waitForTaskToken in an EXPRESS state machine", () => {
