@@ -64,7 +64,7 @@ const workflow = new CallbackWorkflow("callback", {
       heartbeatSeconds,
       catch: outcomeCatches,
     },
-    { type: "pass", name: "ContinueProcess", comment: "The callback succeeded; its output is the execution's output." },
+    { type: "pass", name: "ContinueProcess", comment: "The callback succeeded; its output is the execution's output.", end: true },
     ...outcomeFailures,
   ],
   api: { ...startApiAccess },

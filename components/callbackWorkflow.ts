@@ -78,9 +78,11 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
   private readonly name: string;
 
   constructor(name: string, args: CallbackWorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before anything is declared, the component itself included: bad args leave no trace in the stack.
+    const resolved = resolveArgs(args);
     super(CALLBACK_WORKFLOW_TYPE, name, {}, opts);
     this.name = name;
-    const resolved = (this.resolvedArgs = resolveArgs(args));
+    this.resolvedArgs = resolved;
     const { tags } = resolved;
     const invokeOpts = { parent: this };
     const accountId = aws.getCallerIdentityOutput({}, invokeOpts).accountId;

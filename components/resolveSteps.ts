@@ -324,7 +324,7 @@ function resolveLambdaChannel(key: string, channel: LambdaChannelArgs, problems:
 /** A message template: an object (sent as JSON), or a string that is a path or an intrinsic (sent as `Field.$`). */
 function checkMessageTemplate(key: string, template: unknown, problems: string[]): void {
   if (typeof template === "string") {
-    checkCarriesToken(key, `the expression`, { "value.$": template }, problems);
+    checkCarriesToken(key, "the expression", template, problems);
   } else if (template !== null && typeof template === "object" && !Array.isArray(template)) {
     checkCarriesToken(key, `the template`, template, problems);
   } else {

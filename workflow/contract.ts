@@ -40,11 +40,19 @@ export const TASK_TOKEN_CARRYING_PATHS: readonly string[] = ["$$.Task.Token", "$
  * TASK_TOKEN_CARRYING_PATHS. A string given as the whole template is read as such a `.$` value.
  */
 export function referencesTaskToken(template: unknown): boolean {
-  if (typeof template === "string") return pathsIn(template).some((path) => TASK_TOKEN_CARRYING_PATHS.includes(path));
-  if (Array.isArray(template)) return template.some(referencesTaskToken);
+  return typeof template === "string" ? expressionCarriesToken(template) : templateCarriesToken(template);
+}
+
+function expressionCarriesToken(expression: string): boolean {
+  return pathsIn(expression).some((path) => TASK_TOKEN_CARRYING_PATHS.includes(path));
+}
+
+/** Only `.$` fields are evaluated: a plain string value is text, whatever it looks like. */
+function templateCarriesToken(template: unknown): boolean {
+  if (Array.isArray(template)) return template.some(templateCarriesToken);
   if (template === null || typeof template !== "object") return false;
   return Object.entries(template as Record<string, unknown>).some(([key, value]) =>
-    key.endsWith(".$") ? typeof value === "string" && referencesTaskToken(value) : referencesTaskToken(value),
+    key.endsWith(".$") ? typeof value === "string" && expressionCarriesToken(value) : templateCarriesToken(value),
   );
 }
 
