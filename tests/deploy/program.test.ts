@@ -52,9 +52,9 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
 
     it("invokes the declared functions by their ARNs: SplitDoc → WaitForCompletion (token receiver)", () => {
       assert.equal(definition.StartAt, "SplitDoc");
-      assert.equal(definition.States.SplitDoc.Parameters.FunctionName, fn("split").state.arn);
+      assert.equal(definition.States.SplitDoc.Parameters.FunctionName, fn("split-doc").state.arn);
       assert.equal(definition.States.WaitForCompletion.Resource, "arn:aws:states:::lambda:invoke.waitForTaskToken");
-      assert.equal(definition.States.WaitForCompletion.Parameters.FunctionName, fn("handler").state.arn);
+      assert.equal(definition.States.WaitForCompletion.Parameters.FunctionName, fn("wait-for-completion-receiver").state.arn);
       assert.deepEqual(definition.States.WaitForCompletion.Parameters.Payload, { "taskToken.$": "$$.Task.Token", "input.$": "$" });
       assert.equal(definition.States.ContinueProcess.Type, "Pass");
     });
@@ -82,11 +82,11 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
         findAll(resources, FUNCTION)
           .map((resource) => resource.name)
           .sort(),
-        ["callback-handler", "callback-split"],
+        ["callback-split-doc", "callback-wait-for-completion-receiver"],
       );
     });
 
-    for (const step of ["split", "handler"]) {
+    for (const step of ["split-doc", "wait-for-completion-receiver"]) {
       it(`${step}: runs on nodejs24.x with its own role, timeout 30 s, 128 MB, and logs to its own log group`, () => {
         const lambda = fn(step);
         const logGroup = findOne(resources, LOG_GROUP, `callback-${step}-logs`);
@@ -101,8 +101,8 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
     }
 
     it("passes the failureRate config to the token receiver as FAILURE_RATE", () => {
-      assert.deepEqual(fn("handler").inputs.environment, { variables: { FAILURE_RATE: "0.3" } });
-      assert.equal(fn("split").inputs.environment, undefined);
+      assert.deepEqual(fn("wait-for-completion-receiver").inputs.environment, { variables: { FAILURE_RATE: "0.3" } });
+      assert.equal(fn("split-doc").inputs.environment, undefined);
     });
 
     it("attaches no managed policies anywhere in the stack (CallbackFunction would attach nine FullAccess ones without a role)", () => {
@@ -146,8 +146,8 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
     it("grants the state machine lambda:InvokeFunction on exactly its two functions (and their versions)", () => {
       const policy = rolePolicies(resources).get("callback-sfn-invoke")!;
       assert.equal(policy.role, role("callback-sfn-role").id);
-      const split = fn("split").state.arn;
-      const handler = fn("handler").state.arn;
+      const split = fn("split-doc").state.arn;
+      const handler = fn("wait-for-completion-receiver").state.arn;
       assert.deepEqual(policy.document.Statement, [
         {
           Sid: "InvokeWorkflowFunctions",
@@ -165,10 +165,10 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
       );
       assert.deepEqual(
         taskResponse.map(([name]) => name),
-        ["callback-handler-task-response"],
+        ["callback-wait-for-completion-receiver-task-response"],
       );
       const [, policy] = taskResponse[0];
-      assert.equal(policy.role, role("callback-handler-role").id);
+      assert.equal(policy.role, role("callback-wait-for-completion-receiver-role").id);
       assert.deepEqual(policy.document.Statement, [
         {
           Sid: "AnswerTaskTokens",
@@ -179,7 +179,7 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
       ]);
     });
 
-    for (const step of ["split", "handler"]) {
+    for (const step of ["split-doc", "wait-for-completion-receiver"]) {
       it(`${step}: trusts lambda.amazonaws.com and may write logs to its own log group only`, () => {
         const trust = parsePolicy(role(`callback-${step}-role`).inputs.assumeRolePolicy);
         assert.deepEqual(trust.Statement, [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]);
@@ -248,7 +248,7 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
       assert.equal(stage.inputs.apiId, findOne(resources, "aws:apigatewayv2/api:Api").id);
       assert.equal(stage.inputs.name, "$default");
       assert.equal(stage.inputs.autoDeploy, true);
-      assert.deepEqual(stage.inputs.defaultRouteSettings, { throttlingBurstLimit: 100, throttlingRateLimit: 50 });
+      assert.deepEqual(stage.inputs.defaultRouteSettings, { throttlingBurstLimit: 10, throttlingRateLimit: 5 });
     });
   });
 
@@ -262,7 +262,7 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
     it("exports the state machine ARN and name, and the function names by step", async () => {
       assert.equal(await promiseOf(program.value.stateMachineArn), machine.state.arn);
       assert.equal(await promiseOf(program.value.stateMachineName), machine.state.name);
-      assert.deepEqual(await promiseOf(program.value.functionNames), { split: fn("split").state.name, handler: fn("handler").state.name });
+      assert.deepEqual(await promiseOf(program.value.functionNames), { split: fn("split-doc").state.name, handler: fn("wait-for-completion-receiver").state.name });
     });
 
     it("exports the demo's outputs under the names the docs give", () => {
@@ -289,12 +289,12 @@ describe("deploy: stack config (Pulumi.yaml keys passed to the component)", () =
 
   it("uses failureRate 0.5 when it is not set", async () => {
     const resources = demoWorkflow((await loadProgram()).resources);
-    assert.deepEqual(findOne(resources, FUNCTION, "callback-handler").inputs.environment, { variables: { FAILURE_RATE: "0.5" } });
+    assert.deepEqual(findOne(resources, FUNCTION, "callback-wait-for-completion-receiver").inputs.environment, { variables: { FAILURE_RATE: "0.5" } });
   });
 
   it("rejects a heartbeat that is not less than the timeout, with the component's message", async () => {
     await assert.rejects(loadProgram({ config: { timeoutSeconds: "60", heartbeatSeconds: "60" } }), {
-      message: "Invalid CallbackWorkflow args:\n- heartbeatSeconds (60) must be less than timeoutSeconds (60)",
+      message: "Invalid CallbackWorkflow args:\n- steps[1] (WaitForCompletion).heartbeatSeconds (60) must be less than timeoutSeconds (60)",
     });
   });
 
@@ -302,5 +302,91 @@ describe("deploy: stack config (Pulumi.yaml keys passed to the component)", () =
     await assert.rejects(loadProgram({ config: { failureRate: "1.5" } }), {
       message: "Configuration 'sfn-callback:failureRate' value '1.5' is outside of the legal range (max 1, inclusive)",
     });
+  });
+});
+
+describe("deploy: the stack's four workflows", function () {
+  this.timeout(180_000);
+  let program: Declaration<Record<string, any>>;
+  let stack: RecordedResource[];
+  const definitionOf = (workflow: string) =>
+    JSON.parse(findOne(stack, SFN, `${workflow}-state-machine`).inputs.definition) as { StartAt: string; States: Record<string, any> };
+
+  before(async () => {
+    program = await loadProgram();
+    stack = program.resources;
+  });
+
+  it("deploys the demo, the pipeline, the SQS workflow and the approval workflow, each with a start URL of its own", async () => {
+    assert.deepEqual(
+      findAll(stack, SFN)
+        .map((machine) => machine.name)
+        .sort(),
+      ["approval-state-machine", "callback-state-machine", "pipeline-workflow-state-machine", "sqs-state-machine"],
+    );
+    const urls = await Promise.all(["startUrl", "pipelineStartUrl", "sqsStartUrl", "approvalStartUrl"].map((name) => promiseOf(program.value[name])));
+    assert.deepEqual(
+      urls.map((url) => new URL(url).pathname),
+      ["/start", "/documents", "/sqs/start", "/approval/start"],
+    );
+  });
+
+  it("catches the demo's timeouts under both names AWS uses, States.Timeout and States.HeartbeatTimeout", () => {
+    assert.deepEqual(definitionOf("callback").States.WaitForCompletion.Catch[2], { ErrorEquals: ["States.Timeout", "States.HeartbeatTimeout"], Next: "TimedOut" });
+  });
+
+  it("SQS workflow: the token goes to the queue whose URL is an output; ProcessingFailed and timeouts are caught", async () => {
+    const queue = findOne(stack, "aws:sqs/queue:Queue", "sqs-dispatch-work-queue");
+    assert.equal(await promiseOf(program.value.sqsQueueUrl), queue.state.url);
+    assert.equal(await promiseOf(program.value.sqsDeadLetterQueueUrl), findOne(stack, "aws:sqs/queue:Queue", "sqs-dispatch-work-dlq").state.url);
+    const definition = definitionOf("sqs");
+    assert.equal(definition.StartAt, "DispatchWork");
+    assert.deepEqual(definition.States.DispatchWork.Parameters.QueueUrl, queue.state.url);
+    assert.deepEqual(
+      definition.States.DispatchWork.Catch.map((catcher: any) => catcher.Next),
+      ["ProcessingFailed", "UnexpectedFailure", "TimedOut"],
+    );
+    assert.equal(definition.States.DispatchWork.Next, "WorkDone");
+    assert.deepEqual(JSON.parse(queue.inputs.redrivePolicy).maxReceiveCount, 3);
+    assert.ok(findOne(stack, "aws:lambda/eventSourceMapping:EventSourceMapping"));
+  });
+
+  it("approval workflow: Rejected is caught into a Fail state; the topic's ARN and the links' URL are outputs; no email by default", async () => {
+    const definition = definitionOf("approval");
+    assert.deepEqual(definition.States.RequestApproval.Catch[0], { ErrorEquals: ["Rejected"], Next: "RequestRejected" });
+    assert.deepEqual(definition.States.RequestRejected, { Type: "Fail", Error: "Rejected", CausePath: "$.Cause" });
+    assert.equal(definition.States.RequestApproval.Next, "Approved");
+    assert.equal(await promiseOf(program.value.approvalTopicArn), findOne(stack, "aws:sns/topic:Topic", "approval-request-approval-topic").state.arn);
+    assert.match(await promiseOf(program.value.approvalLinksUrl), /\/approval-request-approval$/);
+    assert.deepEqual(findAll(stack, "aws:sns/topicSubscription:TopicSubscription"), []);
+  });
+
+  it("lets pulumi destroy the pipeline's bucket even when jobs wrote objects to it (forceDestroy)", () => {
+    assert.equal(findOne(stack, "aws:s3/bucket:Bucket").inputs.forceDestroy, true);
+  });
+
+  it("names every state machine's log group under /aws/vendedlogs/states/", () => {
+    const groups = findAll(stack, LOG_GROUP).filter((group) => group.name.endsWith("-sfn-logs"));
+    assert.equal(groups.length, 4);
+    for (const group of groups) assert.match(group.state.name, /^\/aws\/vendedlogs\/states\//, group.name);
+  });
+
+  it("opts into public start endpoints explicitly (publicStartEndpoints, default true), each throttled to 5/s with bursts of 10", () => {
+    const startRoutes = findAll(stack, "aws:apigatewayv2/route:Route").filter((route) => /-start-route$/.test(route.name));
+    assert.equal(startRoutes.length, 4);
+    for (const route of startRoutes) assert.equal(route.inputs.authorizationType, "NONE", route.name);
+    for (const stage of findAll(stack, "aws:apigatewayv2/stage:Stage"))
+      assert.deepEqual(stage.inputs.defaultRouteSettings, { throttlingBurstLimit: 10, throttlingRateLimit: 5 }, stage.name);
+  });
+
+  it("with publicStartEndpoints false every start route requires SigV4, and approvalEmail subscribes that address", async () => {
+    const configured = (await loadProgram({ config: { publicStartEndpoints: "false", approvalEmail: "approver@example.com" } })).resources;
+    const startRoutes = findAll(configured, "aws:apigatewayv2/route:Route").filter((route) => /-start-route$/.test(route.name));
+    assert.deepEqual(
+      startRoutes.map((route) => route.inputs.authorizationType),
+      ["AWS_IAM", "AWS_IAM", "AWS_IAM", "AWS_IAM"],
+    );
+    const subscription = findOne(configured, "aws:sns/topicSubscription:TopicSubscription");
+    assert.deepEqual([subscription.inputs.protocol, subscription.inputs.endpoint], ["email", "approver@example.com"]);
   });
 });
