@@ -64,7 +64,8 @@ class StepFunctionsStandIn {
 }
 
 describe("deploy: the serialized handler code (__index.js) as Lambda would run it", function () {
-  this.timeout(30_000);
+  // Loading the stack serializes every function of the four workflows: slow on a shared machine.
+  this.timeout(180_000);
   const standIn = new StepFunctionsStandIn();
   const workDirectory = fs.mkdtempSync(path.join(os.tmpdir(), "sfn-callback-deploy-"));
   let endpoint: string;
@@ -108,22 +109,28 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
     });
 
     it("keeps each of the demo's uploads at most 10 KB", async () => {
-      for (const name of ["callback-split", "callback-handler"]) {
+      for (const name of ["callback-split-doc", "callback-wait-for-completion-receiver"]) {
         const size = Buffer.byteLength(await archives.get(name)!["__index.js"].text, "utf8");
         assert.ok(size <= ARCHIVE_LIMIT_BYTES, `${name} is ${size} bytes`);
       }
     });
 
-    it("requires the Step Functions client from the runtime instead of bundling it", async () => {
-      const text = await archives.get("callback-handler")!["__index.js"].text;
-      assert.match(text, /require\("@aws-sdk\/client-sfn\/dist-cjs\/index\.js"\)/);
-      assert.doesNotMatch(text, /class SFNClient/);
+    it("requires every AWS SDK client by its package root, never a deep dist path, and bundles none", async () => {
+      for (const lambda of functions) {
+        const text = await archives.get(lambda.name)!["__index.js"].text;
+        for (const [, name] of text.matchAll(/require\("([^"]+)"\)/g)) {
+          if (name.startsWith("@aws-sdk/")) assert.match(name, /^@aws-sdk\/[a-z0-9-]+$/, `${lambda.name} requires ${name}`);
+        }
+        assert.doesNotMatch(text, /class SFNClient/);
+      }
+      const receiver = await archives.get("callback-wait-for-completion-receiver")!["__index.js"].text;
+      assert.match(receiver, /require\("@aws-sdk\/client-sfn"\)/);
     });
   });
 
   describe("ProcessAndCheckCompletion", () => {
     it("success: sends exactly one signed SendTaskSuccess with the output for the next state", async () => {
-      const run = await invoke("callback-handler", { taskToken: TOKEN, input: { outcome: "success", chunks: ["a b", "c"] } });
+      const run = await invoke("callback-wait-for-completion-receiver", { taskToken: TOKEN, input: { outcome: "success", chunks: ["a b", "c"] } });
       assert.deepEqual(run, {
         ok: true,
         result: { outcome: "success", decidedBy: "input", signal: { signal: "success", delivered: true } },
@@ -141,7 +148,7 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
     });
 
     it("failure: sends exactly one SendTaskFailure with error ProcessingFailed and a cause", async () => {
-      const run = await invoke("callback-handler", { taskToken: TOKEN, input: { outcome: "failure" } });
+      const run = await invoke("callback-wait-for-completion-receiver", { taskToken: TOKEN, input: { outcome: "failure" } });
       assert.deepEqual(run, {
         ok: true,
         result: { outcome: "failure", decidedBy: "input", signal: { signal: "failure", delivered: true } },
@@ -156,7 +163,7 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
     });
 
     it("by chance with FAILURE_RATE 1: fails, naming the draw and the rate in the cause", async () => {
-      await invoke("callback-handler", { taskToken: TOKEN, input: {} }, { FAILURE_RATE: "1" });
+      await invoke("callback-wait-for-completion-receiver", { taskToken: TOKEN, input: {} }, { FAILURE_RATE: "1" });
       const request = onlyRequest();
       assert.equal(request.target, "AWSStepFunctions.SendTaskFailure");
       assert.equal(request.json.error, "ProcessingFailed");
@@ -164,7 +171,7 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
     });
 
     it("by chance with FAILURE_RATE 0: succeeds, recording the draw in the output", async () => {
-      await invoke("callback-handler", { taskToken: TOKEN, input: {} }, { FAILURE_RATE: "0" });
+      await invoke("callback-wait-for-completion-receiver", { taskToken: TOKEN, input: {} }, { FAILURE_RATE: "0" });
       const request = onlyRequest();
       assert.equal(request.target, "AWSStepFunctions.SendTaskSuccess");
       const output = JSON.parse(request.json.output);
@@ -174,7 +181,7 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
     });
 
     it("crash: the handler rejects and nothing is sent", async () => {
-      const run = await invoke("callback-handler", { taskToken: TOKEN, input: { outcome: "crash" } });
+      const run = await invoke("callback-wait-for-completion-receiver", { taskToken: TOKEN, input: { outcome: "crash" } });
       assert.deepEqual(run, {
         ok: false,
         errorType: "RequestedCrash",
@@ -184,7 +191,7 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
     });
 
     it("silence: the handler returns and nothing is sent", async () => {
-      const run = await invoke("callback-handler", { taskToken: TOKEN, input: { outcome: "silence" } });
+      const run = await invoke("callback-wait-for-completion-receiver", { taskToken: TOKEN, input: { outcome: "silence" } });
       assert.deepEqual(run, { ok: true, result: { outcome: "silence", decidedBy: "input", signal: null } });
       assert.deepEqual(standIn.requests, []);
     });
@@ -194,7 +201,7 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
         status: 400,
         body: { __type: "com.amazonaws.swf.service.v2.model#TaskTimedOut", message: "Provided task does not exist anymore" },
       };
-      const run = await invoke("callback-handler", { taskToken: TOKEN, input: { outcome: "success" } });
+      const run = await invoke("callback-wait-for-completion-receiver", { taskToken: TOKEN, input: { outcome: "success" } });
       assert.deepEqual(run, {
         ok: true,
         result: {
@@ -207,7 +214,7 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
     });
 
     it("an unknown outcome: the handler rejects with InvalidOutcome and nothing is sent", async () => {
-      const run = await invoke("callback-handler", { taskToken: TOKEN, input: { outcome: "later" } });
+      const run = await invoke("callback-wait-for-completion-receiver", { taskToken: TOKEN, input: { outcome: "later" } });
       assert.equal(run.ok, false);
       assert.equal((run as { errorType: string }).errorType, "InvalidOutcome");
       assert.deepEqual(standIn.requests, []);
@@ -216,9 +223,47 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
 
   describe("SplitDoc", () => {
     it("returns the chunks and the rest of the input, calling no AWS API", async () => {
-      const run = await invoke("callback-split", { document: "one two three", chunkWords: 2, outcome: "success" });
+      const run = await invoke("callback-split-doc", { document: "one two three", chunkWords: 2, outcome: "success" });
       assert.deepEqual(run, { ok: true, result: { outcome: "success", chunks: ["one two", "three"] } });
       assert.deepEqual(standIn.requests, []);
+    });
+  });
+
+  describe("the SQS workflow's worker", () => {
+    it("answers each message's token (success for {}, ProcessingFailed on request) and reports no batch failure", async () => {
+      const records = [
+        { messageId: "m1", body: JSON.stringify({ taskToken: TOKEN, input: {} }) },
+        { messageId: "m2", body: JSON.stringify({ taskToken: `${TOKEN}2`, input: { outcome: "failure" } }) },
+      ];
+      const run = await invoke("sqs-dispatch-work-worker", { Records: records });
+      assert.deepEqual(run, { ok: true, result: { batchItemFailures: [] } });
+      const byTarget = Object.fromEntries(standIn.requests.map((request) => [request.target, JSON.parse(request.body)]));
+      assert.deepEqual(byTarget["AWSStepFunctions.SendTaskSuccess"], { taskToken: TOKEN, output: '{"status":"DONE","messageId":"m1"}' });
+      assert.deepEqual(byTarget["AWSStepFunctions.SendTaskFailure"], {
+        taskToken: `${TOKEN}2`,
+        error: "ProcessingFailed",
+        cause: 'The execution input asked for failure (outcome: "failure")',
+      });
+    });
+  });
+
+  describe("the approval links' function", () => {
+    it("approve: one signed SendTaskSuccess for the link's token, and an HTML page", async () => {
+      const token = Buffer.from(TOKEN).toString("base64url");
+      const run = await invoke("approval-request-approval-answer", { rawPath: "/approval-request-approval/approve", queryStringParameters: { token } });
+      assert.equal(run.ok && run.result.statusCode, 200);
+      const request = onlyRequest();
+      assert.equal(request.target, "AWSStepFunctions.SendTaskSuccess");
+      assert.equal(request.json.taskToken, TOKEN);
+      assert.equal(JSON.parse(request.json.output).approved, true);
+    });
+
+    it("a second click: Step Functions answers TaskTimedOut, the page says 409 already decided", async () => {
+      standIn.answer = { status: 400, body: { __type: "TaskTimedOut", message: "Provided task does not exist anymore" } };
+      const token = Buffer.from(TOKEN).toString("base64url");
+      const run = await invoke("approval-request-approval-answer", { rawPath: "/approval-request-approval/reject", queryStringParameters: { token } });
+      assert.equal(run.ok && run.result.statusCode, 409);
+      assert.equal(onlyRequest().json.error, "Rejected");
     });
   });
 });
