@@ -89,10 +89,10 @@ describe("pipeline: DocumentPipeline resources (Pulumi mocks)", function () {
   it("makes SplitDoc the task that receives the token and the aggregation the step after it", () => {
     const definition = JSON.parse(findOne(resources, "aws:sfn/stateMachine:StateMachine").inputs.definition);
     assert.equal(definition.States.WaitForCompletion.Resource, "arn:aws:states:::lambda:invoke.waitForTaskToken");
-    assert.equal(definition.States.WaitForCompletion.Parameters.FunctionName, functionArn("docs-workflow-handler"));
+    assert.equal(definition.States.WaitForCompletion.Parameters.FunctionName, functionArn("docs-workflow-wait-for-completion-receiver"));
     assert.deepEqual(definition.States.WaitForCompletion.Parameters.Payload, { "taskToken.$": "$$.Task.Token", "input.$": "$" });
     assert.equal(definition.States.WaitForCompletion.TimeoutSeconds, 3600);
-    assert.equal(definition.States.ContinueProcess.Parameters.FunctionName, functionArn("docs-workflow-continue"));
+    assert.equal(definition.States.ContinueProcess.Parameters.FunctionName, functionArn("docs-workflow-continue-process"));
     assert.equal(definition.StartAt, "WaitForCompletion");
   });
 
@@ -116,14 +116,14 @@ describe("pipeline: DocumentPipeline resources (Pulumi mocks)", function () {
       PIPELINE_RETENTION_SECONDS: String(7 * 24 * 3600),
       PIPELINE_WAIT_TIMEOUT_SECONDS: "3600",
     };
-    for (const name of ["docs-workflow-handler", "docs-processor", "docs-workflow-continue"]) {
+    for (const name of ["docs-workflow-wait-for-completion-receiver", "docs-processor", "docs-workflow-continue-process"]) {
       assert.deepEqual(findOne(resources, "aws:lambda/function:Function", name).inputs.environment.variables, expected, name);
     }
   });
 
   describe("least privilege", () => {
     it("lets SplitDoc read documents, write documents and chunks, and put job records: nothing else", () => {
-      assert.deepEqual(policyOf("docs-workflow-handler-extra-policy").Statement, [
+      assert.deepEqual(policyOf("docs-workflow-wait-for-completion-receiver-extra-policy").Statement, [
         { Sid: "ReadDocuments", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${bucketArn}/documents/*`] },
         {
           Sid: "WriteDocumentsAndChunks",
@@ -168,7 +168,7 @@ describe("pipeline: DocumentPipeline resources (Pulumi mocks)", function () {
     });
 
     it("lets the aggregation query the table and write results: nothing else", () => {
-      assert.deepEqual(policyOf("docs-workflow-continue-extra-policy").Statement, [
+      assert.deepEqual(policyOf("docs-workflow-continue-process-extra-policy").Statement, [
         { Sid: "ReadChunkResults", Effect: "Allow", Action: ["dynamodb:Query"], Resource: [tableArn] },
         { Sid: "WriteResults", Effect: "Allow", Action: ["s3:PutObject"], Resource: [`${bucketArn}/results/*`] },
       ]);
@@ -199,7 +199,7 @@ describe("pipeline: DocumentPipeline with tracing (Pulumi mocks)", function () {
   it("traces every function, the chunk processor included, and lets each role write its trace segments", async () => {
     const { resources } = await declare(() => new DocumentPipeline("traced", { tracing: true }));
     const functions = findAll(resources, "aws:lambda/function:Function");
-    assert.deepEqual(functions.map((fn) => fn.name).sort(), ["traced-processor", "traced-workflow-continue", "traced-workflow-handler"]);
+    assert.deepEqual(functions.map((fn) => fn.name).sort(), ["traced-processor", "traced-workflow-continue-process", "traced-workflow-wait-for-completion-receiver"]);
     for (const fn of functions) {
       assert.deepEqual(fn.inputs.tracingConfig, { mode: "Active" }, fn.name);
       const xray = findOne(resources, "aws:iam/rolePolicy:RolePolicy", `${fn.name}-xray`);

@@ -73,7 +73,7 @@ describe("pipeline: the serialized handler code (__index.js) against local S3 an
   it("splits, processes every chunk event twice, resumes once and aggregates wc's counts", async () => {
     const text = sampleDocument(80);
     const taskToken = sfn.newToken();
-    const [split] = await run("docs-workflow-handler", [{ taskToken, input: { document: text } }]);
+    const [split] = await run("docs-workflow-wait-for-completion-receiver", [{ taskToken, input: { document: text } }]);
     assert.equal(split.ok, true, JSON.stringify(split));
     assert.ok(split.result.chunkCount >= 10, `a 200-byte chunk size gives at least 10 chunks; got ${split.result.chunkCount}`);
     await aws.s3.drainNotifications();
@@ -95,7 +95,7 @@ describe("pipeline: the serialized handler code (__index.js) against local S3 an
     assert.equal(accepted.length, 1);
     assert.equal(accepted[0].kind, "success");
 
-    const [aggregate] = await run("docs-workflow-continue", [accepted[0].output]);
+    const [aggregate] = await run("docs-workflow-continue-process", [accepted[0].output]);
     assert.equal(aggregate.ok, true, JSON.stringify(aggregate));
     assert.deepEqual(aggregate.result.totals, wc(text));
     assert.equal(aggregate.result.chunkCount, split.result.chunkCount);
@@ -104,7 +104,7 @@ describe("pipeline: the serialized handler code (__index.js) against local S3 an
   it("reports a chunk that is not text with its error name and message (error classes survive serialization)", async () => {
     const taskToken = sfn.newToken();
     const before = aws.invocations.length;
-    const [split] = await run("docs-workflow-handler", [{ taskToken, input: { document: `${sampleDocument(3)}\u0000` } }]);
+    const [split] = await run("docs-workflow-wait-for-completion-receiver", [{ taskToken, input: { document: `${sampleDocument(3)}\u0000` } }]);
     assert.equal(split.result.chunkCount, 1);
     await aws.s3.drainNotifications();
     const events = aws.invocations.slice(before).map((invocation) => JSON.parse(invocation.payload));
@@ -125,7 +125,7 @@ describe("pipeline: the serialized handler code (__index.js) against local S3 an
 
   it("fails the job on the ProcessingFailed path when SplitDoc is given a key outside the document prefix", async () => {
     const taskToken = sfn.newToken();
-    const [split] = await run("docs-workflow-handler", [{ taskToken, input: { documentKey: "results/secret.json" } }]);
+    const [split] = await run("docs-workflow-wait-for-completion-receiver", [{ taskToken, input: { documentKey: "results/secret.json" } }]);
     assert.deepEqual(split, { ok: true, result: { rejected: 'documentKey "results/secret.json" must name an object under "documents/"' } });
     const [failure] = sfn.accepted(taskToken);
     assert.equal(failure.kind, "failure");

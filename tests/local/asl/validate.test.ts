@@ -283,6 +283,14 @@ describe("asl/validate", () => {
       ]);
     });
 
+    it("accepts $$.Task and $$ as the token's carrier, as the AWS CDK does, and the token inside an intrinsic", () => {
+      for (const payload of [{ "task.$": "$$.Task" }, { "context.$": "$$" }, { "m.$": "States.Format('t={}', $$.Task.Token)" }]) {
+        const definition = callbackDefinition();
+        definition.States.WaitForCompletion.Parameters.Payload = payload;
+        assert.deepEqual(problemsOf(definition), [], JSON.stringify(payload));
+      }
+    });
+
     it("fails when a waitForTaskToken task has no Parameters at all", () => {
       const problems = problemsOf(machineWith({ Type: "Task", Resource: WAIT_FOR_TOKEN }));
       assert.ok(problems.includes("State 'Only': a .waitForTaskToken task must pass the token: reference $$.Task.Token (or $$.Task, or $$) in its Parameters"));

@@ -1,9 +1,11 @@
 /**
- * The state machine the project deploys (components/definition.ts), run by the local engine along every
- * path the demo promises: success, ProcessingFailed, a crashing handler, silence past the heartbeat.
+ * The demo's state machine (built by components/definition.ts from the steps index.ts declares), run by the
+ * local engine along every path the demo promises: success, ProcessingFailed, a crashing handler, silence past
+ * the heartbeat.
  */
 import assert from "node:assert/strict";
 import { buildDefinition } from "../../../components/definition";
+import { resolveSteps } from "../../../components/resolveSteps";
 import { createHarness, functionArn, type Harness } from "./support/harness";
 import { namedError, SimulatedCrash } from "./support/fakeLambda";
 import { ManualClock, settle } from "./support/manualClock";
@@ -11,11 +13,34 @@ import { ManualClock, settle } from "./support/manualClock";
 type Outcome = "success" | "failure" | "crash" | "silence";
 
 function deploy(h: Harness): string {
+  const problems: string[] = [];
+  const steps = resolveSteps(
+    [
+      { type: "lambda", name: "SplitDoc", function: { arn: functionArn("split") } },
+      {
+        type: "callback",
+        name: "WaitForCompletion",
+        channel: { type: "lambda", tokenReceiver: { arn: functionArn("process") } },
+        timeoutSeconds: 600,
+        heartbeatSeconds: 5,
+        catch: [
+          { errors: ["ProcessingFailed"], next: "ProcessingFailed" },
+          { errors: ["States.TaskFailed"], next: "UnexpectedFailure" },
+          { errors: ["States.Timeout", "States.HeartbeatTimeout"], next: "TimedOut" },
+        ],
+      },
+      { type: "pass", name: "ContinueProcess", end: true },
+      { type: "fail", name: "ProcessingFailed", error: "ProcessingFailed", causePath: "$.Cause" },
+      { type: "fail", name: "UnexpectedFailure", error: "UnexpectedFailure", causePath: "$.Cause" },
+      { type: "fail", name: "TimedOut", error: "TimedOut", causePath: "$.Cause" },
+    ],
+    problems,
+  );
+  assert.deepEqual(problems, []);
   const definition = buildDefinition({
-    splitFunctionArn: functionArn("split"),
-    handlerFunctionArn: functionArn("process"),
-    timeoutSeconds: 600,
-    heartbeatSeconds: 5,
+    steps,
+    targets: { SplitDoc: { functionArn: functionArn("split") }, WaitForCompletion: { functionArn: functionArn("process") } },
+    partition: "aws",
   });
   // The handler answers through the API, as ProcessAndCheckCompletion does through the SDK.
   h.lambda.on("split", (event) => ({ ...event, chunks: 3 }));
