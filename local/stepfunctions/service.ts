@@ -74,6 +74,12 @@ export class StepFunctionsService implements LocalService {
         tags: new Map(Object.entries((state.tagsAll ?? state.tags ?? inputs.tags ?? {}) as Record<string, string>)),
       });
     } catch (error) {
+      // A service integration the engine does not run yet (e.g. sqs:sendMessage before the local SQS exists) leaves
+      // that one machine out, said aloud, instead of refusing to run the whole stack.
+      if (error instanceof StepFunctionsApiError && /is not supported by the local runtime/.test(error.message)) {
+        this.context.log("states", `state machine '${resource.name}' is declared only, not run locally: ${error.message}`);
+        return;
+      }
       if (error instanceof StepFunctionsApiError) {
         throw new Error(`State machine '${resource.name}' (${state.arn}) cannot run locally: ${error.message}`, { cause: error });
       }
