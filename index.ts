@@ -25,9 +25,10 @@ const failureRate = config.getNumber("failureRate", { min: 0, max: 1 }) ?? 0.5;
 const chunkSizeBytes = config.getNumber("pipelineChunkSizeBytes", { min: 1 }) ?? 4096;
 const approvalEmail = config.get("approvalEmail") || undefined;
 // Public start endpoints are the demo's explicit choice (the component defaults to AWS_IAM), with a tight throttle.
-const startApiAccess: ApiAccess = (config.getBoolean("publicStartEndpoints") ?? true)
-  ? { authorization: "NONE", throttle: { burstLimit: 10, rateLimit: 5 } }
-  : { authorization: "AWS_IAM" };
+const startApiAccess: ApiAccess =
+  (config.getBoolean("publicStartEndpoints") ?? true)
+    ? { authorization: "NONE", throttle: { burstLimit: 10, rateLimit: 5 } }
+    : { authorization: "AWS_IAM" };
 const tags = { project: pulumi.getProject(), stack: pulumi.getStack() };
 
 /** Where a callback's failure, crash and timeout lead, as the seed's demo named them. */
@@ -82,7 +83,10 @@ const sqsWorkflow = new CallbackWorkflow("sqs", {
       channel: {
         type: "sqs",
         worker: {
-          function: { callbackFactory: tokenQueueWorkerFactory, description: "Does the work each queue message asks for and answers its token." },
+          function: {
+            callbackFactory: tokenQueueWorkerFactory,
+            description: "Does the work each queue message asks for and answers its token.",
+          },
           batchSize: 10,
           deadLetter: { maxReceiveCount: 3 },
         },
@@ -123,7 +127,10 @@ export const startUrl = workflow.startUrl;
 export const stateMachineArn = workflow.stateMachineArn;
 export const stateMachineName = workflow.stateMachineName;
 /** Physical Lambda function names of the demo: `split`, `handler`. */
-export const functionNames = workflow.functionNames.apply((names) => ({ split: names.SplitDoc, handler: names["WaitForCompletion.receiver"] }));
+export const functionNames = workflow.functionNames.apply((names) => ({
+  split: names.SplitDoc,
+  handler: names["WaitForCompletion.receiver"],
+}));
 
 /** `curl -X POST "$(pulumi stack output pipelineStartUrl)" -d '{"document": "..."}'` starts a job. */
 export const pipelineStartUrl = pipeline.startUrl;

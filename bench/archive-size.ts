@@ -57,8 +57,8 @@ async function main(): Promise<void> {
   const program = await loadProgram();
   // The demo's functions and their factories (the pipeline's functions are measured by its own benchmark).
   const factories: Record<string, aws.lambda.CallbackFactory<any, any>> = {
-    "callback-split": splitDocFactory,
-    "callback-handler": processAndCheckCompletionFactory,
+    "callback-split-doc": splitDocFactory,
+    "callback-wait-for-completion-receiver": processAndCheckCompletionFactory,
   };
   const functions = findAll(program.resources, "aws:lambda/function:Function").filter((lambda) => lambda.name in factories);
 

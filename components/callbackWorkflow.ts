@@ -17,13 +17,7 @@ import { declareSqsChannel } from "./channels/sqs";
 import { buildDefinition, type StepTarget } from "./definition";
 import type { ResolvedFunctionArgs } from "./functionArgs";
 import { createLambdaStep, type LambdaStep } from "./lambdaStep";
-import {
-  invokePolicy,
-  serviceTrustPolicy,
-  stateMachineLogDeliveryPolicy,
-  taskResponsePolicy,
-  xrayWritePolicy,
-} from "./policies";
+import { invokePolicy, serviceTrustPolicy, stateMachineLogDeliveryPolicy, taskResponsePolicy, xrayWritePolicy } from "./policies";
 import type { ResolvedChannel, ResolvedFunctionRef } from "./resolveSteps";
 import { createStartApi } from "./startApi";
 
@@ -130,7 +124,8 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
         const declared = declareChannel(step.channel, context);
         targets[step.name] = declared.target;
         invokedFunctionArns.push(...declared.invokedFunctionArns);
-        for (const [suffix, policy] of Object.entries(declared.stateMachinePolicies)) channelPolicies[`${stepSlug(step.name)}-${suffix}`] = policy;
+        for (const [suffix, policy] of Object.entries(declared.stateMachinePolicies))
+          channelPolicies[`${stepSlug(step.name)}-${suffix}`] = policy;
         for (const [suffix, role] of Object.entries(declared.tokenResponders)) tokenResponders[`${stepSlug(step.name)}-${suffix}`] = role;
         channels[step.name] = declared.outputs;
       }
@@ -165,7 +160,11 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
     }
     for (const [suffix, policy] of Object.entries(channelPolicies)) {
       rolePolicies.push(
-        new aws.iam.RolePolicy(`${name}-sfn-${suffix}`, { role: stateMachineRole.id, policy: pulumi.jsonStringify(policy) }, { parent: this }),
+        new aws.iam.RolePolicy(
+          `${name}-sfn-${suffix}`,
+          { role: stateMachineRole.id, policy: pulumi.jsonStringify(policy) },
+          { parent: this },
+        ),
       );
     }
 
@@ -197,7 +196,9 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
     // Built once every ARN and URL is known: pulumi.output resolves the Outputs nested in the targets.
     const definition = pulumi
       .output({ partition, targets })
-      .apply((known) => JSON.stringify(buildDefinition<string>({ steps: resolved.steps, targets: known.targets, partition: known.partition })));
+      .apply((known) =>
+        JSON.stringify(buildDefinition<string>({ steps: resolved.steps, targets: known.targets, partition: known.partition })),
+      );
     const stateMachine = new aws.sfn.StateMachine(
       stateMachineLogicalName,
       {
@@ -262,7 +263,11 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
    * Lets another role answer this workflow's task tokens (SendTaskSuccess/Failure/Heartbeat on this state machine
    * only), e.g. an existing function given by ARN that receives a token. Returns the created policy.
    */
-  grantTaskResponse(grantName: string, role: aws.iam.Role, stateMachineArn: pulumi.Input<string> = this.stateMachineArn): aws.iam.RolePolicy {
+  grantTaskResponse(
+    grantName: string,
+    role: aws.iam.Role,
+    stateMachineArn: pulumi.Input<string> = this.stateMachineArn,
+  ): aws.iam.RolePolicy {
     return new aws.iam.RolePolicy(
       `${this.name}-${grantName}-task-response`,
       { role: role.id, policy: pulumi.jsonStringify(taskResponsePolicy(stateMachineArn)) },

@@ -406,13 +406,11 @@ export class DocumentPipeline extends pulumi.ComponentResource {
     this.processorRole = processorStep.role;
     this.stateMachineArn = workflow.stateMachineArn;
     this.startUrl = workflow.startUrl;
-    this.functionNames = pulumi
-      .all([workflow.functionNames, processor.name])
-      .apply(([names, processorName]): Record<string, string> => ({
-        split: names[`${PIPELINE_STATE_NAMES.wait}.receiver`],
-        processor: processorName,
-        aggregate: names[PIPELINE_STATE_NAMES.continue],
-      }));
+    this.functionNames = pulumi.all([workflow.functionNames, processor.name]).apply(([names, processorName]): Record<string, string> => ({
+      split: names[`${PIPELINE_STATE_NAMES.wait}.receiver`],
+      processor: processorName,
+      aggregate: names[PIPELINE_STATE_NAMES.continue],
+    }));
     this.registerOutputs({
       bucketName: this.bucketName,
       tableName: this.tableName,

@@ -92,8 +92,17 @@ export function createLambdaStep(prefix: string, fn: ResolvedFunctionArgs, setti
   // above. The upload is that file alone: handlers need only the runtime's AWS SDK, and package.json's dependencies
   // are the local runtime's (SQLite, dynalite, ...), which CallbackFunction would otherwise upload with every function.
   const code = pulumi
-    .output(pulumi.runtime.serializeFunction(fn.callbackFactory, { serialize: () => true, exportName: "handler", isFactoryFunction: true, allowSecrets: true }))
-    .apply((serialized) => new pulumi.asset.AssetArchive({ "__index.js": new pulumi.asset.StringAsset(requirePackageRoots(serialized.text)) }));
+    .output(
+      pulumi.runtime.serializeFunction(fn.callbackFactory, {
+        serialize: () => true,
+        exportName: "handler",
+        isFactoryFunction: true,
+        allowSecrets: true,
+      }),
+    )
+    .apply(
+      (serialized) => new pulumi.asset.AssetArchive({ "__index.js": new pulumi.asset.StringAsset(requirePackageRoots(serialized.text)) }),
+    );
   const func = new aws.lambda.Function(
     prefix,
     {

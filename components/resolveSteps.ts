@@ -86,7 +86,12 @@ export interface ResolvedSqsChannel {
   queue?: ExistingQueue | aws.sqs.Queue;
   queueSettings: { visibilityTimeoutSeconds: number; messageRetentionSeconds: number; kmsKeyArn?: pulumi.Input<string> };
   messageBody: unknown;
-  worker?: { function: ResolvedFunctionArgs; batchSize: number; reportBatchItemFailures: boolean; deadLetter?: { maxReceiveCount: number } };
+  worker?: {
+    function: ResolvedFunctionArgs;
+    batchSize: number;
+    reportBatchItemFailures: boolean;
+    deadLetter?: { maxReceiveCount: number };
+  };
 }
 
 export type ResolvedSubscription =
@@ -181,7 +186,8 @@ export function resolveSteps(steps: StepArgs[], problems: string[]): ResolvedSte
         if (step.payload !== undefined && (step.payload === null || typeof step.payload !== "object" || Array.isArray(step.payload))) {
           problems.push(`${key}.payload must be an object (a payload template); received ${describe(step.payload)}`);
         }
-        if (step.timeoutSeconds !== undefined) checkWholeNumber(`${key}.timeoutSeconds`, step.timeoutSeconds, 1, MAX_TASK_SECONDS, problems);
+        if (step.timeoutSeconds !== undefined)
+          checkWholeNumber(`${key}.timeoutSeconds`, step.timeoutSeconds, 1, MAX_TASK_SECONDS, problems);
         resolved.push({
           type: "lambda",
           ...base,
@@ -222,7 +228,14 @@ export function resolveSteps(steps: StepArgs[], problems: string[]): ResolvedSte
         if (typeof step.error !== "string" || step.error.length === 0)
           problems.push(`${key}.error (${describe(step.error)}) must be a non-empty error name`);
         if (step.cause !== undefined && step.causePath !== undefined) problems.push(`${key} has both cause and causePath; give one`);
-        resolved.push({ type: "fail", name: step.name, comment: step.comment, error: step.error, cause: step.cause, causePath: step.causePath });
+        resolved.push({
+          type: "fail",
+          name: step.name,
+          comment: step.comment,
+          error: step.error,
+          cause: step.cause,
+          causePath: step.causePath,
+        });
         break;
       default:
         problems.push(`${key}.type (${describe((step as { type?: unknown })?.type)}) must be one of lambda, callback, pass, succeed, fail`);
@@ -247,7 +260,8 @@ function resolveTaskBase(
   retriers.forEach((retrier, index) => {
     const at = `${key}.retry[${index}]`;
     checkErrorNames(`${at}.errors`, retrier?.errors, index === retriers.length - 1, problems);
-    if (retrier?.intervalSeconds !== undefined) checkWholeNumber(`${at}.intervalSeconds`, retrier.intervalSeconds, 1, MAX_TASK_SECONDS, problems);
+    if (retrier?.intervalSeconds !== undefined)
+      checkWholeNumber(`${at}.intervalSeconds`, retrier.intervalSeconds, 1, MAX_TASK_SECONDS, problems);
     if (retrier?.maxAttempts !== undefined) checkWholeNumber(`${at}.maxAttempts`, retrier.maxAttempts, 0, 99_999_999, problems);
     if (retrier?.backoffRate !== undefined && !(typeof retrier.backoffRate === "number" && retrier.backoffRate >= 1)) {
       problems.push(`${at}.backoffRate (${describe(retrier.backoffRate)}) must be a number of at least 1`);
@@ -275,7 +289,9 @@ function checkErrorNames(key: string, errors: unknown, isLast: boolean, problems
 function resolveFunctionRef(key: string, fn: FunctionRef, problems: string[]): ResolvedFunctionRef {
   if (isDefinedHere(fn)) return { definedHere: resolveFunction(key, fn, problems) };
   if (fn !== null && typeof fn === "object" && "arn" in fn && fn.arn !== undefined) return { existingArn: fn.arn };
-  problems.push(`${key} must be a function to define ({callbackFactory, ...}) or an existing one ({arn} or an aws.lambda.Function); received ${describe(fn)}`);
+  problems.push(
+    `${key} must be a function to define ({callbackFactory, ...}) or an existing one ({arn} or an aws.lambda.Function); received ${describe(fn)}`,
+  );
   return { existingArn: "" };
 }
 
@@ -318,7 +334,12 @@ function resolveLambdaChannel(key: string, channel: LambdaChannelArgs, problems:
   if (invocationType !== "RequestResponse" && invocationType !== "Event") {
     problems.push(`${key}.invocationType (${describe(invocationType)}) must be RequestResponse or Event`);
   }
-  return { type: "lambda", tokenReceiver: resolveFunctionRef(`${key}.tokenReceiver`, channel.tokenReceiver, problems), payload, invocationType };
+  return {
+    type: "lambda",
+    tokenReceiver: resolveFunctionRef(`${key}.tokenReceiver`, channel.tokenReceiver, problems),
+    payload,
+    invocationType,
+  };
 }
 
 /** A message template: an object (sent as JSON), or a string that is a path or an intrinsic (sent as `Field.$`). */
@@ -336,9 +357,14 @@ function resolveSqsChannel(key: string, channel: SqsChannelArgs, problems: strin
   const messageBody = channel.messageBody ?? { ...DEFAULT_TOKEN_PAYLOAD };
   checkMessageTemplate(`${key}.messageBody`, messageBody, problems);
   if (channel.queue !== undefined && channel.queueSettings !== undefined) {
-    problems.push(`${key}: queueSettings apply to the queue the workflow creates; an existing queue keeps its own (give one of queue, queueSettings)`);
+    problems.push(
+      `${key}: queueSettings apply to the queue the workflow creates; an existing queue keeps its own (give one of queue, queueSettings)`,
+    );
   }
-  if (channel.queue !== undefined && (typeof channel.queue !== "object" || channel.queue.arn === undefined || channel.queue.url === undefined)) {
+  if (
+    channel.queue !== undefined &&
+    (typeof channel.queue !== "object" || channel.queue.arn === undefined || channel.queue.url === undefined)
+  ) {
     problems.push(`${key}.queue must be an aws.sqs.Queue or {arn, url}; received ${describe(channel.queue)}`);
   }
   let worker: ResolvedSqsChannel["worker"];
@@ -351,7 +377,9 @@ function resolveSqsChannel(key: string, channel: SqsChannelArgs, problems: strin
     if (deadLetter !== undefined) {
       checkWholeNumber(`${at}.deadLetter.maxReceiveCount`, deadLetter.maxReceiveCount, 1, 1000, problems);
       if (channel.queue !== undefined) {
-        problems.push(`${at}.deadLetter needs a queue the workflow creates: set the redrive policy of an existing queue where it is defined`);
+        problems.push(
+          `${at}.deadLetter needs a queue the workflow creates: set the redrive policy of an existing queue where it is defined`,
+        );
       }
     }
     worker = { function: fn, batchSize, reportBatchItemFailures: channel.worker.reportBatchItemFailures ?? true, deadLetter };
@@ -359,7 +387,8 @@ function resolveSqsChannel(key: string, channel: SqsChannelArgs, problems: strin
   // Lambda refuses an event source mapping whose queue hides messages for less than the function may run.
   // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
   const visibilityTimeoutSeconds =
-    channel.queueSettings?.visibilityTimeoutSeconds ?? (worker ? 6 * worker.function.timeoutSeconds : STEP_DEFAULTS.visibilityTimeoutSeconds);
+    channel.queueSettings?.visibilityTimeoutSeconds ??
+    (worker ? 6 * worker.function.timeoutSeconds : STEP_DEFAULTS.visibilityTimeoutSeconds);
   if (checkWholeNumber(`${key}.queueSettings.visibilityTimeoutSeconds`, visibilityTimeoutSeconds, 0, 43_200, problems) && worker) {
     if (visibilityTimeoutSeconds < worker.function.timeoutSeconds) {
       problems.push(
@@ -380,7 +409,10 @@ function resolveSqsChannel(key: string, channel: SqsChannelArgs, problems: strin
 
 function checkSubject(key: string, subject: unknown, problems: string[]): void {
   // SNS: at most 100 printable ASCII characters, no line break. https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
-  if (subject !== undefined && (typeof subject !== "string" || subject.length === 0 || subject.length > 100 || !/^[\x20-\x7e]+$/.test(subject))) {
+  if (
+    subject !== undefined &&
+    (typeof subject !== "string" || subject.length === 0 || subject.length > 100 || !/^[\x20-\x7e]+$/.test(subject))
+  ) {
     problems.push(`${key} (${describe(subject)}) must be 1 to 100 printable ASCII characters, as SNS requires`);
   }
 }
@@ -413,7 +445,9 @@ function resolveSubscription(key: string, subscription: SubscriptionArgs, proble
       if (subscription.endpoint === undefined || subscription.endpoint === "") problems.push(`${key}.endpoint must be an email address`);
       return { protocol: subscription.protocol, endpoint: subscription.endpoint };
     default:
-      problems.push(`${key}.protocol (${describe((subscription as { protocol?: unknown })?.protocol)}) must be one of lambda, sqs, email, email-json`);
+      problems.push(
+        `${key}.protocol (${describe((subscription as { protocol?: unknown })?.protocol)}) must be one of lambda, sqs, email, email-json`,
+      );
       return { protocol: "email", endpoint: "" };
   }
 }

@@ -30,14 +30,20 @@ export interface WorkOutput {
   messageId: string;
 }
 
-export async function handleTokenMessages(event: SqsEvent, signaller: TaskSignaller, log: (line: string) => void = console.log): Promise<BatchResponse> {
+export async function handleTokenMessages(
+  event: SqsEvent,
+  signaller: TaskSignaller,
+  log: (line: string) => void = console.log,
+): Promise<BatchResponse> {
   const failures: { itemIdentifier: string }[] = [];
   await Promise.all(
     (event?.Records ?? []).map(async (record) => {
       try {
         await handleRecord(record, signaller, log);
       } catch (error) {
-        log(`message ${record.messageId}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}; it will be delivered again`);
+        log(
+          `message ${record.messageId}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}; it will be delivered again`,
+        );
         failures.push({ itemIdentifier: record.messageId });
       }
     }),
@@ -57,10 +63,14 @@ async function handleRecord(record: SqsRecord, signaller: TaskSignaller, log: (l
     throw Object.assign(new Error(`the body has no "${PAYLOAD_KEYS.taskToken}"`), { name: "MalformedMessage" });
   }
   const outcome = body[PAYLOAD_KEYS.input]?.outcome;
-  if (outcome === "crash") throw Object.assign(new Error('the execution input asked the worker to crash (outcome: "crash")'), { name: "RequestedCrash" });
+  if (outcome === "crash")
+    throw Object.assign(new Error('the execution input asked the worker to crash (outcome: "crash")'), { name: "RequestedCrash" });
   const result =
     outcome === "failure"
-      ? await signaller.failure(taskToken, { error: PROCESSING_FAILED_ERROR, cause: 'The execution input asked for failure (outcome: "failure")' })
+      ? await signaller.failure(taskToken, {
+          error: PROCESSING_FAILED_ERROR,
+          cause: 'The execution input asked for failure (outcome: "failure")',
+        })
       : await signaller.success(taskToken, { status: "DONE", messageId: record.messageId } satisfies WorkOutput);
   // A closed task (answered before, or timed out) is not an error: SQS delivers at least once.
   log(`message ${record.messageId}: ${result.signal} ${result.delivered ? "delivered" : "not needed: the task had already closed"}`);

@@ -42,7 +42,12 @@ export function declareApprovalChannel(channel: ResolvedApprovalChannel, context
     ([action, path]) =>
       new aws.apigatewayv2.Route(
         `${prefix}-approval-${action}`,
-        { apiId: api.id, routeKey: `GET ${basePath}${path}`, target: pulumi.interpolate`integrations/${integration.id}`, authorizationType: "NONE" },
+        {
+          apiId: api.id,
+          routeKey: `GET ${basePath}${path}`,
+          target: pulumi.interpolate`integrations/${integration.id}`,
+          authorizationType: "NONE",
+        },
         opts,
       ),
   );

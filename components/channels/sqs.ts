@@ -36,7 +36,12 @@ export function declareSqsChannel(channel: ResolvedSqsChannel, context: ChannelC
         messageRetentionSeconds: settings.messageRetentionSeconds,
         ...encryption,
         ...(deadLetterQueue && deadLetter
-          ? { redrivePolicy: pulumi.jsonStringify({ deadLetterTargetArn: deadLetterQueue.arn, maxReceiveCount: deadLetter.maxReceiveCount }) }
+          ? {
+              redrivePolicy: pulumi.jsonStringify({
+                deadLetterTargetArn: deadLetterQueue.arn,
+                maxReceiveCount: deadLetter.maxReceiveCount,
+              }),
+            }
           : {}),
         tags,
       },

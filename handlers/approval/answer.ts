@@ -28,7 +28,11 @@ export interface ApprovalOutput {
   decidedAt: string;
 }
 
-export async function answerApproval(event: ApprovalHttpEvent, signaller: TaskSignaller, now: () => Date = () => new Date()): Promise<HttpResponse> {
+export async function answerApproval(
+  event: ApprovalHttpEvent,
+  signaller: TaskSignaller,
+  now: () => Date = () => new Date(),
+): Promise<HttpResponse> {
   const path = event?.rawPath ?? event?.path ?? "";
   const action = (Object.entries(APPROVAL_PATHS) as [ApprovalAction, string][]).find(([, suffix]) => path.endsWith(suffix))?.[0];
   if (!action) return page(404, "Not found", `There is no approval action at ${path}.`);
@@ -38,9 +42,16 @@ export async function answerApproval(event: ApprovalHttpEvent, signaller: TaskSi
     const result =
       action === "approve"
         ? await signaller.success(taskToken, { approved: true, decidedAt: now().toISOString() } satisfies ApprovalOutput)
-        : await signaller.failure(taskToken, { error: REJECTED_ERROR, cause: `Rejected through the approval link at ${now().toISOString()}` });
+        : await signaller.failure(taskToken, {
+            error: REJECTED_ERROR,
+            cause: `Rejected through the approval link at ${now().toISOString()}`,
+          });
     if (!result.delivered) {
-      return page(409, "Already decided", "This request was already approved or rejected, or it expired before a decision. Nothing was changed.");
+      return page(
+        409,
+        "Already decided",
+        "This request was already approved or rejected, or it expired before a decision. Nothing was changed.",
+      );
     }
   } catch (error) {
     const name = error instanceof Error ? error.name : "";

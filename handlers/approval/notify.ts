@@ -61,7 +61,11 @@ export function approvalMessage(event: ApprovalRequestEvent, settings: NotifySet
 
 export type Publish = (topicArn: string, message: ApprovalMessage) => Promise<{ messageId?: string }>;
 
-export async function notifyApprover(event: ApprovalRequestEvent, publish: Publish, settings: NotifySettings): Promise<{ messageId?: string }> {
+export async function notifyApprover(
+  event: ApprovalRequestEvent,
+  publish: Publish,
+  settings: NotifySettings,
+): Promise<{ messageId?: string }> {
   return publish(settings.topicArn, approvalMessage(event, settings));
 }
 

@@ -82,7 +82,8 @@ export function fakeResource(args: FakeResourceArgs, cloud: FakeCloud = DEFAULT_
       return withId(arn, { ...state, arn, status: "ACTIVE", creationDate: "2026-01-01T00:00:00Z" });
     }
     case "aws:cloudwatch/logGroup:LogGroup": {
-      const logGroupName = (state.name = inputs.name ?? (inputs.namePrefix ? physicalName(inputs.namePrefix.replace(/-$/, "")) : physicalName(name)));
+      const logGroupName = (state.name =
+        inputs.name ?? (inputs.namePrefix ? physicalName(inputs.namePrefix.replace(/-$/, "")) : physicalName(name)));
       return withId(logGroupName, { ...state, arn: `arn:aws:logs:${region}:${accountId}:log-group:${logGroupName}` });
     }
     case "aws:apigatewayv2/api:Api": {

@@ -56,7 +56,11 @@ describe("deploy: CallbackWorkflow args (resolveArgs)", () => {
 
   it("defaults an SQS channel's queue to SQS's retention and a visibility timeout six times the worker's timeout", () => {
     const resolved = resolveArgs(
-      withSteps({ type: "callback", name: "Wait", channel: { type: "sqs", worker: { function: { callbackFactory: factory, timeoutSeconds: 20 } } } }),
+      withSteps({
+        type: "callback",
+        name: "Wait",
+        channel: { type: "sqs", worker: { function: { callbackFactory: factory, timeoutSeconds: 20 } } },
+      }),
     );
     const channel = (resolved.steps[0] as any).channel;
     assert.deepEqual(channel.queueSettings, { visibilityTimeoutSeconds: 120, messageRetentionSeconds: 345600, kmsKeyArn: undefined });
@@ -69,7 +73,14 @@ describe("deploy: CallbackWorkflow args (resolveArgs)", () => {
     const resolved = resolveArgs({
       steps: [wait({ timeoutSeconds: 600, heartbeatSeconds: 30 })],
       runtime: "nodejs22.x",
-      api: { type: "rest", method: "POST", path: "/jobs/start", authorization: "NONE", throttle: { burstLimit: 5, rateLimit: 1.5 }, apiKeyRequired: true },
+      api: {
+        type: "rest",
+        method: "POST",
+        path: "/jobs/start",
+        authorization: "NONE",
+        throttle: { burstLimit: 5, rateLimit: 1.5 },
+        apiKeyRequired: true,
+      },
       logging: { level: "ALL", includeExecutionData: false, retentionInDays: 30 },
       tracing: true,
       tags: { team: "docs" },
@@ -94,11 +105,17 @@ describe("deploy: CallbackWorkflow args (resolveArgs)", () => {
       problemOf(withSteps(wait({ timeoutSeconds: 600, heartbeatSeconds: 600 }))),
       "steps[0] (Wait).heartbeatSeconds (600) must be less than timeoutSeconds (600)",
     );
-    assert.equal(problemOf(withSteps(wait({ heartbeatSeconds: 7200 }))), "steps[0] (Wait).heartbeatSeconds (7200) must be less than timeoutSeconds (3600)");
+    assert.equal(
+      problemOf(withSteps(wait({ heartbeatSeconds: 7200 }))),
+      "steps[0] (Wait).heartbeatSeconds (7200) must be less than timeoutSeconds (3600)",
+    );
   });
 
   it("keeps every wait finite: timeouts are whole seconds from 1 to AWS's 99,999,999", () => {
-    assert.equal(problemOf(withSteps(wait({ timeoutSeconds: 0 }))), "steps[0] (Wait).timeoutSeconds (0) must be a whole number from 1 to 99999999");
+    assert.equal(
+      problemOf(withSteps(wait({ timeoutSeconds: 0 }))),
+      "steps[0] (Wait).timeoutSeconds (0) must be a whole number from 1 to 99999999",
+    );
     assert.equal(
       problemOf(withSteps(wait({ timeoutSeconds: 100_000_000 }))),
       "steps[0] (Wait).timeoutSeconds (100000000) must be a whole number from 1 to 99999999",
@@ -113,7 +130,13 @@ describe("deploy: CallbackWorkflow args (resolveArgs)", () => {
     const hint =
       'must pass the task token, or nothing can ever answer the wait: reference $$.Task.Token in a ".$" field (e.g. "taskToken.$": "$$.Task.Token", or inside an intrinsic such as States.Format), or $$.Task or $$;';
     assert.equal(
-      problemOf(withSteps({ type: "callback", name: "Wait", channel: { type: "lambda", tokenReceiver: { arn: RECEIVER_ARN }, payload: { "input.$": "$" } } })),
+      problemOf(
+        withSteps({
+          type: "callback",
+          name: "Wait",
+          channel: { type: "lambda", tokenReceiver: { arn: RECEIVER_ARN }, payload: { "input.$": "$" } },
+        }),
+      ),
       `steps[0] (Wait).channel.payload ${hint} the payload is {"input.$":"$"}`,
     );
     assert.equal(
@@ -135,10 +158,7 @@ describe("deploy: CallbackWorkflow args (resolveArgs)", () => {
   it("requires unique step names and next/catch targets that name a step", () => {
     assert.deepEqual(
       problemsOf(
-        withSteps(
-          wait({ next: "Missing", catch: [{ errors: ["ProcessingFailed"], next: "Nowhere" }] }),
-          { type: "succeed", name: "Wait" },
-        ),
+        withSteps(wait({ next: "Missing", catch: [{ errors: ["ProcessingFailed"], next: "Nowhere" }] }), { type: "succeed", name: "Wait" }),
       ),
       [
         'steps[1].name ("Wait") is not unique: every step needs its own name',
@@ -181,7 +201,9 @@ describe("deploy: CallbackWorkflow args (resolveArgs)", () => {
   it("checks SQS settings against SQS's and Lambda's limits", () => {
     const worker = { function: { callbackFactory: factory, timeoutSeconds: 60 }, batchSize: 11, deadLetter: { maxReceiveCount: 0 } };
     assert.deepEqual(
-      problemsOf(withSteps({ type: "callback", name: "Wait", channel: { type: "sqs", worker, queueSettings: { visibilityTimeoutSeconds: 30 } } })),
+      problemsOf(
+        withSteps({ type: "callback", name: "Wait", channel: { type: "sqs", worker, queueSettings: { visibilityTimeoutSeconds: 30 } } }),
+      ),
       [
         "steps[0] (Wait).channel.worker.batchSize (11) must be a whole number from 1 to 10",
         "steps[0] (Wait).channel.worker.deadLetter.maxReceiveCount (0) must be a whole number from 1 to 1000",
@@ -197,7 +219,12 @@ describe("deploy: CallbackWorkflow args (resolveArgs)", () => {
         withSteps({
           type: "callback",
           name: "Wait",
-          channel: { type: "sqs", queue, queueSettings: {}, worker: { function: { callbackFactory: factory }, deadLetter: { maxReceiveCount: 3 } } },
+          channel: {
+            type: "sqs",
+            queue,
+            queueSettings: {},
+            worker: { function: { callbackFactory: factory }, deadLetter: { maxReceiveCount: 3 } },
+          },
         }),
       ),
       [
@@ -213,7 +240,14 @@ describe("deploy: CallbackWorkflow args (resolveArgs)", () => {
         withSteps({
           type: "callback",
           name: "Wait",
-          channel: { type: "sns", subject: "x".repeat(101), subscriptions: [{ protocol: "sms", endpoint: "+1" }, { protocol: "email", endpoint: "" }] },
+          channel: {
+            type: "sns",
+            subject: "x".repeat(101),
+            subscriptions: [
+              { protocol: "sms", endpoint: "+1" },
+              { protocol: "email", endpoint: "" },
+            ],
+          },
         }),
       ),
       [
@@ -285,7 +319,10 @@ describe("deploy: CallbackWorkflow args (resolveArgs)", () => {
     );
     assert.equal(problemOf({ ...minimal, api: { method: "DELETE" } }), 'api.method ("DELETE") must be GET or POST');
     assert.equal(problemOf({ ...minimal, api: { authorization: "COGNITO" } }), 'api.authorization ("COGNITO") must be NONE or AWS_IAM');
-    assert.equal(problemOf({ ...minimal, api: { throttle: { burstLimit: 0 } } }), "api.throttle.burstLimit (0) must be a whole number from 1 to 5000");
+    assert.equal(
+      problemOf({ ...minimal, api: { throttle: { burstLimit: 0 } } }),
+      "api.throttle.burstLimit (0) must be a whole number from 1 to 5000",
+    );
     assert.equal(
       problemOf({ ...minimal, api: { throttle: { rateLimit: 0 } } }),
       "api.throttle.rateLimit (0) must be a number above 0 and at most 10000 requests per second",
@@ -298,15 +335,21 @@ describe("deploy: CallbackWorkflow args (resolveArgs)", () => {
 
   it("checks logging level and retention against what Step Functions and CloudWatch Logs accept", () => {
     assert.equal(problemOf({ ...minimal, logging: { level: "DEBUG" } }), 'logging.level ("DEBUG") must be one of ALL, ERROR, FATAL, OFF');
-    assert.match(problemOf({ ...minimal, logging: { retentionInDays: 10 } }), /^logging\.retentionInDays \(10\) must be one of CloudWatch Logs' values: 1, 3, 5, 7, 14, 30, /);
+    assert.match(
+      problemOf({ ...minimal, logging: { retentionInDays: 10 } }),
+      /^logging\.retentionInDays \(10\) must be one of CloudWatch Logs' values: 1, 3, 5, 7, 14, 30, /,
+    );
   });
 
   it("reports every problem at once", () => {
-    assert.throws(() => resolveArgs({ steps: [wait({ timeoutSeconds: 10, heartbeatSeconds: 20 })], runtime: "java21" } as CallbackWorkflowArgs), {
-      message:
-        "Invalid CallbackWorkflow args:\n" +
-        "- steps[0] (Wait).heartbeatSeconds (20) must be less than timeoutSeconds (10)\n" +
-        '- runtime ("java21") must be a Node.js Lambda runtime such as "nodejs24.x": handlers are serialized JavaScript',
-    });
+    assert.throws(
+      () => resolveArgs({ steps: [wait({ timeoutSeconds: 10, heartbeatSeconds: 20 })], runtime: "java21" } as CallbackWorkflowArgs),
+      {
+        message:
+          "Invalid CallbackWorkflow args:\n" +
+          "- steps[0] (Wait).heartbeatSeconds (20) must be less than timeoutSeconds (10)\n" +
+          '- runtime ("java21") must be a Node.js Lambda runtime such as "nodejs24.x": handlers are serialized JavaScript',
+      },
+    );
   });
 });

@@ -15,7 +15,8 @@ function recordingSignaller(closed = new Set<string>(), unknown = new Set<string
   const calls: { kind: string; taskToken: string; output?: unknown; failure?: TaskFailure }[] = [];
   const answer = async (kind: "success" | "failure" | "heartbeat", taskToken: string): Promise<SignalResult> => {
     if (unknown.has(taskToken)) throw Object.assign(new Error("Invalid Token: 'Invalid token'"), { name: "InvalidToken" });
-    if (closed.has(taskToken)) return { signal: kind, delivered: false, reason: "TaskTimedOut", message: "Provided task does not exist anymore" };
+    if (closed.has(taskToken))
+      return { signal: kind, delivered: false, reason: "TaskTimedOut", message: "Provided task does not exist anymore" };
     closed.add(taskToken);
     return { signal: kind, delivered: true };
   };
@@ -66,7 +67,11 @@ describe("handlers: the approval page (answerApproval)", () => {
     const response = await answerApproval(linkEvent(links.reject), signaller, NOW);
     assert.equal(response.statusCode, 200);
     assert.deepEqual(calls, [
-      { kind: "failure", taskToken: TOKEN, failure: { error: "Rejected", cause: "Rejected through the approval link at 2026-11-27T08:00:00.000Z" } },
+      {
+        kind: "failure",
+        taskToken: TOKEN,
+        failure: { error: "Rejected", cause: "Rejected through the approval link at 2026-11-27T08:00:00.000Z" },
+      },
     ]);
   });
 
@@ -99,7 +104,10 @@ describe("handlers: the approval page (answerApproval)", () => {
 
   it("answers 404 for a path that is neither approve nor reject", async () => {
     const { signaller } = recordingSignaller();
-    assert.equal((await answerApproval({ rawPath: "/approval/maybe", queryStringParameters: { token: encodeToken(TOKEN) } }, signaller)).statusCode, 404);
+    assert.equal(
+      (await answerApproval({ rawPath: "/approval/maybe", queryStringParameters: { token: encodeToken(TOKEN) } }, signaller)).statusCode,
+      404,
+    );
   });
 });
 
@@ -129,14 +137,20 @@ describe("handlers: the demo's SQS worker (handleTokenMessages)", () => {
   it("answers success for {} input, ProcessingFailed for outcome failure, one signal per message", async () => {
     const { signaller, calls } = recordingSignaller();
     const response = await handleTokenMessages(
-      { Records: [message("m1", { taskToken: TOKEN, input: {} }), message("m2", { taskToken: OTHER_TOKEN, input: { outcome: "failure" } })] },
+      {
+        Records: [message("m1", { taskToken: TOKEN, input: {} }), message("m2", { taskToken: OTHER_TOKEN, input: { outcome: "failure" } })],
+      },
       signaller,
       quiet,
     );
     assert.deepEqual(response, { batchItemFailures: [] });
     assert.deepEqual(calls, [
       { kind: "success", taskToken: TOKEN, output: { status: "DONE", messageId: "m1" } },
-      { kind: "failure", taskToken: OTHER_TOKEN, failure: { error: "ProcessingFailed", cause: 'The execution input asked for failure (outcome: "failure")' } },
+      {
+        kind: "failure",
+        taskToken: OTHER_TOKEN,
+        failure: { error: "ProcessingFailed", cause: 'The execution input asked for failure (outcome: "failure")' },
+      },
     ]);
   });
 

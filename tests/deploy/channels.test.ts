@@ -10,7 +10,10 @@ import { rolePolicies } from "./policyAssertions";
 
 const factory = () => async () => ({});
 const KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-const EXISTING_QUEUE = { arn: "arn:aws:sqs:us-east-1:123456789012:existing", url: "https://sqs.us-east-1.amazonaws.com/123456789012/existing" };
+const EXISTING_QUEUE = {
+  arn: "arn:aws:sqs:us-east-1:123456789012:existing",
+  url: "https://sqs.us-east-1.amazonaws.com/123456789012/existing",
+};
 const EXISTING_TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:existing";
 const TASK_RESPONSE = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"];
 
@@ -93,12 +96,18 @@ describe("deploy: callback channels under Pulumi mocks", function () {
       ]);
       const grant = policyOf(resources, "wf-wait-worker-task-response");
       assert.equal(grant.role, roleId(resources, "wf-wait-worker-role"));
-      assert.deepEqual(grant.document.Statement, [{ Sid: "AnswerTaskTokens", Effect: "Allow", Action: TASK_RESPONSE, Resource: machineOf(resources).state.arn }]);
+      assert.deepEqual(grant.document.Statement, [
+        { Sid: "AnswerTaskTokens", Effect: "Allow", Action: TASK_RESPONSE, Resource: machineOf(resources).state.arn },
+      ]);
     });
   });
 
   it("sqs with an encrypted existing queue: KMS rights on that key only, and no queue declared", async () => {
-    const resources = await declareChannel({ type: "sqs", queue: { ...EXISTING_QUEUE, kmsKeyArn: KEY_ARN }, worker: { function: { callbackFactory: factory } } });
+    const resources = await declareChannel({
+      type: "sqs",
+      queue: { ...EXISTING_QUEUE, kmsKeyArn: KEY_ARN },
+      worker: { function: { callbackFactory: factory } },
+    });
     assert.deepEqual(findAll(resources, "aws:sqs/queue:Queue"), []);
     assert.equal(definitionOf(resources).States.Wait.Parameters.QueueUrl, EXISTING_QUEUE.url);
     assert.deepEqual(policyOf(resources, "wf-sfn-wait-send").document.Statement, [
@@ -245,7 +254,10 @@ describe("deploy: callback channels under Pulumi mocks", function () {
       );
       const permission = findOne(resources, "aws:lambda/permission:Permission");
       assert.equal(permission.inputs.principal, "apigateway.amazonaws.com");
-      assert.equal(permission.inputs.sourceArn, `${findOne(resources, "aws:apigatewayv2/api:Api", "wf-wait-approval-api").state.executionArn}/*/*`);
+      assert.equal(
+        permission.inputs.sourceArn,
+        `${findOne(resources, "aws:apigatewayv2/api:Api", "wf-wait-approval-api").state.executionArn}/*/*`,
+      );
       assert.deepEqual(policyOf(resources, "wf-wait-answer-task-response").document.Statement[0].Action, TASK_RESPONSE);
       assert.deepEqual(findOne(resources, "aws:apigatewayv2/stage:Stage", "wf-wait-approval-stage").inputs.defaultRouteSettings, {
         throttlingBurstLimit: 10,

@@ -75,7 +75,9 @@ describe("deploy: CallbackWorkflow component options", function () {
 
   it("invokes an existing token receiver given by ARN, declaring no function and granting nothing to it", async () => {
     const arn = "arn:aws:lambda:us-east-1:123456789012:function:existing-receiver";
-    const { resources } = await declareWorkflow({ steps: [{ type: "callback", name: "Wait", channel: { type: "lambda", tokenReceiver: { arn } } }] });
+    const { resources } = await declareWorkflow({
+      steps: [{ type: "callback", name: "Wait", channel: { type: "lambda", tokenReceiver: { arn } } }],
+    });
     assert.deepEqual(findAll(resources, "aws:lambda/function:Function"), []);
     assert.deepEqual(asList(rolePolicies(resources).get("wf-sfn-invoke")!.document.Statement[0].Resource), [arn, `${arn}:*`]);
     assert.deepEqual(
@@ -108,7 +110,9 @@ describe("deploy: CallbackWorkflow component options", function () {
 
   it("adds a function's extra statements as their own policy on that function's role only, and its environment", async () => {
     const statement: aws.iam.PolicyStatement = { Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::documents/chunks/*" };
-    const { resources } = await declareWorkflow({ steps: [waitStep({ policyStatements: [statement], environment: { BUCKET: "documents" } })] });
+    const { resources } = await declareWorkflow({
+      steps: [waitStep({ policyStatements: [statement], environment: { BUCKET: "documents" } })],
+    });
     const extra = rolePolicies(resources).get("wf-wait-receiver-extra-policy")!;
     assert.equal(extra.role, findOne(resources, "aws:iam/role:Role", "wf-wait-receiver-role").id);
     assert.deepEqual(extra.document.Statement, [statement]);
@@ -282,7 +286,10 @@ describe("deploy: CallbackWorkflow component options", function () {
     });
 
     it("takes a GET's ?input= as the execution input, and {} when there is none", () => {
-      assert.deepEqual(JSON.parse(JSON.parse(renderTemplate(startExecutionTemplate(arn, "GET"), { query: JSON.stringify(input) })).input), input);
+      assert.deepEqual(
+        JSON.parse(JSON.parse(renderTemplate(startExecutionTemplate(arn, "GET"), { query: JSON.stringify(input) })).input),
+        input,
+      );
       assert.equal(JSON.parse(renderTemplate(startExecutionTemplate(arn, "GET"), { query: "" })).input, "{}");
     });
   });
@@ -290,10 +297,16 @@ describe("deploy: CallbackWorkflow component options", function () {
   it("rewrites a require of an SDK package's main file to the package root, and nothing else", () => {
     const mains = { "@aws-sdk/client-sfn": "dist-cjs/index.js" };
     assert.equal(
-      requirePackageRoots('const a = require("@aws-sdk/client-sfn/dist-cjs/index.js"); const b = require("@aws-sdk/client-sfn/dist-cjs/commands/x.js");', mains),
+      requirePackageRoots(
+        'const a = require("@aws-sdk/client-sfn/dist-cjs/index.js"); const b = require("@aws-sdk/client-sfn/dist-cjs/commands/x.js");',
+        mains,
+      ),
       'const a = require("@aws-sdk/client-sfn"); const b = require("@aws-sdk/client-sfn/dist-cjs/commands/x.js");',
     );
-    assert.equal(requirePackageRoots('require("crypto"); require("@aws-sdk/client-s3/dist-cjs/index.js")', mains), 'require("crypto"); require("@aws-sdk/client-s3/dist-cjs/index.js")');
+    assert.equal(
+      requirePackageRoots('require("crypto"); require("@aws-sdk/client-s3/dist-cjs/index.js")', mains),
+      'require("crypto"); require("@aws-sdk/client-s3/dist-cjs/index.js")',
+    );
   });
 
   it("reads each SDK package's main file from its own package.json", () => {
@@ -309,7 +322,10 @@ describe("deploy: CallbackWorkflow component options", function () {
       }
     });
     assert.ok(declared.value instanceof Error);
-    assert.equal(declared.value.message, "Invalid CallbackWorkflow args:\n- steps[0] (Wait).heartbeatSeconds (30) must be less than timeoutSeconds (30)");
+    assert.equal(
+      declared.value.message,
+      "Invalid CallbackWorkflow args:\n- steps[0] (Wait).heartbeatSeconds (30) must be less than timeoutSeconds (30)",
+    );
     assert.deepEqual(declared.resources, []);
   });
 });
@@ -331,15 +347,21 @@ function renderTemplate(template: string, request: { body?: string; query?: stri
   let executionInput = request.query ?? "";
   const lines = template.split("\n").filter((line) => {
     if (line.startsWith("#set($executionInput = $input.params('input'))")) return false;
-    if (line.startsWith("#if($executionInput == \"\")")) {
+    if (line.startsWith('#if($executionInput == "")')) {
       if (executionInput === "") executionInput = "{}";
       return false;
     }
     return true;
   });
-  return lines.join("\n").replace(/\$util\.escapeJavaScript\((.*?)\)\.replaceAll\("((?:[^"\\]|\\.)*)", "((?:[^"\\]|\\.)*)"\)/g, (_, source: string, regex: string, replacement: string) => {
-    const value = source === "$executionInput" ? executionInput : source === "$input.json('$')" ? (request.body ?? "{}") : assert.fail(source);
-    // VTL string literals keep backslashes as written; Java reads the first argument as a regex.
-    return escapeJavaScript(value).replace(new RegExp(regex, "g"), replacement);
-  });
+  return lines
+    .join("\n")
+    .replace(
+      /\$util\.escapeJavaScript\((.*?)\)\.replaceAll\("((?:[^"\\]|\\.)*)", "((?:[^"\\]|\\.)*)"\)/g,
+      (_, source: string, regex: string, replacement: string) => {
+        const value =
+          source === "$executionInput" ? executionInput : source === "$input.json('$')" ? (request.body ?? "{}") : assert.fail(source);
+        // VTL string literals keep backslashes as written; Java reads the first argument as a regex.
+        return escapeJavaScript(value).replace(new RegExp(regex, "g"), replacement);
+      },
+    );
 }

@@ -51,7 +51,14 @@ describe("deploy: the ASL definition (buildDefinition)", () => {
   it("builds the seed's demo: the same states in the same order, starting at SplitDoc, valid for asl-validator", () => {
     validate(demo);
     assert.equal(demo.StartAt, "SplitDoc");
-    assert.deepEqual(Object.keys(demo.States), ["SplitDoc", "WaitForCompletion", "ContinueProcess", "ProcessingFailed", "UnexpectedFailure", "TimedOut"]);
+    assert.deepEqual(Object.keys(demo.States), [
+      "SplitDoc",
+      "WaitForCompletion",
+      "ContinueProcess",
+      "ProcessingFailed",
+      "UnexpectedFailure",
+      "TimedOut",
+    ]);
   });
 
   it("chains each step to the following one unless it names its next, and ends after the last non-terminal step", () => {
@@ -70,7 +77,12 @@ describe("deploy: the ASL definition (buildDefinition)", () => {
       OutputPath: "$.Payload",
       Retry: [
         {
-          ErrorEquals: ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
+          ErrorEquals: [
+            "Lambda.ServiceException",
+            "Lambda.AWSLambdaException",
+            "Lambda.SdkClientException",
+            "Lambda.TooManyRequestsException",
+          ],
           IntervalSeconds: 1,
           MaxAttempts: 3,
           BackoffRate: 2,
@@ -143,7 +155,9 @@ describe("deploy: the ASL definition (buildDefinition)", () => {
   });
 
   it("hands the approval channel's token to its notifier with the execution's ARN, so the message can name it", () => {
-    const definition = build([{ type: "callback", name: "Approve", channel: { type: "approval" } }], { Approve: { functionArn: RECEIVER } });
+    const definition = build([{ type: "callback", name: "Approve", channel: { type: "approval" } }], {
+      Approve: { functionArn: RECEIVER },
+    });
     assert.deepEqual((definition.States.Approve as TaskState<string>).Parameters, {
       FunctionName: RECEIVER,
       Payload: { "taskToken.$": "$$.Task.Token", "executionId.$": "$$.Execution.Id", "input.$": "$" },
@@ -160,7 +174,15 @@ describe("deploy: the ASL definition (buildDefinition)", () => {
 
   it("appends the step's own retriers after Lambda's transient ones, with AWS's field names and only the fields given", () => {
     const definition = build(
-      [{ type: "lambda", name: "Work", function: { arn: SPLIT }, retry: [{ errors: ["Throttled"], maxAttempts: 5 }], resultPath: "$.work" }],
+      [
+        {
+          type: "lambda",
+          name: "Work",
+          function: { arn: SPLIT },
+          retry: [{ errors: ["Throttled"], maxAttempts: 5 }],
+          resultPath: "$.work",
+        },
+      ],
       { Work: { functionArn: SPLIT } },
     );
     const work = definition.States.Work as TaskState<string>;
@@ -171,7 +193,12 @@ describe("deploy: the ASL definition (buildDefinition)", () => {
   it("ends in Succeed and Fail states with a fixed cause or a cause path", () => {
     const definition = build(
       [
-        { type: "lambda", name: "Work", function: { arn: SPLIT }, catch: [{ errors: ["States.ALL"], next: "Broken", resultPath: "$.error" }] },
+        {
+          type: "lambda",
+          name: "Work",
+          function: { arn: SPLIT },
+          catch: [{ errors: ["States.ALL"], next: "Broken", resultPath: "$.error" }],
+        },
         { type: "succeed", name: "Done" },
         { type: "fail", name: "Broken", error: "Broken", cause: "the work failed" },
       ],
@@ -180,7 +207,9 @@ describe("deploy: the ASL definition (buildDefinition)", () => {
     validate(definition);
     assert.deepEqual(definition.States.Done, { Type: "Succeed" });
     assert.deepEqual(definition.States.Broken, { Type: "Fail", Error: "Broken", Cause: "the work failed" });
-    assert.deepEqual((definition.States.Work as TaskState<string>).Catch, [{ ErrorEquals: ["States.ALL"], Next: "Broken", ResultPath: "$.error" }]);
+    assert.deepEqual((definition.States.Work as TaskState<string>).Catch, [
+      { ErrorEquals: ["States.ALL"], Next: "Broken", ResultPath: "$.error" },
+    ]);
   });
 
   it("lets a workflow wait more than once, and loop back to a wait", () => {

@@ -262,7 +262,10 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
     it("exports the state machine ARN and name, and the function names by step", async () => {
       assert.equal(await promiseOf(program.value.stateMachineArn), machine.state.arn);
       assert.equal(await promiseOf(program.value.stateMachineName), machine.state.name);
-      assert.deepEqual(await promiseOf(program.value.functionNames), { split: fn("split-doc").state.name, handler: fn("wait-for-completion-receiver").state.name });
+      assert.deepEqual(await promiseOf(program.value.functionNames), {
+        split: fn("split-doc").state.name,
+        handler: fn("wait-for-completion-receiver").state.name,
+      });
     });
 
     it("exports the demo's outputs under the names the docs give", () => {
@@ -289,7 +292,9 @@ describe("deploy: stack config (Pulumi.yaml keys passed to the component)", () =
 
   it("uses failureRate 0.5 when it is not set", async () => {
     const resources = demoWorkflow((await loadProgram()).resources);
-    assert.deepEqual(findOne(resources, FUNCTION, "callback-wait-for-completion-receiver").inputs.environment, { variables: { FAILURE_RATE: "0.5" } });
+    assert.deepEqual(findOne(resources, FUNCTION, "callback-wait-for-completion-receiver").inputs.environment, {
+      variables: { FAILURE_RATE: "0.5" },
+    });
   });
 
   it("rejects a heartbeat that is not less than the timeout, with the component's message", async () => {
@@ -324,7 +329,9 @@ describe("deploy: the stack's four workflows", function () {
         .sort(),
       ["approval-state-machine", "callback-state-machine", "pipeline-workflow-state-machine", "sqs-state-machine"],
     );
-    const urls = await Promise.all(["startUrl", "pipelineStartUrl", "sqsStartUrl", "approvalStartUrl"].map((name) => promiseOf(program.value[name])));
+    const urls = await Promise.all(
+      ["startUrl", "pipelineStartUrl", "sqsStartUrl", "approvalStartUrl"].map((name) => promiseOf(program.value[name])),
+    );
     assert.deepEqual(
       urls.map((url) => new URL(url).pathname),
       ["/start", "/documents", "/sqs/start", "/approval/start"],
@@ -332,13 +339,19 @@ describe("deploy: the stack's four workflows", function () {
   });
 
   it("catches the demo's timeouts under both names AWS uses, States.Timeout and States.HeartbeatTimeout", () => {
-    assert.deepEqual(definitionOf("callback").States.WaitForCompletion.Catch[2], { ErrorEquals: ["States.Timeout", "States.HeartbeatTimeout"], Next: "TimedOut" });
+    assert.deepEqual(definitionOf("callback").States.WaitForCompletion.Catch[2], {
+      ErrorEquals: ["States.Timeout", "States.HeartbeatTimeout"],
+      Next: "TimedOut",
+    });
   });
 
   it("SQS workflow: the token goes to the queue whose URL is an output; ProcessingFailed and timeouts are caught", async () => {
     const queue = findOne(stack, "aws:sqs/queue:Queue", "sqs-dispatch-work-queue");
     assert.equal(await promiseOf(program.value.sqsQueueUrl), queue.state.url);
-    assert.equal(await promiseOf(program.value.sqsDeadLetterQueueUrl), findOne(stack, "aws:sqs/queue:Queue", "sqs-dispatch-work-dlq").state.url);
+    assert.equal(
+      await promiseOf(program.value.sqsDeadLetterQueueUrl),
+      findOne(stack, "aws:sqs/queue:Queue", "sqs-dispatch-work-dlq").state.url,
+    );
     const definition = definitionOf("sqs");
     assert.equal(definition.StartAt, "DispatchWork");
     assert.deepEqual(definition.States.DispatchWork.Parameters.QueueUrl, queue.state.url);
@@ -356,7 +369,10 @@ describe("deploy: the stack's four workflows", function () {
     assert.deepEqual(definition.States.RequestApproval.Catch[0], { ErrorEquals: ["Rejected"], Next: "RequestRejected" });
     assert.deepEqual(definition.States.RequestRejected, { Type: "Fail", Error: "Rejected", CausePath: "$.Cause" });
     assert.equal(definition.States.RequestApproval.Next, "Approved");
-    assert.equal(await promiseOf(program.value.approvalTopicArn), findOne(stack, "aws:sns/topic:Topic", "approval-request-approval-topic").state.arn);
+    assert.equal(
+      await promiseOf(program.value.approvalTopicArn),
+      findOne(stack, "aws:sns/topic:Topic", "approval-request-approval-topic").state.arn,
+    );
     assert.match(await promiseOf(program.value.approvalLinksUrl), /\/approval-request-approval$/);
     assert.deepEqual(findAll(stack, "aws:sns/topicSubscription:TopicSubscription"), []);
   });

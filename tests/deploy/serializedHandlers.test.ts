@@ -130,7 +130,10 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
 
   describe("ProcessAndCheckCompletion", () => {
     it("success: sends exactly one signed SendTaskSuccess with the output for the next state", async () => {
-      const run = await invoke("callback-wait-for-completion-receiver", { taskToken: TOKEN, input: { outcome: "success", chunks: ["a b", "c"] } });
+      const run = await invoke("callback-wait-for-completion-receiver", {
+        taskToken: TOKEN,
+        input: { outcome: "success", chunks: ["a b", "c"] },
+      });
       assert.deepEqual(run, {
         ok: true,
         result: { outcome: "success", decidedBy: "input", signal: { signal: "success", delivered: true } },
@@ -250,7 +253,10 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
   describe("the approval links' function", () => {
     it("approve: one signed SendTaskSuccess for the link's token, and an HTML page", async () => {
       const token = Buffer.from(TOKEN).toString("base64url");
-      const run = await invoke("approval-request-approval-answer", { rawPath: "/approval-request-approval/approve", queryStringParameters: { token } });
+      const run = await invoke("approval-request-approval-answer", {
+        rawPath: "/approval-request-approval/approve",
+        queryStringParameters: { token },
+      });
       assert.equal(run.ok && run.result.statusCode, 200);
       const request = onlyRequest();
       assert.equal(request.target, "AWSStepFunctions.SendTaskSuccess");
@@ -261,7 +267,10 @@ describe("deploy: the serialized handler code (__index.js) as Lambda would run i
     it("a second click: Step Functions answers TaskTimedOut, the page says 409 already decided", async () => {
       standIn.answer = { status: 400, body: { __type: "TaskTimedOut", message: "Provided task does not exist anymore" } };
       const token = Buffer.from(TOKEN).toString("base64url");
-      const run = await invoke("approval-request-approval-answer", { rawPath: "/approval-request-approval/reject", queryStringParameters: { token } });
+      const run = await invoke("approval-request-approval-answer", {
+        rawPath: "/approval-request-approval/reject",
+        queryStringParameters: { token },
+      });
       assert.equal(run.ok && run.result.statusCode, 409);
       assert.equal(onlyRequest().json.error, "Rejected");
     });

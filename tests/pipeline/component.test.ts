@@ -199,7 +199,11 @@ describe("pipeline: DocumentPipeline with tracing (Pulumi mocks)", function () {
   it("traces every function, the chunk processor included, and lets each role write its trace segments", async () => {
     const { resources } = await declare(() => new DocumentPipeline("traced", { tracing: true }));
     const functions = findAll(resources, "aws:lambda/function:Function");
-    assert.deepEqual(functions.map((fn) => fn.name).sort(), ["traced-processor", "traced-workflow-continue-process", "traced-workflow-wait-for-completion-receiver"]);
+    assert.deepEqual(functions.map((fn) => fn.name).sort(), [
+      "traced-processor",
+      "traced-workflow-continue-process",
+      "traced-workflow-wait-for-completion-receiver",
+    ]);
     for (const fn of functions) {
       assert.deepEqual(fn.inputs.tracingConfig, { mode: "Active" }, fn.name);
       const xray = findOne(resources, "aws:iam/rolePolicy:RolePolicy", `${fn.name}-xray`);

@@ -104,7 +104,9 @@ describe("pipeline: the serialized handler code (__index.js) against local S3 an
   it("reports a chunk that is not text with its error name and message (error classes survive serialization)", async () => {
     const taskToken = sfn.newToken();
     const before = aws.invocations.length;
-    const [split] = await run("docs-workflow-wait-for-completion-receiver", [{ taskToken, input: { document: `${sampleDocument(3)}\u0000` } }]);
+    const [split] = await run("docs-workflow-wait-for-completion-receiver", [
+      { taskToken, input: { document: `${sampleDocument(3)}\u0000` } },
+    ]);
     assert.equal(split.result.chunkCount, 1);
     await aws.s3.drainNotifications();
     const events = aws.invocations.slice(before).map((invocation) => JSON.parse(invocation.payload));

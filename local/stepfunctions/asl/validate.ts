@@ -477,4 +477,3 @@ const PATH_FIELDS = [
   "ErrorPath",
   "CausePath",
 ] as const;
-

@@ -293,7 +293,11 @@ describe("asl/validate", () => {
 
     it("fails when a waitForTaskToken task has no Parameters at all", () => {
       const problems = problemsOf(machineWith({ Type: "Task", Resource: WAIT_FOR_TOKEN }));
-      assert.ok(problems.includes("State 'Only': a .waitForTaskToken task must pass the token: reference $$.Task.Token (or $$.Task, or $$) in its Parameters"));
+      assert.ok(
+        problems.includes(
+          "State 'Only': a .waitForTaskToken task must pass the token: reference $$.Task.Token (or $$.Task, or $$) in its Parameters",
+        ),
+      );
     });
 
     it("rejects .waitForTaskToken in an EXPRESS state machine", () => {
