@@ -13,6 +13,12 @@ const layers = [
     message: "handlers must not import components or the local runtime",
   },
   { target: "./components", from: ["./local", "./index.ts"], message: "components must not import the local runtime or the stack" },
+  // The workflow contract is shared by the program and the local runtime: it imports none of them.
+  {
+    target: "./workflow",
+    from: ["./components", "./handlers", "./local", "./index.ts"],
+    message: "workflow/ is the shared contract: it imports nothing of the project",
+  },
   // Local services depend on the shared contract (local/common), never on the composition root (local/host).
   {
     target: [
