@@ -50,7 +50,7 @@ describe("StepFunctionsService provisioning and lifecycle", () => {
     assert.equal((await h.service.call("DescribeExecution", { executionArn })).status, "SUCCEEDED");
   });
 
-  it("refuses to provision a definition it cannot run, naming the resource and the problem", async () => {
+  it("declares only, and says so, a machine using an integration the engine does not run yet, so the stack still starts", async () => {
     const h = createHarness();
     const resource = declaredStateMachine("queue-sfn", {
       definition: JSON.stringify({
@@ -59,12 +59,26 @@ describe("StepFunctionsService provisioning and lifecycle", () => {
       }),
       roleArn: ROLE_ARN,
     });
+    await h.service.provision(resource);
+    assert.equal(h.logs.length, 1);
+    assert.match(h.logs[0], /^\[states\] state machine 'queue-sfn' is declared only, not run locally: Invalid State Machine Definition: /);
+    assert.match(h.logs[0], /sqs:sendMessage/);
+    await assert.rejects(h.service.call("DescribeStateMachine", { stateMachineArn: resource.state.arn }), {
+      name: "StateMachineDoesNotExist",
+    });
+  });
+
+  it("refuses to provision a definition that is wrong, naming the resource and the problem", async () => {
+    const h = createHarness();
+    const resource = declaredStateMachine("broken-sfn", {
+      definition: JSON.stringify({ StartAt: "Missing", States: { T: { Type: "Pass", End: true } } }),
+      roleArn: ROLE_ARN,
+    });
     await assert.rejects(h.service.provision(resource), (error: Error) => {
       assert.match(
         error.message,
-        /^State machine 'queue-sfn' \(arn:aws:states:us-east-1:123456789012:stateMachine:queue-sfn-[0-9a-f]{7}\) cannot run locally: Invalid State Machine Definition: /,
+        /^State machine 'broken-sfn' \(arn:aws:states:us-east-1:123456789012:stateMachine:broken-sfn-[0-9a-f]{7}\) cannot run locally: Invalid State Machine Definition: /,
       );
-      assert.match(error.message, /sqs:sendMessage/);
       return true;
     });
   });
