@@ -20,6 +20,8 @@ function demoWorkflow(resources: RecordedResource[]): RecordedResource[] {
 }
 
 describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
+  // Loading the stack serializes the functions of four workflows: tens of seconds on a shared machine.
+  this.timeout(180_000);
   let program: Declaration<Record<string, any>>;
   /** The demo workflow's resources. */
   let resources: RecordedResource[];
@@ -282,7 +284,8 @@ describe("deploy: the stack (index.ts) under Pulumi mocks", function () {
   });
 });
 
-describe("deploy: stack config (Pulumi.yaml keys passed to the component)", () => {
+describe("deploy: stack config (Pulumi.yaml keys passed to the component)", function () {
+  this.timeout(180_000);
   it("sets TimeoutSeconds and HeartbeatSeconds from timeoutSeconds and heartbeatSeconds", async () => {
     const resources = demoWorkflow((await loadProgram({ config: { timeoutSeconds: "120", heartbeatSeconds: "20" } })).resources);
     const wait = JSON.parse(findOne(resources, SFN).inputs.definition).States.WaitForCompletion;
