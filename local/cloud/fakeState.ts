@@ -129,19 +129,6 @@ export function fakeResource(args: FakeResourceArgs, cloud: FakeCloud = DEFAULT_
         region,
       });
     }
-    case "aws:sqs/queue:Queue": {
-      const queueName = named();
-      return withId(`https://sqs.${region}.amazonaws.com/${accountId}/${queueName}`, {
-        ...state,
-        arn: `arn:aws:sqs:${region}:${accountId}:${queueName}`,
-        url: `https://sqs.${region}.amazonaws.com/${accountId}/${queueName}`,
-      });
-    }
-    case "aws:sns/topic:Topic": {
-      const topicName = named();
-      const arn = `arn:aws:sns:${region}:${accountId}:${topicName}`;
-      return withId(arn, { ...state, arn });
-    }
     case "aws:dynamodb/table:Table": {
       const tableName = named();
       const arn = `arn:aws:dynamodb:${region}:${accountId}:table/${tableName}`;
