@@ -3,7 +3,7 @@
  * user would declare, and the answer every other request gets while the runtime is not ready.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sendAwsJsonError, sendJson } from "../common/http";
+import { sendJson } from "../common/http";
 
 export type RuntimePhase = "starting" | "ready" | "stopping";
 
@@ -40,17 +40,39 @@ export function answerOwnEndpoint(req: IncomingMessage, res: ServerResponse, sta
   sendJson(res, 404, { message: `No runtime endpoint ${path} (there is ${OWN_PREFIX}health)` });
 }
 
+/** The 503 every request gets while the runtime is starting or stopping: status, headers and body. */
+export interface NotReadyAnswer {
+  headers: Record<string, string>;
+  /** For any path but the health endpoint. */
+  errorBody: string;
+  /** For `GET /_local/health`. */
+  healthBody: string;
+}
+
 /**
  * While starting or stopping, every request gets 503 with Retry-After and the JSON protocols' error shape
  * (`ServiceUnavailable`, AWS's common error for a temporary failure), which the AWS SDKs retry by themselves.
  */
-export function answerNotReady(req: IncomingMessage, res: ServerResponse, phase: RuntimePhase): void {
-  req.resume();
-  res.setHeader("Retry-After", String(RETRY_AFTER_SECONDS));
-  if (phase === "stopping") res.setHeader("Connection", "close");
+export function notReadyAnswer(status: RuntimeStatus): NotReadyAnswer {
   const message =
-    phase === "stopping"
+    status.status === "stopping"
       ? "The local runtime is stopping"
       : `The local runtime is still loading the program; retry in ${RETRY_AFTER_SECONDS} s (GET ${OWN_PREFIX}health answers 200 once ready)`;
-  sendAwsJsonError(res, 503, "ServiceUnavailable", message);
+  return {
+    headers: {
+      "Content-Type": "application/json",
+      "Retry-After": String(RETRY_AFTER_SECONDS),
+      "x-amzn-ErrorType": "ServiceUnavailable",
+      ...(status.status === "stopping" ? { Connection: "close" } : {}),
+    },
+    errorBody: JSON.stringify({ __type: "ServiceUnavailable", message }),
+    healthBody: JSON.stringify(status),
+  };
+}
+
+export function answerNotReady(req: IncomingMessage, res: ServerResponse, status: RuntimeStatus): void {
+  req.resume();
+  const answer = notReadyAnswer(status);
+  const path = (req.url ?? "").split("?")[0];
+  res.writeHead(503, answer.headers).end(path === `${OWN_PREFIX}health` ? answer.healthBody : answer.errorBody);
 }

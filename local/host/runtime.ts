@@ -17,7 +17,8 @@ import { SnsService } from "../sns/service";
 import { MAX_REQUEST_BYTES, readBody, RequestTooLargeError, sendAwsJsonError, sendJson, sendSignatureError } from "../common/http";
 import { Router } from "./router";
 import type { LocalContext, LocalService, LogLevel } from "../common/service";
-import { answerNotReady, answerOwnEndpoint, isOwnEndpoint, type RuntimePhase, type RuntimeStatus } from "./ownEndpoints";
+import { answerNotReady, answerOwnEndpoint, isOwnEndpoint, notReadyAnswer, type RuntimePhase, type RuntimeStatus } from "./ownEndpoints";
+import { startLoadingServer } from "./loadingServer";
 
 export interface LocalRuntimeOptions {
   /** Directory holding Pulumi.yaml. */
@@ -77,15 +78,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   let phase: RuntimePhase = "starting";
   let status = (): RuntimeStatus => ({ status: phase, stack, pid: process.pid });
   let serveReady: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | undefined;
-  // Answering from the moment the port is bound: a client polling for the runtime (curl in a loop, a test
-  // harness) must get an answer while the program loads, never a connection that hangs.
   server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (phase !== "ready" || !serveReady) return answerNotReady(req, res, status());
     if (isOwnEndpoint(req)) return answerOwnEndpoint(req, res, status());
-    if (phase !== "ready" || !serveReady) return answerNotReady(req, res, phase);
     void serveReady(req, res);
   });
-  // The origin must be known before the program runs: its outputs (startUrl) and functions' AWS_ENDPOINT_URL name it.
-  const origin = await listen(server, options.port ?? 3000);
+  // The origin must be known before the program runs: its outputs (startUrl) and functions' AWS_ENDPOINT_URL
+  // name it. Until the program is loaded a worker thread holds the port and answers 503: a client polling for
+  // the runtime (curl in a loop, a test harness) gets an answer at once, never a connection that hangs.
+  const loading = await startLoadingServer(options.port ?? 3000, notReadyAnswer(status()));
+  const origin = `http://127.0.0.1:${loading.port}`;
   options.onListening?.(origin);
   let services: LocalService[] = [];
   try {
@@ -149,6 +151,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       })),
       runningExecutions: stepFunctions.runningExecutions().length,
     });
+    await loading.close();
+    await listen(server, loading.port);
     phase = "ready";
     let closing: Promise<void> | undefined;
     return {
@@ -170,6 +174,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
   } catch (error) {
     phase = "stopping";
+    await loading.close();
     await shutdown(server, services);
     throw error;
   }
