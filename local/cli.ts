@@ -3,11 +3,12 @@
  * origin (see docs/local-runtime.md).
  */
 import { parseArgs } from "node:util";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { LogLevel } from "./common/service";
 import { createLogger, LOG_LEVELS } from "./host/logger";
 import { watchParent } from "./host/parentWatch";
-import { startLocalRuntime, isProjectDirectory, type LocalRuntime } from "./host/runtime";
+import type { LocalRuntime } from "./host/runtime";
 
 const HELP = `Usage: npm start -- [options]
 
@@ -156,7 +157,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  if (!isProjectDirectory(options.cwd)) {
+  if (!fs.existsSync(path.join(options.cwd, "Pulumi.yaml")) && !fs.existsSync(path.join(options.cwd, "Pulumi.yml"))) {
     process.stderr.write(`error: no Pulumi.yaml in ${options.cwd}; run from the project directory or pass --cwd\n`);
     process.exit(2);
   }
@@ -207,6 +208,8 @@ async function main(): Promise<void> {
   watchParent((description) => void stop(`${description}`));
 
   try {
+    // Loaded only now: the runtime pulls in Pulumi and the AWS SDK (seconds), which --help and a usage error need not wait for.
+    const { startLocalRuntime } = await import("./host/runtime");
     runtime = await startLocalRuntime({
       ...environmentOptions,
       projectDirectory: options.cwd,

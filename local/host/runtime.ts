@@ -2,7 +2,6 @@
  * The local runtime: binds the origin, evaluates the Pulumi program against it, turns every declared
  * resource into its local equivalent, and serves all of them on `http://127.0.0.1:<port>`.
  */
-import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
@@ -259,9 +258,4 @@ function describeUnemulated(resources: readonly LoadedResource[]): string | unde
     ? ". REST APIs (API Gateway v1, e.g. awsx's) are not served locally: the HTTP API variant is"
     : "";
   return `Not emulated locally, declared only (nothing runs for them): ${list}${restHint}`;
-}
-
-/** Whether a directory looks like a Pulumi project (for the CLI's error message). */
-export function isProjectDirectory(directory: string): boolean {
-  return fs.existsSync(path.join(directory, "Pulumi.yaml")) || fs.existsSync(path.join(directory, "Pulumi.yml"));
 }

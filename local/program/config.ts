@@ -147,13 +147,15 @@ export function resolveStackConfig(
         `${stackFile}: "${rawKey}" is an encrypted secret, which cannot be decrypted offline; pass it with -c ${rawKey}=VALUE`,
       );
     }
-    sources?.set(setChecked(config, project, rawKey, toConfigString(value), `${stackFile}: key`), path.basename(stackFile));
+    const key = setChecked(config, project, rawKey, toConfigString(value), `${stackFile}: key`);
+    sources?.set(key, path.basename(stackFile));
   }
 
   for (const override of overrides) {
     const separator = override.indexOf("=");
     if (separator <= 0) throw new ConfigError(`-c expects key=value, got "${override}"`);
-    sources?.set(setChecked(config, project, override.slice(0, separator), override.slice(separator + 1), `-c`), "-c");
+    const key = setChecked(config, project, override.slice(0, separator), override.slice(separator + 1), `-c`);
+    sources?.set(key, "-c");
   }
   return config;
 }
