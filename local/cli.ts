@@ -3,8 +3,12 @@
  * origin (see docs/local-runtime.md).
  */
 import { parseArgs } from "node:util";
-import { createLogger } from "./host/logger";
-import { startLocalRuntime, isProjectDirectory, type LocalRuntime } from "./host/runtime";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { LogLevel } from "./common/service";
+import { createLogger, LOG_LEVELS } from "./host/logger";
+import { watchParent } from "./host/parentWatch";
+import type { LocalRuntime } from "./host/runtime";
 
 const HELP = `Usage: npm start -- [options]
 
@@ -19,6 +23,9 @@ Options:
                           Example: -c heartbeatSeconds=3 -c failureRate=0
   -p, --port N            Port on 127.0.0.1 (0: any free port). Default: $PORT, else 3000
   -C, --cwd DIR           Project directory (holding Pulumi.yaml). Default: the current directory
+  -l, --log-level LEVEL   error, warn, info or debug. Default: info (debug adds requests whose client hung up)
+  -q, --quiet             Same as --log-level warn: only failed executions, warnings and errors
+  -t, --timestamps        Start each log line with its time (ISO 8601, UTC)
   -h, --help              This help
 
 Environment:
@@ -30,25 +37,38 @@ Environment:
                                   Default: 60,120 (Lambda's)
   NO_COLOR                        No colours in the log (there are none when output is not a terminal)
 
-On start it prints the stack outputs as \`pulumi stack output\` does, then live logs: state transitions
-([states]) and each function's log lines ([<function name>]). Ctrl-C (or SIGTERM) stops cleanly: function
-processes are ended and the executions still open are listed.`;
+While the program loads, every request gets 503 with Retry-After; GET /_local/health answers 200 with the
+stack outputs once ready. On start it prints the effective config and the stack outputs as \`pulumi stack
+output\` does, then live logs: state transitions ([states]) and each function's log lines ([<function name>]).
+Ctrl-C, SIGTERM or SIGHUP (also sent to npm) stops cleanly: function processes are ended and the executions
+still open are listed.`;
+
+/** A setting's value and where it came from, for the banner. */
+interface Sourced<T> {
+  value: T;
+  from: string;
+}
 
 interface CliOptions {
-  stack: string;
+  stack: Sourced<string>;
   config: string[];
-  port: number;
+  port: Sourced<number>;
   cwd: string;
+  logLevel: Sourced<LogLevel>;
+  timestamps: boolean;
 }
 
 function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | "help" {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
-      stack: { type: "string", short: "s", default: "dev" },
+      stack: { type: "string", short: "s" },
       config: { type: "string", short: "c", multiple: true, default: [] },
       port: { type: "string", short: "p" },
       cwd: { type: "string", short: "C" },
+      "log-level": { type: "string", short: "l" },
+      quiet: { type: "boolean", short: "q", default: false },
+      timestamps: { type: "boolean", short: "t", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: true,
@@ -59,7 +79,22 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 
   const portText = values.port ?? env.PORT ?? "3000";
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`port must be a number from 0 to 65535, got "${portText}"`);
-  return { stack: values.stack!, config: values.config!, port, cwd: values.cwd ?? process.cwd() };
+  const levelText = values["log-level"];
+  if (levelText !== undefined && !LOG_LEVELS.includes(levelText as LogLevel))
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}, got "${levelText}"`);
+  if (levelText !== undefined && values.quiet) throw new UsageError("--quiet and --log-level cannot be used together");
+  return {
+    stack: values.stack !== undefined ? { value: values.stack, from: "--stack" } : { value: "dev", from: "default" },
+    config: values.config!,
+    port: { value: port, from: values.port !== undefined ? "--port" : env.PORT !== undefined ? "$PORT" : "default" },
+    cwd: values.cwd ?? process.cwd(),
+    logLevel: values.quiet
+      ? { value: "warn", from: "--quiet" }
+      : levelText !== undefined
+        ? { value: levelText as LogLevel, from: "--log-level" }
+        : { value: "info", from: "default" },
+    timestamps: values.timestamps!,
+  };
 }
 
 class UsageError extends Error {}
@@ -71,6 +106,15 @@ export function formatStackOutputs(outputs: Record<string, unknown>): string {
   const width = Math.max("OUTPUT".length, ...names.map((name) => name.length)) + 2;
   const lines = [`Current stack outputs (${names.length}):`, `    ${"OUTPUT".padEnd(width)}VALUE`];
   for (const name of names) lines.push(`    ${name.padEnd(width)}${show(outputs[name])}`);
+  return lines.join("\n");
+}
+
+/** The effective config, one key a line with its value and where it came from (stack config, then the runtime's own settings). */
+export function formatEffectiveConfig(rows: ReadonlyArray<[key: string, value: string, from: string]>): string {
+  const keyWidth = Math.max("KEY".length, ...rows.map(([key]) => key.length)) + 2;
+  const valueWidth = Math.max("VALUE".length, ...rows.map(([, value]) => value.length)) + 2;
+  const lines = [`Effective config (${rows.length}):`, `    ${"KEY".padEnd(keyWidth)}${"VALUE".padEnd(valueWidth)}FROM`];
+  for (const [key, value, from] of rows) lines.push(`    ${key.padEnd(keyWidth)}${value.padEnd(valueWidth)}${from}`);
   return lines.join("\n");
 }
 
@@ -88,10 +132,23 @@ function parseProcessLimit(text: string | undefined): number | undefined {
   return Number(text);
 }
 
+/** Stopping never takes longer than this: past it the process exits anyway (function processes are already killed). */
+const STOP_DEADLINE_MS = 8_000;
+
 async function main(): Promise<void> {
   let options: CliOptions | "help";
+  let environmentOptions: {
+    nodePolicy: "runtime" | "machine";
+    asyncRetryDelaysMs?: number[];
+    maxProcessesPerFunction?: number;
+  };
   try {
     options = parseCommandLine(process.argv.slice(2), process.env);
+    environmentOptions = {
+      nodePolicy: process.env.LOCAL_LAMBDA_NODE === "machine" ? "machine" : "runtime",
+      asyncRetryDelaysMs: parseRetryDelays(process.env.LOCAL_LAMBDA_ASYNC_RETRY_DELAYS),
+      maxProcessesPerFunction: parseProcessLimit(process.env.LOCAL_LAMBDA_MAX_PROCESSES),
+    };
   } catch (error) {
     process.stderr.write(`error: ${(error as Error).message}\n\nRun \`npm start -- --help\` for usage.\n`);
     process.exit(2);
@@ -100,54 +157,37 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  if (!isProjectDirectory(options.cwd)) {
+  if (!fs.existsSync(path.join(options.cwd, "Pulumi.yaml")) && !fs.existsSync(path.join(options.cwd, "Pulumi.yml"))) {
     process.stderr.write(`error: no Pulumi.yaml in ${options.cwd}; run from the project directory or pass --cwd\n`);
     process.exit(2);
   }
+  // Output may be a pipe whose reader (npm, a terminal) is already gone while we stop: never crash on it.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
 
-  const log = createLogger(process.stdout);
-  let runtime: LocalRuntime;
-  try {
-    const environmentOptions = {
-      nodePolicy: process.env.LOCAL_LAMBDA_NODE === "machine" ? ("machine" as const) : ("runtime" as const),
-      asyncRetryDelaysMs: parseRetryDelays(process.env.LOCAL_LAMBDA_ASYNC_RETRY_DELAYS),
-      maxProcessesPerFunction: parseProcessLimit(process.env.LOCAL_LAMBDA_MAX_PROCESSES),
-    };
-    runtime = await startLocalRuntime({
-      ...environmentOptions,
-      projectDirectory: options.cwd,
-      stack: options.stack,
-      configOverrides: options.config,
-      port: options.port,
-      log,
-    });
-  } catch (error) {
-    log.flush();
-    process.stderr.write(`error: ${(error as Error).message}\n`);
-    process.exit(error instanceof UsageError ? 2 : 1);
-  }
-
+  const log = createLogger(process.stdout, process.env, { level: options.logLevel.value, timestamps: options.timestamps });
   const out = (text: string) => {
     log.flush();
     process.stdout.write(`${text}\n`);
   };
-  out(formatStackOutputs(runtime.program.outputs));
-  out("");
-  out(`Local origin: ${runtime.origin}   (stack ${options.stack}; AWS SDK/CLI: AWS_ENDPOINT_URL=${runtime.origin})`);
-  for (const route of runtime.routes) out(`  route ${route}`);
-  for (const [name, fn] of runtime.lambda.declaredFunctions)
-    out(`  function ${name} (${fn.config.runtime} on Node ${fn.config.nodeVersion}, timeout ${fn.config.timeoutSeconds} s)`);
-  if (runtime.warning) out(`warning: ${runtime.warning}`);
-  out("Press Ctrl-C to stop.");
 
+  let runtime: LocalRuntime | undefined;
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (reason: string) => {
     if (stopping) {
-      out(`${signal} again: exiting without waiting`);
+      out(`${reason} again: exiting without waiting`);
       process.exit(130);
     }
     stopping = true;
-    out(`\n${signal}: stopping`);
+    out(`\n${reason}: stopping`);
+    setTimeout(() => {
+      out(`still stopping after ${STOP_DEADLINE_MS / 1000} s: exiting anyway`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+    if (!runtime) {
+      // Still loading: the origin and any function process started so far end with this process.
+      log.flush();
+      process.exit(0);
+    }
     await runtime.close();
     const open = runtime.runningExecutions();
     if (open.length === 0) out("No executions were open.");
@@ -160,9 +200,73 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   // A fault inside one emulated service must not take the others (and every open execution) down with it.
-  process.on("unhandledRejection", (reason) => log("runtime", `internal error (still running): ${(reason as Error)?.stack ?? reason}`));
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("unhandledRejection", (reason) =>
+    log("runtime", `internal error (still running): ${(reason as Error)?.stack ?? reason}`, "error"),
+  );
+  // SIGHUP: the terminal closed (or \`kill -HUP\`); like Ctrl-C and SIGTERM, stop cleanly rather than die mid-write.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(signal));
+  watchParent((description) => void stop(`${description}`));
+
+  try {
+    // Loaded only now: the runtime pulls in Pulumi and the AWS SDK (seconds), which --help and a usage error need not wait for.
+    const { startLocalRuntime } = await import("./host/runtime");
+    runtime = await startLocalRuntime({
+      ...environmentOptions,
+      projectDirectory: options.cwd,
+      stack: options.stack.value,
+      configOverrides: options.config,
+      port: options.port.value,
+      log,
+      onListening: (origin) => out(`Listening on ${origin}; loading the program (stack ${options.stack.value})…`),
+    });
+  } catch (error) {
+    log.flush();
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  }
+  if (stopping) return;
+
+  const { program } = runtime;
+  const runtimeRows: Array<[string, string, string]> = [
+    ["stack", options.stack.value, options.stack.from],
+    ["port", String(new URL(runtime.origin).port), options.port.from + (options.port.value === 0 ? " (0: any free port)" : "")],
+    [
+      "region",
+      program.cloud.region,
+      program.config["aws:region"] !== undefined ? "aws:region" : process.env.AWS_REGION ? "$AWS_REGION" : "default",
+    ],
+    ["log-level", options.logLevel.value, options.logLevel.from],
+    ["LOCAL_LAMBDA_NODE", environmentOptions.nodePolicy, process.env.LOCAL_LAMBDA_NODE ? "$LOCAL_LAMBDA_NODE" : "default"],
+    [
+      "LOCAL_LAMBDA_MAX_PROCESSES",
+      String(environmentOptions.maxProcessesPerFunction ?? 4),
+      environmentOptions.maxProcessesPerFunction ? "$LOCAL_LAMBDA_MAX_PROCESSES" : "default",
+    ],
+    [
+      "LOCAL_LAMBDA_ASYNC_RETRY_DELAYS",
+      (environmentOptions.asyncRetryDelaysMs ?? [60_000, 120_000]).map((ms) => ms / 1000).join(","),
+      environmentOptions.asyncRetryDelaysMs ? "$LOCAL_LAMBDA_ASYNC_RETRY_DELAYS" : "default",
+    ],
+  ];
+  const stackRows = Object.keys(program.config)
+    .sort()
+    .map((key): [string, string, string] => [key, program.config[key], program.configSources[key] ?? "?"]);
+  out(formatEffectiveConfig([...stackRows, ...runtimeRows]));
+  const relative = (directory: string) => path.relative(options.cwd, directory) || ".";
+  out(
+    `State: executions, S3 objects and DynamoDB items are kept in memory and lost when the runtime stops; ` +
+      `function code in ${relative(runtime.functionsDirectory)}/, Node builds in ${relative(runtime.nodeDirectory)}/.`,
+  );
+  out("");
+  out(formatStackOutputs(program.outputs));
+  out("");
+  out(`Local origin: ${runtime.origin}   (stack ${options.stack.value}; AWS SDK/CLI: AWS_ENDPOINT_URL=${runtime.origin})`);
+  out(`  health GET ${runtime.origin}/_local/health`);
+  for (const route of runtime.routes) out(`  route ${route}`);
+  for (const [name, fn] of runtime.lambda.declaredFunctions)
+    out(`  function ${name} (${fn.config.runtime} on Node ${fn.config.nodeVersion}, timeout ${fn.config.timeoutSeconds} s)`);
+  if (runtime.warning) out(`warning: ${runtime.warning}`);
+  out("Press Ctrl-C to stop.");
 }
 
 if (require.main === module) void main();

@@ -28,8 +28,17 @@ export function readBody(req: IncomingMessage, limit = MAX_REQUEST_BYTES): Promi
       }
       chunks.push(chunk);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks, size)));
+    let ended = false;
+    req.on("end", () => {
+      ended = true;
+      resolve(Buffer.concat(chunks, size));
+    });
     req.on("error", reject);
+    // A client that hangs up mid-body: without this the request would wait for an "end" that never comes.
+    req.on("close", () => {
+      if (!ended)
+        reject(Object.assign(new Error("The client closed the connection before sending the whole body"), { code: "ECONNRESET" }));
+    });
   });
 }
 
@@ -44,6 +53,26 @@ export function sendJson(res: ServerResponse, statusCode: number, body: unknown,
   res
     .writeHead(statusCode, { "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(text)), ...headers })
     .end(text);
+}
+
+/**
+ * A request whose SigV4 credential cannot be read, answered in its service's protocol: S3's XML
+ * `AuthorizationHeaderMalformed`, the JSON protocols' `IncompleteSignatureException` (both 400).
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
+ */
+export function sendSignatureError(res: ServerResponse, signingName: string | undefined, message: string): void {
+  if (signingName !== "s3") return sendAwsJsonError(res, 400, "IncompleteSignatureException", message);
+  const requestId = randomUUID();
+  const text =
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AuthorizationHeaderMalformed</Code><Message>${escapeXmlText(message)}</Message>` +
+    `<RequestId>${requestId}</RequestId></Error>`;
+  res
+    .writeHead(400, { "Content-Type": "application/xml", "Content-Length": String(Buffer.byteLength(text)), "x-amz-request-id": requestId })
+    .end(text);
+}
+
+function escapeXmlText(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 /**

@@ -25,6 +25,12 @@ export interface DeclaredResource {
   parent?: string;
 }
 
+/**
+ * How much a log line matters: `--log-level warn` (or `--quiet`) shows only warnings and errors. Lines
+ * without a level are "info".
+ */
+export type LogLevel = "error" | "warn" | "info" | "debug";
+
 /** What every local service may use from the runtime. */
 export interface LocalContext {
   /** "http://127.0.0.1:PORT" */
@@ -38,7 +44,7 @@ export interface LocalContext {
   /** Publishes to local topics (implemented by local/sns); absent where no SNS runs. */
   sns?: TopicPublisher;
   /** Live log line, shown by the runtime as `[source] line`. */
-  log(source: string, line: string): void;
+  log(source: string, line: string, level?: LogLevel): void;
 }
 
 export interface LocalService {

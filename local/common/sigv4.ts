@@ -5,13 +5,37 @@
  */
 import type { IncomingMessage } from "node:http";
 
-/** The SigV4 credential scope's service name, from the Authorization header or a presigned URL. */
+/** A credential scope that cannot be read: the request is answered 400 in its service's protocol. */
+export class MalformedCredentialError extends Error {
+  constructor(
+    /** The service the scope seems to name (read without decoding), to pick the error's protocol. */
+    readonly signingName: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The SigV4 credential scope's service name, from the Authorization header or a presigned URL. Throws
+ * MalformedCredentialError when the credential is not valid percent-encoding (AWS: a client error, never a 500).
+ */
 export function signingNameOf(req: IncomingMessage, url: URL): string | undefined {
   const authorization = req.headers.authorization;
   const credential = authorization ? /Credential=([^,\s]+)/.exec(authorization)?.[1] : url.searchParams.get("X-Amz-Credential");
   if (!credential) return undefined;
   // AKID/DATE/REGION/SERVICE/aws4_request; an access key id has no "/", so the service is the 4th part.
-  const parts = decodeURIComponent(credential).split("/");
+  let parts: string[];
+  try {
+    parts = decodeURIComponent(credential).split("/");
+  } catch {
+    const guessed = credential.split("/");
+    throw new MalformedCredentialError(
+      guessed.length === 5 ? guessed[3] : undefined,
+      `The authorization header is malformed; the Credential is not valid percent-encoding: "${credential}"; ` +
+        `expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`,
+    );
+  }
   return parts.length === 5 && parts[4] === "aws4_request" ? parts[3] : undefined;
 }
 

@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { LocalService } from "../common/service";
-import { signingNameOf } from "../common/sigv4";
+import { MalformedCredentialError, signingNameOf } from "../common/sigv4";
 
 /** `X-Amz-Target` prefixes of the JSON-protocol services, by signing name. */
 const TARGET_PREFIXES: ReadonlyArray<[prefix: string, signingName: string]> = [
@@ -25,6 +25,8 @@ export type Destination =
   | { kind: "service"; service: LocalService; signingName: string }
   /** Signed for a service the runtime does not emulate. */
   | { kind: "unknownService"; signingName: string }
+  /** Signed, but the credential cannot be read (400 in the service's protocol). */
+  | { kind: "malformedSignature"; signingName?: string; message: string }
   /** Not an AWS API call: the program's API routes. */
   | { kind: "api" };
 
@@ -46,7 +48,14 @@ export class Router {
   }
 
   route(req: IncomingMessage, url: URL): Destination {
-    const signingName = signingNameOf(req, url) ?? unsignedServiceOf(req, url);
+    let signed: string | undefined;
+    try {
+      signed = signingNameOf(req, url);
+    } catch (error) {
+      if (!(error instanceof MalformedCredentialError)) throw error;
+      return { kind: "malformedSignature", signingName: error.signingName, message: error.message };
+    }
+    const signingName = signed ?? unsignedServiceOf(req, url);
     if (signingName === undefined) return { kind: "api" };
     const service = this.bySigningName.get(signingName);
     return service ? { kind: "service", service, signingName } : { kind: "unknownService", signingName };

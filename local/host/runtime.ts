@@ -2,7 +2,6 @@
  * The local runtime: binds the origin, evaluates the Pulumi program against it, turns every declared
  * resource into its local equivalent, and serves all of them on `http://127.0.0.1:<port>`.
  */
-import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
@@ -14,9 +13,11 @@ import { StepFunctionsService, type RunningExecution } from "../stepfunctions/se
 import { HttpApiService } from "../apigateway/service";
 import { SqsService } from "../sqs/service";
 import { SnsService } from "../sns/service";
-import { MAX_REQUEST_BYTES, readBody, RequestTooLargeError, sendAwsJsonError, sendJson } from "../common/http";
+import { MAX_REQUEST_BYTES, readBody, RequestTooLargeError, sendAwsJsonError, sendJson, sendSignatureError } from "../common/http";
 import { Router } from "./router";
-import type { LocalContext, LocalService } from "../common/service";
+import type { LocalContext, LocalService, LogLevel } from "../common/service";
+import { answerNotReady, answerOwnEndpoint, isOwnEndpoint, notReadyAnswer, type RuntimePhase, type RuntimeStatus } from "./ownEndpoints";
+import { startLoadingServer } from "./loadingServer";
 
 export interface LocalRuntimeOptions {
   /** Directory holding Pulumi.yaml. */
@@ -28,7 +29,9 @@ export interface LocalRuntimeOptions {
   /** 0 picks a free port. @default 3000 */
   port?: number;
   /** Live log sink: `[source] line`. */
-  log(source: string, line: string): void;
+  log(source: string, line: string, level?: LogLevel): void;
+  /** Called once the origin is bound, before the program is loaded (requests until then get 503). */
+  onListening?(origin: string): void;
   /** Per-stack scratch space (function code, Node builds). @default <project>/.local */
   workDirectory?: string;
   /** "machine": run every function on this process's Node instead of the runtime's major. */
@@ -51,8 +54,14 @@ export interface LocalRuntime {
   routes: string[];
   stepFunctions: StepFunctionsService;
   lambda: LambdaService;
+  /** Where function code is written (`<work directory>/<stack>/functions`). */
+  functionsDirectory: string;
+  /** Where downloaded Node builds are kept (`<work directory>/node`), shared by every stack. */
+  nodeDirectory: string;
   /** Executions running now (after close: those running when it closed). */
   runningExecutions(): RunningExecution[];
+  /** What `GET /_local/health` answers now. */
+  status(): RuntimeStatus;
   /** Stops serving, ends every function process and timer. */
   close(): Promise<void>;
 }
@@ -63,13 +72,25 @@ const KEPT_TYPE = /^aws:(iam\/|cloudwatch\/logGroup:)/;
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const projectDirectory = path.resolve(options.projectDirectory);
   const stack = options.stack ?? "dev";
+  const workDirectory = path.resolve(options.workDirectory ?? path.join(projectDirectory, ".local"));
   const server = http.createServer();
-  // The origin must be known before the program runs: its outputs (startUrl) and functions' AWS_ENDPOINT_URL name it.
-  const origin = await listen(server, options.port ?? 3000);
+  let phase: RuntimePhase = "starting";
+  let status = (): RuntimeStatus => ({ status: phase, stack, pid: process.pid });
+  let serveReady: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | undefined;
+  server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (phase !== "ready" || !serveReady) return answerNotReady(req, res, status());
+    if (isOwnEndpoint(req)) return answerOwnEndpoint(req, res, status());
+    void serveReady(req, res);
+  });
+  // The origin must be known before the program runs: its outputs (startUrl) and functions' AWS_ENDPOINT_URL
+  // name it. Until the program is loaded a worker thread holds the port and answers 503: a client polling for
+  // the runtime (curl in a loop, a test harness) gets an answer at once, never a connection that hangs.
+  const loading = await startLoadingServer(options.port ?? 3000, notReadyAnswer(status()));
+  const origin = `http://127.0.0.1:${loading.port}`;
+  options.onListening?.(origin);
   let services: LocalService[] = [];
   try {
     const program = await loadProgram({ projectDirectory, stack, configOverrides: options.configOverrides, origin });
-    const workDirectory = path.resolve(options.workDirectory ?? path.join(projectDirectory, ".local"));
     const context: LocalContext = {
       origin,
       region: program.cloud.region,
@@ -77,9 +98,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       lambda: undefined as unknown as LambdaService,
       log: options.log,
     };
+    const functionsDirectory = path.join(workDirectory, stack, "functions");
+    const nodeDirectory = path.join(workDirectory, "node");
     const lambda = new LambdaService(context, {
-      workDirectory: path.join(workDirectory, stack, "functions"),
-      nodeCacheDirectory: path.join(workDirectory, "node"),
+      workDirectory: functionsDirectory,
+      nodeCacheDirectory: nodeDirectory,
       nodeModulesDirectory: path.join(projectDirectory, "node_modules"),
       nodePolicy: options.nodePolicy,
       asyncRetryDelaysMs: options.asyncRetryDelaysMs,
@@ -99,6 +122,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     for (const service of services) for (const type of service.resourceTypes) byType.set(type, service);
     const kept: LoadedResource[] = [];
     const unemulated: LoadedResource[] = [];
+    const provisioned = new Map<LocalService, number>();
     for (const resource of program.resources) {
       const service = byType.get(resource.type);
       if (service) {
@@ -107,12 +131,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         } catch (error) {
           throw new Error(`${resource.type} "${resource.name}": ${(error as Error).message}`, { cause: error });
         }
+        provisioned.set(service, (provisioned.get(service) ?? 0) + 1);
       } else if (KEPT_TYPE.test(resource.type)) kept.push(resource);
       else if ((resource.custom && !resource.type.startsWith("pulumi:providers:")) || resource.remote) unemulated.push(resource);
     }
 
     const router = new Router(services);
-    server.on("request", (req, res) => void serve(req, res, router, httpApi, options.log));
+    serveReady = (req, res) => serve(req, res, router, httpApi, options.log);
+    const readyStatus = status;
+    status = () => ({
+      ...readyStatus(),
+      origin,
+      outputs: program.outputs,
+      services: services.map((service) => ({
+        signingNames: [...service.signingNames],
+        resourceTypes: [...service.resourceTypes],
+        resources: provisioned.get(service) ?? 0,
+      })),
+      runningExecutions: stepFunctions.runningExecutions().length,
+    });
+    await loading.close();
+    await listen(server, loading.port);
+    phase = "ready";
     let closing: Promise<void> | undefined;
     return {
       origin,
@@ -122,10 +162,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       routes: httpApi.describeRoutes(),
       stepFunctions,
       lambda,
+      functionsDirectory,
+      nodeDirectory,
       runningExecutions: () => stepFunctions.runningExecutions(),
-      close: () => (closing ??= shutdown(server, services)),
+      status: () => status(),
+      close: () => {
+        phase = "stopping";
+        return (closing ??= shutdown(server, services));
+      },
     };
   } catch (error) {
+    phase = "stopping";
+    await loading.close();
     await shutdown(server, services);
     throw error;
   }
@@ -153,6 +201,7 @@ async function serve(
     }
     const destination = router.route(req, url);
     if (destination.kind === "service") return await destination.service.handle(req, res, body);
+    if (destination.kind === "malformedSignature") return sendSignatureError(res, destination.signingName, destination.message);
     if (destination.kind === "unknownService") {
       return sendAwsJsonError(
         res,
@@ -163,10 +212,20 @@ async function serve(
     }
     return await api.handle(req, res, body);
   } catch (error) {
-    log("runtime", `internal error on ${req.method} ${req.url}: ${(error as Error)?.stack ?? error}`);
+    // A client that hung up mid-request is not a fault of the runtime: one quiet line, no stack.
+    if (clientWentAway(req, res, error)) {
+      log("runtime", `${req.method} ${req.url}: the client closed the connection before the answer`, "debug");
+      return;
+    }
+    log("runtime", `internal error on ${req.method} ${req.url}: ${(error as Error)?.stack ?? error}`, "error");
     if (!res.headersSent) sendAwsJsonError(res, 500, "InternalFailure", String((error as Error)?.message ?? error));
     else res.end();
   }
+}
+
+function clientWentAway(req: http.IncomingMessage, res: http.ServerResponse, error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code === "ECONNRESET" || code === "EPIPE" || code === "ERR_STREAM_PREMATURE_CLOSE" || res.destroyed || req.socket.destroyed;
 }
 
 function listen(server: http.Server, port: number): Promise<string> {
@@ -199,9 +258,4 @@ function describeUnemulated(resources: readonly LoadedResource[]): string | unde
     ? ". REST APIs (API Gateway v1, e.g. awsx's) are not served locally: the HTTP API variant is"
     : "";
   return `Not emulated locally, declared only (nothing runs for them): ${list}${restHint}`;
-}
-
-/** Whether a directory looks like a Pulumi project (for the CLI's error message). */
-export function isProjectDirectory(directory: string): boolean {
-  return fs.existsSync(path.join(directory, "Pulumi.yaml")) || fs.existsSync(path.join(directory, "Pulumi.yml"));
 }

@@ -31,7 +31,12 @@ export type InvocationOutcome =
   /** Killed at the configured timeout. */
   | { kind: "timeout"; error: FunctionErrorObject }
   /** The process ended during the invocation (process.exit, uncaught exception, signal). */
-  | { kind: "exit"; error: FunctionErrorObject };
+  | { kind: "exit"; error: FunctionErrorObject }
+  /**
+   * The process was already gone (killed while warm) before the invocation started: nothing ran, so the
+   * caller gives the invocation to a fresh process, as Lambda does with an environment it lost.
+   */
+  | { kind: "notStarted"; error: FunctionErrorObject };
 
 export interface InvocationRequest {
   requestId: string;
@@ -50,6 +55,8 @@ export class FunctionProcess {
   private readonly initialized: Promise<FunctionErrorObject | undefined>;
   private current?: { requestId: string; finish(outcome: InvocationOutcome): void };
   private exited = false;
+  /** The request id of the last START line the process wrote: the invocation it began. */
+  private startedRequestId?: string;
   private killed = false;
   /** Lines written while the current invocation runs (for the Invoke API's LogType=Tail). */
   private invocationLog: string[] = [];
@@ -95,23 +102,36 @@ export class FunctionProcess {
     });
     this.child.once("exit", (code, signal) => {
       this.exited = true;
-      if (this.current) {
-        const { requestId } = this.current;
-        const description = exitDescription(code, signal);
-        this.writeLog(`RequestId: ${requestId} Error: Runtime exited with error: ${description}`);
-        this.writeLog("Runtime.ExitError");
-        this.writeLog(`END RequestId: ${requestId}`);
-        this.current.finish({
-          kind: "exit",
-          error: {
-            errorType: "Runtime.ExitError",
-            errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${description}`,
-          },
+      if (!this.current) return this.onExit(this);
+      // Whether the invocation began is known from its START line, which may still be in the stdout pipe
+      // when "exit" fires: wait for the pipes to drain ("close"), or briefly, should a grandchild hold them.
+      const drained = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        this.child.once("close", () => {
+          clearTimeout(timer);
+          resolve();
         });
-      }
-      this.onExit(this);
+      });
+      void drained.then(() => this.finishOnExit(code, signal));
     });
     this.child.on("error", (error) => this.writeLog(`Function process error: ${error.message}`));
+  }
+
+  /** Ends the invocation the exited process held: never begun (no START line yet), or broken off. */
+  private finishOnExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.current) {
+      const { requestId } = this.current;
+      const errorMessage = `RequestId: ${requestId} Error: Runtime exited with error: ${exitDescription(code, signal)}`;
+      if (this.startedRequestId !== requestId) {
+        this.current.finish({ kind: "notStarted", error: { errorType: "Runtime.ExitError", errorMessage } });
+      } else {
+        this.writeLog(errorMessage);
+        this.writeLog("Runtime.ExitError");
+        this.writeLog(`END RequestId: ${requestId}`);
+        this.current.finish({ kind: "exit", error: { errorType: "Runtime.ExitError", errorMessage } });
+      }
+    }
+    this.onExit(this);
   }
 
   /** Usable for another invocation: not ended and not being killed. */
@@ -146,7 +166,7 @@ export class FunctionProcess {
     if (this.exited) {
       return {
         outcome: {
-          kind: "exit",
+          kind: "notStarted",
           error: {
             errorType: "Runtime.ExitError",
             errorMessage: `RequestId: ${request.requestId} Error: Runtime exited before the invocation`,
@@ -212,6 +232,7 @@ export class FunctionProcess {
   }
 
   private writeLog(line: string): void {
+    if (line.startsWith("START RequestId: ")) this.startedRequestId = line.slice("START RequestId: ".length).split(" ")[0];
     this.invocationLog.push(line);
     this.log(line);
   }

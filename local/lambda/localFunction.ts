@@ -9,6 +9,9 @@ import { FunctionProcess, type FunctionProcessSpec, type InvocationOutcome } fro
 import { TooManyRequestsException, type InvokeResult } from "../common/invoker";
 import { raceAbort } from "../common/abort";
 
+/** How often an invocation is given to another process when the one it got had already ended. */
+const MAX_START_ATTEMPTS = 3;
+
 /** AWS: a function's response may be at most 6 MB. */
 const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 
@@ -137,10 +140,17 @@ export class LocalFunction {
     // away (a stopped execution) still runs and still holds concurrency, as on AWS.
     const invocation = (async () => {
       try {
-        const process = await this.acquire();
-        const done = await process.invoke({ requestId, payload, clientContext: options.clientContext });
-        this.release(process);
-        return done;
+        for (let attempt = 1; ; attempt++) {
+          const process = await this.acquire();
+          const done = await process.invoke({ requestId, payload, clientContext: options.clientContext });
+          this.release(process);
+          // A warm process killed while idle never began the invocation: a fresh one runs it. Bounded, so a
+          // function whose processes die as soon as they start still gets an answer.
+          if (done.outcome.kind !== "notStarted" || attempt >= MAX_START_ATTEMPTS) return done;
+          this.log(
+            `A warm process of ${this.name} had ended (${done.outcome.error.errorMessage.replace(/^.*Error: /, "")}); a fresh one takes the invocation`,
+          );
+        }
       } finally {
         this.inFlight--;
       }

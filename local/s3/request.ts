@@ -31,7 +31,11 @@ export interface Reply {
 
 export function parseRequest(req: IncomingMessage, body: Buffer, requestId: string): Request {
   const url = new URL(req.url ?? "/", "http://local");
-  const path = url.pathname.slice(1);
+  // The raw path, not url.pathname: WHATWG URL parsing resolves "." and ".." segments, and S3 keys are
+  // literal ("docs/../readme.txt" is its own key, "../../etc/passwd" is a key in this bucket).
+  const rawTarget = req.url ?? "/";
+  const queryAt = rawTarget.indexOf("?");
+  const path = (queryAt < 0 ? rawTarget : rawTarget.slice(0, queryAt)).replace(/^\//, "");
   const slash = path.indexOf("/");
   const rawBucket = slash < 0 ? path : path.slice(0, slash);
   const rawKey = slash < 0 ? undefined : path.slice(slash + 1);
@@ -41,7 +45,7 @@ export function parseRequest(req: IncomingMessage, body: Buffer, requestId: stri
     bucketName = rawBucket ? decodeURIComponent(rawBucket) : undefined;
     key = rawKey === undefined ? undefined : decodeURIComponent(rawKey);
   } catch {
-    throw new S3Error("InvalidArgument", `The request path is not valid percent-encoding: ${url.pathname}`);
+    throw new S3Error("InvalidArgument", `The request path is not valid percent-encoding: /${path}`);
   }
   return {
     method: req.method ?? "GET",

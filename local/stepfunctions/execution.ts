@@ -9,7 +9,7 @@ import type { Timer } from "./clock";
 import type { ExecutionContextBase } from "./context";
 import { toStatesError, STATES_ERRORS } from "./errors";
 import { History } from "./history";
-import { RunScope, runStates, type EngineServices } from "./interpreter";
+import { describeFailure, RunScope, runStates, type EngineServices } from "./interpreter";
 
 export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
 
@@ -95,7 +95,7 @@ export class Execution {
     this.cause = cause;
     this.close("ABORTED");
     this.history.append("ExecutionAborted", this.history.events.length, { error, cause });
-    this.services.log?.(`${this.name} - ExecutionAborted`);
+    this.services.log?.(`${this.name} - ExecutionAborted${describeFailure({ error, cause })}`, "warn");
     this.controller.abort(new ExecutionInterrupted("stopped"));
     return true;
   }

@@ -51,7 +51,18 @@ export interface EngineServices {
   /** Random source for retry jitter (injectable for tests). */
   random?: () => number;
   /** One live progress line per state transition. */
-  log?(line: string): void;
+  log?(line: string, level?: "warn" | "info"): void;
+}
+
+/** How a failed execution's log line names what failed: `: error "States.Timeout", cause "..."` (cause cut at 300 characters). */
+export function describeFailure(details: Record<string, unknown> | undefined): string {
+  const parts: string[] = [];
+  if (typeof details?.error === "string") parts.push(`error ${JSON.stringify(details.error)}`);
+  if (typeof details?.cause === "string") {
+    const cause = details.cause.length > 300 ? `${details.cause.slice(0, 300)}…` : details.cause;
+    parts.push(`cause ${JSON.stringify(cause)}`);
+  }
+  return parts.length > 0 ? `: ${parts.join(", ")}` : "";
 }
 
 /** One line of work inside an execution: the whole execution, a Parallel branch, or a Map iteration. */
@@ -72,7 +83,9 @@ export class RunScope {
 
   record(type: HistoryEventType, stateName: string | undefined, details?: Record<string, unknown>): HistoryEvent {
     const event = this.thread.record(type, details);
-    this.services.log?.(`${this.executionName} ${stateName ?? "-"} ${type}`);
+    if (type === "ExecutionFailed" || type === "ExecutionTimedOut") {
+      this.services.log?.(`${this.executionName} ${stateName ?? "-"} ${type}${describeFailure(details)}`, "warn");
+    } else this.services.log?.(`${this.executionName} ${stateName ?? "-"} ${type}`);
     return event;
   }
 }

@@ -57,7 +57,7 @@ export class StepFunctionsService implements LocalService {
         tokens: this.tokens,
         region: context.region,
         random: options.random,
-        log: (line) => context.log("states", line),
+        log: (line, level) => context.log("states", line, level),
       },
     });
   }

@@ -12,7 +12,11 @@ import { start, startRuntime, waitForEnd, waitingTaskToken, type RuntimeProcess 
 
 const AWS_CLI = "/usr/bin/aws";
 
-function aws(runtime: RuntimeProcess, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function aws(
+  runtime: RuntimeProcess,
+  args: string[],
+  credentials = { accessKeyId: "AKIDCLI", secretAccessKey: "cli" },
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       AWS_CLI,
@@ -21,8 +25,8 @@ function aws(runtime: RuntimeProcess, args: string[]): Promise<{ code: number; s
         env: {
           PATH: process.env.PATH,
           HOME: os.tmpdir(),
-          AWS_ACCESS_KEY_ID: "AKIDCLI",
-          AWS_SECRET_ACCESS_KEY: "cli",
+          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
           AWS_PAGER: "",
           AWS_CONFIG_FILE: "/dev/null",
           AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
@@ -86,6 +90,46 @@ describe("local runtime end to end: the AWS CLI (/usr/bin/aws)", function () {
     const { code, stderr } = await aws(runtime, ["stepfunctions", "send-task-success", "--task-token", "bogus", "--task-output", "{}"]);
     assert.notEqual(code, 0);
     assert.match(stderr, /An error occurred \(InvalidToken\) when calling the SendTaskSuccess operation/);
+  });
+
+  it("keeps S3 keys with '..' segments literal: `s3api put-object --key 'docs/../readme.txt'` and `--key ../../etc/passwd` round-trip", async () => {
+    const bucket = runtime.outputs.pipelineBucket;
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "cli-s3-"));
+    const keys = ["docs/../readme.txt", "../../etc/passwd"];
+    for (const [index, key] of keys.entries()) {
+      const body = path.join(directory, `body-${index}`);
+      fs.writeFileSync(body, `contents of ${key}`);
+      const put = await aws(runtime, ["s3api", "put-object", "--bucket", bucket, "--key", key, "--body", body]);
+      assert.equal(put.code, 0, put.stderr);
+      const out = path.join(directory, `out-${index}`);
+      const get = await aws(runtime, ["s3api", "get-object", "--bucket", bucket, "--key", key, out]);
+      assert.equal(get.code, 0, get.stderr);
+      assert.equal(fs.readFileSync(out, "utf8"), `contents of ${key}`);
+    }
+    const listed = await aws(runtime, ["s3api", "list-objects-v2", "--bucket", bucket]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const listedKeys = (JSON.parse(listed.stdout).Contents ?? []).map((object: { Key: string }) => object.Key);
+    for (const key of keys) assert.ok(listedKeys.includes(key), `${key} in ${JSON.stringify(listedKeys)}`);
+    assert.ok(!listedKeys.includes("readme.txt"), "nothing was stored under the resolved path");
+    const resolved = await aws(runtime, ["s3api", "head-object", "--bucket", bucket, "--key", "readme.txt"]);
+    assert.notEqual(resolved.code, 0);
+    assert.match(resolved.stderr, /\(404\)/);
+  });
+
+  it("answers a credential that is not valid percent-encoding with 400 and AWS's signature error (JSON services and S3)", async () => {
+    const malformed = { accessKeyId: "AKID%ZZ", secretAccessKey: "cli" };
+    const states = await aws(runtime, ["stepfunctions", "list-state-machines"], malformed);
+    assert.notEqual(states.code, 0);
+    assert.match(
+      states.stderr,
+      /An error occurred \(IncompleteSignatureException\) when calling the ListStateMachines operation: .*Credential/,
+    );
+    const s3 = await aws(runtime, ["s3api", "list-objects-v2", "--bucket", runtime.outputs.pipelineBucket], malformed);
+    assert.notEqual(s3.code, 0);
+    assert.match(
+      s3.stderr,
+      /An error occurred \(AuthorizationHeaderMalformed\) when calling the ListObjectsV2 operation: The authorization header is malformed/,
+    );
   });
 
   it("`aws stepfunctions describe-execution` reports an execution started over HTTP", async () => {

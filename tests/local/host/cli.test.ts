@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import * as path from "node:path";
-import { formatStackOutputs } from "../../../local/cli";
+import { formatEffectiveConfig, formatStackOutputs } from "../../../local/cli";
 
 const REPOSITORY = path.resolve(__dirname, "../../..");
 
@@ -40,6 +40,11 @@ describe("npm start (local/cli.ts)", function () {
       "--config KEY=VALUE",
       "--port",
       "--cwd",
+      "--log-level LEVEL",
+      "--quiet",
+      "--timestamps",
+      "/_local/health",
+      "SIGHUP",
       "PORT",
       "LOCAL_LAMBDA_NODE",
       "LOCAL_LAMBDA_MAX_PROCESSES",
@@ -65,6 +70,30 @@ describe("npm start (local/cli.ts)", function () {
     const port = await cli([], { PORT: "http" });
     assert.equal(port.code, 2);
     assert.match(port.stderr, /port must be a number from 0 to 65535, got "http"/);
+  });
+
+  it("shows the effective config one key a line, with its value and where it came from", () => {
+    assert.equal(
+      formatEffectiveConfig([
+        ["sfn-callback:heartbeatSeconds", "60", "Pulumi.dev.yaml"],
+        ["port", "3000", "default"],
+      ]),
+      [
+        "Effective config (2):",
+        "    KEY                            VALUE  FROM",
+        "    sfn-callback:heartbeatSeconds  60     Pulumi.dev.yaml",
+        "    port                           3000   default",
+      ].join("\n"),
+    );
+  });
+
+  it("refuses an unknown log level, and --quiet together with --log-level", async () => {
+    const level = await cli(["--log-level", "loud"]);
+    assert.equal(level.code, 2);
+    assert.match(level.stderr, /--log-level must be one of error, warn, info, debug, got "loud"/);
+    const both = await cli(["--quiet", "--log-level", "info"]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--quiet and --log-level cannot be used together/);
   });
 
   it("says where to run it when the directory holds no Pulumi project", async () => {

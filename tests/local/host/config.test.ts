@@ -127,4 +127,19 @@ describe("stack config, read as the Pulumi CLI reads it", () => {
       (error: Error) => error instanceof ConfigError && /No Pulumi.yaml in/.test(error.message),
     );
   });
+
+  it("says where each value came from: a declared default, Pulumi.yaml, the stack file, or -c", () => {
+    const loaded = make({ "Pulumi.yaml": PULUMI_YAML, "Pulumi.dev.yaml": "config:\n  demo:heartbeatSeconds: 60\n  demo:verbose: true\n" });
+    const sources = new Map<string, string>();
+    const config = resolveStackConfig(loaded, "dev", ["verbose=false"], sources);
+    assert.equal(config["demo:heartbeatSeconds"], "60");
+    assert.deepEqual(Object.fromEntries(sources), {
+      "demo:timeoutSeconds": "Pulumi.yaml default",
+      "demo:verbose": "-c",
+      "demo:failureRate": "Pulumi.yaml default",
+      "demo:regions": "Pulumi.yaml default",
+      "aws:region": "Pulumi.yaml",
+      "demo:heartbeatSeconds": "Pulumi.dev.yaml",
+    });
+  });
 });

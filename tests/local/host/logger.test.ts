@@ -35,4 +35,28 @@ describe("runtime log", () => {
     plain.flush();
     assert.deepEqual(noColour.writes, ["[states] x\n"]);
   });
+
+  it("starts each line with its ISO time when asked (--timestamps)", () => {
+    const { stream, writes } = sink(false);
+    const log = createLogger(stream, {}, { timestamps: true });
+    log("states", "a ExecutionStarted");
+    log.flush();
+    assert.match(writes.join(""), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[states\] a ExecutionStarted\n$/);
+  });
+
+  it("leaves out lines below the chosen level: warn keeps warnings and errors only; lines without a level are info", () => {
+    const { stream, writes } = sink(false);
+    const log = createLogger(stream, {}, { level: "warn" });
+    log("fn-1", "START RequestId: 1");
+    log("states", 'a - ExecutionFailed: error "X"', "warn");
+    log("runtime", "internal error", "error");
+    log("runtime", "client went away", "debug");
+    log.flush();
+    assert.equal(writes.join(""), '[states] a - ExecutionFailed: error "X"\n[runtime] internal error\n');
+    const everything = sink(false);
+    const debug = createLogger(everything.stream, {}, { level: "debug" });
+    debug("runtime", "client went away", "debug");
+    debug.flush();
+    assert.equal(everything.writes.join(""), "[runtime] client went away\n");
+  });
 });

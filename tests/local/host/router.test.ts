@@ -81,4 +81,17 @@ describe("origin router", () => {
   it("refuses two services claiming the same signing name", () => {
     assert.throws(() => new Router([service("states"), service("states")]), /Two local services answer signing name "states"/);
   });
+
+  it("routes a credential that is not valid percent-encoding to a signature error naming the service it seems to be for, not a crash", () => {
+    const { req, url } = request({
+      Authorization: "AWS4-HMAC-SHA256 Credential=AKID%ZZ/20261124/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=ab",
+    });
+    const destination = router.route(req, url);
+    assert.equal(destination.kind, "malformedSignature");
+    assert.equal((destination as any).signingName, "s3");
+    assert.match(
+      (destination as any).message,
+      /the Credential is not valid percent-encoding: "AKID%ZZ\/20261124\/us-east-1\/s3\/aws4_request"/,
+    );
+  });
 });

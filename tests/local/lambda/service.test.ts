@@ -159,6 +159,17 @@ describe("local Lambda service", function () {
     assert.deepEqual(next.body.ok, true);
   });
 
+  it("notices a warm process killed with SIGKILL and runs the next invocation in a fresh process, never the dead one", async () => {
+    for (let round = 0; round < 5; round++) {
+      const warm = await invoke(harness, "pooled", {});
+      process.kill(warm.body.pid, "SIGKILL");
+      // At once, before the runtime has seen the exit: the dead process must not get this invocation.
+      const next = await invoke(harness, "pooled", {});
+      assert.equal(next.functionError, undefined, `round ${round}: ${next.payload}`);
+      assert.notEqual(next.body.pid, warm.body.pid);
+    }
+  });
+
   it("kills an invocation at the function's timeout and answers as AWS does: 'Task timed out after 1.00 seconds', no errorType", async () => {
     const started = Date.now();
     const timedOut = await invoke(harness, "faulty", { action: "hang" });
