@@ -342,19 +342,19 @@ describe("asl/validate", () => {
     it("names a Task resource the caller does not support", () => {
       const definition = machineWith({
         Type: "Task",
-        Resource: "arn:aws:states:::sqs:sendMessage",
-        Parameters: { QueueUrl: "q", MessageBody: "m" },
+        Resource: "arn:aws:states:::ecs:runTask.sync",
+        Parameters: { Cluster: "c", TaskDefinition: "t" },
       });
       assert.deepEqual(problemsOf(definition), [
-        "State 'Only': resource 'arn:aws:states:::sqs:sendMessage' is not supported by the local runtime",
+        "State 'Only': resource 'arn:aws:states:::ecs:runTask.sync' is not supported by the local runtime",
       ]);
     });
 
     it("accepts any resource when no supportedResource callback is given", () => {
       const definition = machineWith({
         Type: "Task",
-        Resource: "arn:aws:states:::sqs:sendMessage",
-        Parameters: { QueueUrl: "q", MessageBody: "m" },
+        Resource: "arn:aws:states:::ecs:runTask.sync",
+        Parameters: { Cluster: "c", TaskDefinition: "t" },
       });
       assert.deepEqual(problemsOf(definition, {}), []);
     });
@@ -452,14 +452,14 @@ describe("asl/validate", () => {
         States: {
           Fork: {
             Type: "Parallel",
-            Branches: [{ StartAt: "Deep", States: { Deep: { Type: "Task", Resource: "arn:aws:states:::sns:publish", End: true } } }],
+            Branches: [{ StartAt: "Deep", States: { Deep: { Type: "Task", Resource: "arn:aws:states:::ecs:runTask", End: true } } }],
             Next: "Each",
           },
           Each: { Type: "Map", Iterator: { StartAt: "Item", States: { Item: { Type: "Pass", Assign: { a: 1 }, End: true } } }, End: true },
         },
       });
       assert.ok(
-        problems.includes("State 'Deep': resource 'arn:aws:states:::sns:publish' is not supported by the local runtime"),
+        problems.includes("State 'Deep': resource 'arn:aws:states:::ecs:runTask' is not supported by the local runtime"),
         problems.join("\n"),
       );
       assert.ok(problems.includes("State 'Item': Assign (workflow variables) is not supported by the local runtime"), problems.join("\n"));
@@ -474,8 +474,8 @@ describe("asl/validate", () => {
     definition.States.ContinueProcess = { Type: "Pass", Parameters: { "x.$": "States.Nope()" }, End: true };
     definition.States.Extra = {
       Type: "Task",
-      Resource: "arn:aws:states:::sqs:sendMessage",
-      Parameters: { QueueUrl: "q", MessageBody: "m" },
+      Resource: "arn:aws:states:::ecs:runTask.sync",
+      Parameters: { Cluster: "c", TaskDefinition: "t" },
       End: true,
     };
     definition.States.Pause = { Type: "Wait", Seconds: "ten", End: true };

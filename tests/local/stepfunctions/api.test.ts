@@ -333,16 +333,16 @@ describe("Step Functions API over HTTP (AWS SDK v3)", () => {
     await expectSdkError(
       sfn.send(
         new CreateStateMachineCommand({
-          name: "sqs",
+          name: "ecs",
           roleArn: ROLE_ARN,
           definition: JSON.stringify({
             StartAt: "T",
-            States: { T: { Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", End: true } },
+            States: { T: { Type: "Task", Resource: "arn:aws:states:::ecs:runTask.sync", End: true } },
           }),
         }),
       ),
       "InvalidDefinition",
-      /sqs:sendMessage/,
+      /ecs:runTask\.sync/,
     );
     await expectSdkError(
       sfn.send(

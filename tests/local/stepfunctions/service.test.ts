@@ -55,14 +55,14 @@ describe("StepFunctionsService provisioning and lifecycle", () => {
     const resource = declaredStateMachine("queue-sfn", {
       definition: JSON.stringify({
         StartAt: "T",
-        States: { T: { Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", End: true } },
+        States: { T: { Type: "Task", Resource: "arn:aws:states:::ecs:runTask.sync", End: true } },
       }),
       roleArn: ROLE_ARN,
     });
     await h.service.provision(resource);
     assert.equal(h.logs.length, 1);
     assert.match(h.logs[0], /^\[states\] state machine 'queue-sfn' is declared only, not run locally: Invalid State Machine Definition: /);
-    assert.match(h.logs[0], /sqs:sendMessage/);
+    assert.match(h.logs[0], /ecs:runTask\.sync/);
     await assert.rejects(h.service.call("DescribeStateMachine", { stateMachineArn: resource.state.arn }), {
       name: "StateMachineDoesNotExist",
     });
