@@ -19,6 +19,11 @@ Options:
                           Example: -c heartbeatSeconds=3 -c failureRate=0
   -p, --port N            Port on 127.0.0.1 (0: any free port). Default: $PORT, else 3000
   -C, --cwd DIR           Project directory (holding Pulumi.yaml). Default: the current directory
+      --reset             Start from empty state: forget every execution, token, S3 object, DynamoDB
+                          item and queued event kept in .local/<stack>/state
+      --state KIND        durable (default): state survives a restart or a crash, in .local/<stack>/state;
+                          memory: nothing is kept
+      --state-dir DIR     Keep durable state in DIR instead of .local/<stack>/state
   -h, --help              This help
 
 Environment:
@@ -39,6 +44,9 @@ interface CliOptions {
   config: string[];
   port: number;
   cwd: string;
+  reset: boolean;
+  state: "durable" | "memory";
+  stateDirectory?: string;
 }
 
 function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | "help" {
@@ -49,6 +57,9 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 
       config: { type: "string", short: "c", multiple: true, default: [] },
       port: { type: "string", short: "p" },
       cwd: { type: "string", short: "C" },
+      reset: { type: "boolean", default: false },
+      state: { type: "string", default: "durable" },
+      "state-dir": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: true,
@@ -59,7 +70,17 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 
   const portText = values.port ?? env.PORT ?? "3000";
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`port must be a number from 0 to 65535, got "${portText}"`);
-  return { stack: values.stack!, config: values.config!, port, cwd: values.cwd ?? process.cwd() };
+  if (values.state !== "durable" && values.state !== "memory")
+    throw new UsageError(`--state must be durable or memory, got "${values.state}"`);
+  return {
+    stack: values.stack!,
+    config: values.config!,
+    port,
+    cwd: values.cwd ?? process.cwd(),
+    reset: values.reset!,
+    state: values.state,
+    stateDirectory: values["state-dir"],
+  };
 }
 
 class UsageError extends Error {}
@@ -86,6 +107,13 @@ function parseProcessLimit(text: string | undefined): number | undefined {
   if (!text) return undefined;
   if (!/^[1-9]\d*$/.test(text)) throw new UsageError(`LOCAL_LAMBDA_MAX_PROCESSES must be a whole number of at least 1, got "${text}"`);
   return Number(text);
+}
+
+/** The banner's state line: where state lives and what came back from it. */
+export function describeState(state: LocalRuntime["state"], reset: boolean): string {
+  if (!state.directory) return "State: in memory only (--state memory): nothing is kept after this process ends.";
+  const restored = reset ? "started empty (--reset)" : `restored ${state.restored.join(", ")}`;
+  return `State: ${state.directory} (survives restarts and crashes; --reset starts clean); ${restored}`;
 }
 
 async function main(): Promise<void> {
@@ -119,6 +147,9 @@ async function main(): Promise<void> {
       stack: options.stack,
       configOverrides: options.config,
       port: options.port,
+      state: options.state,
+      reset: options.reset,
+      stateDirectory: options.stateDirectory,
       log,
     });
   } catch (error) {
@@ -138,6 +169,7 @@ async function main(): Promise<void> {
   for (const [name, fn] of runtime.lambda.declaredFunctions)
     out(`  function ${name} (${fn.config.runtime} on Node ${fn.config.nodeVersion}, timeout ${fn.config.timeoutSeconds} s)`);
   if (runtime.warning) out(`warning: ${runtime.warning}`);
+  out(describeState(runtime.state, options.reset));
   out("Press Ctrl-C to stop.");
 
   let stopping = false;
@@ -151,8 +183,12 @@ async function main(): Promise<void> {
     await runtime.close();
     const open = runtime.runningExecutions();
     if (open.length === 0) out("No executions were open.");
-    else {
-      out(`Executions still open when stopped (${open.length}), lost with this process:`);
+    else if (runtime.state.directory) {
+      out(`Executions still open when stopped (${open.length}), kept in ${runtime.state.directory}: they continue at the next start:`);
+      for (const execution of open)
+        out(`  ${execution.executionArn}  started ${execution.startDate.toISOString()}, last event ${execution.lastEventType}`);
+    } else {
+      out(`Executions still open when stopped (${open.length}), lost with this process (--state memory):`);
       for (const execution of open)
         out(`  ${execution.executionArn}  started ${execution.startDate.toISOString()}, last event ${execution.lastEventType}`);
     }

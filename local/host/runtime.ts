@@ -17,6 +17,8 @@ import { SnsService } from "../sns/service";
 import { MAX_REQUEST_BYTES, readBody, RequestTooLargeError, sendAwsJsonError, sendJson } from "../common/http";
 import { Router } from "./router";
 import type { LocalContext, LocalService } from "../common/service";
+import type { StateStore } from "../common/store";
+import { openStateStore } from "../store/open";
 
 export interface LocalRuntimeOptions {
   /** Directory holding Pulumi.yaml. */
@@ -37,6 +39,12 @@ export interface LocalRuntimeOptions {
   asyncRetryDelaysMs?: readonly number[];
   /** Processes per function without reserved concurrency. @default 4 */
   maxProcessesPerFunction?: number;
+  /** "durable": state in SQLite under `<workDirectory>/<stack>/state`, kept across restarts; "memory": nothing kept. @default "durable" */
+  state?: "durable" | "memory";
+  /** Start from empty state (`--reset`). */
+  reset?: boolean;
+  /** Where durable state lives. @default <workDirectory>/<stack>/state */
+  stateDirectory?: string;
 }
 
 export interface LocalRuntime {
@@ -51,6 +59,8 @@ export interface LocalRuntime {
   routes: string[];
   stepFunctions: StepFunctionsService;
   lambda: LambdaService;
+  /** Where state lives (undefined: memory only) and what was restored from it ("3 running executions", ...). */
+  state: { directory?: string; restored: string[] };
   /** Executions running now (after close: those running when it closed). */
   runningExecutions(): RunningExecution[];
   /** Stops serving, ends every function process and timer. */
@@ -65,17 +75,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const stack = options.stack ?? "dev";
   const server = http.createServer();
   // The origin must be known before the program runs: its outputs (startUrl) and functions' AWS_ENDPOINT_URL name it.
+  const workDirectory = path.resolve(options.workDirectory ?? path.join(projectDirectory, ".local"));
+  // Before the program loads: a state folder held by another runtime is refused at once.
+  let store: StateStore;
+  try {
+    store = openStateStore({
+      kind: options.state ?? "durable",
+      directory: path.resolve(options.stateDirectory ?? path.join(workDirectory, stack, "state")),
+      reset: options.reset,
+    });
+  } catch (error) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw error;
+  }
   const origin = await listen(server, options.port ?? 3000);
   let services: LocalService[] = [];
   try {
     const program = await loadProgram({ projectDirectory, stack, configOverrides: options.configOverrides, origin });
-    const workDirectory = path.resolve(options.workDirectory ?? path.join(projectDirectory, ".local"));
     const context: LocalContext = {
       origin,
       region: program.cloud.region,
       accountId: program.cloud.accountId,
       lambda: undefined as unknown as LambdaService,
       log: options.log,
+      store,
     };
     const lambda = new LambdaService(context, {
       workDirectory: path.join(workDirectory, stack, "functions"),
@@ -113,6 +136,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const router = new Router(services);
     server.on("request", (req, res) => void serve(req, res, router, httpApi, options.log));
+    // Served already: a restored execution may invoke functions that call S3 or DynamoDB. Step Functions last, so
+    // the objects, items and queued events its executions may touch are back first.
+    const restored: string[] = [];
+    for (const service of services.filter((service) => service !== stepFunctions)) {
+      if (service.restore) restored.push(...(await service.restore()));
+    }
+    restored.unshift(...(await stepFunctions.restore()));
     let closing: Promise<void> | undefined;
     return {
       origin,
@@ -122,11 +152,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       routes: httpApi.describeRoutes(),
       stepFunctions,
       lambda,
+      state: { directory: store.directory, restored },
       runningExecutions: () => stepFunctions.runningExecutions(),
-      close: () => (closing ??= shutdown(server, services)),
+      close: () => (closing ??= shutdown(server, services, store)),
     };
   } catch (error) {
-    await shutdown(server, services);
+    await shutdown(server, services, store);
     throw error;
   }
 }
@@ -182,12 +213,14 @@ function listen(server: http.Server, port: number): Promise<string> {
   });
 }
 
-async function shutdown(server: http.Server, services: readonly LocalService[]): Promise<void> {
+async function shutdown(server: http.Server, services: readonly LocalService[], store: StateStore): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
   // Step Functions first (stops timers, reports running executions), then the functions it calls.
   for (const service of [...services].reverse()) await service.close().catch(() => undefined);
   await closed;
+  // Last: whatever the services wrote while stopping is committed, then the lock is released.
+  store.close();
 }
 
 function describeUnemulated(resources: readonly LoadedResource[]): string | undefined {
