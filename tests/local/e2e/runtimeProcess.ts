@@ -3,6 +3,8 @@
  * what a user has: HTTP to the printed origin and the AWS SDK pointed at it. Nothing in-process is shared.
  */
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import {
   DescribeExecutionCommand,
@@ -25,10 +27,18 @@ export interface RuntimeProcess {
   sfn: SFNClient;
   /** Ends it with SIGTERM; resolves with the exit code and what it printed after. */
   stop(): Promise<{ code: number | null; output: string }>;
+  /** Ends it with SIGKILL (kill -9: no clean-up of any kind); resolves once it is gone. */
+  crash(): Promise<void>;
+}
+
+/** A fresh, empty state folder (each runtime a test starts gets its own unless the test passes --state-dir). */
+export function temporaryStateDirectory(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "sfn-callback-state-"));
 }
 
 export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RuntimeProcess> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register", "local/cli.ts", ...args], {
+  const stateArgs = args.includes("--state-dir") || args.includes("--state") ? [] : ["--state-dir", temporaryStateDirectory()];
+  const child = spawn(process.execPath, ["-r", "ts-node/register", "local/cli.ts", ...stateArgs, ...args], {
     cwd: REPOSITORY,
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", PORT: "0", NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -90,6 +100,11 @@ export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv =
       if (child.exitCode === null) child.kill("SIGTERM");
       const code = await exited;
       return { code, output: text.slice(before) };
+    },
+    crash: async () => {
+      sfn.destroy();
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
     },
   };
 }
