@@ -73,6 +73,8 @@ export interface OpenedToken {
   readonly token: string;
   /** Settles once: with the callback, or `heartbeatTimeout`. Never rejects. */
   readonly outcome: Promise<CallbackOutcome>;
+  /** Restored already closed: its callback was acknowledged before the runtime stopped. */
+  readonly closedBeforeRestart?: boolean;
 }
 
 export class TaskTokenRegistry {
@@ -122,7 +124,7 @@ export class TaskTokenRegistry {
     this.restored.delete(token);
     if (restored && restored.state !== "waiting") {
       if (restored.outcome) settle(restored.outcome);
-      return { token, outcome };
+      return { token, outcome, closedBeforeRestart: true };
     }
     const task: WaitingTask = { executionArn, heartbeatMs, settle };
     this.waiting.set(token, task);

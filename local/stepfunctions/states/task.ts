@@ -253,9 +253,14 @@ async function callbackTask(
     run.record("TaskStarted", { resourceType, resource });
     try {
       // Replayed after a restart: the recorded response. A submission still in flight when the runtime died is made
-      // again (at least once; see docs/local-runtime.md), with the same token.
-      const submitted = await run.scope.effect(() =>
-        submission.submit(parameters, run, signal, () => tokens.startHeartbeatClock(opened.token)),
+      // again (at least once; see docs/local-runtime.md), with the same token, unless its callback was acknowledged
+      // meanwhile: then the task's outcome is known and nothing is sent again (the response was lost with the runtime).
+      const submitted = await run.scope.effect(async () =>
+        opened.closedBeforeRestart
+          ? { note: "the submission's response was lost with the stopped runtime; its callback had arrived" }
+          : await submission.submit(parameters, run, signal, () => tokens.startHeartbeatClock(opened.token)),
+      );
+      run.record("TaskSubmitted", { resourceType, resource, output: JSON.stringify(submitted), outputDetails: { truncated: false } });
       );
       run.record("TaskSubmitted", { resourceType, resource, output: JSON.stringify(submitted), outputDetails: { truncated: false } });
       const outcome = await raceAbort(opened.outcome, signal);

@@ -11,7 +11,7 @@ import { start, startRuntime, temporaryStateDirectory, waitForEnd, waitingTaskTo
 const CALLBACK_CONFIG = ["-c", "failureRate=0", "-c", "timeoutSeconds=600", "-c", "heartbeatSeconds=0"];
 
 describe("local runtime: state survives kill -9 and restarts", function () {
-  this.timeout(240_000);
+  this.timeout(900_000);
   const stateDirectories: string[] = [];
   const running: RuntimeProcess[] = [];
 

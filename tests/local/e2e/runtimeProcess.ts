@@ -57,7 +57,7 @@ export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv =
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
   const origin = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`runtime did not start in 120 s:\n${text}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`runtime did not start in 300 s:\n${text}`)), 300_000);
     const check = () => {
       const match = /^Local origin: (http:\/\/127\.0\.0\.1:\d+)/m.exec(text);
       if (match && text.includes("Press Ctrl-C to stop.")) {

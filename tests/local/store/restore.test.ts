@@ -166,4 +166,30 @@ describe("Step Functions state across restarts (SQLite store)", function () {
     );
     await stop(second);
   });
+
+  it("applies a callback acknowledged while its function was still running, without invoking the function again", async () => {
+    const first = open(directory);
+    let token: string | undefined;
+    first.lambda.on("receiver", (event) => {
+      token = event.token;
+      return new Promise(() => undefined);
+    });
+    const machineArn = first.service.createStateMachine({ name: "early", definition: JSON.stringify(CALLBACK), roleArn: ROLE_ARN }).arn;
+    const { executionArn } = await first.service.call("StartExecution", {
+      stateMachineArn: machineArn,
+      input: JSON.stringify({ index: 1 }),
+    });
+    while (!token) await new Promise((resolve) => setImmediate(resolve));
+    await first.service.call("SendTaskSuccess", { taskToken: token, output: '{"early":true}' });
+    await stop(first);
+
+    const second = open(directory);
+    second.lambda.on("receiver", () => assert.fail("the task's outcome was known: its function must not run again"));
+    await second.service.restore();
+    await second.service.execution(executionArn)!.done;
+    const described = await second.service.call("DescribeExecution", { executionArn });
+    assert.equal(described.status, "SUCCEEDED");
+    assert.equal(described.output, '{"early":true}');
+    await stop(second);
+  });
 });
