@@ -37,7 +37,10 @@ export function temporaryStateDirectory(): string {
 }
 
 export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RuntimeProcess> {
-  const stateArgs = args.includes("--state-dir") || args.includes("--state") ? [] : ["--state-dir", temporaryStateDirectory()];
+  // A state folder made here is this runtime's alone, removed when it ends.
+  const ownStateDirectory = args.includes("--state-dir") || args.includes("--state") ? undefined : temporaryStateDirectory();
+  const stateArgs = ownStateDirectory ? ["--state-dir", ownStateDirectory] : [];
+  const removeOwnState = () => ownStateDirectory && fs.rmSync(ownStateDirectory, { recursive: true, force: true });
   const child = spawn(process.execPath, ["-r", "ts-node/register", "local/cli.ts", ...stateArgs, ...args], {
     cwd: REPOSITORY,
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", PORT: "0", NO_COLOR: "1", ...env },
@@ -99,12 +102,14 @@ export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv =
       const before = text.length;
       if (child.exitCode === null) child.kill("SIGTERM");
       const code = await exited;
+      removeOwnState();
       return { code, output: text.slice(before) };
     },
     crash: async () => {
       sfn.destroy();
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await exited;
+      removeOwnState();
     },
   };
 }
