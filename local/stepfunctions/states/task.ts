@@ -184,7 +184,10 @@ async function messagingTask(
   run.record("TaskScheduled", scheduledDetails(resourceType, resource, run, parameters, settings));
   run.record("TaskStarted", { resourceType, resource });
   try {
-    const response = await raceAbort(callMessaging(action, parameters, run.services, run.services.clock.now()), signal);
+    // Replayed after a restart: the recorded response, so a message already sent is not sent again.
+    const response = await run.scope.effect(() =>
+      raceAbort(callMessaging(action, parameters, run.services, run.services.clock.now()), signal),
+    );
     const output = JSON.stringify(response);
     checkResultSize(output);
     run.record("TaskSucceeded", { resourceType, resource, output, outputDetails: { truncated: false } });
@@ -259,8 +262,6 @@ async function callbackTask(
         opened.closedBeforeRestart
           ? { note: "the submission's response was lost with the stopped runtime; its callback had arrived" }
           : await submission.submit(parameters, run, signal, () => tokens.startHeartbeatClock(opened.token)),
-      );
-      run.record("TaskSubmitted", { resourceType, resource, output: JSON.stringify(submitted), outputDetails: { truncated: false } });
       );
       run.record("TaskSubmitted", { resourceType, resource, output: JSON.stringify(submitted), outputDetails: { truncated: false } });
       const outcome = await raceAbort(opened.outcome, signal);
