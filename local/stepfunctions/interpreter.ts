@@ -12,6 +12,7 @@ import type { HistoryEvent, HistoryEventType, HistoryThread } from "./history";
 import type { LambdaInvoker } from "../common/invoker";
 import type { QueueSender, TopicPublisher } from "../common/messaging";
 import type { TaskTokenRegistry } from "./tokens";
+import { NO_JOURNAL, type EffectEntry, type ExecutionJournal } from "./journal";
 import type { State, SubStateMachine } from "./asl/types";
 import { applyInputPath, applyOutputPath, applyResultPath, resolveTemplate } from "./asl/paths";
 import { serializePayload } from "./limits";
@@ -65,8 +66,16 @@ export function describeFailure(details: Record<string, unknown> | undefined): s
   return parts.length > 0 ? `: ${parts.join(", ")}` : "";
 }
 
-/** One line of work inside an execution: the whole execution, a Parallel branch, or a Map iteration. */
+/**
+ * One line of work inside an execution: the whole execution, a Parallel branch, or a Map iteration.
+ * Everything it does to the outside world goes through `record`, `effect` and `deadline`, which the journal
+ * answers when the execution is replayed after a restart (journal.ts).
+ */
 export class RunScope {
+  private forks = 0;
+  private events = 0;
+  private effects = 0;
+
   constructor(
     readonly services: EngineServices,
     readonly executionArn: string,
@@ -74,20 +83,80 @@ export class RunScope {
     readonly contextBase: ExecutionContextBase,
     readonly thread: HistoryThread,
     readonly signal: AbortSignal,
+    readonly journal: ExecutionJournal = NO_JOURNAL,
+    /** This thread's key in the journal: "0" for the execution, "<parent>.<n>" for its n-th fork. */
+    readonly key = "0",
   ) {}
 
   /** A scope for a branch or iteration: its own history thread, the given (child) abort signal. */
   fork(signal: AbortSignal): RunScope {
-    return new RunScope(this.services, this.executionArn, this.executionName, this.contextBase, this.thread.fork(), signal);
+    const key = `${this.key}.${this.forks++}`;
+    return new RunScope(
+      this.services,
+      this.executionArn,
+      this.executionName,
+      this.contextBase,
+      this.thread.fork(),
+      signal,
+      this.journal,
+      key,
+    );
   }
 
   record(type: HistoryEventType, stateName: string | undefined, details?: Record<string, unknown>): HistoryEvent {
+    const sequence = this.events++;
+    const replayed = this.journal.replayedEvent(this.key, sequence);
+    if (replayed) {
+      this.thread.lastEventId = replayed.id;
+      return replayed;
+    }
     const event = this.thread.record(type, details);
+    this.journal.saveEvent(this.key, sequence, event);
     if (type === "ExecutionFailed" || type === "ExecutionTimedOut") {
       this.services.log?.(`${this.executionName} ${stateName ?? "-"} ${type}${describeFailure(details)}`, "warn");
     } else this.services.log?.(`${this.executionName} ${stateName ?? "-"} ${type}`);
     return event;
   }
+
+  /**
+   * Performs a step with an outcome from outside (a Lambda call) once: replayed, it gives the recorded value
+   * or throws the recorded StatesError. Anything else thrown (an abort) is not an outcome and is not kept.
+   */
+  async effect<T>(perform: () => Promise<T>): Promise<T> {
+    const sequence = this.effects++;
+    const recorded = this.journal.effect(this.key, sequence);
+    if (recorded) return replayEffect(recorded) as T;
+    try {
+      const value = await perform();
+      this.journal.saveEffect(this.key, sequence, { value });
+      return value;
+    } catch (thrown) {
+      if (thrown instanceof StatesError && !this.signal.aborted) {
+        this.journal.saveEffect(this.key, sequence, { error: { error: thrown.error, cause: thrown.cause } });
+      }
+      throw thrown;
+    }
+  }
+
+  /** A value chosen once (a token, a random draw); replayed, the same value. */
+  once<T>(choose: () => T): T {
+    const sequence = this.effects++;
+    const recorded = this.journal.effect(this.key, sequence);
+    if (recorded) return replayEffect(recorded) as T;
+    const value = choose();
+    this.journal.saveEffect(this.key, sequence, { value });
+    return value;
+  }
+
+  /** The absolute time (ms since the epoch) `delayMs` from the first run of this step: timers survive restarts. */
+  deadline(delayMs: number): number {
+    return this.once(() => this.services.clock.now() + delayMs);
+  }
+}
+
+function replayEffect(entry: EffectEntry): unknown {
+  if ("error" in entry) throw new StatesError(entry.error.error, entry.error.cause);
+  return entry.value;
 }
 
 /** What a state handler sees while one attempt of its state runs. */
@@ -145,12 +214,13 @@ interface StateOutcome {
 async function executeState(name: string, state: State, rawInput: unknown, scope: RunScope): Promise<StateOutcome> {
   const handler = HANDLERS[state.Type];
   const { clock } = scope.services;
-  const enteredTime = new Date(clock.now()).toISOString();
   const entered = scope.record(`${handler.eventPrefix}StateEntered` as HistoryEventType, name, {
     name,
     input: JSON.stringify(rawInput),
     inputDetails: { truncated: false },
   });
+  // From the event, so a replayed execution sees the time the state was first entered.
+  const enteredTime = new Date(entered.timestamp).toISOString();
   const retriers = "Retry" in state ? state.Retry : undefined;
   const catchers = "Catch" in state ? state.Catch : undefined;
   const attemptsPerRetrier = retriers ? retriers.map(() => 0) : [];
@@ -193,7 +263,8 @@ async function executeState(name: string, state: State, rawInput: unknown, scope
         const delayMs = retryDelayMs(retriers![retrierIndex], attemptsPerRetrier[retrierIndex], scope.services.random);
         attemptsPerRetrier[retrierIndex]++;
         retryCount++;
-        await sleep(clock, delayMs, scope.signal);
+        const retryAt = scope.deadline(delayMs);
+        await sleep(clock, retryAt - clock.now(), scope.signal);
         continue;
       }
       const catcher = findCatcher(catchers, error);

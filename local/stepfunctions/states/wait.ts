@@ -33,7 +33,10 @@ export const waitState: StateHandler<WaitState> = {
       }
       delayMs = until - clock.now();
     }
-    if (delayMs > 0) await sleep(clock, delayMs, run.signal);
+    // An absolute deadline, kept across restarts: an overdue Wait ends at once.
+    const until = run.scope.deadline(delayMs);
+    // Overdue after a restart: still through the clock (with a negative delay), which fires overdue timers in deadline order.
+    if (delayMs > 0) await sleep(clock, until - clock.now(), run.signal);
     return {};
   },
 };
