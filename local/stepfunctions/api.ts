@@ -239,6 +239,14 @@ export class StepFunctionsApi {
       }));
   }
 
+  /** How many executions of a state machine are in each status (the console's overview). */
+  executionCounts(stateMachineArn: string): Partial<Record<ExecutionStatus, number>> {
+    const counts: Partial<Record<ExecutionStatus, number>> = {};
+    for (const execution of this.machine(stateMachineArn).executions.values())
+      counts[execution.status] = (counts[execution.status] ?? 0) + 1;
+    return counts;
+  }
+
   /** Every execution's promise of its end (tests and benchmarks wait on these). */
   execution(arn: string): Execution | undefined {
     return this.executions.get(arn);

@@ -52,7 +52,8 @@ export class Execution {
     readonly sequence: number,
     private readonly services: EngineServices,
   ) {
-    this.history = new History(() => services.clock.now());
+    const observe = services.onHistoryEvent;
+    this.history = new History(() => services.clock.now(), observe && ((event) => observe(arn, machine.arn, event)));
     this.done = new Promise((resolve) => (this.markDone = resolve));
   }
 

@@ -52,6 +52,8 @@ export interface EngineServices {
   random?: () => number;
   /** One live progress line per state transition. */
   log?(line: string): void;
+  /** Called after every history event of every execution (the console's live view listens here). */
+  onHistoryEvent?(executionArn: string, stateMachineArn: string, event: HistoryEvent): void;
 }
 
 /** One line of work inside an execution: the whole execution, a Parallel branch, or a Map iteration. */

@@ -11,11 +11,20 @@ import type { DeclaredResource, LocalContext, LocalService } from "../common/ser
 import { StepFunctionsApi, type CreateStateMachineInput, type RunningExecution, type StateMachineRecord } from "./api";
 import { StepFunctionsApiError } from "./apiErrors";
 import { systemClock, type Clock } from "./clock";
-import type { Execution } from "./execution";
-import { TaskTokenRegistry } from "./tokens";
+import type { Execution, ExecutionStatus } from "./execution";
+import type { HistoryEvent } from "./history";
+import { TaskTokenRegistry, type WaitingTaskInfo } from "./tokens";
 
 export { StepFunctionsApiError } from "./apiErrors";
 export type { RunningExecution, CreateStateMachineInput } from "./api";
+export type { WaitingTaskInfo } from "./tokens";
+
+/** One history event of one execution, as subscribers receive it. */
+export interface ExecutionChange {
+  executionArn: string;
+  stateMachineArn: string;
+  event: HistoryEvent;
+}
 
 export interface StepFunctionsServiceOptions {
   /** Clock for timestamps (history, dates on the wire). @default Date.now */
@@ -35,6 +44,7 @@ export class StepFunctionsService implements LocalService {
   readonly tokens: TaskTokenRegistry;
   private readonly api: StepFunctionsApi;
   private closedWithRunning: RunningExecution[] | undefined;
+  private readonly listeners = new Set<(change: ExecutionChange) => void>();
 
   constructor(
     private readonly context: LocalContext,
@@ -58,6 +68,11 @@ export class StepFunctionsService implements LocalService {
         region: context.region,
         random: options.random,
         log: (line) => context.log("states", line),
+        onHistoryEvent: (executionArn, stateMachineArn, event) => {
+          if (this.listeners.size === 0) return;
+          const change = { executionArn, stateMachineArn, event };
+          for (const listener of this.listeners) listener(change);
+        },
       },
     });
   }
@@ -107,6 +122,22 @@ export class StepFunctionsService implements LocalService {
   /** The execution behind an ARN (to await `done` in tests and benchmarks). */
   execution(executionArn: string): Execution | undefined {
     return this.api.execution(executionArn);
+  }
+
+  /** Calls `listener` after every history event of every execution; returns the unsubscribe function. */
+  subscribe(listener: (change: ExecutionChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** Executions of a state machine by status (throws StepFunctionsApiError for an unknown ARN). */
+  executionCounts(stateMachineArn: string): Partial<Record<ExecutionStatus, number>> {
+    return this.api.executionCounts(stateMachineArn);
+  }
+
+  /** The tasks of an execution waiting on a task token now. */
+  waitingTasks(executionArn: string): WaitingTaskInfo[] {
+    return this.tokens.waitingTasks(executionArn);
   }
 
   /** Executions still running now; after `close()`, the ones that were running when it closed. */

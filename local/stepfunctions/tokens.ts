@@ -44,9 +44,24 @@ const TOKEN_PREFIX = "AQ";
 
 interface WaitingTask {
   readonly executionArn: string;
+  readonly stateName?: string;
+  readonly openedAt: number;
   readonly heartbeatMs?: number;
   heartbeatTimer?: Timer;
+  /** When the heartbeat clock runs out (epoch ms), once it has started. */
+  heartbeatDeadline?: number;
   settle(outcome: CallbackOutcome): void;
+}
+
+/** A task waiting on its token, as the console shows it. */
+export interface WaitingTaskInfo {
+  token: string;
+  stateName?: string;
+  /** Epoch ms when the token was minted. */
+  openedAt: number;
+  heartbeatSeconds?: number;
+  /** Epoch ms when a missed heartbeat ends the task, once the heartbeat clock runs. */
+  heartbeatDeadline?: number;
 }
 
 export interface OpenedToken {
@@ -63,13 +78,13 @@ export class TaskTokenRegistry {
   constructor(private readonly clock: Clock) {}
 
   /** Mints a fresh token for one task attempt of `executionArn`. */
-  open(executionArn: string, options: { heartbeatSeconds?: number } = {}): OpenedToken {
+  open(executionArn: string, options: { heartbeatSeconds?: number; stateName?: string } = {}): OpenedToken {
     const id = randomBytes(ID_BYTES);
     const token = TOKEN_PREFIX + Buffer.concat([id, this.mac(id)]).toString("base64url");
     let settle!: (outcome: CallbackOutcome) => void;
     const outcome = new Promise<CallbackOutcome>((resolve) => (settle = resolve));
     const heartbeatMs = options.heartbeatSeconds === undefined ? undefined : options.heartbeatSeconds * 1000;
-    this.waiting.set(token, { executionArn, heartbeatMs, settle });
+    this.waiting.set(token, { executionArn, stateName: options.stateName, openedAt: this.clock.now(), heartbeatMs, settle });
     return { token, outcome };
   }
 
@@ -81,6 +96,7 @@ export class TaskTokenRegistry {
     const task = this.waiting.get(token);
     if (!task || task.heartbeatMs === undefined) return;
     task.heartbeatTimer?.cancel();
+    task.heartbeatDeadline = this.clock.now() + task.heartbeatMs;
     task.heartbeatTimer = this.clock.setTimer(() => this.finish(token, "timedOut", { kind: "heartbeatTimeout" }), task.heartbeatMs);
   }
 
@@ -110,6 +126,23 @@ export class TaskTokenRegistry {
   stateOf(token: string): TaskTokenState | "unknown" {
     if (this.waiting.has(token)) return "waiting";
     return this.closed.get(token) ?? "unknown";
+  }
+
+  /** The tasks of one execution waiting on their tokens now (a scan of the waiting tokens: the console asks per page view). */
+  waitingTasks(executionArn: string): WaitingTaskInfo[] {
+    const found: WaitingTaskInfo[] = [];
+    for (const [token, task] of this.waiting) {
+      if (task.executionArn !== executionArn) continue;
+      const { stateName, openedAt, heartbeatMs, heartbeatDeadline } = task;
+      found.push({
+        token,
+        stateName,
+        openedAt,
+        heartbeatSeconds: heartbeatMs === undefined ? undefined : heartbeatMs / 1000,
+        heartbeatDeadline,
+      });
+    }
+    return found;
   }
 
   get waitingCount(): number {

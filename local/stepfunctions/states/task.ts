@@ -239,7 +239,7 @@ async function callbackTask(
 ) {
   const { resourceType, resource } = submission;
   const { tokens } = run.services;
-  const opened = tokens.open(run.scope.executionArn, { heartbeatSeconds: settings.heartbeatSeconds });
+  const opened = tokens.open(run.scope.executionArn, { heartbeatSeconds: settings.heartbeatSeconds, stateName: run.stateName });
   try {
     const parameters =
       state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input, { Task: { Token: opened.token } });
