@@ -15,9 +15,16 @@ export function isLoopbackHost(host: string | undefined, port: number): boolean 
   return lower === `127.0.0.1:${port}` || lower === `localhost:${port}`;
 }
 
-/** Whether a browser request comes from a page of this very origin (the `Origin` header matches its `Host`). */
+/**
+ * Whether a browser request comes from a page of this very origin: its `Origin` is `http://<its Host>`, or,
+ * when a browser leaves `Origin` out (Chromium run with `--disable-web-security` does), its fetch metadata
+ * says `Sec-Fetch-Site: same-origin`. A request with neither (curl, scripts) is not a console page's.
+ * https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Sec-Fetch-Site
+ */
 export function isSameOrigin(req: IncomingMessage, port: number): boolean {
-  const origin = req.headers.origin;
   const host = req.headers.host;
-  return typeof origin === "string" && isLoopbackHost(host, port) && origin.toLowerCase() === `http://${host!.toLowerCase()}`;
+  if (!isLoopbackHost(host, port)) return false;
+  const origin = req.headers.origin;
+  if (typeof origin === "string") return origin.toLowerCase() === `http://${host!.toLowerCase()}`;
+  return req.headers["sec-fetch-site"] === "same-origin";
 }

@@ -20,7 +20,8 @@ const PAGE_PATHS = /^\/console(\/|\/state-machines\/[^/]+|\/executions\/[^/]+)?$
 const SECURITY_HEADERS = {
   "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
+  // "same-origin", not "no-referrer": under no-referrer the browser sends `Origin: null` on the console's own writes.
+  "Referrer-Policy": "same-origin",
 };
 
 export class ConsoleService implements LocalService {

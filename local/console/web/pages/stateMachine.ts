@@ -35,7 +35,8 @@ export function stateMachinePage(root: HTMLElement, stateMachineArn: string): ()
       stateMachineArn,
       nextToken: currentToken,
     });
-    replaceChildren(executionsBody, executionsTable(page.executions), pager(page.nextToken));
+    const paged = page.nextToken !== undefined || previousTokens.length > 0;
+    replaceChildren(executionsBody, executionsTable(page.executions), paged ? pager(page.nextToken) : null);
   };
   const pager = (nextToken: string | undefined) =>
     h(
