@@ -106,13 +106,14 @@ export class ConsoleService implements LocalService {
         });
       }
       case "/console/api/executions": {
+        const stateMachineArn = required(query, "stateMachineArn");
         const page = await this.source.call("ListExecutions", {
-          stateMachineArn: required(query, "stateMachineArn"),
+          stateMachineArn,
           maxResults: EXECUTIONS_PAGE_SIZE,
           nextToken: query.get("nextToken") ?? undefined,
           statusFilter: query.get("status") ?? undefined,
         });
-        return sendJson(res, 200, page);
+        return sendJson(res, 200, { ...page, counts: this.source.executionCounts(stateMachineArn) });
       }
       case "/console/api/execution": {
         const executionArn = required(query, "arn");

@@ -31,10 +31,14 @@ export function stateMachinePage(root: HTMLElement, stateMachineArn: string): ()
   let currentToken: string | undefined;
 
   const loadExecutions = async () => {
-    const page = await getJson<{ executions: ExecutionSummary[]; nextToken?: string }>("/console/api/executions", {
-      stateMachineArn,
-      nextToken: currentToken,
-    });
+    const page = await getJson<{ executions: ExecutionSummary[]; nextToken?: string; counts: Record<string, number> }>(
+      "/console/api/executions",
+      {
+        stateMachineArn,
+        nextToken: currentToken,
+      },
+    );
+    replaceChildren(counts, ...countBadges(page.counts));
     const paged = page.nextToken !== undefined || previousTokens.length > 0;
     replaceChildren(executionsBody, executionsTable(page.executions), paged ? pager(page.nextToken) : null);
   };
@@ -69,10 +73,6 @@ export function stateMachinePage(root: HTMLElement, stateMachineArn: string): ()
         "Older →",
       ),
     );
-  const refreshCounts = async () => {
-    const machine = await getJson<MachineResponse>("/console/api/state-machine", { arn: stateMachineArn });
-    replaceChildren(counts, ...countBadges(machine.counts));
-  };
 
   void (async () => {
     let machine: MachineResponse;
@@ -115,10 +115,8 @@ export function stateMachinePage(root: HTMLElement, stateMachineArn: string): ()
       h("section", { class: "card" }, h("h2", {}, "Executions"), executionsBody),
     );
     await loadExecutions();
-    stop = subscribe({ stateMachineArn }, () => {
-      if (currentToken === undefined) void loadExecutions();
-      void refreshCounts();
-    });
+    // One request per change notice: the page shown (newest first, so only the first page changes) and the counts.
+    stop = subscribe({ stateMachineArn }, () => void loadExecutions());
   })();
   return () => stop();
 }
