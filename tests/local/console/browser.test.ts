@@ -56,7 +56,8 @@ const executionLink = (runtime: RuntimeProcess, arn: string) => `${runtime.origi
 const machineLink = (runtime: RuntimeProcess, arn: string) => `${runtime.origin}/console/state-machines/${encodeURIComponent(arn)}`;
 
 describe("local console in a browser (headless Chromium, playwright-core)", function () {
-  this.timeout(60_000);
+  // Generous: on a loaded 2-core machine an execution's Lambda round trips alone can take seconds.
+  this.timeout(120_000);
   let runtime: RuntimeProcess;
   let browser: Browser;
   let page: Page;
@@ -124,9 +125,9 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
     ]);
     assert.equal(code, 0, stderr);
     const { executionArn } = JSON.parse(stdout);
-    await page.waitForSelector(`tr[data-arn="${executionArn}"]`, { timeout: 5000 });
+    await page.waitForSelector(`tr[data-arn="${executionArn}"]`, { timeout: 15_000 });
     assert.equal(await page.locator(`tr[data-arn="${executionArn}"] a`).textContent(), "started-by-cli");
-    await page.waitForSelector(`tr[data-arn="${executionArn}"] .status-succeeded`, { timeout: 10_000 });
+    await page.waitForSelector(`tr[data-arn="${executionArn}"] .status-succeeded`, { timeout: 30_000 });
     assert.equal(await page.evaluate(() => (globalThis as any).notReloaded), true, "the page was not reloaded");
     await shoot("state-machine-live");
   });
@@ -142,13 +143,13 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
     await editor.fill('{"outcome": "success"}');
     assert.equal(await page.locator(".start-form .json-status").textContent(), "Valid JSON");
     await Promise.all([page.waitForURL(/\/console\/executions\//), page.click("#start-execution")]);
-    await page.waitForSelector("h1 .status-succeeded", { timeout: 10_000 });
+    await page.waitForSelector("h1 .status-succeeded", { timeout: 30_000 });
     assert.equal(await page.locator('[data-state="ContinueProcess"]').getAttribute("data-fate"), "succeeded");
   });
 
   it("a failed execution shows ProcessingFailed and its cause, and the failed state's exception on click", async () => {
     const { body } = await start(runtime, { outcome: "failure" });
-    const ended = await waitForEnd(runtime, body.executionArn);
+    const ended = await waitForEnd(runtime, body.executionArn, 60_000);
     assert.equal(ended.status, "FAILED");
     await page.goto(executionLink(runtime, body.executionArn));
     await page.waitForSelector("#execution-error");
@@ -170,8 +171,8 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
     const { body } = await start(runtime, { outcome: "silence" });
     await page.goto(executionLink(runtime, body.executionArn));
     const panel = page.locator('.token-card[data-token-state="WaitForCompletion"]');
-    await panel.waitFor({ timeout: 10_000 });
-    await page.waitForSelector('[data-state="WaitForCompletion"][data-fate="waiting"]', { timeout: 10_000 });
+    await panel.waitFor({ timeout: 30_000 });
+    await page.waitForSelector('[data-state="WaitForCompletion"][data-fate="waiting"]', { timeout: 30_000 });
     assert.match((await panel.locator("input.token").inputValue())!, /^AQ/);
     await shoot("execution-waiting");
 
@@ -192,7 +193,7 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
     await panel.locator("input[name=error]").fill("ProcessingFailed");
     await panel.locator("input[name=cause]").fill("declined in the console");
     await panel.locator("[data-action=failure]").click();
-    await page.waitForSelector("h1 .status-failed", { timeout: 10_000 });
+    await page.waitForSelector("h1 .status-failed", { timeout: 30_000 });
     assert.equal(await page.locator(".token-card").count(), 0, "no task waits any more");
     assert.equal(await page.locator("#execution-error .cause").textContent(), "declined in the console");
   });
@@ -201,11 +202,11 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
     const { body } = await start(runtime, { outcome: "silence" });
     await page.goto(executionLink(runtime, body.executionArn));
     const panel = page.locator(".token-card");
-    await panel.waitFor({ timeout: 10_000 });
+    await panel.waitFor({ timeout: 30_000 });
     await panel.locator("textarea[name=output]").fill('{"approved": true}');
     await panel.locator("[data-action=success]").click();
-    await page.waitForSelector("h1 .status-succeeded", { timeout: 10_000 });
-    const ended = await waitForEnd(runtime, body.executionArn);
+    await page.waitForSelector("h1 .status-succeeded", { timeout: 30_000 });
+    const ended = await waitForEnd(runtime, body.executionArn, 60_000);
     assert.deepEqual(JSON.parse(ended.output!), { approved: true });
     await shoot("execution-succeeded");
   });
@@ -250,7 +251,7 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
     const { body } = await start(runtime, { outcome: "success" });
     const name = body.executionArn.split(":").pop();
     const link = executionLink(runtime, body.executionArn);
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     while (!runtime.output().includes(`[console] ${name} ${link}`)) {
       assert.ok(Date.now() < deadline, "console link not printed");
       await new Promise((resolve) => setTimeout(resolve, 50));
