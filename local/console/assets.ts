@@ -5,7 +5,6 @@
  */
 import { createHash } from "node:crypto";
 import * as path from "node:path";
-import { build } from "esbuild";
 
 export interface ConsoleAssets {
   /** Path → file, e.g. "/console/assets/app.3f2a9c1b7d4e.js". */
@@ -17,6 +16,8 @@ export interface ConsoleAssets {
 const ENTRY = path.join(__dirname, "web", "main.ts");
 
 export async function bundleConsole(): Promise<ConsoleAssets> {
+  // Loaded on the first page view, not at start: `npm start` (and every runtime a test starts) never pays for it otherwise.
+  const { build } = await import("esbuild");
   const result = await build({
     entryPoints: [ENTRY],
     bundle: true,
