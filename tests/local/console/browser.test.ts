@@ -132,7 +132,7 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
     await shoot("state-machine-live");
   });
 
-  it("Start execution: prefilled with the example input, invalid JSON shown inline, then starts and opens the execution", async () => {
+  it("Start execution: prefilled with the latest input, invalid JSON shown inline, then starts and opens the execution", async () => {
     await page.goto(machineLink(runtime, runtime.outputs.stateMachineArn));
     const editor = page.locator("textarea[name=input]");
     assert.deepEqual(JSON.parse(await editor.inputValue()), { outcome: "success" });
