@@ -81,7 +81,7 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
     await page.goto(`${runtime.origin}/`);
     await page.waitForSelector("#state-machines");
     const { stateMachines } = await runtime.sfn.send(new ListStateMachinesCommand({}));
-    assert.equal(stateMachines!.length, 2);
+    assert.ok(stateMachines!.length >= 2);
     for (const machine of stateMachines!) {
       const row = page.locator(`tr[data-arn="${machine.stateMachineArn}"]`);
       assert.equal(await row.locator("a").textContent(), machine.name);
@@ -95,7 +95,7 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
     for (const machine of stateMachines!) {
       const { definition } = await runtime.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: machine.stateMachineArn }));
       const names = allStateNames(JSON.parse(definition!));
-      assert.ok(names.length >= 5);
+      assert.ok(names.length >= 2);
       await page.goto(machineLink(runtime, machine.stateMachineArn!));
       await page.waitForSelector("svg.diagram");
       const drawn = await page
@@ -103,7 +103,8 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
         .evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-state")));
       assert.deepEqual(drawn.sort(), [...names].sort(), machine.name);
       for (const name of names) assert.equal(await page.locator(`[data-state="${name}"] .state-name`).textContent(), name);
-      assert.ok((await page.locator("svg.diagram .edge-catch").count()) >= 3, "Catch edges drawn");
+      if (machine.stateMachineArn === runtime.outputs.stateMachineArn)
+        assert.equal(await page.locator("svg.diagram .edge-catch").count(), 3, "the demo's three Catch edges");
       await shoot(`state-machine-${machine.name}`);
     }
   });
