@@ -19,6 +19,8 @@ Options:
                           Example: -c heartbeatSeconds=3 -c failureRate=0
   -p, --port N            Port on 127.0.0.1 (0: any free port). Default: $PORT, else 3000
   -C, --cwd DIR           Project directory (holding Pulumi.yaml). Default: the current directory
+      --no-watch          Do not reload the program when its sources change (watch mode is on by default:
+                          an edit of index.ts, components/, handlers/ or Pulumi*.yaml is applied in place)
   -h, --help              This help
 
 Environment:
@@ -39,6 +41,7 @@ interface CliOptions {
   config: string[];
   port: number;
   cwd: string;
+  watch: boolean;
 }
 
 function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | "help" {
@@ -50,6 +53,7 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 
       port: { type: "string", short: "p" },
       cwd: { type: "string", short: "C" },
       help: { type: "boolean", short: "h", default: false },
+      "no-watch": { type: "boolean", default: false },
     },
     allowPositionals: true,
     strict: true,
@@ -59,7 +63,7 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 
   const portText = values.port ?? env.PORT ?? "3000";
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`port must be a number from 0 to 65535, got "${portText}"`);
-  return { stack: values.stack!, config: values.config!, port, cwd: values.cwd ?? process.cwd() };
+  return { stack: values.stack!, config: values.config!, port, cwd: values.cwd ?? process.cwd(), watch: !values["no-watch"] };
 }
 
 class UsageError extends Error {}
@@ -88,7 +92,8 @@ function parseProcessLimit(text: string | undefined): number | undefined {
   return Number(text);
 }
 
-async function main(): Promise<void> {
+/** Runs the CLI (local/start.js calls it; so does `node -r ts-node/register local/cli.ts`). */
+export async function main(): Promise<void> {
   let options: CliOptions | "help";
   try {
     options = parseCommandLine(process.argv.slice(2), process.env);
@@ -114,6 +119,7 @@ async function main(): Promise<void> {
       maxProcessesPerFunction: parseProcessLimit(process.env.LOCAL_LAMBDA_MAX_PROCESSES),
     };
     runtime = await startLocalRuntime({
+      watch: options.watch,
       ...environmentOptions,
       projectDirectory: options.cwd,
       stack: options.stack,
@@ -133,6 +139,12 @@ async function main(): Promise<void> {
   };
   out(formatStackOutputs(runtime.program.outputs));
   out("");
+  out(
+    runtime.programFrom === "cache"
+      ? `Program unchanged since its last evaluation: reused .local/${options.stack}/program.json (Pulumi not run)`
+      : `Program evaluated (cached in .local/${options.stack}/program.json for the next start)`,
+  );
+  if (options.watch) out("Watching the program's sources: an edit reloads it in place (--no-watch to turn off).");
   out(`Local origin: ${runtime.origin}   (stack ${options.stack}; AWS SDK/CLI: AWS_ENDPOINT_URL=${runtime.origin})`);
   for (const route of runtime.routes) out(`  route ${route}`);
   for (const [name, fn] of runtime.lambda.declaredFunctions)

@@ -53,7 +53,11 @@ export class DynamoDbService implements LocalService {
 
   async provision(resource: DeclaredResource): Promise<void> {
     const request = createTableRequest(resource);
-    const created = await this.call("CreateTable", request);
+    // A table kept through a reload (deprovision below) is already there with its items.
+    const created =
+      (await this.call("DescribeTable", { TableName: request.TableName })).statusCode === 200
+        ? { statusCode: 200, body: {} as any }
+        : await this.call("CreateTable", request);
     if (created.statusCode !== 200) {
       throw new Error(
         `DynamoDB table ${resource.name}: CreateTable failed: ${created.body.__type?.split("#").pop()}: ${created.body.message ?? ""}`,
@@ -65,6 +69,18 @@ export class DynamoDbService implements LocalService {
       "dynamodb",
       `table ${request.TableName} (${request.KeySchema.map((k: any) => `${k.AttributeName} ${k.KeyType}`).join(", ")}${ttl?.enabled ? `, TTL on ${ttl.attributeName}` : ""})`,
     );
+  }
+
+  /**
+   * A removed table is deleted with its items, as `pulumi up` would. A changed one keeps its items unless its
+   * key schema changed (a replacement on AWS too); its TTL setting follows the new declaration.
+   */
+  async deprovision(resource: DeclaredResource, replacedBy?: DeclaredResource): Promise<void> {
+    const request = createTableRequest(resource);
+    const keyOf = (table: ReturnType<typeof createTableRequest>) => JSON.stringify([table.TableName, table.KeySchema]);
+    this.ttlAttributes.delete(request.TableName);
+    if (replacedBy && keyOf(request) === keyOf(createTableRequest(replacedBy))) return;
+    await this.call("DeleteTable", { TableName: request.TableName });
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
