@@ -17,7 +17,7 @@ import * as path from "node:path";
 import { evaluateInChild } from "../local/program/evaluator";
 
 const REPOSITORY = path.resolve(__dirname, "..");
-const PROGRAM_FILES = ["index.ts", "components", "handlers", "Pulumi.yaml", "Pulumi.dev.yaml", "package.json", "tsconfig.json"];
+const PROGRAM_FILES = ["index.ts", "components", "handlers", "workflow", "Pulumi.yaml", "Pulumi.dev.yaml", "package.json", "tsconfig.json"];
 const WARM_RUNS = Number(process.env.START_WARM_RUNS ?? 3);
 
 interface Run {

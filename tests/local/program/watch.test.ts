@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { startLocalRuntime, type LocalRuntime } from "../../../local/host/runtime";
 
 const REPOSITORY = path.resolve(__dirname, "../../..");
-const PROGRAM_FILES = ["index.ts", "components", "handlers", "Pulumi.yaml", "Pulumi.dev.yaml", "package.json", "tsconfig.json"];
+const PROGRAM_FILES = ["index.ts", "components", "handlers", "workflow", "Pulumi.yaml", "Pulumi.dev.yaml", "package.json", "tsconfig.json"];
 
 /** A greeting function and a state machine that waits for a token, then stamps its definition's version and greets. */
 const GREETING_HANDLER = (greeting: string) => `export const GREETING = "${greeting}";
