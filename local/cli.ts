@@ -31,6 +31,8 @@ Options:
       --state KIND        durable (default): state survives a restart or a crash, in .local/<stack>/state;
                           memory: nothing is kept
       --state-dir DIR     Keep durable state in DIR instead of .local/<stack>/state
+      --no-watch          Do not reload the program when its sources change (watch mode is on by default:
+                          an edit of index.ts, components/, handlers/ or Pulumi*.yaml is applied in place)
   -h, --help              This help
 
 Environment:
@@ -64,6 +66,7 @@ interface CliOptions {
   reset: boolean;
   state: "durable" | "memory";
   stateDirectory?: string;
+  watch: boolean;
 }
 
 function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | "help" {
@@ -81,6 +84,7 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 
       state: { type: "string", default: "durable" },
       "state-dir": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
+      "no-watch": { type: "boolean", default: false },
     },
     allowPositionals: true,
     strict: true,
@@ -110,6 +114,7 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 
     reset: values.reset!,
     state: values.state,
     stateDirectory: values["state-dir"],
+    watch: !values["no-watch"],
   };
 }
 
@@ -158,7 +163,8 @@ export function describeState(state: LocalRuntime["state"], reset: boolean): str
   return `State: ${state.directory} (survives restarts and crashes; --reset starts clean); ${restored}`;
 }
 
-async function main(): Promise<void> {
+/** Runs the CLI (local/start.js calls it; so does `node -r ts-node/register local/cli.ts`). */
+export async function main(): Promise<void> {
   let options: CliOptions | "help";
   let environmentOptions: {
     nodePolicy: "runtime" | "machine";
@@ -238,6 +244,7 @@ async function main(): Promise<void> {
     // Loaded only now: the runtime pulls in Pulumi and the AWS SDK (seconds), which --help and a usage error need not wait for.
     const { startLocalRuntime } = await import("./host/runtime");
     runtime = await startLocalRuntime({
+      watch: options.watch,
       ...environmentOptions,
       projectDirectory: options.cwd,
       stack: options.stack.value,
@@ -288,6 +295,12 @@ async function main(): Promise<void> {
   out("");
   out(formatStackOutputs(program.outputs));
   out("");
+  out(
+    runtime.programFrom === "cache"
+      ? `Program unchanged since its last evaluation: reused .local/${options.stack.value}/program.json (Pulumi not run)`
+      : `Program evaluated (cached in .local/${options.stack.value}/program.json for the next start)`,
+  );
+  if (options.watch) out("Watching the program's sources: an edit reloads it in place (--no-watch to turn off).");
   out(`Local origin: ${runtime.origin}   (stack ${options.stack.value}; AWS SDK/CLI: AWS_ENDPOINT_URL=${runtime.origin})`);
   out(`  health GET ${runtime.origin}/_local/health`);
   for (const route of runtime.routes) out(`  route ${route}`);

@@ -83,12 +83,14 @@ export class HttpApiService implements LocalService {
           this.context.log("apigateway", `${resource.name}: ${inputs.protocolType} APIs are not emulated (HTTP APIs only)`);
           return;
         }
+        // A reloaded API keeps its routes, integrations and stages: each is a resource of its own.
+        const previous = this.apis.get(resource.id);
         this.apis.set(resource.id, {
           id: resource.id,
           name: inputs.name ?? resource.name,
-          routes: [],
-          integrations: new Map(),
-          stages: new Map(),
+          routes: previous?.routes ?? [],
+          integrations: previous?.integrations ?? new Map(),
+          stages: previous?.stages ?? new Map(),
         });
         if (inputs.target)
           this.context.log("apigateway", `${resource.name}: quick-create "target" is not emulated; declare routes and integrations`);
@@ -119,6 +121,26 @@ export class HttpApiService implements LocalService {
       }
       case "aws:apigatewayv2/deployment:Deployment":
         return; // Every stage serves the declared routes at once (as autoDeploy does).
+    }
+  }
+
+  async deprovision(resource: DeclaredResource, replacedBy?: DeclaredResource): Promise<void> {
+    const { inputs } = resource;
+    switch (resource.type) {
+      case "aws:apigatewayv2/api:Api":
+        if (!replacedBy) this.apis.delete(resource.id);
+        return;
+      case "aws:apigatewayv2/route:Route": {
+        const api = this.apis.get(inputs.apiId);
+        if (api) api.routes = api.routes.filter((route) => route.key.raw !== inputs.routeKey);
+        return;
+      }
+      case "aws:apigatewayv2/integration:Integration":
+        this.apis.get(inputs.apiId)?.integrations.delete(resource.id);
+        return;
+      case "aws:apigatewayv2/stage:Stage":
+        this.apis.get(inputs.apiId)?.stages.delete(inputs.name ?? resource.state.name);
+        return;
     }
   }
 

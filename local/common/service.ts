@@ -3,6 +3,10 @@
  * under mocks, hands every declared resource to the service that emulates its type, and routes each
  * request on the one local origin to a service by the SigV4 signing name in its Authorization header
  * (the same name the AWS SDK signs with: "states", "lambda", "s3", "dynamodb", ...).
+ *
+ * When the program is edited (watch mode), the runtime evaluates it again and hands each service the
+ * difference: `deprovision` for what is gone or changed (then `provision` for what is new or changed), in
+ * that order, while requests keep being served.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { LambdaInvoker } from "./invoker";
@@ -64,6 +68,13 @@ export interface LocalService {
    * Throws with a clear message when the resource uses a feature the emulation cannot honour.
    */
   provision(resource: DeclaredResource, all: readonly DeclaredResource[]): Promise<void>;
+  /**
+   * Undoes `provision` for a resource a reloaded program no longer declares (`replacedBy` undefined), or
+   * declares differently (`replacedBy` is the new declaration, handed to `provision` right after: state the
+   * resource holds, such as a bucket's objects or a state machine's executions, is kept for it). Work already
+   * under way finishes as it began: an invocation on the old code, an execution on its old definition.
+   */
+  deprovision(resource: DeclaredResource, replacedBy?: DeclaredResource): Promise<void>;
   /** Answers one request. `body` is the whole request body, already read. */
   handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void>;
   /**

@@ -39,6 +39,9 @@ export class ConsoleService implements LocalService {
 
   async provision(_resource: DeclaredResource): Promise<void> {}
 
+  /** Declares no resource types: a reload has nothing to take from it (its pages read the services live). */
+  async deprovision(_resource: DeclaredResource): Promise<void> {}
+
   /** Whether a request on the origin is the console's (the program's own routes keep everything else). */
   claims(method: string, pathname: string, programServes: (method: string, path: string) => boolean): boolean {
     if (pathname === "/") return method === "GET" && !programServes("GET", "/");

@@ -66,7 +66,7 @@ export class DynamoDbService implements LocalService {
     const request = createTableRequest(resource);
     let created = await this.call("CreateTable", request);
     if (created.statusCode !== 200 && String(created.body.__type).endsWith("ResourceInUseException")) {
-      // Kept from an earlier run: reuse it if its key schema is still the declared one, else start it afresh.
+      // Kept from an earlier run, or through a reload (deprovision below): reuse it if its key schema is still the declared one, else start it afresh.
       const described = await this.call("DescribeTable", { TableName: request.TableName });
       const keptSchema = JSON.stringify(described.body.Table?.KeySchema);
       if (keptSchema === JSON.stringify(request.KeySchema)) {
@@ -89,6 +89,18 @@ export class DynamoDbService implements LocalService {
       "dynamodb",
       `table ${request.TableName} (${request.KeySchema.map((k: any) => `${k.AttributeName} ${k.KeyType}`).join(", ")}${ttl?.enabled ? `, TTL on ${ttl.attributeName}` : ""})`,
     );
+  }
+
+  /**
+   * A removed table is deleted with its items, as `pulumi up` would. A changed one keeps its items unless its
+   * key schema changed (a replacement on AWS too); its TTL setting follows the new declaration.
+   */
+  async deprovision(resource: DeclaredResource, replacedBy?: DeclaredResource): Promise<void> {
+    const request = createTableRequest(resource);
+    const keyOf = (table: ReturnType<typeof createTableRequest>) => JSON.stringify([table.TableName, table.KeySchema]);
+    this.ttlAttributes.delete(request.TableName);
+    if (replacedBy && keyOf(request) === keyOf(createTableRequest(replacedBy))) return;
+    await this.call("DeleteTable", { TableName: request.TableName });
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {

@@ -7,9 +7,11 @@ import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { DynamoDbService } from "../dynamodb/service";
 import { LambdaService } from "../lambda/service";
-import { loadProgram, type LoadedProgram, type LoadedResource } from "../program/loader";
+import type { EvaluatedProgram, EvaluatedResource } from "../program/evaluator";
+import { ProgramSource } from "../program/source";
 import { S3Service } from "../s3/service";
 import { StepFunctionsService, type RunningExecution } from "../stepfunctions/service";
+import { keepSchemaAnswersIn } from "../stepfunctions/asl/validate";
 import { HttpApiService } from "../apigateway/service";
 import { SqsService } from "../sqs/service";
 import { SnsService } from "../sns/service";
@@ -22,6 +24,7 @@ import { answerNotReady, answerOwnEndpoint, isOwnEndpoint, notReadyAnswer, type 
 import { startLoadingServer } from "./loadingServer";
 import type { StateStore } from "../common/store";
 import { openStateStore } from "../store/open";
+import { watchAndReload } from "./watchAndReload";
 
 export interface LocalRuntimeOptions {
   /** Directory holding Pulumi.yaml. */
@@ -50,18 +53,27 @@ export interface LocalRuntimeOptions {
   reset?: boolean;
   /** Where durable state lives. @default <workDirectory>/<stack>/state */
   stateDirectory?: string;
+  /** Reload the program in place when its sources change (docs/local-runtime.md, "Watch mode"). @default false */
+  watch?: boolean;
+  /** Reuse the last evaluation of an unchanged program (`.local/<stack>/program.json`). @default true */
+  programCache?: boolean;
 }
 
 export interface LocalRuntime {
   /** "http://127.0.0.1:<port>" */
   origin: string;
-  program: LoadedProgram;
+  /** The program being served (after a reload: the reloaded one). */
+  readonly program: EvaluatedProgram;
+  /** "cache": the program's last evaluation was reused (nothing of Pulumi ran); "evaluated": it ran now. */
+  programFrom: "cache" | "evaluated";
+  /** Milliseconds from the start of startLocalRuntime to serving. */
+  startMs: number;
   /** The one start-up warning (resource types with no local equivalent), if any. */
   warning?: string;
   /** Resources kept as declared for later enforcement (IAM roles and policies, log groups). */
-  kept: LoadedResource[];
+  kept: EvaluatedResource[];
   /** The program's API routes as served: "GET /start → StepFunctions-StartExecution". */
-  routes: string[];
+  readonly routes: string[];
   stepFunctions: StepFunctionsService;
   lambda: LambdaService;
   /** Where function code is written (`<work directory>/<stack>/functions`). */
@@ -82,6 +94,7 @@ export interface LocalRuntime {
 const KEPT_TYPE = /^aws:(iam\/|cloudwatch\/logGroup:)/;
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const startedAt = performance.now();
   const projectDirectory = path.resolve(options.projectDirectory);
   const stack = options.stack ?? "dev";
   const workDirectory = path.resolve(options.workDirectory ?? path.join(projectDirectory, ".local"));
@@ -109,8 +122,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const origin = `http://127.0.0.1:${loading.port}`;
   options.onListening?.(origin);
   let services: LocalService[] = [];
+  const source = new ProgramSource({
+    projectDirectory,
+    stack,
+    configOverrides: options.configOverrides,
+    origin,
+    workDirectory,
+    cache: options.programCache,
+    log: options.log,
+  });
+  keepSchemaAnswersIn(path.join(workDirectory, "asl-validator"));
   try {
-    const program = await loadProgram({ projectDirectory, stack, configOverrides: options.configOverrides, origin });
+    const { program, cached } = await source.load();
     const context: LocalContext = {
       origin,
       region: program.cloud.region,
@@ -151,8 +174,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const byType = new Map<string, LocalService>();
     for (const service of services) for (const type of service.resourceTypes) byType.set(type, service);
-    const kept: LoadedResource[] = [];
-    const unemulated: LoadedResource[] = [];
+    const kept: EvaluatedResource[] = [];
+    const unemulated: EvaluatedResource[] = [];
     const provisioned = new Map<LocalService, number>();
     for (const resource of program.resources) {
       const service = byType.get(resource.type);
@@ -192,12 +215,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     restored.unshift(...(await stepFunctions.restore()));
     phase = "ready";
     let closing: Promise<void> | undefined;
+    let current = program;
+    const watching = options.watch
+      ? watchAndReload({
+          source,
+          servicesByType: byType,
+          current: () => current,
+          replace: (next) => (current = next),
+          log: options.log,
+        })
+      : undefined;
     return {
       origin,
-      program,
+      get program() {
+        return current;
+      },
+      programFrom: cached ? "cache" : "evaluated",
+      startMs: performance.now() - startedAt,
       warning: describeUnemulated(unemulated),
       kept,
-      routes: httpApi.describeRoutes(),
+      get routes() {
+        return httpApi.describeRoutes();
+      },
       stepFunctions,
       lambda,
       functionsDirectory,
@@ -207,7 +246,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       status: () => status(),
       close: () => {
         phase = "stopping";
-        return (closing ??= shutdown(server, services, store));
+        return (closing ??= (async () => {
+          source.close();
+          await watching?.close();
+          await shutdown(server, services, store);
+        })());
       },
     };
   } catch (error) {
@@ -299,7 +342,7 @@ async function shutdown(server: http.Server, services: readonly LocalService[], 
   store.close();
 }
 
-function describeUnemulated(resources: readonly LoadedResource[]): string | undefined {
+function describeUnemulated(resources: readonly EvaluatedResource[]): string | undefined {
   if (resources.length === 0) return undefined;
   const byType = new Map<string, string[]>();
   for (const resource of resources) byType.set(resource.type, [...(byType.get(resource.type) ?? []), resource.name]);

@@ -2,10 +2,13 @@
  * Writes a function's code archive (what Pulumi would zip and upload) into a directory the local function
  * process runs from, as Lambda unpacks it into /var/task. CallbackFunction's archive is the serialized
  * `__index.js` (a StringAsset) plus, unless excluded, FileArchive directories of node_modules packages.
+ *
+ * The archive arrives as data (local/common/assets.ts: the program is evaluated in another process); Pulumi's
+ * own asset objects (whose fields are promises) are accepted too, for callers that build resources in-process.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+import { isArchiveData, isAssetData } from "../common/assets";
 
 /** Writes `archive` into `directory` (emptied first). Returns the number of bytes of code written. */
 export async function materializeCode(archive: unknown, directory: string): Promise<number> {
@@ -14,22 +17,24 @@ export async function materializeCode(archive: unknown, directory: string): Prom
   return writeArchive(archive, directory, "code");
 }
 
-// Pulumi's `isInstance` is inherited from the Archive/Asset base classes, so the kind is told apart by the
-// property each subclass defines (assets, path, uri, text).
-async function writeArchive(archive: unknown, directory: string, label: string): Promise<number> {
-  if (!pulumi.asset.Archive.isInstance(archive)) throw new Error(`${label}: expected a Pulumi archive, got ${describe(archive)}`);
-  if ((archive as any).assets !== undefined) {
-    const entries = await (archive as pulumi.asset.AssetArchive).assets;
+const isArchive = (value: unknown) => isArchiveData(value) || (value as any)?.__pulumiArchive === true;
+const isAsset = (value: unknown) => isAssetData(value) || (value as any)?.__pulumiAsset === true;
+
+/** The kind is told apart by the field each kind defines (assets, path, uri, text); `await` reads data and Pulumi's promises alike. */
+async function writeArchive(archive: any, directory: string, label: string): Promise<number> {
+  if (!isArchive(archive)) throw new Error(`${label}: expected a Pulumi archive, got ${describe(archive)}`);
+  if (archive.assets !== undefined) {
+    const entries: Record<string, unknown> = await archive.assets;
     let bytes = 0;
     for (const [name, entry] of Object.entries(entries)) {
       const target = safeJoin(directory, name, label);
-      if (pulumi.asset.Asset.isInstance(entry)) bytes += await writeAsset(entry, target, `${label}/${name}`);
+      if (isAsset(entry)) bytes += await writeAsset(entry, target, `${label}/${name}`);
       else bytes += await writeArchive(entry, target, `${label}/${name}`);
     }
     return bytes;
   }
-  if ((archive as any).path !== undefined) {
-    const source = path.resolve(await (archive as pulumi.asset.FileArchive).path);
+  if (archive.path !== undefined) {
+    const source = path.resolve(await archive.path);
     const stat = fs.statSync(source, { throwIfNoEntry: false });
     if (!stat) throw new Error(`${label}: FileArchive ${source} does not exist`);
     if (!stat.isDirectory())
@@ -42,15 +47,15 @@ async function writeArchive(archive: unknown, directory: string, label: string):
   throw new Error(`${label}: RemoteArchive cannot be fetched offline`);
 }
 
-async function writeAsset(asset: pulumi.asset.Asset, target: string, label: string): Promise<number> {
+async function writeAsset(asset: any, target: string, label: string): Promise<number> {
   fs.mkdirSync(path.dirname(target), { recursive: true });
-  if ((asset as any).text !== undefined) {
-    const text = await (asset as pulumi.asset.StringAsset).text;
+  if (asset.text !== undefined) {
+    const text: string = await asset.text;
     fs.writeFileSync(target, text);
     return Buffer.byteLength(text);
   }
-  if ((asset as any).path !== undefined) {
-    const source = await (asset as pulumi.asset.FileAsset).path;
+  if (asset.path !== undefined) {
+    const source: string = await asset.path;
     fs.copyFileSync(source, target);
     return fs.statSync(target).size;
   }

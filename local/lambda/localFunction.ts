@@ -62,10 +62,13 @@ export interface QueueKeeper {
   done(requestId: string): void;
 }
 
+/** Lambda's defaults when no event-invoke config is declared: two retries, events kept for 6 hours. */
+export const DEFAULT_ASYNC_CONFIG: AsyncInvokeConfig = { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21_600 };
+
 export class LocalFunction {
   /** Who may invoke it (aws:lambda/permission:Permission inputs), kept for later enforcement. */
   readonly permissions: Record<string, unknown>[] = [];
-  asyncConfig: AsyncInvokeConfig = { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21_600 };
+  asyncConfig: AsyncInvokeConfig = { ...DEFAULT_ASYNC_CONFIG };
 
   private readonly processes = new Set<FunctionProcess>();
   private readonly idle: FunctionProcess[] = [];
@@ -166,6 +169,17 @@ export class LocalFunction {
       callback();
     }, delayMs);
     this.retryTimers.add(timer);
+  }
+
+  /**
+   * Retires this version of the function (its code was replaced): warm processes end now, and the rest once
+   * the invocations under way and their pending retries are done; new invocations go to the replacement.
+   */
+  async retire(): Promise<void> {
+    for (const process of this.idle.splice(0)) void process.stop();
+    // Polled: invocations end on many paths (result, crash, timeout), and retirement is rare (an edit).
+    while (this.inFlight > 0 || this.retryTimers.size > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    await this.close();
   }
 
   async close(): Promise<void> {

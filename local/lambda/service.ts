@@ -20,7 +20,7 @@ import {
   type InvokeResult,
   type LambdaInvoker,
 } from "../common/invoker";
-import { LocalFunction, type InvocationRecord, type QueuedEvent, type QueueKeeper } from "./localFunction";
+import { DEFAULT_ASYNC_CONFIG, LocalFunction, type InvocationRecord, type QueuedEvent, type QueueKeeper } from "./localFunction";
 import { nodeBinaryForRuntime, nodeMajorOfRuntime } from "./nodeRuntime";
 
 /** Lambda's payload quotas: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html */
@@ -87,6 +87,10 @@ export class LambdaService implements LocalService, LambdaInvoker {
   /** Queued Event invocations, kept until done (Lambda's own queue is durable: at least once). */
   private readonly queue?: StoreCollection<QueuedEvent>;
   private readonly queueKeeper?: QueueKeeper;
+  /** Permissions and async config of a function being replaced (a reload), for its replacement. */
+  private readonly carriedOver = new Map<string, Pick<LocalFunction, "permissions" | "asyncConfig">>();
+  /** Replaced functions still finishing their invocations. */
+  private readonly retiring = new Set<LocalFunction>();
 
   constructor(
     private readonly context: LocalContext,
@@ -140,6 +144,33 @@ export class LambdaService implements LocalService, LambdaInvoker {
         };
         if (resource.inputs.destinationConfig)
           this.context.log("lambda", `${target.name}: async destinations are not emulated (${resource.name})`);
+        return;
+      }
+    }
+  }
+
+  async deprovision(resource: DeclaredResource, replacedBy?: DeclaredResource): Promise<void> {
+    switch (resource.type) {
+      case "aws:lambda/function:Function": {
+        const functionName: string = resource.state.name ?? resource.id;
+        const retired = this.functions.get(functionName);
+        if (!retired) return;
+        this.functions.delete(functionName);
+        // Permissions and event-invoke configs are resources of their own: unchanged, they stay with the function.
+        if (replacedBy) this.carriedOver.set(functionName, { permissions: retired.permissions, asyncConfig: retired.asyncConfig });
+        this.retiring.add(retired);
+        void retired.retire().finally(() => this.retiring.delete(retired));
+        return;
+      }
+      case "aws:lambda/permission:Permission": {
+        const target = this.functions.get(this.nameOf(String(resource.inputs.function)));
+        const index = target?.permissions.findIndex((permission) => JSON.stringify(permission) === JSON.stringify(resource.inputs)) ?? -1;
+        if (index >= 0) target!.permissions.splice(index, 1);
+        return;
+      }
+      case "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": {
+        const target = this.functions.get(this.nameOf(String(resource.inputs.functionName)));
+        if (target) target.asyncConfig = { ...DEFAULT_ASYNC_CONFIG };
         return;
       }
     }
@@ -203,7 +234,12 @@ export class LambdaService implements LocalService, LambdaInvoker {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...new Set(this.functions.values())].map((target) => target.close()));
+    await Promise.all([...new Set([...this.functions.values(), ...this.retiring])].map((target) => target.close()));
+  }
+
+  /** The function name in a name or ARN reference. */
+  private nameOf(reference: string): string {
+    return /(?:function:)?([a-zA-Z0-9-_.]+)(?::\$LATEST)?$/.exec(reference)?.[1] ?? reference;
   }
 
   /** Looks a function up by name, ARN or partial ARN (with an optional `$LATEST` qualifier), as Lambda does. */
@@ -313,6 +349,12 @@ export class LambdaService implements LocalService, LambdaInvoker {
       (line) => this.context.log(functionName, line),
       this.queueKeeper,
     );
+    const carried = this.carriedOver.get(functionName);
+    if (carried) {
+      this.carriedOver.delete(functionName);
+      localFunction.permissions.push(...carried.permissions);
+      localFunction.asyncConfig = carried.asyncConfig;
+    }
     this.functions.set(functionName, localFunction);
   }
 

@@ -106,6 +106,31 @@ export class S3Service implements LocalService {
     return objects > 0 ? [`${objects} S3 object${objects === 1 ? "" : "s"}`] : [];
   }
 
+  /**
+   * A removed bucket goes with its objects only when empty or declared with `forceDestroy`, as `pulumi up`
+   * would delete it (S3 refuses to delete a bucket that holds objects); otherwise it stays, and the log says so.
+   * A changed bucket keeps its objects. A removed notification configuration stops its notifications.
+   */
+  async deprovision(resource: DeclaredResource, replacedBy?: DeclaredResource): Promise<void> {
+    if ((BUCKET_TYPES as readonly string[]).includes(resource.type)) {
+      if (replacedBy) return;
+      const name = String(resource.state.bucket ?? resource.id);
+      const bucket = this.store.buckets.get(name);
+      if (!bucket) return;
+      if (bucket.objects.size > 0 && !resource.inputs.forceDestroy) {
+        this.context.log(
+          "s3",
+          `bucket ${name} is no longer declared but holds ${bucket.objects.size} object(s): kept (forceDestroy deletes it with them)`,
+        );
+        return;
+      }
+      this.store.deleteBucket(name);
+      this.notifications.delete(name);
+      return;
+    }
+    if (resource.type === BUCKET_NOTIFICATION_TYPE) this.notifications.delete(String(resource.inputs.bucket));
+  }
+
   /** Creates a bucket outside of any program (tests, or `aws s3 mb`). */
   createBucket(name: string): void {
     this.store.createBucket(name);

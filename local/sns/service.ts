@@ -45,7 +45,23 @@ export class SnsService implements LocalService {
     this.api = new SnsApi(this.topics, this.deliverer, context.accountId, log);
   }
 
+  /** Resources a reload changed or removed: not applied yet (see deprovision); `provision` leaves them as they were. */
+  private readonly unchangedByReload = new Set<string>();
+
+  /**
+   * Watch mode does not apply SNS changes yet: a changed or removed resource keeps serving as first
+   * declared (its messages kept), and the log says so; a restart applies the change.
+   */
+  async deprovision(resource: DeclaredResource, replacedBy?: DeclaredResource): Promise<void> {
+    if (replacedBy) this.unchangedByReload.add(replacedBy.urn);
+    this.context.log(
+      "sns",
+      `${resource.type} "${resource.name}" ${replacedBy ? "changed" : "removed"}: not applied by a reload; restart to apply it`,
+    );
+  }
+
   async provision(resource: DeclaredResource): Promise<void> {
+    if (this.unchangedByReload.delete(resource.urn)) return;
     const { inputs, state } = resource;
     try {
       switch (resource.type) {

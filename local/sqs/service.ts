@@ -50,7 +50,23 @@ export class SqsService implements LocalService {
     this.api = new SqsApi(this.queues, context.accountId);
   }
 
+  /** Resources a reload changed or removed: not applied yet (see deprovision); `provision` leaves them as they were. */
+  private readonly unchangedByReload = new Set<string>();
+
+  /**
+   * Watch mode does not apply SQS changes yet: a changed or removed resource keeps serving as first
+   * declared (its messages kept), and the log says so; a restart applies the change.
+   */
+  async deprovision(resource: DeclaredResource, replacedBy?: DeclaredResource): Promise<void> {
+    if (replacedBy) this.unchangedByReload.add(replacedBy.urn);
+    this.context.log(
+      "sqs",
+      `${resource.type} "${resource.name}" ${replacedBy ? "changed" : "removed"}: not applied by a reload; restart to apply it`,
+    );
+  }
+
   async provision(resource: DeclaredResource, all: readonly DeclaredResource[]): Promise<void> {
+    if (this.unchangedByReload.delete(resource.urn)) return;
     const { inputs, state } = resource;
     switch (resource.type) {
       case QUEUE: {

@@ -47,6 +47,8 @@ export class StepFunctionsService implements LocalService {
   private readonly clock: DeferringClock;
   private closedWithRunning: RunningExecution[] | undefined;
   private readonly listeners = new Set<(change: ExecutionChange) => void>();
+  /** ARNs of declared machines a reload changes: `provision` updates them instead of creating them. */
+  private readonly kept = new Set<string>();
 
   constructor(
     private readonly context: LocalContext,
@@ -89,17 +91,19 @@ export class StepFunctionsService implements LocalService {
     if (typeof definition !== "string") {
       throw new Error(`State machine '${resource.name}': its definition did not resolve to a string (received ${typeof definition})`);
     }
+    const input: CreateStateMachineInput = {
+      arn: state.arn,
+      name: state.name ?? resource.name,
+      definition,
+      roleArn: state.roleArn ?? inputs.roleArn,
+      type: (state.type ?? inputs.type ?? "STANDARD").toUpperCase(),
+      loggingConfiguration: loggingFromPulumi(state.loggingConfiguration ?? inputs.loggingConfiguration),
+      tracingConfiguration: state.tracingConfiguration ?? inputs.tracingConfiguration,
+      tags: new Map(Object.entries((state.tagsAll ?? state.tags ?? inputs.tags ?? {}) as Record<string, string>)),
+    };
     try {
-      this.createStateMachine({
-        arn: state.arn,
-        name: state.name ?? resource.name,
-        definition,
-        roleArn: state.roleArn ?? inputs.roleArn,
-        type: (state.type ?? inputs.type ?? "STANDARD").toUpperCase(),
-        loggingConfiguration: loggingFromPulumi(state.loggingConfiguration ?? inputs.loggingConfiguration),
-        tracingConfiguration: state.tracingConfiguration ?? inputs.tracingConfiguration,
-        tags: new Map(Object.entries((state.tagsAll ?? state.tags ?? inputs.tags ?? {}) as Record<string, string>)),
-      });
+      if (this.kept.delete(state.arn)) await this.update(input);
+      else this.createStateMachine(input);
     } catch (error) {
       // A service integration the engine does not run yet (e.g. sqs:sendMessage before the local SQS exists) leaves
       // that one machine out, said aloud, instead of refusing to run the whole stack.
@@ -112,6 +116,39 @@ export class StepFunctionsService implements LocalService {
       }
       throw error;
     }
+  }
+
+  /**
+   * A removed state machine is deleted as DeleteStateMachine does (its running executions run on). A changed
+   * one is updated by the `provision` that follows, as UpdateStateMachine does: a new revision for new
+   * executions, while running ones keep the revision they started with. A change of type (STANDARD/EXPRESS)
+   * replaces it, as it would on AWS.
+   */
+  async deprovision(resource: DeclaredResource, replacedBy?: DeclaredResource): Promise<void> {
+    const typeOf = (declared: DeclaredResource) => String(declared.state.type ?? declared.inputs.type ?? "STANDARD").toUpperCase();
+    if (replacedBy && replacedBy.state.arn === resource.state.arn && typeOf(replacedBy) === typeOf(resource)) {
+      this.kept.add(resource.state.arn);
+      return;
+    }
+    await this.api.call("DeleteStateMachine", { stateMachineArn: resource.state.arn });
+  }
+
+  /** A declared machine's new declaration, through UpdateStateMachine and the tagging operations. */
+  private async update(input: CreateStateMachineInput): Promise<void> {
+    const stateMachineArn = input.arn!;
+    await this.api.call("UpdateStateMachine", {
+      stateMachineArn,
+      definition: input.definition,
+      roleArn: input.roleArn,
+      ...(input.loggingConfiguration ? { loggingConfiguration: input.loggingConfiguration } : {}),
+      ...(input.tracingConfiguration ? { tracingConfiguration: input.tracingConfiguration } : {}),
+    });
+    const { tags } = (await this.api.call("ListTagsForResource", { resourceArn: stateMachineArn })) as { tags: Array<{ key: string }> };
+    const wanted = input.tags ?? new Map<string, string>();
+    const stale = tags.map((tag) => tag.key).filter((key) => !wanted.has(key));
+    if (stale.length > 0) await this.api.call("UntagResource", { resourceArn: stateMachineArn, tagKeys: stale });
+    if (wanted.size > 0)
+      await this.api.call("TagResource", { resourceArn: stateMachineArn, tags: [...wanted].map(([key, value]) => ({ key, value })) });
   }
 
   /** Registers a state machine directly (tests without Pulumi); throws StepFunctionsApiError like CreateStateMachine. */

@@ -23,6 +23,7 @@ class StepFunctionsService implements LocalService {
   readonly resourceTypes = [];
   constructor(readonly fake: FakeStepFunctions) {}
   async provision(): Promise<void> {}
+  async deprovision(): Promise<void> {}
   async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     const operation = String(req.headers["x-amz-target"]).replace("AWSStepFunctions.", "");
     try {

@@ -10,7 +10,10 @@
  *    HeartbeatSeconds < TimeoutSeconds, a .waitForTaskToken task that passes no token, intrinsic syntax);
  * 4. features the local runtime does not emulate, each named (JSONata, variables, distributed Map, ...).
  */
-import aslValidator from "asl-validator";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type aslValidator from "asl-validator";
 import { referencesTaskToken } from "../../../workflow/contract";
 import { DEFAULT_TASK_TIMEOUT_SECONDS } from "../limits";
 import { IntrinsicSyntaxError, isIntrinsic, parseIntrinsic, type IntrinsicCall } from "./intrinsics";
@@ -77,14 +80,47 @@ export function validateDefinition(definitionJson: string, options: ValidateOpti
 const schemaErrorsByDefinition = new Map<string, readonly aslValidator.StateMachineError[]>();
 const SCHEMA_CACHE_LIMIT = 200;
 
+let answersDirectory: string | undefined;
+
+/**
+ * Keeps asl-validator's answers on disk in `directory` too (one small file per definition and validator
+ * version), so a runtime that starts again with the same definitions neither loads ajv nor compiles its
+ * schemas: that was the largest part of a warm start (bench/start.ts).
+ */
+export function keepSchemaAnswersIn(directory: string): void {
+  answersDirectory = directory;
+}
+
 function cachedSchemaErrors(definitionJson: string, definition: JsonObject): readonly aslValidator.StateMachineError[] {
   let errors = schemaErrorsByDefinition.get(definitionJson);
   if (!errors) {
-    errors = schemaErrors(definition);
+    errors = answersDirectory ? storedSchemaErrors(answersDirectory, definitionJson, definition) : schemaErrors(definition);
     if (schemaErrorsByDefinition.size >= SCHEMA_CACHE_LIMIT) schemaErrorsByDefinition.clear();
     schemaErrorsByDefinition.set(definitionJson, errors);
   }
   return errors;
+}
+
+function storedSchemaErrors(directory: string, definitionJson: string, definition: JsonObject): aslValidator.StateMachineError[] {
+  const key = createHash("sha256").update(`asl-validator@${validatorVersion()}\0${definitionJson}`).digest("hex");
+  const file = path.join(directory, `${key}.json`);
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch {
+    const errors = schemaErrors(definition);
+    try {
+      fs.mkdirSync(directory, { recursive: true });
+      fs.writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(errors));
+      fs.renameSync(`${file}.${process.pid}.tmp`, file);
+    } catch {
+      // Only a speed-up: a directory that cannot be written leaves validation as it was.
+    }
+    return errors;
+  }
+}
+
+function validatorVersion(): string {
+  return (require("asl-validator/package.json") as { version: string }).version;
 }
 
 function schemaErrors(definition: JsonObject): aslValidator.StateMachineError[] {
@@ -195,7 +231,9 @@ function relocate(error: aslValidator.StateMachineError, prefix: string): aslVal
 function runAslValidator(definition: JsonObject): aslValidator.StateMachineError[] {
   try {
     // asl-validator writes a default QueryLanguage into every state it reads; it gets its own copy.
-    return aslValidator(structuredClone(definition), { checkPaths: true, checkArn: true }).errors;
+    // Loaded on first use: asl-validator brings ajv (some 60 modules), needed only for a definition not validated before.
+    const validate = require("asl-validator") as typeof aslValidator;
+    return validate(structuredClone(definition), { checkPaths: true, checkArn: true }).errors;
   } catch (error) {
     return [{ "Error code": "SCHEMA_VALIDATION_FAILED", Message: `the definition could not be checked: ${(error as Error).message}` }];
   }

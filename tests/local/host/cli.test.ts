@@ -9,8 +9,9 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numbe
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["-r", "ts-node/register", "local/cli.ts", ...args],
-      { cwd: REPOSITORY, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", ...env } },
+      // `npm start`'s own command.
+      ["local/start.js", ...args],
+      { cwd: REPOSITORY, env: { ...process.env, ...env } },
       (error, stdout, stderr) => resolve({ code: error ? ((error as any).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -45,6 +46,7 @@ describe("npm start (local/cli.ts)", function () {
       "--timestamps",
       "/_local/health",
       "SIGHUP",
+      "--no-watch",
       "PORT",
       "LOCAL_LAMBDA_NODE",
       "LOCAL_LAMBDA_MAX_PROCESSES",

@@ -14,6 +14,7 @@ function service(...signingNames: string[]): LocalService {
     signingNames,
     resourceTypes: [],
     provision: async () => undefined,
+    deprovision: async () => undefined,
     handle: async (_req: IncomingMessage, _res: ServerResponse) => undefined,
     close: async () => undefined,
   };

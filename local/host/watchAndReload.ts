@@ -1,0 +1,68 @@
+/**
+ * Watch mode: on each burst of edits to the program's sources, evaluate the program again (in a child
+ * process) and apply the difference to the running services (reload.ts). One reload at a time; edits made
+ * during a reload start another one after it. A program that no longer evaluates leaves the previous one
+ * serving, and the log names the file.
+ */
+import type { LocalService } from "../common/service";
+import { describeDiff } from "../program/diff";
+import type { EvaluatedProgram } from "../program/evaluator";
+import type { ProgramSource } from "../program/source";
+import { applyProgramChange } from "./reload";
+
+export interface WatchAndReloadOptions {
+  source: ProgramSource;
+  servicesByType: ReadonlyMap<string, LocalService>;
+  current(): EvaluatedProgram;
+  replace(next: EvaluatedProgram): void;
+  log(source: string, line: string): void;
+}
+
+export function watchAndReload(options: WatchAndReloadOptions): { close(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  let pending: string[] | undefined;
+  let closed = false;
+
+  const reload = async (files: string[]): Promise<void> => {
+    const startedAt = performance.now();
+    options.log("reload", `changed: ${files.join(", ")}; evaluating the program`);
+    let next: EvaluatedProgram;
+    try {
+      next = await options.source.evaluate();
+    } catch (error) {
+      options.log("reload", `the program failed to evaluate; the previous one keeps serving. ${(error as Error).message}`);
+      return;
+    }
+    if (closed) return;
+    try {
+      const diff = await applyProgramChange(options.servicesByType, options.current().resources, next.resources);
+      options.replace(next);
+      options.log("reload", `reloaded in ${Math.round(performance.now() - startedAt)} ms: ${describeDiff(diff)}`);
+    } catch (error) {
+      options.replace(next);
+      options.log("reload", `reload applied only in part (fix the program and save again): ${(error as Error).message}`);
+    }
+  };
+
+  const schedule = (files: string[]) => {
+    if (closed) return;
+    if (running) {
+      pending = [...new Set([...(pending ?? []), ...files])];
+      return;
+    }
+    running = reload(files).finally(() => {
+      running = undefined;
+      const again = pending;
+      pending = undefined;
+      if (again) schedule(again);
+    });
+  };
+
+  options.source.watch(schedule);
+  return {
+    async close() {
+      closed = true;
+      await running?.catch(() => undefined);
+    },
+  };
+}
