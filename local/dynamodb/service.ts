@@ -47,6 +47,8 @@ export class DynamoDbService implements LocalService {
   private readonly ttlAttributes = new Map<string, string>();
   private sweepTimer?: NodeJS.Timeout;
   private sweeping?: Promise<number>;
+  /** Tables kept in LevelDB under the state folder, which close() must release. */
+  private readonly durable: boolean;
 
   constructor(
     private readonly context: LocalContext,
@@ -55,6 +57,7 @@ export class DynamoDbService implements LocalService {
     // With durable state, dynalite keeps its tables in LevelDB (classic-level, whose prebuilt binary needs no
     // install script) under the state folder; every write reaches LevelDB's log before it is answered.
     const path = context.store?.filesFor("dynamodb");
+    this.durable = path !== undefined;
     this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
   }
 
@@ -163,6 +166,17 @@ export class DynamoDbService implements LocalService {
   async close(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.sweeping?.catch(() => undefined);
+    if (this.durable) await this.closeDatabase();
+  }
+
+  /**
+   * Releases dynalite's LevelDB (and its lock), so that a later runtime in this process can open the same state
+   * folder. dynalite closes it only from its server's close(), which Node refuses for a server that never
+   * listened (requests reach it through emit, not a socket): it listens on a loopback port for that moment.
+   */
+  private async closeDatabase(): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.server.once("error", reject).listen(0, "127.0.0.1", () => resolve()));
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private enableTtl(tableName: string, attributeName: string): void {
