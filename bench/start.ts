@@ -1,10 +1,11 @@
 /**
  * Where `npm start`'s time to ready goes, and what watch mode's reload costs, on a temporary copy of the
  * project (so the repository's own .local/ is left alone). In one run, side by side:
- * - loading the runtime's code: through ts-node (the TypeScript compiler, every start) and through
- *   local/start.js (esbuild, each file once, cached in .local/transpiled/);
+ * - loading the runtime's code (until the CLI prints "Listening on": the runtime is imported, the state folder
+ *   open, the port bound): through ts-node (the TypeScript compiler, every start) and through local/start.js
+ *   (esbuild, each file once, cached in .local/transpiled/);
  * - evaluating the program (Pulumi, @pulumi/aws, closure serialization) in its child process;
- * - start to ready ("Press Ctrl-C to stop." printed) with the CLI: cold (the previous command, ts-node, no
+ * - start to ready (GET /_local/health answers 200) with the CLI: cold (the previous command, ts-node, no
  *   program cache) and warm (`npm start`'s command, caches filled: the target is at most 1.5 s);
  * - reload: from saving an edited handler file to the "reloaded in" log line.
  * Wall time on a shared machine swings with the load; CPU time of the process (user + system) is the steadier
@@ -33,10 +34,27 @@ function cpuMsOf(pid: number): number {
   return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
-/** Runs a command until a line matching `ready` is printed; reports wall and CPU time to that point, then ends it. */
+/** Ready: GET /_local/health on the origin the CLI printed answers 200 (the runtime has loaded and restored). */
+const HEALTHY = "health";
+const LISTENING = /Listening on (http:\/\/127\.0\.0\.1:\d+)/;
+
+/** Polls the runtime's health endpoint until it answers 200 (503 while loading or restoring). */
+async function healthy(origin: string, child: ReturnType<typeof spawn>): Promise<void> {
+  while (child.exitCode === null) {
+    const answer = await fetch(`${origin}/_local/health`).catch(() => undefined);
+    if (answer?.status === 200) return;
+    await answer?.body?.cancel();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * Runs a command until it is ready (a line matching `ready` is printed, or with HEALTHY its health endpoint
+ * answers 200); reports wall and CPU time to that point, then ends it.
+ */
 function runUntil(
   args: string[],
-  ready: RegExp,
+  ready: RegExp | typeof HEALTHY,
   env: NodeJS.ProcessEnv = {},
   afterReady?: (run: Run, child: ReturnType<typeof spawn>) => Promise<void>,
 ): Promise<Run> {
@@ -49,9 +67,21 @@ function runUntil(
     });
     let output = "";
     let done = false;
+    let polling = false;
     const onData = (chunk: Buffer) => {
       output += chunk;
-      if (done || !ready.test(output)) return;
+      if (done) return;
+      if (ready === HEALTHY) {
+        const origin = LISTENING.exec(output)?.[1];
+        if (!origin || polling) return;
+        polling = true;
+        void healthy(origin, child).then(readied);
+        return;
+      }
+      if (ready.test(output)) readied();
+    };
+    const readied = () => {
+      if (done || child.exitCode !== null) return;
       done = true;
       const run = { wallMs: performance.now() - started, cpuMs: cpuMsOf(child.pid!), output };
       void (afterReady?.(run, child) ?? Promise.resolve()).then(
@@ -94,10 +124,11 @@ async function main() {
     const tsEnv = { TS_NODE_TRANSPILE_ONLY: "true" };
     console.log(`Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`);
 
-    console.log("\nLoading the runtime's code (the CLI's --help: everything is imported, nothing runs)");
-    row("  ts-node (TypeScript compiler, every start)", await runUntil([...tsNode, "--help"], /Usage:/, tsEnv));
-    await runUntil([...esbuildStart, "--help"], /Usage:/); // fills .local/transpiled if needed
-    row("  local/start.js (esbuild, transpile cache filled)", await runUntil([...esbuildStart, "--help"], /Usage:/));
+    const cli = (command: string[]) => [...command, "-C", project, "--port", "0", "--no-watch"];
+    console.log('\nLoading the runtime\'s code (until "Listening on": runtime imported, state folder open, port bound)');
+    row("  ts-node (TypeScript compiler, every start)", await runUntil(cli(tsNode), LISTENING, tsEnv));
+    await runUntil(cli(esbuildStart), LISTENING); // fills .local/transpiled if needed
+    row("  local/start.js (esbuild, transpile cache filled)", await runUntil(cli(esbuildStart), LISTENING));
 
     console.log("\nEvaluating the program (Pulumi, @pulumi/aws, closure serialization) in its child process");
     const evaluationStarted = performance.now();
@@ -109,9 +140,8 @@ async function main() {
       `  ${program.resources.length} resources; wall ${seconds(evaluationMs)} (the child's CPU is not counted here; parent ${seconds(parentCpuMs)})`,
     );
 
-    const cli = (command: string[]) => [...command, "-C", project, "--port", "0", "--no-watch"];
-    const ready = /Press Ctrl-C to stop\./;
-    console.log('\nStart to ready ("Press Ctrl-C to stop."), the CLI on a copy of the project');
+    const ready = HEALTHY;
+    console.log("\nStart to ready (GET /_local/health answers 200), the CLI on a copy of the project");
     fs.rmSync(path.join(project, ".local", "dev", "program.json"), { force: true });
     const cold = await runUntil(cli(tsNode), ready, tsEnv);
     row("  cold: ts-node, program evaluated (CPU: the runtime process only)", cold);
