@@ -15,7 +15,8 @@ export interface ExecutionContext {
 
 export interface ContextObject {
   Execution: ExecutionContext;
-  State: { EnteredTime: string; Name: string; RetryCount: number };
+  /** `RetryCount` only in the states that can retry (Task, Parallel, Map): AWS leaves it out of the others. */
+  State: { EnteredTime: string; Name: string; RetryCount?: number };
   StateMachine: { Id: string; Name: string };
   /** Only inside a `.waitForTaskToken` task's Parameters. */
   Task?: { Token: string };
@@ -29,10 +30,13 @@ export interface ExecutionContextBase {
   StateMachine: { Id: string; Name: string };
 }
 
-export function stateContext(base: ExecutionContextBase, stateName: string, enteredTime: string, retryCount: number): ContextObject {
+export function stateContext(base: ExecutionContextBase, stateName: string, enteredTime: string, retryCount?: number): ContextObject {
   return {
     Execution: base.Execution,
-    State: { EnteredTime: enteredTime, Name: stateName, RetryCount: retryCount },
+    State:
+      retryCount === undefined
+        ? { EnteredTime: enteredTime, Name: stateName }
+        : { EnteredTime: enteredTime, Name: stateName, RetryCount: retryCount },
     StateMachine: base.StateMachine,
   };
 }

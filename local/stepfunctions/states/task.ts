@@ -5,7 +5,8 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
  */
 import type { TaskState } from "../asl/types";
-import { readPath } from "../asl/pathReader";
+import { readRequiredPath } from "../asl/paths";
+import type { ContextObject } from "../context";
 import { StatesError, STATES_ERRORS } from "../errors";
 import type { StateRun } from "../interpreter";
 import type { InvocationType } from "../../common/invoker";
@@ -14,6 +15,7 @@ import { DEFAULT_TASK_TIMEOUT_SECONDS, exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES 
 import { parseTaskResource } from "../resources";
 import { raceAbort } from "../../common/abort";
 import { childController } from "../signals";
+import { integerField } from "./fieldValues";
 import type { StateHandler } from "./handler";
 
 interface TaskSettings {
@@ -33,12 +35,13 @@ export const taskState: StateHandler<TaskState> = {
   eventPrefix: "Task",
   output: "result",
   recordsExit: true,
+  countsRetries: true,
   async execute(state, input, run) {
     const resource = parseTaskResource(state.Resource);
     if (!resource) throw new StatesError(STATES_ERRORS.Runtime, `Unsupported Resource '${state.Resource}'`);
     const settings: TaskSettings = {
-      timeoutSeconds: secondsSetting(state.TimeoutSeconds, state.TimeoutSecondsPath, "TimeoutSecondsPath", input, run),
-      heartbeatSeconds: secondsSetting(state.HeartbeatSeconds, state.HeartbeatSecondsPath, "HeartbeatSecondsPath", input, run),
+      timeoutSeconds: await secondsSetting(state.TimeoutSeconds, "TimeoutSeconds", state.TimeoutSecondsPath, input, run),
+      heartbeatSeconds: await secondsSetting(state.HeartbeatSeconds, "HeartbeatSeconds", state.HeartbeatSecondsPath, input, run),
     };
     const timeoutSeconds = settings.timeoutSeconds ?? DEFAULT_TASK_TIMEOUT_SECONDS;
     if (settings.heartbeatSeconds !== undefined && settings.heartbeatSeconds >= timeoutSeconds) {
@@ -65,22 +68,28 @@ export const taskState: StateHandler<TaskState> = {
   },
 };
 
-function secondsSetting(
-  value: number | undefined,
-  path: string | undefined,
+async function secondsSetting(
+  value: number | string | undefined,
   field: string,
+  path: string | undefined,
   input: unknown,
   run: StateRun,
-): number | undefined {
-  if (value !== undefined || path === undefined) return value;
-  const seconds = readPath(path, input, run.context);
+): Promise<number | undefined> {
+  if (value !== undefined) return integerField(run, value, field, 1);
+  if (path === undefined) return undefined;
+  const seconds = readRequiredPath(path, input, run.context);
   if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 1) {
     throw new StatesError(
       STATES_ERRORS.Runtime,
-      `The ${field} '${path}' must select a positive integer, received ${JSON.stringify(seconds)}`,
+      `The ${field}Path field refers to value ${JSON.stringify(seconds)} which is not a valid positive integer: ${path}`,
     );
   }
   return seconds;
+}
+
+/** What the task sends: Parameters (JSONPath) or Arguments (JSONata); the input when neither is given. */
+function taskPayload(state: TaskState, input: unknown, run: StateRun, extraContext?: Partial<ContextObject>): Promise<unknown> {
+  return run.payload(run.isJsonata ? state.Arguments : state.Parameters, input, "Arguments", extraContext);
 }
 
 function isTimeout(signal: AbortSignal, run: StateRun): boolean {
@@ -129,16 +138,19 @@ function scheduledDetails(resource: string, run: StateRun, parameters: unknown, 
   };
 }
 
-function checkResultSize(text: string): void {
+function checkResultSize(text: string, run: StateRun): void {
   if (exceedsPayloadLimit(text)) {
-    throw new StatesError(STATES_ERRORS.DataLimitExceeded, `The task result exceeds the maximum size of ${PAYLOAD_LIMIT_BYTES} bytes`);
+    throw new StatesError(
+      STATES_ERRORS.DataLimitExceeded,
+      `The state/task '${run.stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+    );
   }
 }
 
 /** `arn:aws:states:::lambda:invoke`: the result is the Invoke response (`Payload`, `StatusCode`, ...). */
 async function invokeTask(state: TaskState, input: unknown, run: StateRun, settings: TaskSettings, signal: AbortSignal) {
   const resource = "invoke";
-  const parameters = state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input);
+  const parameters = await taskPayload(state, input, run);
   const call = lambdaParameters(parameters);
   run.record("TaskScheduled", scheduledDetails(resource, run, parameters, settings));
   run.record("TaskStarted", { resourceType: "lambda", resource });
@@ -146,7 +158,7 @@ async function invokeTask(state: TaskState, input: unknown, run: StateRun, setti
     const result = await callFunction(run.services.lambda, { ...call, signal });
     const response = invokeResponse(result, run.services.clock.now());
     const output = JSON.stringify(response);
-    checkResultSize(output);
+    checkResultSize(output, run);
     run.record("TaskSucceeded", { resourceType: "lambda", resource, output, outputDetails: { truncated: false } });
     return { result: response };
   } catch (thrown) {
@@ -163,8 +175,7 @@ async function callbackTask(state: TaskState, input: unknown, run: StateRun, set
   const { tokens } = run.services;
   const opened = tokens.open(run.scope.executionArn, { heartbeatSeconds: settings.heartbeatSeconds });
   try {
-    const parameters =
-      state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input, { Task: { Token: opened.token } });
+    const parameters = await taskPayload(state, input, run, { Task: { Token: opened.token } });
     const call = lambdaParameters(parameters);
     run.record("TaskScheduled", scheduledDetails(resource, run, parameters, settings));
     run.record("TaskStarted", { resourceType: "lambda", resource });
@@ -210,7 +221,7 @@ async function functionArnTask(
   settings: TaskSettings,
   signal: AbortSignal,
 ) {
-  const payload = state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input);
+  const payload = await taskPayload(state, input, run);
   const payloadText = JSON.stringify(payload);
   run.record("LambdaFunctionScheduled", {
     resource: functionArn,
@@ -226,7 +237,7 @@ async function functionArnTask(
       invocationType: "RequestResponse",
       signal,
     });
-    checkResultSize(result.payload);
+    checkResultSize(result.payload, run);
     run.record("LambdaFunctionSucceeded", { output: result.payload, outputDetails: { truncated: false } });
     return { result: parsePayload(result.payload) };
   } catch (thrown) {
