@@ -16,10 +16,6 @@ export const VARIABLE_LIMITS = {
   executionBytes: 10_485_760,
 } as const;
 
-/** A variable name: letters, digits and `_`, not starting with a digit, at most 80 characters; `states` is reserved. */
-export const VARIABLE_NAME = /^[\p{L}_][\p{L}\p{Nd}_]{0,79}$/u;
-export const RESERVED_VARIABLE = "states";
-
 export class VariableScope {
   private readonly values = new Map<string, unknown>();
   private readonly sizes = new Map<string, number>();

@@ -11,7 +11,7 @@
  */
 import { compileJsonata, JsonataSyntaxError, templateExpressions } from "./jsonata/evaluate";
 import { COMPARISON_OPERATORS, type QueryLanguage } from "./types";
-import { RESERVED_VARIABLE, VARIABLE_NAME } from "../variables";
+import { RESERVED_VARIABLE, VARIABLE_NAME } from "./variableNames";
 
 type JsonObject = Record<string, unknown>;
 

@@ -11,7 +11,7 @@ import { StatesError, STATES_ERRORS } from "../errors";
 import type { StateRun } from "../interpreter";
 import type { InvocationType } from "../../common/invoker";
 import { callFunction, invokeResponse, parsePayload } from "../lambda";
-import { DEFAULT_TASK_TIMEOUT_SECONDS, exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES } from "../limits";
+import { DEFAULT_TASK_TIMEOUT_SECONDS, exceedsPayloadLimit } from "../limits";
 import { parseTaskResource } from "../resources";
 import { raceAbort } from "../../common/abort";
 import { childController } from "../signals";
