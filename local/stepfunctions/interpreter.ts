@@ -18,6 +18,7 @@ import type { LambdaInvoker } from "../common/invoker";
 import type { TaskTokenRegistry } from "./tokens";
 import type { Catcher, QueryLanguage, State, SubStateMachine } from "./asl/types";
 import { applyInputPath, applyOutputPath, applyResultPath, resolveTemplate } from "./asl/paths";
+import { withVariables } from "./asl/pathReader";
 import { evaluateTemplate, type JsonataBindings } from "./asl/jsonata/evaluate";
 import { VariableScope } from "./variables";
 import { serializePayload } from "./limits";
@@ -195,7 +196,11 @@ async function executeState(name: string, state: State, rawInput: unknown, scope
   let retryCount = 0;
 
   for (;;) {
-    const context = stateContext(scope.contextBase, name, enteredTime, handler.countsRetries ? retryCount : undefined);
+    // Paths read the variables as they were when the state was entered.
+    const context = withVariables(
+      stateContext(scope.contextBase, name, enteredTime, handler.countsRetries ? retryCount : undefined),
+      scope.variables.all(),
+    );
     const run = new StateRun(name, scope, context, queryLanguage, rawInput);
     try {
       const effectiveInput = !run.isJsonata && "InputPath" in state ? applyInputPath(state.InputPath, rawInput, run.context) : rawInput;

@@ -1,6 +1,7 @@
 /** https://docs.aws.amazon.com/step-functions/latest/dg/state-fail.html */
 import type { FailState } from "../asl/types";
 import { PathNotFoundError, isContextPath, readPath } from "../asl/pathReader";
+import { evaluateIntrinsic, isIntrinsic } from "../asl/intrinsics";
 import { StatesError, STATES_ERRORS } from "../errors";
 import type { StateRun } from "../interpreter";
 import { stringField } from "./fieldValues";
@@ -27,7 +28,8 @@ async function failField(value: string | undefined, path: string | undefined, fi
 function stringAt(path: string, input: unknown, run: StateRun, field: string): string {
   let value: unknown;
   try {
-    value = readPath(path, input, run.context);
+    // ErrorPath and CausePath may also be intrinsic functions (`States.Format('{}', $.Error)`), as on AWS.
+    value = isIntrinsic(path) ? evaluateIntrinsic(path, input, run.context, { field }) : readPath(path, input, run.context);
   } catch (error) {
     if (!(error instanceof PathNotFoundError)) throw error;
     const source = isContextPath(path) ? run.context : input;
