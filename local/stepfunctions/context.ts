@@ -2,6 +2,7 @@
  * The context object (`$$`) a state sees while it runs.
  * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html
  */
+import { VARIABLES } from "./asl/pathReader";
 
 export interface ExecutionContext {
   Id: string;
@@ -14,6 +15,7 @@ export interface ExecutionContext {
 }
 
 export interface ContextObject {
+  [VARIABLES]?: Readonly<Record<string, unknown>>;
   Execution: ExecutionContext;
   /** `RetryCount` only in the states that can retry (Task, Parallel, Map): AWS leaves it out of the others. */
   State: { EnteredTime: string; Name: string; RetryCount?: number };
@@ -30,8 +32,16 @@ export interface ExecutionContextBase {
   StateMachine: { Id: string; Name: string };
 }
 
-export function stateContext(base: ExecutionContextBase, stateName: string, enteredTime: string, retryCount?: number): ContextObject {
+/** `variables`: what `$name` paths read, as the state was entered (carried under a symbol key, never in `$$`). */
+export function stateContext(
+  base: ExecutionContextBase,
+  stateName: string,
+  enteredTime: string,
+  retryCount?: number,
+  variables?: Readonly<Record<string, unknown>>,
+): ContextObject {
   return {
+    [VARIABLES]: variables,
     Execution: base.Execution,
     State:
       retryCount === undefined

@@ -18,7 +18,6 @@ import type { LambdaInvoker } from "../common/invoker";
 import type { TaskTokenRegistry } from "./tokens";
 import type { Catcher, QueryLanguage, State, SubStateMachine } from "./asl/types";
 import { applyInputPath, applyOutputPath, applyResultPath, resolveTemplate } from "./asl/paths";
-import { withVariables } from "./asl/pathReader";
 import { evaluateTemplate, type JsonataBindings } from "./asl/jsonata/evaluate";
 import { VariableScope } from "./variables";
 import { serializePayload } from "./limits";
@@ -129,9 +128,10 @@ export class StateRun {
 
   /**
    * The payload a state sends on (a task's request, a branch's or item's input): Parameters/ItemSelector
-   * resolved against `input` in a JSONPath state, Arguments/ItemSelector evaluated in a JSONata state.
+   * resolved against `input` in a JSONPath state, Arguments/ItemSelector evaluated in a JSONata state
+   * (a promise only then: the JSONPath path stays synchronous).
    */
-  async payload(template: unknown, input: unknown, field: string, extraContext?: Partial<ContextObject>): Promise<unknown> {
+  payload(template: unknown, input: unknown, field: string, extraContext?: Partial<ContextObject>): unknown {
     if (template === undefined) return input;
     if (!this.isJsonata) return this.resolveTemplate(template, input, extraContext);
     return evaluateTemplate(template, this.bindings(extraContext), field);
@@ -197,10 +197,14 @@ async function executeState(name: string, state: State, rawInput: unknown, scope
 
   for (;;) {
     // Paths read the variables as they were when the state was entered.
-    const context = withVariables(
-      stateContext(scope.contextBase, name, enteredTime, handler.countsRetries ? retryCount : undefined),
+    const context = stateContext(
+      scope.contextBase,
+      name,
+      enteredTime,
+      handler.countsRetries ? retryCount : undefined,
       scope.variables.all(),
     );
+
     const run = new StateRun(name, scope, context, queryLanguage, rawInput);
     try {
       const effectiveInput = !run.isJsonata && "InputPath" in state ? applyInputPath(state.InputPath, rawInput, run.context) : rawInput;

@@ -53,11 +53,6 @@ export function isDefinitePath(path: string): boolean {
 export const VARIABLES = Symbol("workflowVariables");
 const VARIABLE_PATH = /^\$([\p{L}_][\p{L}\p{Nd}_]*)(.*)$/su;
 
-/** The context object with the variables `$name` paths read. */
-export function withVariables<T extends object>(context: T, variables: Readonly<Record<string, unknown>>): T {
-  return { ...context, [VARIABLES]: variables };
-}
-
 /**
  * Evaluates a Path: `$...` against `data`, `$$...` against `context` (the context object), `$name...`
  * against the workflow variable `name`. A definite path returns the selected value; an indefinite one

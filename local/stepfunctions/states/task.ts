@@ -39,10 +39,12 @@ export const taskState: StateHandler<TaskState> = {
   async execute(state, input, run) {
     const resource = parseTaskResource(state.Resource);
     if (!resource) throw new StatesError(STATES_ERRORS.Runtime, `Unsupported Resource '${state.Resource}'`);
-    const settings: TaskSettings = {
-      timeoutSeconds: await secondsSetting(state.TimeoutSeconds, "TimeoutSeconds", state.TimeoutSecondsPath, input, run),
-      heartbeatSeconds: await secondsSetting(state.HeartbeatSeconds, "HeartbeatSeconds", state.HeartbeatSecondsPath, input, run),
-    };
+    // Awaited only when a JSONata expression made them promises: the JSONPath path stays synchronous.
+    let timeoutSetting = secondsSetting(state.TimeoutSeconds, "TimeoutSeconds", state.TimeoutSecondsPath, input, run);
+    let heartbeatSetting = secondsSetting(state.HeartbeatSeconds, "HeartbeatSeconds", state.HeartbeatSecondsPath, input, run);
+    if (timeoutSetting instanceof Promise) timeoutSetting = await timeoutSetting;
+    if (heartbeatSetting instanceof Promise) heartbeatSetting = await heartbeatSetting;
+    const settings: TaskSettings = { timeoutSeconds: timeoutSetting, heartbeatSeconds: heartbeatSetting };
     const timeoutSeconds = settings.timeoutSeconds ?? DEFAULT_TASK_TIMEOUT_SECONDS;
     if (settings.heartbeatSeconds !== undefined && settings.heartbeatSeconds >= timeoutSeconds) {
       throw new StatesError(
@@ -68,15 +70,16 @@ export const taskState: StateHandler<TaskState> = {
   },
 };
 
-async function secondsSetting(
+/** TimeoutSeconds/HeartbeatSeconds: a number, a JSONata expression, or the value at its `...Path` field. */
+function secondsSetting(
   value: number | string | undefined,
   field: string,
   path: string | undefined,
   input: unknown,
   run: StateRun,
-): Promise<number | undefined> {
-  if (value !== undefined) return integerField(run, value, field, 1);
-  if (path === undefined) return undefined;
+): number | undefined | Promise<number> {
+  if (typeof value === "string") return integerField(run, value, field, 1);
+  if (value !== undefined || path === undefined) return value;
   const seconds = readRequiredPath(path, input, run.context);
   if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 1) {
     throw new StatesError(
@@ -88,7 +91,7 @@ async function secondsSetting(
 }
 
 /** What the task sends: Parameters (JSONPath) or Arguments (JSONata); the input when neither is given. */
-function taskPayload(state: TaskState, input: unknown, run: StateRun, extraContext?: Partial<ContextObject>): Promise<unknown> {
+function taskPayload(state: TaskState, input: unknown, run: StateRun, extraContext?: Partial<ContextObject>): unknown {
   return run.payload(run.isJsonata ? state.Arguments : state.Parameters, input, "Arguments", extraContext);
 }
 
@@ -150,7 +153,8 @@ function checkResultSize(text: string, run: StateRun): void {
 /** `arn:aws:states:::lambda:invoke`: the result is the Invoke response (`Payload`, `StatusCode`, ...). */
 async function invokeTask(state: TaskState, input: unknown, run: StateRun, settings: TaskSettings, signal: AbortSignal) {
   const resource = "invoke";
-  const parameters = await taskPayload(state, input, run);
+  let parameters = taskPayload(state, input, run);
+  if (parameters instanceof Promise) parameters = await parameters;
   const call = lambdaParameters(parameters);
   run.record("TaskScheduled", scheduledDetails(resource, run, parameters, settings));
   run.record("TaskStarted", { resourceType: "lambda", resource });
@@ -175,7 +179,8 @@ async function callbackTask(state: TaskState, input: unknown, run: StateRun, set
   const { tokens } = run.services;
   const opened = tokens.open(run.scope.executionArn, { heartbeatSeconds: settings.heartbeatSeconds });
   try {
-    const parameters = await taskPayload(state, input, run, { Task: { Token: opened.token } });
+    let parameters = taskPayload(state, input, run, { Task: { Token: opened.token } });
+    if (parameters instanceof Promise) parameters = await parameters;
     const call = lambdaParameters(parameters);
     run.record("TaskScheduled", scheduledDetails(resource, run, parameters, settings));
     run.record("TaskStarted", { resourceType: "lambda", resource });
@@ -221,7 +226,8 @@ async function functionArnTask(
   settings: TaskSettings,
   signal: AbortSignal,
 ) {
-  const payload = await taskPayload(state, input, run);
+  let payload = taskPayload(state, input, run);
+  if (payload instanceof Promise) payload = await payload;
   const payloadText = JSON.stringify(payload);
   run.record("LambdaFunctionScheduled", {
     resource: functionArn,

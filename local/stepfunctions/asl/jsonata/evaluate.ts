@@ -8,6 +8,7 @@
  */
 import jsonata from "jsonata";
 import { StatesError, STATES_ERRORS } from "../../errors";
+import { directEvaluator, NOT_DIRECT, type DirectEvaluator } from "./directPaths";
 import { JsonataFunctionError, registerStepFunctionsFunctions } from "./functions";
 
 const EXPRESSION = /^\{%([\s\S]*)%\}$/;
@@ -30,24 +31,32 @@ export class JsonataSyntaxError extends Error {
   }
 }
 
-const compiledExpressions = new Map<string, jsonata.Expression>();
+interface CompiledExpression {
+  expression: jsonata.Expression;
+  /** The shortcut for simple paths and comparisons (./directPaths.ts), when the expression has that shape. */
+  direct?: DirectEvaluator;
+}
+
+const compiledExpressions = new Map<string, CompiledExpression>();
 /** Expressions come from definitions; the bound only guards a runtime that loads very many of them. */
 const COMPILED_EXPRESSION_LIMIT = 10_000;
 
-export function compileJsonata(text: string): jsonata.Expression {
-  let expression = compiledExpressions.get(text);
-  if (!expression) {
+export function compileJsonata(text: string): CompiledExpression {
+  let compiled = compiledExpressions.get(text);
+  if (!compiled) {
     if (text === "") throw new JsonataSyntaxError(text, "the expression is empty");
+    let expression: jsonata.Expression;
     try {
       expression = jsonata(text);
     } catch (error) {
       throw new JsonataSyntaxError(text, describeJsonataError(error));
     }
     registerStepFunctionsFunctions(expression);
+    compiled = { expression, direct: directEvaluator(expression.ast()) };
     if (compiledExpressions.size >= COMPILED_EXPRESSION_LIMIT) compiledExpressions.clear();
-    compiledExpressions.set(text, expression);
+    compiledExpressions.set(text, compiled);
   }
-  return expression;
+  return compiled;
 }
 
 function describeJsonataError(error: unknown): string {
@@ -66,7 +75,9 @@ export type JsonataBindings = Record<string, unknown>;
 export async function evaluateJsonata(text: string, bindings: JsonataBindings, field: string): Promise<unknown> {
   let value: unknown;
   try {
-    value = await compileJsonata(text).evaluate(undefined, bindings);
+    const compiled = compileJsonata(text);
+    const direct = compiled.direct ? compiled.direct(bindings) : NOT_DIRECT;
+    value = direct !== NOT_DIRECT ? direct : await compiled.expression.evaluate(undefined, bindings);
   } catch (error) {
     const reason = error instanceof JsonataSyntaxError ? error.reason : describeJsonataError(error);
     throw new StatesError(
