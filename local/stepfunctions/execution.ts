@@ -61,7 +61,15 @@ export class Execution {
     const { definition } = this.machine;
     const input = JSON.parse(this.input);
     const thread = this.history.thread();
-    const scope = new RunScope(this.services, this.arn, this.name, this.contextBase(input), thread, this.controller.signal);
+    const scope = new RunScope(
+      this.services,
+      this.arn,
+      this.name,
+      this.contextBase(input),
+      thread,
+      this.controller.signal,
+      definition.QueryLanguage ?? "JSONPath",
+    );
     scope.record("ExecutionStarted", undefined, {
       input: this.input,
       inputDetails: { truncated: false },
