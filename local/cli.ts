@@ -26,6 +26,11 @@ Options:
   -l, --log-level LEVEL   error, warn, info or debug. Default: info (debug adds requests whose client hung up)
   -q, --quiet             Same as --log-level warn: only failed executions, warnings and errors
   -t, --timestamps        Start each log line with its time (ISO 8601, UTC)
+      --reset             Start from empty state: forget every execution, token, S3 object, DynamoDB
+                          item and queued event kept in .local/<stack>/state
+      --state KIND        durable (default): state survives a restart or a crash, in .local/<stack>/state;
+                          memory: nothing is kept
+      --state-dir DIR     Keep durable state in DIR instead of .local/<stack>/state
   -h, --help              This help
 
 Environment:
@@ -56,6 +61,9 @@ interface CliOptions {
   cwd: string;
   logLevel: Sourced<LogLevel>;
   timestamps: boolean;
+  reset: boolean;
+  state: "durable" | "memory";
+  stateDirectory?: string;
 }
 
 function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | "help" {
@@ -69,6 +77,9 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 
       "log-level": { type: "string", short: "l" },
       quiet: { type: "boolean", short: "q", default: false },
       timestamps: { type: "boolean", short: "t", default: false },
+      reset: { type: "boolean", default: false },
+      state: { type: "string", default: "durable" },
+      "state-dir": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: true,
@@ -83,6 +94,8 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 
   if (levelText !== undefined && !LOG_LEVELS.includes(levelText as LogLevel))
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}, got "${levelText}"`);
   if (levelText !== undefined && values.quiet) throw new UsageError("--quiet and --log-level cannot be used together");
+  if (values.state !== "durable" && values.state !== "memory")
+    throw new UsageError(`--state must be durable or memory, got "${values.state}"`);
   return {
     stack: values.stack !== undefined ? { value: values.stack, from: "--stack" } : { value: "dev", from: "default" },
     config: values.config!,
@@ -94,6 +107,9 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 
         ? { value: levelText as LogLevel, from: "--log-level" }
         : { value: "info", from: "default" },
     timestamps: values.timestamps!,
+    reset: values.reset!,
+    state: values.state,
+    stateDirectory: values["state-dir"],
   };
 }
 
@@ -134,6 +150,13 @@ function parseProcessLimit(text: string | undefined): number | undefined {
 
 /** Stopping never takes longer than this: past it the process exits anyway (function processes are already killed). */
 const STOP_DEADLINE_MS = 8_000;
+
+/** The banner's state line: where state lives and what came back from it. */
+export function describeState(state: LocalRuntime["state"], reset: boolean): string {
+  if (!state.directory) return "State: in memory only (--state memory): nothing is kept after this process ends.";
+  const restored = reset ? "started empty (--reset)" : `restored ${state.restored.join(", ")}`;
+  return `State: ${state.directory} (survives restarts and crashes; --reset starts clean); ${restored}`;
+}
 
 async function main(): Promise<void> {
   let options: CliOptions | "help";
@@ -191,8 +214,12 @@ async function main(): Promise<void> {
     await runtime.close();
     const open = runtime.runningExecutions();
     if (open.length === 0) out("No executions were open.");
-    else {
-      out(`Executions still open when stopped (${open.length}), lost with this process:`);
+    else if (runtime.state.directory) {
+      out(`Executions still open when stopped (${open.length}), kept in ${runtime.state.directory}: they continue at the next start:`);
+      for (const execution of open)
+        out(`  ${execution.executionArn}  started ${execution.startDate.toISOString()}, last event ${execution.lastEventType}`);
+    } else {
+      out(`Executions still open when stopped (${open.length}), lost with this process (--state memory):`);
       for (const execution of open)
         out(`  ${execution.executionArn}  started ${execution.startDate.toISOString()}, last event ${execution.lastEventType}`);
     }
@@ -216,6 +243,9 @@ async function main(): Promise<void> {
       stack: options.stack.value,
       configOverrides: options.config,
       port: options.port.value,
+      state: options.state,
+      reset: options.reset,
+      stateDirectory: options.stateDirectory,
       log,
       onListening: (origin) => out(`Listening on ${origin}; loading the program (stack ${options.stack.value})…`),
     });
@@ -253,10 +283,8 @@ async function main(): Promise<void> {
     .map((key): [string, string, string] => [key, program.config[key], program.configSources[key] ?? "?"]);
   out(formatEffectiveConfig([...stackRows, ...runtimeRows]));
   const relative = (directory: string) => path.relative(options.cwd, directory) || ".";
-  out(
-    `State: executions, S3 objects and DynamoDB items are kept in memory and lost when the runtime stops; ` +
-      `function code in ${relative(runtime.functionsDirectory)}/, Node builds in ${relative(runtime.nodeDirectory)}/.`,
-  );
+  out(describeState(runtime.state, options.reset));
+  out(`Function code in ${relative(runtime.functionsDirectory)}/, Node builds in ${relative(runtime.nodeDirectory)}/.`);
   out("");
   out(formatStackOutputs(program.outputs));
   out("");

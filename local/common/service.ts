@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { LambdaInvoker } from "./invoker";
 import type { QueueSender, TopicPublisher } from "./messaging";
+import type { StateStore } from "./store";
 
 /** One resource as the program declared it, with the state the fake cloud answered (local/cloud/fakeState.ts). */
 export interface DeclaredResource {
@@ -45,6 +46,11 @@ export interface LocalContext {
   sns?: TopicPublisher;
   /** Live log line, shown by the runtime as `[source] line`. */
   log(source: string, line: string, level?: LogLevel): void;
+  /**
+   * Where services keep state across restarts (local/store: SQLite under `.local/<stack>/state`, or memory).
+   * Absent (some tests): nothing is kept.
+   */
+  store?: StateStore;
 }
 
 export interface LocalService {
@@ -60,6 +66,12 @@ export interface LocalService {
   provision(resource: DeclaredResource, all: readonly DeclaredResource[]): Promise<void>;
   /** Answers one request. `body` is the whole request body, already read. */
   handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void>;
+  /**
+   * Called once after every resource is provisioned and before requests are served: picks up the state
+   * kept in `context.store` (running executions, queued messages, ...). Resolves with what it restored, as
+   * phrases for the start banner ("3 running executions"); nothing restored: an empty list.
+   */
+  restore?(): Promise<string[]>;
   /** Ends everything the service started (processes, timers, servers). */
   close(): Promise<void>;
 }

@@ -40,7 +40,9 @@ export class DynamoDbService implements LocalService {
   /** Requests answered, by operation (e.g. `{ UpdateItem: 3 }`): benchmarks divide these by chunk count. */
   readonly requestCounts: Record<string, number> = {};
 
-  private readonly server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  private readonly server: import("node:http").Server;
+  /** Tables found on disk from an earlier run (durable state), kept with their items. */
+  private keptTables = 0;
   /** Table name → TTL attribute name, for tables with TTL enabled. */
   private readonly ttlAttributes = new Map<string, string>();
   private sweepTimer?: NodeJS.Timeout;
@@ -49,11 +51,33 @@ export class DynamoDbService implements LocalService {
   constructor(
     private readonly context: LocalContext,
     private readonly options: DynamoDbServiceOptions = {},
-  ) {}
+  ) {
+    // With durable state, dynalite keeps its tables in LevelDB (classic-level, whose prebuilt binary needs no
+    // install script) under the state folder; every write reaches LevelDB's log before it is answered.
+    const path = context.store?.filesFor("dynamodb");
+    this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
+  }
+
+  async restore(): Promise<string[]> {
+    return this.keptTables > 0 ? [`${this.keptTables} DynamoDB table${this.keptTables === 1 ? "" : "s"} (items kept)`] : [];
+  }
 
   async provision(resource: DeclaredResource): Promise<void> {
     const request = createTableRequest(resource);
-    const created = await this.call("CreateTable", request);
+    let created = await this.call("CreateTable", request);
+    if (created.statusCode !== 200 && String(created.body.__type).endsWith("ResourceInUseException")) {
+      // Kept from an earlier run: reuse it if its key schema is still the declared one, else start it afresh.
+      const described = await this.call("DescribeTable", { TableName: request.TableName });
+      const keptSchema = JSON.stringify(described.body.Table?.KeySchema);
+      if (keptSchema === JSON.stringify(request.KeySchema)) {
+        this.keptTables++;
+        created = described;
+      } else {
+        this.context.log("dynamodb", `table ${request.TableName}: key schema changed since the last run; its kept items are dropped`);
+        await this.call("DeleteTable", { TableName: request.TableName });
+        created = await this.call("CreateTable", request);
+      }
+    }
     if (created.statusCode !== 200) {
       throw new Error(
         `DynamoDB table ${resource.name}: CreateTable failed: ${created.body.__type?.split("#").pop()}: ${created.body.message ?? ""}`,

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendJson } from "../common/http";
 
-export type RuntimePhase = "starting" | "ready" | "stopping";
+export type RuntimePhase = "starting" | "restoring" | "ready" | "stopping";
 
 /** `GET /_local/health`'s body. */
 export interface RuntimeStatus {

@@ -18,6 +18,8 @@ import { Router } from "./router";
 import type { LocalContext, LocalService, LogLevel } from "../common/service";
 import { answerNotReady, answerOwnEndpoint, isOwnEndpoint, notReadyAnswer, type RuntimePhase, type RuntimeStatus } from "./ownEndpoints";
 import { startLoadingServer } from "./loadingServer";
+import type { StateStore } from "../common/store";
+import { openStateStore } from "../store/open";
 
 export interface LocalRuntimeOptions {
   /** Directory holding Pulumi.yaml. */
@@ -40,6 +42,12 @@ export interface LocalRuntimeOptions {
   asyncRetryDelaysMs?: readonly number[];
   /** Processes per function without reserved concurrency. @default 4 */
   maxProcessesPerFunction?: number;
+  /** "durable": state in SQLite under `<workDirectory>/<stack>/state`, kept across restarts; "memory": nothing kept. @default "durable" */
+  state?: "durable" | "memory";
+  /** Start from empty state (`--reset`). */
+  reset?: boolean;
+  /** Where durable state lives. @default <workDirectory>/<stack>/state */
+  stateDirectory?: string;
 }
 
 export interface LocalRuntime {
@@ -58,6 +66,8 @@ export interface LocalRuntime {
   functionsDirectory: string;
   /** Where downloaded Node builds are kept (`<work directory>/node`), shared by every stack. */
   nodeDirectory: string;
+  /** Where state lives (undefined: memory only) and what was restored from it ("3 running executions", ...). */
+  state: { directory?: string; restored: string[] };
   /** Executions running now (after close: those running when it closed). */
   runningExecutions(): RunningExecution[];
   /** What `GET /_local/health` answers now. */
@@ -74,11 +84,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const stack = options.stack ?? "dev";
   const workDirectory = path.resolve(options.workDirectory ?? path.join(projectDirectory, ".local"));
   const server = http.createServer();
+  // Before the program loads: a state folder held by another runtime is refused at once.
+  const store: StateStore = openStateStore({
+    kind: options.state ?? "durable",
+    directory: path.resolve(options.stateDirectory ?? path.join(workDirectory, stack, "state")),
+    reset: options.reset,
+  });
   let phase: RuntimePhase = "starting";
   let status = (): RuntimeStatus => ({ status: phase, stack, pid: process.pid });
   let serveReady: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | undefined;
   server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (phase !== "ready" || !serveReady) return answerNotReady(req, res, status());
+    // While restoring, requests are served (restored executions call functions, which call the services back),
+    // but /_local/health still answers 503 until everything is back.
+    if ((phase !== "ready" && phase !== "restoring") || !serveReady) return answerNotReady(req, res, status());
     if (isOwnEndpoint(req)) return answerOwnEndpoint(req, res, status());
     void serveReady(req, res);
   });
@@ -97,6 +115,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       accountId: program.cloud.accountId,
       lambda: undefined as unknown as LambdaService,
       log: options.log,
+      store,
     };
     const functionsDirectory = path.join(workDirectory, stack, "functions");
     const nodeDirectory = path.join(workDirectory, "node");
@@ -152,6 +171,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     await loading.close();
     await listen(server, loading.port);
+    phase = "restoring";
+    // Step Functions last, so the objects, items, messages and queued events its executions may touch are back first.
+    const restored: string[] = [];
+    for (const service of services.filter((service) => service !== stepFunctions)) {
+      if (service.restore) restored.push(...(await service.restore()));
+    }
+    restored.unshift(...(await stepFunctions.restore()));
     phase = "ready";
     let closing: Promise<void> | undefined;
     return {
@@ -164,17 +190,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       lambda,
       functionsDirectory,
       nodeDirectory,
+      state: { directory: store.directory, restored },
       runningExecutions: () => stepFunctions.runningExecutions(),
       status: () => status(),
       close: () => {
         phase = "stopping";
-        return (closing ??= shutdown(server, services));
+        return (closing ??= shutdown(server, services, store));
       },
     };
   } catch (error) {
     phase = "stopping";
     await loading.close();
-    await shutdown(server, services);
+    await shutdown(server, services, store);
     throw error;
   }
 }
@@ -241,12 +268,14 @@ function listen(server: http.Server, port: number): Promise<string> {
   });
 }
 
-async function shutdown(server: http.Server, services: readonly LocalService[]): Promise<void> {
+async function shutdown(server: http.Server, services: readonly LocalService[], store: StateStore): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
   // Step Functions first (stops timers, reports running executions), then the functions it calls.
   for (const service of [...services].reverse()) await service.close().catch(() => undefined);
   await closed;
+  // Last: whatever the services wrote while stopping is committed, then the lock is released.
+  store.close();
 }
 
 function describeUnemulated(resources: readonly LoadedResource[]): string | undefined {

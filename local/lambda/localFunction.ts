@@ -45,6 +45,23 @@ export interface InvocationRecord {
   log: string[];
 }
 
+/** An asynchronous invocation waiting in the function's queue (or between attempts). */
+export interface QueuedEvent {
+  requestId: string;
+  functionName: string;
+  payload: string;
+  acceptedAt: number;
+  /** The attempt to run next (1 = first). */
+  attempt: number;
+  /** Not before this time (ms since the epoch): the retry delay; 0 = at once. */
+  notBefore: number;
+}
+
+export interface QueueKeeper {
+  kept(event: QueuedEvent): void;
+  done(requestId: string): void;
+}
+
 export class LocalFunction {
   /** Who may invoke it (aws:lambda/permission:Permission inputs), kept for later enforcement. */
   readonly permissions: Record<string, unknown>[] = [];
@@ -60,6 +77,8 @@ export class LocalFunction {
   constructor(
     readonly config: LocalFunctionConfig,
     private readonly log: (line: string) => void,
+    /** Keeps queued Event invocations across restarts (absent: memory only). */
+    private readonly queueKeeper?: QueueKeeper,
   ) {}
 
   get name(): string {
@@ -93,16 +112,36 @@ export class LocalFunction {
 
   /**
    * An asynchronous (Event) invocation: accepted at once; run in the background, and retried after a function
-   * error as Lambda does (by default twice more, after 1 and 2 minutes). Returns the request id.
+   * error as Lambda does (by default twice more, after 1 and 2 minutes). Returns the request id. With a queue
+   * keeper, the event is kept until it is done, so a restart runs it again (Lambda's queue: at least once).
    */
   invokeAsync(payload: string): string {
-    const requestId = randomUUID();
-    const acceptedAt = Date.now();
+    const event: QueuedEvent = {
+      requestId: randomUUID(),
+      functionName: this.name,
+      payload,
+      acceptedAt: Date.now(),
+      attempt: 1,
+      notBefore: 0,
+    };
+    this.queueKeeper?.kept(event);
+    this.runQueued(event);
+    return event.requestId;
+  }
+
+  /** Runs an event kept from an earlier run (after its retry delay, if one was pending). */
+  resumeQueued(event: QueuedEvent): void {
+    this.runQueued(event);
+  }
+
+  private runQueued(event: QueuedEvent): void {
+    const { requestId, payload, acceptedAt } = event;
     const attempt = async (attemptNumber: number): Promise<void> => {
       if (this.closed) return;
       // Over the reservation, events wait in the queue instead of failing (Lambda retries throttled events).
       const { result } = await this.run(requestId, payload, {});
-      if (!result.functionError || this.closed) return;
+      if (this.closed) return;
+      if (!result.functionError) return this.queueKeeper?.done(requestId);
       const attempts = 1 + this.asyncConfig.maximumRetryAttempts;
       const delayMs = this.config.asyncRetryDelaysMs[Math.min(attemptNumber - 1, this.config.asyncRetryDelaysMs.length - 1)] ?? 0;
       const tooOld = Date.now() + delayMs - acceptedAt > this.asyncConfig.maximumEventAgeInSeconds * 1000;
@@ -110,17 +149,23 @@ export class LocalFunction {
         this.log(
           `Async invocation ${requestId} failed after ${attemptNumber} attempt(s); event discarded (no destination configured locally)`,
         );
-        return;
+        return this.queueKeeper?.done(requestId);
       }
       this.log(`Async invocation ${requestId} failed (attempt ${attemptNumber} of ${attempts}); retrying in ${delayMs / 1000} s`);
-      const timer = setTimeout(() => {
-        this.retryTimers.delete(timer);
-        void attempt(attemptNumber + 1);
-      }, delayMs);
-      this.retryTimers.add(timer);
+      this.queueKeeper?.kept({ ...event, attempt: attemptNumber + 1, notBefore: Date.now() + delayMs });
+      this.schedule(() => void attempt(attemptNumber + 1), delayMs);
     };
-    void attempt(1);
-    return requestId;
+    const waitMs = event.notBefore - Date.now();
+    if (waitMs > 0) this.schedule(() => void attempt(event.attempt), waitMs);
+    else void attempt(event.attempt);
+  }
+
+  private schedule(callback: () => void, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      callback();
+    }, delayMs);
+    this.retryTimers.add(timer);
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
+import type { StoreCollection } from "../common/store";
 import { header, sendJson } from "../common/http";
 import { materializeCode } from "./code";
 import {
@@ -19,7 +20,7 @@ import {
   type InvokeResult,
   type LambdaInvoker,
 } from "../common/invoker";
-import { LocalFunction, type InvocationRecord } from "./localFunction";
+import { LocalFunction, type InvocationRecord, type QueuedEvent, type QueueKeeper } from "./localFunction";
 import { nodeBinaryForRuntime, nodeMajorOfRuntime } from "./nodeRuntime";
 
 /** Lambda's payload quotas: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html */
@@ -83,6 +84,9 @@ export class LambdaService implements LocalService, LambdaInvoker {
 
   private readonly functions = new Map<string, LocalFunction>();
   private readonly fallbackReported = new Set<number>();
+  /** Queued Event invocations, kept until done (Lambda's own queue is durable: at least once). */
+  private readonly queue?: StoreCollection<QueuedEvent>;
+  private readonly queueKeeper?: QueueKeeper;
 
   constructor(
     private readonly context: LocalContext,
@@ -91,6 +95,29 @@ export class LambdaService implements LocalService, LambdaInvoker {
     const limit = options.maxProcessesPerFunction;
     if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1))
       throw new Error(`maxProcessesPerFunction must be a whole number of at least 1, got ${limit}`);
+    if (context.store?.durable) {
+      const queue = context.store.collection<QueuedEvent>("lambda.asyncQueue");
+      this.queue = queue;
+      this.queueKeeper = { kept: (event) => queue.put(event.requestId, event), done: (requestId) => queue.delete(requestId) };
+    }
+  }
+
+  /** Runs again the asynchronous invocations that were queued (or running) when the runtime stopped. */
+  async restore(): Promise<string[]> {
+    if (!this.queue) return [];
+    const events = this.queue.entries().map(([, event]) => event);
+    for (const event of events) {
+      const target = this.functions.get(event.functionName);
+      if (target) target.resumeQueued(event);
+      else {
+        this.context.log(
+          "lambda",
+          `Async invocation ${event.requestId} of ${event.functionName} dropped: the program no longer declares that function`,
+        );
+        this.queue.delete(event.requestId);
+      }
+    }
+    return events.length > 0 ? [`${events.length} queued Lambda event${events.length === 1 ? "" : "s"}`] : [];
   }
 
   /** The declared functions, by name. */
@@ -284,6 +311,7 @@ export class LambdaService implements LocalService, LambdaInvoker {
         asyncRetryDelaysMs: this.options.asyncRetryDelaysMs ?? [60_000, 120_000],
       },
       (line) => this.context.log(functionName, line),
+      this.queueKeeper,
     );
     this.functions.set(functionName, localFunction);
   }
@@ -313,6 +341,8 @@ export class LambdaService implements LocalService, LambdaInvoker {
     const clientContextHeader = header(req, "x-amz-client-context");
     const clientContext = clientContextHeader ? safeJson(Buffer.from(clientContextHeader, "base64").toString("utf8")) : undefined;
     const { result, log } = await this.invokeWithLog({ functionName, payload: body.toString("utf8"), invocationType, clientContext });
+    // An accepted Event invocation (202) is in the kept queue before the answer leaves.
+    await this.context.store?.committed();
     const headers: Record<string, string> = {
       "Content-Type": "application/json",
       "X-Amz-Executed-Version": result.executedVersion,

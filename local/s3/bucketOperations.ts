@@ -44,6 +44,6 @@ export function deleteBucket(s3: S3Store, name: string): Reply {
   s3.count("DeleteBucket");
   const bucket = s3.bucketNamed(name);
   if (bucket.objects.size) throw new S3Error("BucketNotEmpty", "The bucket you tried to delete is not empty", { BucketName: name });
-  s3.buckets.delete(name);
+  s3.deleteBucket(name);
   return { status: 204 };
 }

@@ -1,6 +1,7 @@
 /**
- * In-memory buckets and objects (the local runtime keeps no state across restarts). Keys are kept in a
- * sorted array per bucket so listings are ordered like S3's (UTF-8 binary order) without re-sorting.
+ * Buckets and objects, served from memory and, with a durable store, kept on disk through a BucketKeeper
+ * (persistence.ts). Keys are kept in a sorted array per bucket so listings are ordered like S3's (UTF-8
+ * binary order) without re-sorting.
  */
 import { randomUUID } from "node:crypto";
 import type { ChecksumAlgorithm } from "./checksums";
@@ -31,6 +32,12 @@ export interface MultipartUpload {
   parts: Map<number, { body: Buffer; etag: string }>;
 }
 
+/** Keeps a bucket's objects across restarts (local/s3/persistence.ts); called before memory changes. */
+export interface BucketKeeper {
+  saved(bucketName: string, object: StoredObject): void;
+  deleted(bucketName: string, key: string): void;
+}
+
 export class Bucket {
   readonly objects = new Map<string, StoredObject>();
   readonly uploads = new Map<string, MultipartUpload>();
@@ -38,6 +45,7 @@ export class Bucket {
   constructor(
     readonly name: string,
     readonly creationDate = new Date(),
+    private readonly keeper?: BucketKeeper,
   ) {}
 
   get(key: string): StoredObject {
@@ -47,12 +55,19 @@ export class Bucket {
   }
 
   put(object: StoredObject): void {
+    this.keeper?.saved(this.name, object);
+    this.load(object);
+  }
+
+  /** Puts an object in memory only (one read back from the store). */
+  load(object: StoredObject): void {
     if (!this.objects.has(object.key)) this.sortedKeys.splice(this.insertionPoint(object.key), 0, object.key);
     this.objects.set(object.key, object);
   }
 
   delete(key: string): boolean {
     if (!this.objects.delete(key)) return false;
+    this.keeper?.deleted(this.name, key);
     this.sortedKeys.splice(this.insertionPoint(key), 1);
     return true;
   }

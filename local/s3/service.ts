@@ -100,6 +100,12 @@ export class S3Service implements LocalService {
     if (resource.type === BUCKET_NOTIFICATION_TYPE) return this.provisionNotification(resource, all);
   }
 
+  /** Reads back the buckets and objects kept from earlier runs. */
+  async restore(): Promise<string[]> {
+    const objects = this.store.restore();
+    return objects > 0 ? [`${objects} S3 object${objects === 1 ? "" : "s"}`] : [];
+  }
+
   /** Creates a bucket outside of any program (tests, or `aws s3 mb`). */
   createBucket(name: string): void {
     this.store.createBucket(name);
@@ -125,10 +131,13 @@ export class S3Service implements LocalService {
     const payload = reply.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(reply.body);
     if (reply.body !== undefined && !headers["Content-Type"]) headers["Content-Type"] = "application/xml";
     if (headers["Content-Length"] === undefined) headers["Content-Length"] = payload.length;
-    res.writeHead(reply.status ?? 200, headers);
-    res.end(req.method === "HEAD" ? undefined : payload);
+    // Notifications first: each is queued as an asynchronous invocation, which the Lambda service keeps; then the
+    // answer waits for the commit, so an acknowledged write and the events it caused are all on disk.
     for (const event of reply.events ?? [])
       this.notify(event.eventName, event.bucketName, event.object, requestId, request?.sourceIpAddress ?? "127.0.0.1");
+    await this.context.store?.committed();
+    res.writeHead(reply.status ?? 200, headers);
+    res.end(req.method === "HEAD" ? undefined : payload);
   }
 
   async close(): Promise<void> {

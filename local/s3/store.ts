@@ -3,18 +3,51 @@
  */
 import type { LocalContext } from "../common/service";
 import { S3Error } from "./errors";
-import { Bucket } from "./objectStore";
+import { Bucket, type BucketKeeper } from "./objectStore";
+import { S3Persistence } from "./persistence";
 
 export class S3Store {
   readonly buckets = new Map<string, Bucket>();
   /** Requests answered, by operation name (e.g. `{ PutObject: 12 }`). */
   readonly requestCounts: Record<string, number> = {};
+  /** Keeps buckets and objects in the runtime's state folder (absent: memory only). */
+  private readonly persistence?: S3Persistence;
+  private readonly keeper?: BucketKeeper;
 
-  constructor(readonly context: LocalContext) {}
+  constructor(readonly context: LocalContext) {
+    const files = context.store?.filesFor("s3");
+    if (context.store && files) {
+      const persistence = new S3Persistence(context.store, files);
+      this.persistence = persistence;
+      this.keeper = {
+        saved: (bucketName, object) => persistence.saveObject(bucketName, object),
+        deleted: (bucketName, key) => persistence.deleteObject(bucketName, key),
+      };
+    }
+  }
 
   /** Creates a bucket unless it exists. */
-  createBucket(name: string): void {
-    if (!this.buckets.has(name)) this.buckets.set(name, new Bucket(name));
+  createBucket(name: string, creationDate = new Date()): void {
+    if (this.buckets.has(name)) return;
+    this.buckets.set(name, new Bucket(name, creationDate, this.keeper));
+    this.persistence?.saveBucket(name, creationDate);
+  }
+
+  deleteBucket(name: string): void {
+    this.buckets.delete(name);
+    this.persistence?.deleteBucket(name);
+  }
+
+  /** Reads back the buckets and objects kept from earlier runs; returns how many objects. */
+  restore(): number {
+    if (!this.persistence) return 0;
+    const { buckets, objects } = this.persistence.load();
+    for (const { name, creationDate } of buckets) this.createBucket(name, creationDate);
+    for (const { bucketName, object } of objects) {
+      this.createBucket(bucketName);
+      this.buckets.get(bucketName)!.load(object);
+    }
+    return objects.length;
   }
 
   bucketNamed(name: string): Bucket {

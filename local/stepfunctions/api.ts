@@ -14,6 +14,7 @@ import type { EngineServices } from "./interpreter";
 import { exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES } from "./limits";
 import { isSupportedResource } from "./resources";
 import { diagnoseDefinition } from "./diagnostics";
+import type { LoadedExecution, StepFunctionsPersistence } from "./persistence";
 import { mergeTags, parseTags, tagsToWire } from "./tags";
 import { TaskTokenError } from "./tokens";
 import type { TaskTokenRegistry } from "./tokens";
@@ -170,6 +171,16 @@ const toSeconds = (milliseconds: number) => milliseconds / 1000;
 export interface StepFunctionsApiOptions {
   services: EngineServices & { tokens: TaskTokenRegistry };
   accountId: string;
+  /** Where state machines and executions are kept across restarts; absent: in memory only. */
+  persistence?: StepFunctionsPersistence;
+}
+
+/** What a restart brought back. */
+export interface RestoreSummary {
+  runningExecutions: number;
+  finishedExecutions: number;
+  /** Tasks whose Lambda call was in flight when the runtime died, invoked again (at least once). */
+  reinvokedTasks: number;
 }
 
 export class StepFunctionsApi {
@@ -214,7 +225,108 @@ export class StepFunctionsApi {
       executions: new Map(),
     };
     this.machines.set(arn, machine);
+    this.saveMachine(machine);
     return machine;
+  }
+
+  private saveMachine(machine: StateMachineRecord): void {
+    this.options.persistence?.saveMachine({
+      arn: machine.arn,
+      name: machine.name,
+      roleArn: machine.roleArn,
+      type: machine.type,
+      definitionText: machine.definitionText,
+      creationDate: machine.creationDate,
+      loggingConfiguration: machine.loggingConfiguration,
+      tracingConfiguration: machine.tracingConfiguration,
+    });
+  }
+
+  /**
+   * Brings back what the store kept: state machines created through the API (the program's own are declared
+   * again at every start, and the program's definition wins), then every execution. Running ones are replayed
+   * from their journal and continue (execution.ts); the caller holds the clock meanwhile.
+   */
+  restore(): RestoreSummary {
+    const persistence = this.options.persistence;
+    const summary: RestoreSummary = { runningExecutions: 0, finishedExecutions: 0, reinvokedTasks: 0 };
+    if (!persistence) return summary;
+    for (const stored of persistence.loadMachines()) {
+      if (this.machines.has(stored.arn)) continue;
+      try {
+        this.createStateMachine({ ...stored, definition: stored.definitionText, arn: stored.arn });
+      } catch (error) {
+        this.services.log?.(`state machine ${stored.arn} kept from an earlier run cannot be restored: ${(error as Error).message}`);
+      }
+    }
+    const definitions = new Map<string, ExecutionMachine["definition"]>();
+    const toStart: Execution[] = [];
+    for (const loaded of persistence.loadExecutions()) {
+      const execution = this.restoreExecution(loaded, definitions);
+      if (!execution) continue;
+      this.executionSequence = Math.max(this.executionSequence, execution.sequence);
+      if (execution.status === "RUNNING") {
+        toStart.push(execution);
+        summary.reinvokedTasks += countCallsInFlight(loaded);
+      } else summary.finishedExecutions++;
+    }
+    this.services.tokens.restore();
+    for (const execution of toStart) execution.start();
+    summary.runningExecutions = toStart.length;
+    return summary;
+  }
+
+  private restoreExecution(loaded: LoadedExecution, definitions: Map<string, ExecutionMachine["definition"]>): Execution | undefined {
+    const { stored } = loaded;
+    let definition = definitions.get(stored.definitionHash);
+    if (!definition) {
+      try {
+        definition = validateDefinition(loaded.definitionText, { supportedResource: isSupportedResource }).definition;
+      } catch (error) {
+        this.services.log?.(`execution ${stored.arn} kept from an earlier run has an unreadable definition: ${(error as Error).message}`);
+        return undefined;
+      }
+      definitions.set(stored.definitionHash, definition);
+    }
+    const machineRecord = this.machines.get(stored.machineArn);
+    // The revision the execution started with, as it was kept (the machine may have changed since).
+    const machine: MachineRevision = Object.freeze({
+      arn: stored.machineArn,
+      name: stored.machineName,
+      roleArn: stored.roleArn,
+      definition,
+      definitionText: loaded.definitionText,
+      loggingConfiguration: machineRecord?.loggingConfiguration ?? { level: "OFF", includeExecutionData: false },
+      tracingConfiguration: machineRecord?.tracingConfiguration ?? { enabled: false },
+      revisionId: stored.revisionId,
+      updateDate: stored.revisionDate ?? stored.startDate,
+    });
+    const keeping = this.options.persistence!.keeping(
+      stored.sequence,
+      loaded.definitionText,
+      stored.status === "RUNNING" ? loaded : undefined,
+    );
+    const execution = new Execution(
+      machine,
+      stored.name,
+      stored.arn,
+      stored.input,
+      stored.startDate,
+      stored.sequence,
+      this.services,
+      keeping,
+      {
+        status: stored.status,
+        stopDate: stored.stopDate,
+        output: stored.output,
+        error: stored.error,
+        cause: stored.cause,
+        events: loaded.events.map((entry) => entry.event),
+      },
+    );
+    machineRecord?.executions.set(stored.name, execution);
+    this.executions.set(stored.arn, execution);
+    return execution;
   }
 
   /** Runs one operation; resolves with the response body, rejects with StepFunctionsApiError. */
@@ -247,6 +359,7 @@ export class StepFunctionsApi {
   /** Cancels every running execution without closing it (the runtime is going away). */
   shutdown(): RunningExecution[] {
     const running = this.runningExecutions();
+    this.options.persistence?.stop();
     for (const execution of this.executions.values()) execution.interrupt();
     this.services.tokens.closeAll();
     return running;
@@ -282,15 +395,10 @@ export class StepFunctionsApi {
       throw new StepFunctionsApiError("ExecutionAlreadyExists", `Execution Already Exists: '${existing.arn}'`);
     }
     const arn = executionArn(machine.arn, name);
-    const execution = new Execution(
-      currentRevision(machine),
-      name,
-      arn,
-      input,
-      this.services.clock.now(),
-      ++this.executionSequence,
-      this.services,
-    );
+    const sequence = ++this.executionSequence;
+    const revision = currentRevision(machine);
+    const keeping = this.options.persistence?.keeping(sequence, revision.definitionText);
+    const execution = new Execution(revision, name, arn, input, this.services.clock.now(), sequence, this.services, keeping);
     machine.executions.set(name, execution);
     this.executions.set(arn, execution);
     execution.start();
@@ -488,6 +596,7 @@ export class StepFunctionsApi {
       revisionId: randomUUID(),
       updateDate: this.services.clock.now(),
     });
+    this.saveMachine(machine);
     return { updateDate: toSeconds(machine.updateDate), revisionId: machine.revisionId };
   }
 
@@ -555,6 +664,7 @@ export class StepFunctionsApi {
     if (machine.status !== "DELETING") return;
     for (const execution of machine.executions.values()) if (execution.status === "RUNNING") return;
     this.machines.delete(machine.arn);
+    this.options.persistence?.deleteMachine(machine.arn);
     for (const execution of machine.executions.values()) this.executions.delete(execution.arn);
   }
 
@@ -621,6 +731,13 @@ function rejectVersioning(request: Record<string, any>): void {
  */
 function redriveStatusOf(execution: Execution): { redriveStatus: string; redriveStatusReason: string } {
   return { redriveStatus: "NOT_REDRIVABLE", redriveStatusReason: `Execution is ${execution.status} and cannot be redriven` };
+}
+
+/** Threads whose last recorded event is a Lambda call started but not answered: the call was in flight. */
+function countCallsInFlight(loaded: LoadedExecution): number {
+  const lastByThread = new Map<string, string>();
+  for (const { thread, event } of loaded.events) lastByThread.set(thread, event.type);
+  return [...lastByThread.values()].filter((type) => type === "TaskStarted" || type === "LambdaFunctionStarted").length;
 }
 
 /** Paging tokens: opaque to callers, bound to the listing they came from. */

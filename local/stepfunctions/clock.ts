@@ -9,7 +9,7 @@ export interface Timer {
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
-  /** Calls `callback` once after `delayMs` unless cancelled first. */
+  /** Calls `callback` once after `delayMs` (zero or less: as soon as possible) unless cancelled first. */
   setTimer(callback: () => void, delayMs: number): Timer;
 }
 
@@ -46,4 +46,46 @@ export function sleep(clock: Clock, delayMs: number, signal?: AbortSignal): Prom
     }, delayMs);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/**
+ * A clock whose new timers can be held back and then armed in deadline order. While a restart replays every
+ * running execution, their timers are held; released together, the overdue ones fire at once, oldest deadline
+ * first, instead of in the order the executions happened to be replayed.
+ */
+export class DeferringClock implements Clock {
+  private held: Array<{ at: number; callback: () => void; cancelled: boolean; timer?: Timer }> | undefined;
+
+  constructor(private readonly inner: Clock) {}
+
+  now(): number {
+    return this.inner.now();
+  }
+
+  setTimer(callback: () => void, delayMs: number): Timer {
+    if (!this.held) return this.inner.setTimer(callback, delayMs);
+    const entry: { at: number; callback: () => void; cancelled: boolean; timer?: Timer } = {
+      at: this.now() + delayMs,
+      callback,
+      cancelled: false,
+    };
+    this.held.push(entry);
+    return {
+      cancel: () => {
+        entry.cancelled = true;
+        entry.timer?.cancel();
+      },
+    };
+  }
+
+  hold(): void {
+    this.held ??= [];
+  }
+
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    held.sort((a, b) => a.at - b.at);
+    for (const entry of held) if (!entry.cancelled) entry.timer = this.inner.setTimer(entry.callback, Math.max(0, entry.at - this.now()));
+  }
 }

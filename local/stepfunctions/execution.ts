@@ -8,8 +8,10 @@ import type { StateMachineDefinition } from "./asl/types";
 import type { Timer } from "./clock";
 import type { ExecutionContextBase } from "./context";
 import { toStatesError, STATES_ERRORS } from "./errors";
-import { History } from "./history";
+import { History, type HistoryEvent } from "./history";
 import { describeFailure, RunScope, runStates, type EngineServices } from "./interpreter";
+import { NO_JOURNAL, type ExecutionJournal } from "./journal";
+import { VariableScope } from "./variables";
 
 export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
 
@@ -19,6 +21,25 @@ export interface ExecutionMachine {
   name: string;
   roleArn: string;
   definition: StateMachineDefinition;
+}
+
+/** Where an execution keeps itself: its journal, and a hook called whenever its status changes. */
+export interface ExecutionKeeping {
+  journal: ExecutionJournal;
+  /** Called on start and whenever the execution closes (to write its row). */
+  changed(execution: Execution): void;
+}
+
+const NOT_KEPT: ExecutionKeeping = { journal: NO_JOURNAL, changed: () => undefined };
+
+/** How an execution read back from the store stood. */
+export interface RestoredState {
+  status: ExecutionStatus;
+  stopDate?: number;
+  output?: string;
+  error?: string;
+  cause?: string;
+  events: HistoryEvent[];
 }
 
 /** Why an execution's signal was aborted (never a StatesError: these end the execution without Catch). */
@@ -40,6 +61,8 @@ export class Execution {
   private readonly controller = new AbortController();
   private timeoutTimer?: Timer;
   private markDone!: () => void;
+  /** Read back from the store (its row is kept already). */
+  private readonly restored: boolean;
 
   constructor(
     readonly machine: ExecutionMachine,
@@ -51,12 +74,27 @@ export class Execution {
     /** Orders ListExecutions (newest first) and its paging cursor. */
     readonly sequence: number,
     private readonly services: EngineServices,
+    private readonly keeping: ExecutionKeeping = NOT_KEPT,
+    restored?: RestoredState,
   ) {
+    this.restored = restored !== undefined;
     this.history = new History(() => services.clock.now());
     this.done = new Promise((resolve) => (this.markDone = resolve));
+    if (restored) {
+      this.history.events.push(...restored.events);
+      this.status = restored.status;
+      this.stopDate = restored.stopDate;
+      this.output = restored.output;
+      this.error = restored.error;
+      this.cause = restored.cause;
+      if (this.status !== "RUNNING") this.markDone();
+    }
   }
 
-  /** Records ExecutionStarted and runs in the background. */
+  /**
+   * Records ExecutionStarted and runs in the background. A restored execution runs again from its input
+   * against its journal, so it continues where it was (journal.ts).
+   */
   start(): void {
     const { definition } = this.machine;
     const input = JSON.parse(this.input);
@@ -69,29 +107,35 @@ export class Execution {
       thread,
       this.controller.signal,
       definition.QueryLanguage ?? "JSONPath",
+      new VariableScope(),
+      this.keeping.journal,
     );
     scope.record("ExecutionStarted", undefined, {
       input: this.input,
       inputDetails: { truncated: false },
       roleArn: this.machine.roleArn,
     });
+    // A restored execution's row is already kept as RUNNING.
+    if (!this.restored) this.keeping.changed(this);
     if (definition.TimeoutSeconds !== undefined) {
-      this.timeoutTimer = this.services.clock.setTimer(() => this.timeOut(scope), definition.TimeoutSeconds * 1000);
+      // From the start date, so the execution's deadline holds across restarts.
+      const delayMs = this.startDate + definition.TimeoutSeconds * 1000 - this.services.clock.now();
+      this.timeoutTimer = this.services.clock.setTimer(() => this.timeOut(scope), delayMs);
     }
     runStates(definition, input, scope).then(
       (output) => {
         if (this.status !== "RUNNING") return;
         this.output = JSON.stringify(output);
-        this.close("SUCCEEDED");
         scope.record("ExecutionSucceeded", undefined, { output: this.output, outputDetails: { truncated: false } });
+        this.close("SUCCEEDED");
       },
       (thrown) => {
         if (this.status !== "RUNNING" || this.controller.signal.aborted) return;
         const error = toStatesError(thrown);
         this.error = error.error || undefined;
         this.cause = error.cause || undefined;
-        this.close("FAILED");
         scope.record("ExecutionFailed", undefined, { error: this.error, cause: this.cause });
+        this.close("FAILED");
       },
     );
   }
@@ -101,8 +145,9 @@ export class Execution {
     if (this.status !== "RUNNING") return false;
     this.error = error;
     this.cause = cause;
+    const aborted = this.history.append("ExecutionAborted", this.history.events.length, { error, cause });
+    this.keeping.journal.saveEvent("stop", 0, aborted);
     this.close("ABORTED");
-    this.history.append("ExecutionAborted", this.history.events.length, { error, cause });
     this.services.log?.(`${this.name} - ExecutionAborted${describeFailure({ error, cause })}`, "warn");
     this.controller.abort(new ExecutionInterrupted("stopped"));
     return true;
@@ -120,9 +165,9 @@ export class Execution {
     if (this.status !== "RUNNING") return;
     this.error = STATES_ERRORS.Timeout;
     this.cause = `The execution did not finish within TimeoutSeconds (${this.machine.definition.TimeoutSeconds} s)`;
-    this.close("TIMED_OUT");
     scope.thread.catchUp();
     scope.record("ExecutionTimedOut", undefined, { error: this.error, cause: this.cause });
+    this.close("TIMED_OUT");
     this.controller.abort(new ExecutionInterrupted("timedOut"));
   }
 
@@ -130,6 +175,9 @@ export class Execution {
     this.status = status;
     this.stopDate = this.services.clock.now();
     this.timeoutTimer?.cancel();
+    this.keeping.journal.discardReplayData();
+    this.services.tokens.forgetExecution(this.arn);
+    this.keeping.changed(this);
     this.markDone();
   }
 

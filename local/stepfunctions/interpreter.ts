@@ -9,6 +9,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-input-output-filtering.html
  * https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html
  */
+import { randomUUID } from "node:crypto";
 import type { Clock } from "./clock";
 import type { ContextObject, ExecutionContextBase } from "./context";
 import { stateContext } from "./context";
@@ -17,9 +18,11 @@ import type { HistoryEvent, HistoryEventType, HistoryThread } from "./history";
 import type { LambdaInvoker } from "../common/invoker";
 import type { QueueSender, TopicPublisher } from "../common/messaging";
 import type { TaskTokenRegistry } from "./tokens";
+import { NO_JOURNAL, type EffectEntry, type ExecutionJournal } from "./journal";
 import type { Catcher, QueryLanguage, State, SubStateMachine } from "./asl/types";
 import { applyInputPath, applyOutputPath, applyResultPath, resolveTemplate } from "./asl/paths";
 import { evaluateTemplate, type JsonataBindings } from "./asl/jsonata/evaluate";
+import { random as seededRandom } from "./asl/jsonata/functions";
 import { VariableScope } from "./variables";
 import { serializePayload } from "./limits";
 import { errorOutput, findCatcher, findRetrier, maxAttempts, retryDelayMs } from "./retry";
@@ -72,8 +75,16 @@ export function describeFailure(details: Record<string, unknown> | undefined): s
   return parts.length > 0 ? `: ${parts.join(", ")}` : "";
 }
 
-/** One line of work inside an execution: the whole execution, a Parallel branch, or a Map iteration. */
+/**
+ * One line of work inside an execution: the whole execution, a Parallel branch, or a Map iteration.
+ * Everything it does to the outside world goes through `record`, `effect` and `deadline`, which the journal
+ * answers when the execution is replayed after a restart (journal.ts).
+ */
 export class RunScope {
+  private forks = 0;
+  private events = 0;
+  private effects = 0;
+
   constructor(
     readonly services: EngineServices,
     readonly executionArn: string,
@@ -84,6 +95,9 @@ export class RunScope {
     /** The state machine's QueryLanguage, which a state's own QueryLanguage overrides. */
     readonly queryLanguage: QueryLanguage = "JSONPath",
     readonly variables: VariableScope = new VariableScope(),
+    readonly journal: ExecutionJournal = NO_JOURNAL,
+    /** This thread's key in the journal: "0" for the execution, "<parent>.<n>" for its n-th fork. */
+    readonly key = "0",
   ) {}
 
   /**
@@ -91,6 +105,7 @@ export class RunScope {
    * variable scope that reads the outer variables and keeps its own assignments to itself.
    */
   fork(signal: AbortSignal): RunScope {
+    const key = `${this.key}.${this.forks++}`;
     return new RunScope(
       this.services,
       this.executionArn,
@@ -100,16 +115,65 @@ export class RunScope {
       signal,
       this.queryLanguage,
       this.variables.child(),
+      this.journal,
+      key,
     );
   }
 
   record(type: HistoryEventType, stateName: string | undefined, details?: Record<string, unknown>): HistoryEvent {
+    const sequence = this.events++;
+    const replayed = this.journal.replayedEvent(this.key, sequence);
+    if (replayed) {
+      this.thread.lastEventId = replayed.id;
+      return replayed;
+    }
     const event = this.thread.record(type, details);
+    this.journal.saveEvent(this.key, sequence, event);
     if (type === "ExecutionFailed" || type === "ExecutionTimedOut") {
       this.services.log?.(`${this.executionName} ${stateName ?? "-"} ${type}${describeFailure(details)}`, "warn");
     } else this.services.log?.(`${this.executionName} ${stateName ?? "-"} ${type}`);
     return event;
   }
+
+  /**
+   * Performs a step with an outcome from outside (a Lambda call) once: replayed, it gives the recorded value
+   * or throws the recorded StatesError. Anything else thrown (an abort) is not an outcome and is not kept.
+   */
+  async effect<T>(perform: () => Promise<T>): Promise<T> {
+    const sequence = this.effects++;
+    const recorded = this.journal.effect(this.key, sequence);
+    if (recorded) return replayEffect(recorded) as T;
+    try {
+      const value = await perform();
+      this.journal.saveEffect(this.key, sequence, { value });
+      return value;
+    } catch (thrown) {
+      if (thrown instanceof StatesError && !this.signal.aborted) {
+        this.journal.saveEffect(this.key, sequence, { error: { error: thrown.error, cause: thrown.cause } });
+      }
+      throw thrown;
+    }
+  }
+
+  /** A value chosen once (a token, a random draw); replayed, the same value. */
+  once<T>(choose: () => T): T {
+    const sequence = this.effects++;
+    const recorded = this.journal.effect(this.key, sequence);
+    if (recorded) return replayEffect(recorded) as T;
+    const value = choose();
+    this.journal.saveEffect(this.key, sequence, { value });
+    return value;
+  }
+
+  /** The absolute time (ms since the epoch) `delayMs` from the first run of this step: timers survive restarts. */
+  deadline(delayMs: number): number {
+    return this.once(() => this.services.clock.now() + delayMs);
+  }
+}
+
+function replayEffect(entry: EffectEntry): unknown {
+  if ("error" in entry) throw new StatesError(entry.error.error, entry.error.cause);
+  return entry.value;
 }
 
 /** What a state handler sees while one attempt of its state runs. */
@@ -168,7 +232,18 @@ export class StateRun {
   /** `$states` (input, context, and the result or error output once there is one) and every visible variable. */
   bindings(extraContext?: Partial<ContextObject>, extraStates?: Record<string, unknown>): JsonataBindings {
     const context = extraContext ? { ...this.context, ...extraContext } : this.context;
-    return { ...this.scope.variables.all(), states: { input: this.input, context, ...extraStates } };
+    return { ...this.replayableFunctions, ...this.scope.variables.all(), states: { input: this.input, context, ...extraStates } };
+  }
+
+  /**
+   * `$uuid()` and an unseeded `$random()` as values chosen once: an execution replayed after a restart gets the
+   * same values. They shadow the functions registered on the compiled expression (see jsonata/functions.ts).
+   */
+  private get replayableFunctions(): JsonataBindings {
+    return {
+      uuid: () => this.scope.once(() => randomUUID()),
+      random: (seed?: unknown) => (seed === undefined ? this.scope.once(() => Math.random()) : seededRandom(seed)),
+    };
   }
 
   /** Runs a nested state machine (Parallel branch, Map item processor) in `scope`. */
@@ -202,12 +277,13 @@ async function executeState(name: string, state: State, rawInput: unknown, scope
   const handler = HANDLERS[state.Type];
   const { clock } = scope.services;
   const queryLanguage = state.QueryLanguage ?? scope.queryLanguage;
-  const enteredTime = new Date(clock.now()).toISOString();
   const entered = scope.record(`${handler.eventPrefix}StateEntered` as HistoryEventType, name, {
     name,
     input: JSON.stringify(rawInput),
     inputDetails: { truncated: false },
   });
+  // From the event, so a replayed execution sees the time the state was first entered.
+  const enteredTime = new Date(entered.timestamp).toISOString();
   const retriers = "Retry" in state ? state.Retry : undefined;
   const catchers = "Catch" in state ? state.Catch : undefined;
   const attemptsPerRetrier = retriers ? retriers.map(() => 0) : [];
@@ -250,7 +326,8 @@ async function executeState(name: string, state: State, rawInput: unknown, scope
         const delayMs = retryDelayMs(retriers![retrierIndex], attemptsPerRetrier[retrierIndex], scope.services.random);
         attemptsPerRetrier[retrierIndex]++;
         retryCount++;
-        await sleep(clock, delayMs, scope.signal);
+        const retryAt = scope.deadline(delayMs);
+        await sleep(clock, retryAt - clock.now(), scope.signal);
         continue;
       }
       const catcher = findCatcher(catchers, error);

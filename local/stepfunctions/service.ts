@@ -10,7 +10,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
 import { StepFunctionsApi, type CreateStateMachineInput, type RunningExecution, type StateMachineRecord } from "./api";
 import { StepFunctionsApiError } from "./apiErrors";
-import { systemClock, type Clock } from "./clock";
+import { DeferringClock, systemClock, type Clock } from "./clock";
+import { StepFunctionsPersistence } from "./persistence";
 import type { Execution } from "./execution";
 import { TaskTokenRegistry } from "./tokens";
 
@@ -34,16 +35,20 @@ export class StepFunctionsService implements LocalService {
   /** The token registry behind SendTask* (exposed for tests and diagnostics). */
   readonly tokens: TaskTokenRegistry;
   private readonly api: StepFunctionsApi;
+  private readonly clock: DeferringClock;
   private closedWithRunning: RunningExecution[] | undefined;
 
   constructor(
     private readonly context: LocalContext,
     options: StepFunctionsServiceOptions = {},
   ) {
-    const clock: Clock = options.clock ?? (options.now ? { now: options.now, setTimer: systemClock.setTimer } : systemClock);
-    this.tokens = new TaskTokenRegistry(clock);
+    this.clock = new DeferringClock(options.clock ?? (options.now ? { now: options.now, setTimer: systemClock.setTimer } : systemClock));
+    const clock: Clock = this.clock;
+    const persistence = context.store?.durable ? new StepFunctionsPersistence(context.store) : undefined;
+    this.tokens = new TaskTokenRegistry(clock, persistence?.tokenPersistence());
     this.api = new StepFunctionsApi({
       accountId: context.accountId,
+      persistence,
       services: {
         clock,
         lambda: context.lambda,
@@ -99,9 +104,41 @@ export class StepFunctionsService implements LocalService {
     return this.api.createStateMachine(input);
   }
 
-  /** Runs one API operation in-process: the same checks and errors as the wire (throws StepFunctionsApiError). */
-  call(operation: string, request: object): Promise<any> {
-    return this.api.call(operation, request);
+  /**
+   * Runs one API operation in-process: the same checks and errors as the wire (throws StepFunctionsApiError).
+   * Resolves once what it changed is kept (acknowledged means kept).
+   */
+  async call(operation: string, request: object): Promise<any> {
+    const response = await this.api.call(operation, request);
+    await this.context.store?.committed();
+    return response;
+  }
+
+  /**
+   * Continues the executions kept from an earlier run. Their timers are held while every execution is replayed,
+   * then armed in deadline order: overdue ones fire at once, oldest first.
+   */
+  async restore(): Promise<string[]> {
+    this.clock.hold();
+    let summary;
+    try {
+      summary = this.api.restore();
+      // Replay runs on promises that are already settled: one macrotask later every execution is back at its live edge.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      this.clock.release();
+    }
+    await this.context.store?.committed();
+    const phrases = [
+      `${summary.runningExecutions} running execution${summary.runningExecutions === 1 ? "" : "s"}`,
+      `${this.tokens.waitingCount} waiting token${this.tokens.waitingCount === 1 ? "" : "s"}`,
+    ];
+    if (summary.reinvokedTasks > 0) {
+      phrases.push(`${summary.reinvokedTasks} Lambda call${summary.reinvokedTasks === 1 ? "" : "s"} cut off by the stop invoked again`);
+    }
+    if (summary.finishedExecutions > 0)
+      phrases.push(`${summary.finishedExecutions} finished execution${summary.finishedExecutions === 1 ? "" : "s"}`);
+    return phrases;
   }
 
   /** The execution behind an ARN (to await `done` in tests and benchmarks). */
@@ -126,7 +163,7 @@ export class StepFunctionsService implements LocalService {
       } catch {
         throw new StepFunctionsApiError("SerializationException", "The request body is not valid JSON");
       }
-      const response = await this.api.call(target.slice(TARGET_PREFIX.length), request as object);
+      const response = await this.call(target.slice(TARGET_PREFIX.length), request as object);
       send(res, 200, response);
     } catch (error) {
       if (error instanceof StepFunctionsApiError) {

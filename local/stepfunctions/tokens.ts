@@ -8,6 +8,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { StoreCollection } from "../common/store";
 import type { Clock, Timer } from "./clock";
 
 export type TaskTokenState = "waiting" | "succeeded" | "failed" | "timedOut" | "cancelled";
@@ -46,30 +47,95 @@ interface WaitingTask {
   readonly executionArn: string;
   readonly heartbeatMs?: number;
   heartbeatTimer?: Timer;
+  /** When the heartbeat clock runs out (ms since the epoch); kept so a restart honours it. */
+  heartbeatDeadline?: number;
+  /** Restored with a running heartbeat clock: the task's next startHeartbeatClock must not restart it. */
+  heartbeatClockRestored?: boolean;
   settle(outcome: CallbackOutcome): void;
+}
+
+/** A token as kept in the store: its state, and how it ended once it has (the callback a 200 acknowledged). */
+export interface StoredToken {
+  executionArn: string;
+  state: TaskTokenState;
+  outcome?: CallbackOutcome;
+  heartbeatMs?: number;
+  heartbeatDeadline?: number;
+}
+
+/** Where the registry keeps tokens across restarts: its HMAC key and one row per token of a running execution. */
+export interface TokenPersistence {
+  key: Buffer;
+  tokens: StoreCollection<StoredToken>;
 }
 
 export interface OpenedToken {
   readonly token: string;
   /** Settles once: with the callback, or `heartbeatTimeout`. Never rejects. */
   readonly outcome: Promise<CallbackOutcome>;
+  /** Restored already closed: its callback was acknowledged before the runtime stopped. */
+  readonly closedBeforeRestart?: boolean;
 }
 
 export class TaskTokenRegistry {
   private readonly waiting = new Map<string, WaitingTask>();
   private readonly closed = new Map<string, Exclude<TaskTokenState, "waiting">>();
-  private readonly key = randomBytes(32);
+  private readonly key: Buffer;
+  /** Tokens kept in the store, by execution (to forget them when it closes). */
+  private readonly storedByExecution = new Map<string, string[]>();
+  /** Tokens of running executions read back from the store, until their task is replayed. */
+  private readonly restored = new Map<string, StoredToken>();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly persistence?: TokenPersistence,
+  ) {
+    this.key = persistence?.key ?? randomBytes(32);
+  }
 
-  /** Mints a fresh token for one task attempt of `executionArn`. */
-  open(executionArn: string, options: { heartbeatSeconds?: number } = {}): OpenedToken {
+  /** Reads back the tokens kept in the store; returns how many were still waiting. */
+  restore(): number {
+    if (!this.persistence) return 0;
+    let waiting = 0;
+    for (const [token, stored] of this.persistence.tokens.entries()) {
+      this.restored.set(token, stored);
+      this.remember(stored.executionArn, token);
+      if (stored.state === "waiting") waiting++;
+      else this.closed.set(token, stored.state);
+    }
+    return waiting;
+  }
+
+  /** A fresh token for one task attempt (the task keeps it in its journal, so a replay opens the same one). */
+  mint(): string {
     const id = randomBytes(ID_BYTES);
-    const token = TOKEN_PREFIX + Buffer.concat([id, this.mac(id)]).toString("base64url");
+    return TOKEN_PREFIX + Buffer.concat([id, this.mac(id)]).toString("base64url");
+  }
+
+  /**
+   * Opens `token` for one task attempt of `executionArn`. A token restored from the store comes back as it was
+   * kept: still waiting (with its heartbeat deadline), or already answered, in which case `outcome` is that answer.
+   */
+  open(executionArn: string, options: { heartbeatSeconds?: number } = {}, token = this.mint()): OpenedToken {
     let settle!: (outcome: CallbackOutcome) => void;
     const outcome = new Promise<CallbackOutcome>((resolve) => (settle = resolve));
     const heartbeatMs = options.heartbeatSeconds === undefined ? undefined : options.heartbeatSeconds * 1000;
-    this.waiting.set(token, { executionArn, heartbeatMs, settle });
+    const restored = this.restored.get(token);
+    this.restored.delete(token);
+    if (restored && restored.state !== "waiting") {
+      if (restored.outcome) settle(restored.outcome);
+      return { token, outcome, closedBeforeRestart: true };
+    }
+    const task: WaitingTask = { executionArn, heartbeatMs, settle };
+    this.waiting.set(token, task);
+    if (restored?.heartbeatDeadline !== undefined) {
+      task.heartbeatClockRestored = true;
+      this.armHeartbeat(token, task, restored.heartbeatDeadline);
+    }
+    if (!restored) {
+      this.remember(executionArn, token);
+      this.save(token, task, "waiting");
+    }
     return { token, outcome };
   }
 
@@ -80,8 +146,24 @@ export class TaskTokenRegistry {
   startHeartbeatClock(token: string): void {
     const task = this.waiting.get(token);
     if (!task || task.heartbeatMs === undefined) return;
-    task.heartbeatTimer?.cancel();
-    task.heartbeatTimer = this.clock.setTimer(() => this.finish(token, "timedOut", { kind: "heartbeatTimeout" }), task.heartbeatMs);
+    if (task.heartbeatClockRestored) {
+      // Replayed after a restart: the clock already runs to the deadline kept before it.
+      task.heartbeatClockRestored = false;
+      return;
+    }
+    this.armHeartbeat(token, task, this.clock.now() + task.heartbeatMs);
+    this.save(token, task, "waiting");
+  }
+
+  /** Forgets the kept tokens of an execution that has closed (they answer TaskTimedOut by their HMAC). */
+  forgetExecution(executionArn: string): void {
+    const tokens = this.storedByExecution.get(executionArn);
+    if (!tokens || !this.persistence) return;
+    this.storedByExecution.delete(executionArn);
+    for (const token of tokens) {
+      this.persistence.tokens.delete(token);
+      this.restored.delete(token);
+    }
   }
 
   succeed(token: string, output: string): void {
@@ -97,6 +179,7 @@ export class TaskTokenRegistry {
   /** Resets the heartbeat clock only: AWS records no event and does not extend TimeoutSeconds. */
   heartbeat(token: string): void {
     const task = this.require(token);
+    task.heartbeatClockRestored = false;
     if (task.heartbeatTimer) this.startHeartbeatClock(token);
   }
 
@@ -116,9 +199,13 @@ export class TaskTokenRegistry {
     return this.waiting.size;
   }
 
-  /** Closes every waiting token (runtime shutdown). */
+  /** Stops every heartbeat clock and forgets waiting tokens in memory only (runtime shutdown: the store keeps them waiting). */
   closeAll(): void {
-    for (const token of [...this.waiting.keys()]) this.close(token, "cancelled");
+    for (const [token, task] of this.waiting) {
+      task.heartbeatTimer?.cancel();
+      this.closed.set(token, "cancelled");
+    }
+    this.waiting.clear();
   }
 
   private require(token: string): WaitingTask {
@@ -135,7 +222,35 @@ export class TaskTokenRegistry {
     this.waiting.delete(token);
     this.closed.set(token, state);
     if (this.closed.size > REMEMBERED_CLOSED_TOKENS) this.closed.delete(this.closed.keys().next().value!);
+    this.save(token, task, state, outcome);
     if (outcome) task.settle(outcome);
+  }
+
+  private armHeartbeat(token: string, task: WaitingTask, deadline: number): void {
+    task.heartbeatTimer?.cancel();
+    task.heartbeatDeadline = deadline;
+    task.heartbeatTimer = this.clock.setTimer(
+      () => this.finish(token, "timedOut", { kind: "heartbeatTimeout" }),
+      deadline - this.clock.now(),
+    );
+  }
+
+  private save(token: string, task: WaitingTask, state: TaskTokenState, outcome?: CallbackOutcome): void {
+    if (!this.persistence || !this.storedByExecution.has(task.executionArn)) return;
+    this.persistence.tokens.put(token, {
+      executionArn: task.executionArn,
+      state,
+      outcome,
+      heartbeatMs: task.heartbeatMs,
+      heartbeatDeadline: task.heartbeatDeadline,
+    });
+  }
+
+  private remember(executionArn: string, token: string): void {
+    if (!this.persistence) return;
+    const tokens = this.storedByExecution.get(executionArn);
+    if (tokens) tokens.push(token);
+    else this.storedByExecution.set(executionArn, [token]);
   }
 
   private isOurs(token: string): boolean {

@@ -55,7 +55,10 @@ export const taskState: StateHandler<TaskState> = {
       );
     }
     const task = childController(run.signal);
-    const timer = run.services.clock.setTimer(() => task.abort(new TaskTimeoutReached(timeoutSeconds)), timeoutSeconds * 1000);
+    // An absolute deadline, kept across restarts: a task whose time ran out while the runtime was down times out at once.
+    const timeoutAt = run.scope.deadline(timeoutSeconds * 1000);
+    const { clock } = run.services;
+    const timer = clock.setTimer(() => task.abort(new TaskTimeoutReached(timeoutSeconds)), timeoutAt - clock.now());
     try {
       switch (resource.kind) {
         case "lambdaInvoke":
@@ -171,8 +174,9 @@ async function invokeTask(state: TaskState, input: unknown, run: StateRun, setti
   run.record("TaskScheduled", scheduledDetails("lambda", resource, run, parameters, settings));
   run.record("TaskStarted", { resourceType: "lambda", resource });
   try {
-    const result = await callFunction(run.services.lambda, { ...call, signal });
-    const response = invokeResponse(result, run.services.clock.now());
+    const response = await run.scope.effect(async () =>
+      invokeResponse(await callFunction(run.services.lambda, { ...call, signal }), run.services.clock.now()),
+    );
     const output = JSON.stringify(response);
     checkResultSize(output, run);
     run.record("TaskSucceeded", { resourceType: "lambda", resource, output, outputDetails: { truncated: false } });
@@ -197,7 +201,10 @@ async function messagingTask(
   run.record("TaskScheduled", scheduledDetails(resourceType, resource, run, parameters, settings));
   run.record("TaskStarted", { resourceType, resource });
   try {
-    const response = await raceAbort(callMessaging(action, parameters, run.services, run.services.clock.now()), signal);
+    // Replayed after a restart: the recorded response, so a message already sent is not sent again.
+    const response = await run.scope.effect(() =>
+      raceAbort(callMessaging(action, parameters, run.services, run.services.clock.now()), signal),
+    );
     const output = JSON.stringify(response);
     checkResultSize(output, run);
     run.record("TaskSucceeded", { resourceType, resource, output, outputDetails: { truncated: false } });
@@ -256,14 +263,23 @@ async function callbackTask(
 ) {
   const { resourceType, resource } = submission;
   const { tokens } = run.services;
-  const opened = tokens.open(run.scope.executionArn, { heartbeatSeconds: settings.heartbeatSeconds });
+  // The same token after a restart: the callback a function already scheduled still finds its task.
+  const token = run.scope.once(() => tokens.mint());
+  const opened = tokens.open(run.scope.executionArn, { heartbeatSeconds: settings.heartbeatSeconds }, token);
   try {
     let parameters = taskPayload(state, input, run, { Task: { Token: opened.token } });
     if (parameters instanceof Promise) parameters = await parameters;
     run.record("TaskScheduled", scheduledDetails(resourceType, resource, run, parameters, settings));
     run.record("TaskStarted", { resourceType, resource });
     try {
-      const submitted = await submission.submit(parameters, run, signal, () => tokens.startHeartbeatClock(opened.token));
+      // Replayed after a restart: the recorded response. A submission still in flight when the runtime died is made
+      // again (at least once; see docs/local-runtime.md), with the same token, unless its callback was acknowledged
+      // meanwhile: then the task's outcome is known and nothing is sent again (the response was lost with the runtime).
+      const submitted = await run.scope.effect(async () =>
+        opened.closedBeforeRestart
+          ? { note: "the submission's response was lost with the stopped runtime; its callback had arrived" }
+          : await submission.submit(parameters, run, signal, () => tokens.startHeartbeatClock(opened.token)),
+      );
       run.record("TaskSubmitted", { resourceType, resource, output: JSON.stringify(submitted), outputDetails: { truncated: false } });
       const outcome = await raceAbort(opened.outcome, signal);
       switch (outcome.kind) {
@@ -307,12 +323,9 @@ async function functionArnTask(
   });
   run.record("LambdaFunctionStarted");
   try {
-    const result = await callFunction(run.services.lambda, {
-      functionName: functionArn,
-      payload: payloadText,
-      invocationType: "RequestResponse",
-      signal,
-    });
+    const result = await run.scope.effect(() =>
+      callFunction(run.services.lambda, { functionName: functionArn, payload: payloadText, invocationType: "RequestResponse", signal }),
+    );
     checkResultSize(result.payload, run);
     run.record("LambdaFunctionSucceeded", { output: result.payload, outputDetails: { truncated: false } });
     return { result: parsePayload(result.payload) };

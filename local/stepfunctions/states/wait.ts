@@ -31,7 +31,10 @@ export const waitState: StateHandler<WaitState> = {
     else if (state.SecondsPath !== undefined) delayMs = secondsAtPath(state.SecondsPath, input, run) * 1000;
     else delayMs = (await waitUntil(state, input, run)) - clock.now();
     if (delayMs > MAX_WAIT_MS) throw new StatesError(STATES_ERRORS.Runtime, "Wait state delay is too long.");
-    if (delayMs > 0) await sleep(clock, delayMs, run.signal);
+    // An absolute deadline, kept across restarts: an overdue Wait ends at once.
+    const until = run.scope.deadline(delayMs);
+    // Overdue after a restart: still through the clock (with a negative delay), which fires overdue timers in deadline order.
+    if (delayMs > 0) await sleep(clock, until - clock.now(), run.signal);
     return {};
   },
 };

@@ -3,6 +3,8 @@
  * what a user has: HTTP to the printed origin and the AWS SDK pointed at it. Nothing in-process is shared.
  */
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import {
   DescribeExecutionCommand,
@@ -25,10 +27,21 @@ export interface RuntimeProcess {
   sfn: SFNClient;
   /** Ends it with SIGTERM; resolves with the exit code and what it printed after. */
   stop(): Promise<{ code: number | null; output: string }>;
+  /** Ends it with SIGKILL (kill -9: no clean-up of any kind); resolves once it is gone. */
+  crash(): Promise<void>;
+}
+
+/** A fresh, empty state folder (each runtime a test starts gets its own unless the test passes --state-dir). */
+export function temporaryStateDirectory(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "sfn-callback-state-"));
 }
 
 export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RuntimeProcess> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register", "local/cli.ts", ...args], {
+  // A state folder made here is this runtime's alone, removed when it ends.
+  const ownStateDirectory = args.includes("--state-dir") || args.includes("--state") ? undefined : temporaryStateDirectory();
+  const stateArgs = ownStateDirectory ? ["--state-dir", ownStateDirectory] : [];
+  const removeOwnState = () => ownStateDirectory && fs.rmSync(ownStateDirectory, { recursive: true, force: true });
+  const child = spawn(process.execPath, ["-r", "ts-node/register", "local/cli.ts", ...stateArgs, ...args], {
     cwd: REPOSITORY,
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", PORT: "0", NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -47,7 +60,7 @@ export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv =
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
   const origin = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`runtime did not start in 120 s:\n${text}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`runtime did not start in 300 s:\n${text}`)), 300_000);
     const check = () => {
       const match = /^Local origin: (http:\/\/127\.0\.0\.1:\d+)/m.exec(text);
       if (match && text.includes("Press Ctrl-C to stop.")) {
@@ -89,7 +102,14 @@ export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv =
       const before = text.length;
       if (child.exitCode === null) child.kill("SIGTERM");
       const code = await exited;
+      removeOwnState();
       return { code, output: text.slice(before) };
+    },
+    crash: async () => {
+      sfn.destroy();
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+      removeOwnState();
     },
   };
 }

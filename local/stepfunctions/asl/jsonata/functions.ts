@@ -65,7 +65,7 @@ function hash(data: unknown, algorithm: unknown): string {
 }
 
 /** With a seed, the same seed gives the same number (derived from a digest of the seed, not AWS's generator). */
-function random(seed?: unknown): number {
+export function random(seed?: unknown): number {
   if (seed === undefined) return Math.random();
   if (typeof seed !== "number" || !Number.isInteger(seed))
     throw new JsonataFunctionError(`$random: the seed must be an integer, received ${JSON.stringify(seed)}`);

@@ -1,0 +1,108 @@
+/**
+ * What an execution writes down so that it can continue after the runtime restarts (even after kill -9).
+ *
+ * The engine is replayed, not snapshotted: on restart a running execution is run again from its input, and
+ * every step that touched the outside world answers from the journal instead of acting again: history events
+ * already recorded are not recorded twice, a Lambda call that returned gives the same result, a token is the
+ * same token, a timer keeps its absolute deadline. Each Parallel branch and Map iteration is a thread with a
+ * key derived from where it was forked ("0", "0.1", "0.1.0"), and within a thread steps happen in a fixed
+ * order, so "the n-th step of thread k" names the same step in both runs.
+ */
+import type { StoreCollection } from "../common/store";
+import type { HistoryEvent } from "./history";
+
+/** A step's recorded outcome: its value, or the StatesError it threw. */
+export type EffectEntry = { value: unknown } | { error: { error: string; cause: string } };
+
+export interface ExecutionJournal {
+  /** The event a thread recorded at position `sequence` before the restart, if any. */
+  replayedEvent(thread: string, sequence: number): HistoryEvent | undefined;
+  saveEvent(thread: string, sequence: number, event: HistoryEvent): void;
+  effect(thread: string, sequence: number): EffectEntry | undefined;
+  saveEffect(thread: string, sequence: number, entry: EffectEntry): void;
+  /** True while some thread still has recorded events ahead of it (replay: no live log lines). */
+  readonly replaying: boolean;
+  /** The execution closed: its replay data is no longer needed. */
+  discardReplayData(): void;
+}
+
+/** The journal of an execution that nothing will ever replay (in-memory state). */
+export const NO_JOURNAL: ExecutionJournal = {
+  replayedEvent: () => undefined,
+  saveEvent: () => undefined,
+  effect: () => undefined,
+  saveEffect: () => undefined,
+  replaying: false,
+  discardReplayData: () => undefined,
+};
+
+/** A history event as stored: the event and the thread step that recorded it. */
+export interface StoredEvent {
+  thread: string;
+  sequence: number;
+  event: HistoryEvent;
+}
+
+export interface JournalCollections {
+  events: StoreCollection<StoredEvent>;
+  effects: StoreCollection<EffectEntry>;
+}
+
+/**
+ * Keys start with the execution's short journal id (its sequence number in base 36, not its 100-character ARN:
+ * keys are repeated in every row and in the table's index), then the position; event ids are zero-padded so key
+ * order is id order.
+ */
+export const eventKey = (journalId: string, id: number) => `${journalId}\u0001${String(id).padStart(8, "0")}`;
+const effectKey = (journalId: string, thread: string, sequence: number) => `${journalId}\u0001${thread}#${sequence}`;
+
+export class StoredJournal implements ExecutionJournal {
+  private readonly recordedEvents = new Map<string, HistoryEvent>();
+  private readonly recordedEffects = new Map<string, EffectEntry>();
+  private eventsAhead = 0;
+
+  constructor(
+    private readonly journalId: string,
+    private readonly collections: JournalCollections,
+    recorded?: { events: readonly StoredEvent[]; effects: ReadonlyArray<[string, EffectEntry]> },
+  ) {
+    if (!recorded) return;
+    for (const stored of recorded.events) this.recordedEvents.set(`${stored.thread}#${stored.sequence}`, stored.event);
+    const prefix = `${journalId}\u0001`;
+    for (const [key, entry] of recorded.effects) this.recordedEffects.set(key.slice(prefix.length), entry);
+    this.eventsAhead = this.recordedEvents.size;
+  }
+
+  get replaying(): boolean {
+    return this.eventsAhead > 0;
+  }
+
+  replayedEvent(thread: string, sequence: number): HistoryEvent | undefined {
+    const key = `${thread}#${sequence}`;
+    const event = this.recordedEvents.get(key);
+    if (event) {
+      this.recordedEvents.delete(key);
+      this.eventsAhead--;
+    }
+    return event;
+  }
+
+  saveEvent(thread: string, sequence: number, event: HistoryEvent): void {
+    this.collections.events.put(eventKey(this.journalId, event.id), { thread, sequence, event });
+  }
+
+  effect(thread: string, sequence: number): EffectEntry | undefined {
+    return this.recordedEffects.get(`${thread}#${sequence}`);
+  }
+
+  saveEffect(thread: string, sequence: number, entry: EffectEntry): void {
+    this.collections.effects.put(effectKey(this.journalId, thread, sequence), entry);
+  }
+
+  discardReplayData(): void {
+    this.recordedEffects.clear();
+    this.recordedEvents.clear();
+    this.eventsAhead = 0;
+    this.collections.effects.deletePrefix(`${this.journalId}\u0001`);
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Step Functions state in the runtime's store: state machines, the definitions executions started with,
+ * executions, their histories and journals (journal.ts), and the token registry's key and tokens.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { StateStore, StoreCollection } from "../common/store";
+import type { Execution, ExecutionKeeping, ExecutionStatus } from "./execution";
+import { StoredJournal, type EffectEntry, type JournalCollections, type StoredEvent } from "./journal";
+import type { StoredToken, TokenPersistence } from "./tokens";
+
+export interface StoredMachine {
+  arn: string;
+  name: string;
+  roleArn: string;
+  type: "STANDARD" | "EXPRESS";
+  definitionText: string;
+  creationDate: number;
+  loggingConfiguration: Record<string, unknown>;
+  tracingConfiguration: Record<string, unknown>;
+}
+
+export interface StoredExecution {
+  arn: string;
+  name: string;
+  machineArn: string;
+  machineName: string;
+  roleArn: string;
+  /** Key of the definition this execution started with (it keeps it even if the machine changes). */
+  definitionHash: string;
+  /** The revision the execution started with (UpdateStateMachine makes new ones). */
+  revisionId?: string;
+  revisionDate?: number;
+  input: string;
+  startDate: number;
+  sequence: number;
+  status: ExecutionStatus;
+  stopDate?: number;
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+/** One execution as read back: its row, its history, and (while running) its journal's effects. */
+export interface LoadedExecution {
+  stored: StoredExecution;
+  definitionText: string;
+  events: StoredEvent[];
+  effects: Array<[string, EffectEntry]>;
+}
+
+export class StepFunctionsPersistence {
+  private readonly machines: StoreCollection<StoredMachine>;
+  private readonly definitions: StoreCollection<string>;
+  private readonly executions: StoreCollection<StoredExecution>;
+  private readonly journal: JournalCollections;
+  private readonly tokens: StoreCollection<StoredToken>;
+  private readonly meta: StoreCollection<string>;
+  private readonly savedDefinitions = new Set<string>();
+  /** Set on shutdown: what an interrupted execution does afterwards must not reach the store. */
+  private stopped = false;
+
+  constructor(store: StateStore) {
+    this.machines = store.collection("states.machines");
+    this.definitions = store.collection("states.definitions");
+    this.executions = store.collection("states.executions");
+    this.journal = { events: store.collection("states.events"), effects: store.collection("states.effects") };
+    this.tokens = store.collection("states.tokens");
+    this.meta = store.collection("states.meta");
+  }
+
+  /** The token registry's HMAC key (made once per state folder, so tokens stay valid across restarts) and rows. */
+  tokenPersistence(): TokenPersistence {
+    let key = this.meta.get("tokenKey");
+    if (!key) {
+      key = randomBytes(32).toString("base64");
+      this.meta.put("tokenKey", key);
+    }
+    const tokens = this.tokens;
+    const isStopped = () => this.stopped;
+    return {
+      key: Buffer.from(key, "base64"),
+      tokens: {
+        get: (token) => tokens.get(token),
+        put: (token, value) => void (isStopped() || tokens.put(token, value)),
+        delete: (token) => void (isStopped() || tokens.delete(token)),
+        deletePrefix: (prefix) => void (isStopped() || tokens.deletePrefix(prefix)),
+        entries: (prefix) => tokens.entries(prefix),
+      },
+    };
+  }
+
+  saveMachine(machine: StoredMachine): void {
+    this.machines.put(machine.arn, machine);
+  }
+
+  deleteMachine(arn: string): void {
+    this.machines.delete(arn);
+  }
+
+  loadMachines(): StoredMachine[] {
+    return this.machines.entries().map(([, machine]) => machine);
+  }
+
+  /**
+   * How a new (or restored) execution keeps itself; `loaded` is what a restored one had recorded. Its journal is
+   * keyed by `sequence`, unique within a state folder.
+   */
+  keeping(sequence: number, definitionText: string, loaded?: LoadedExecution): ExecutionKeeping {
+    const definitionHash = loaded?.stored.definitionHash ?? createHash("sha256").update(definitionText).digest("hex");
+    if (!this.savedDefinitions.has(definitionHash)) {
+      this.savedDefinitions.add(definitionHash);
+      if (!loaded) this.definitions.put(definitionHash, definitionText);
+    }
+    const journal = new StoredJournal(sequence.toString(36), this.guardedJournal(), loaded);
+    return {
+      journal,
+      changed: (execution) => {
+        if (this.stopped) return;
+        this.executions.put(execution.arn, toStored(execution, definitionHash));
+      },
+    };
+  }
+
+  /** Every kept execution with its history; effects only for running ones (the only ones replayed). */
+  loadExecutions(): LoadedExecution[] {
+    const eventsByExecution = groupByExecution(this.journal.events.entries());
+    const effectsByExecution = new Map<string, Array<[string, EffectEntry]>>();
+    for (const entry of this.journal.effects.entries()) {
+      const journalId = entry[0].slice(0, entry[0].indexOf("\u0001"));
+      const list = effectsByExecution.get(journalId);
+      if (list) list.push(entry);
+      else effectsByExecution.set(journalId, [entry]);
+    }
+    const definitionTexts = new Map(this.definitions.entries());
+    for (const hash of definitionTexts.keys()) this.savedDefinitions.add(hash);
+    return this.executions
+      .entries()
+      .map(([, stored]) => ({
+        stored,
+        definitionText: definitionTexts.get(stored.definitionHash) ?? "",
+        events: (eventsByExecution.get(stored.sequence.toString(36)) ?? []).map(([, event]) => event),
+        effects: effectsByExecution.get(stored.sequence.toString(36)) ?? [],
+      }))
+      .sort((a, b) => a.stored.sequence - b.stored.sequence);
+  }
+
+  /** The runtime is stopping: nothing interrupted executions do from now on is kept (they stay RUNNING). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private guardedJournal(): JournalCollections {
+    const guard = <T>(collection: StoreCollection<T>): StoreCollection<T> => ({
+      get: (key) => collection.get(key),
+      put: (key, value) => void (this.stopped || collection.put(key, value)),
+      delete: (key) => void (this.stopped || collection.delete(key)),
+      deletePrefix: (prefix) => void (this.stopped || collection.deletePrefix(prefix)),
+      entries: (prefix) => collection.entries(prefix),
+    });
+    return { events: guard(this.journal.events), effects: guard(this.journal.effects) };
+  }
+}
+
+function toStored(execution: Execution, definitionHash: string): StoredExecution {
+  const revision = execution.machine as { revisionId?: string; updateDate?: number };
+  return {
+    revisionId: revision.revisionId,
+    revisionDate: revision.updateDate,
+    arn: execution.arn,
+    name: execution.name,
+    machineArn: execution.machine.arn,
+    machineName: execution.machine.name,
+    roleArn: execution.machine.roleArn,
+    definitionHash,
+    input: execution.input,
+    startDate: execution.startDate,
+    sequence: execution.sequence,
+    status: execution.status,
+    stopDate: execution.stopDate,
+    output: execution.output,
+    error: execution.error,
+    cause: execution.cause,
+  };
+}
+
+function groupByExecution<T>(entries: Array<[string, T]>): Map<string, Array<[string, T]>> {
+  const groups = new Map<string, Array<[string, T]>>();
+  for (const entry of entries) {
+    const journalId = entry[0].slice(0, entry[0].indexOf("\u0001"));
+    const group = groups.get(journalId);
+    if (group) group.push(entry);
+    else groups.set(journalId, [entry]);
+  }
+  return groups;
+}

@@ -1,0 +1,80 @@
+/**
+ * Writes gathered during one event-loop turn and committed together in one transaction: one fsync for every
+ * request answered in that turn instead of one each. Callers wait on `committed()` before acknowledging.
+ */
+export interface WriteOperation {
+  kind: "put" | "delete" | "deletePrefix";
+  collection: string;
+  /** The key, or the prefix for deletePrefix. */
+  key: string;
+  value?: unknown;
+}
+
+export class WriteBatch {
+  operations: WriteOperation[] = [];
+  /** The latest pending put/delete per collection and key (with its position), for reads before the commit. */
+  private latest = new Map<string, { operation: WriteOperation; position: number }>();
+  /** Pending prefix deletions, checked by `pending` (rare) rather than applied to `latest` (per write). */
+  private prefixDeletes: Array<{ collection: string; prefix: string; position: number }> = [];
+  private scheduled = false;
+  private waiters: Array<{ resolve(): void; reject(error: unknown): void }> = [];
+
+  constructor(private readonly commit: (operations: WriteOperation[]) => void) {}
+
+  add(operation: WriteOperation): void {
+    const position = this.operations.push(operation);
+    if (operation.kind === "deletePrefix") this.prefixDeletes.push({ collection: operation.collection, prefix: operation.key, position });
+    else this.latest.set(`${operation.collection}\0${operation.key}`, { operation, position });
+    this.schedule();
+  }
+
+  /** A write still waiting for the commit: `{value}` (undefined value: deleted), or undefined if none. */
+  pending(collection: string, key: string): { value: unknown } | undefined {
+    const latest = this.latest.get(`${collection}\0${key}`);
+    const deletedAfter = this.prefixDeletes.some(
+      (deletion) => deletion.collection === collection && key.startsWith(deletion.prefix) && deletion.position > (latest?.position ?? 0),
+    );
+    if (deletedAfter) return { value: undefined };
+    if (!latest) return undefined;
+    return { value: latest.operation.kind === "put" ? latest.operation.value : undefined };
+  }
+
+  committed(): Promise<void> {
+    if (this.operations.length === 0 && !this.scheduled) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Commits now (also used on close). */
+  flush(): void {
+    this.scheduled = false;
+    const operations = this.operations;
+    const waiters = this.waiters;
+    this.operations = [];
+    this.latest = new Map();
+    this.prefixDeletes = [];
+    this.waiters = [];
+    try {
+      if (operations.length > 0) this.commit(operations);
+    } catch (error) {
+      for (const waiter of waiters) waiter.reject(error);
+      throw error;
+    }
+    for (const waiter of waiters) waiter.resolve();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // After the current turn's I/O callbacks and microtasks, so every request handled in this turn shares it.
+    setImmediate(() => {
+      try {
+        this.flush();
+      } catch {
+        // the waiters got the error; a failed commit must not crash the runtime
+      }
+    });
+  }
+}

@@ -1,0 +1,61 @@
+/** S3 objects kept in the state folder: content files under hashed paths, read back after a restart. */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { StoredObject } from "../../../local/s3/objectStore";
+import { objectFilePath, S3Persistence } from "../../../local/s3/persistence";
+import { SqliteStore } from "../../../local/store/sqliteStore";
+
+function object(key: string, text: string): StoredObject {
+  return { key, body: Buffer.from(text), etag: '"e"', lastModified: new Date(0), contentType: "text/plain", metadata: { owner: "me" } };
+}
+
+function filesUnder(root: string): string[] {
+  return (fs.readdirSync(root, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
+
+describe("S3 objects in the state folder", () => {
+  let directory: string;
+  beforeEach(() => (directory = fs.mkdtempSync(path.join(os.tmpdir(), "s3-state-"))));
+  afterEach(() => fs.rmSync(directory, { recursive: true, force: true }));
+
+  it("maps every key, including '..', '/', NUL and 1,024-byte keys, to a file inside the folder", () => {
+    const root = path.join(directory, "s3");
+    for (const key of ["../../etc/passwd", "/absolute", "a/../../b", "nul\u0000byte", "k".repeat(1024), ".."]) {
+      const file = objectFilePath(root, "bucket", key, "v1");
+      assert.ok(file.startsWith(root + path.sep), `${JSON.stringify(key)} → ${file}`);
+      assert.ok(path.basename(file).length < 100);
+    }
+  });
+
+  it("reads objects back after the store is reopened, keeping one file per object after an overwrite, and deleting none it names", async () => {
+    let store = SqliteStore.open(directory);
+    let persistence = new S3Persistence(store, store.filesFor("s3"));
+    persistence.saveBucket("bucket", new Date(0));
+    persistence.saveObject("bucket", object("../escape.txt", "first"));
+    persistence.saveObject("bucket", object("../escape.txt", "second"));
+    persistence.saveObject("bucket", object("docs/a.txt", "kept"));
+    persistence.saveObject("bucket", object("docs/gone.txt", "deleted"));
+    persistence.deleteObject("bucket", "docs/gone.txt");
+    await store.committed();
+    await new Promise((resolve) => setImmediate(resolve));
+    store.close();
+
+    store = SqliteStore.open(directory);
+    persistence = new S3Persistence(store, store.filesFor("s3"));
+    const { buckets, objects } = persistence.load();
+    assert.deepEqual(buckets, [{ name: "bucket", creationDate: new Date(0) }]);
+    assert.deepEqual(
+      objects.map(({ bucketName, object }) => [bucketName, object.key, object.body.toString(), object.metadata]),
+      [
+        ["bucket", "../escape.txt", "second", { owner: "me" }],
+        ["bucket", "docs/a.txt", "kept", { owner: "me" }],
+      ],
+    );
+    assert.equal(filesUnder(store.filesFor("s3")).length, 2);
+    store.close();
+  });
+});
