@@ -14,7 +14,9 @@
 import aslValidator from "asl-validator";
 import { referencesTaskToken } from "../../../workflow/contract";
 import { DEFAULT_TASK_TIMEOUT_SECONDS } from "../limits";
+import { parseTimestamp } from "./choice";
 import { IntrinsicSyntaxError, isIntrinsic, parseIntrinsic } from "./intrinsics";
+import { jsonataExpressionText } from "./jsonata/evaluate";
 import type { QueryLanguage, StateMachineDefinition } from "./types";
 import { assignProblems, queryLanguageProblems } from "./validateLanguage";
 
@@ -280,6 +282,18 @@ class DefinitionChecker {
     }
   }
 
+  /**
+   * A literal Wait Timestamp must be RFC 3339 (AWS's CreateStateMachine refuses it with this message); a JSONata
+   * expression is only known at run time, where the Wait state checks it.
+   */
+  private checkWaitTimestamp(state: JsonObject, pointer: string): void {
+    const timestamp = state.Timestamp;
+    if (typeof timestamp !== "string" || jsonataExpressionText(timestamp) !== undefined || parseTimestamp(timestamp)) return;
+    const location = jsonPointer(pointer, "Timestamp");
+    this.problems.push(`SCHEMA_VALIDATION_FAILED: String does not match RFC3339 timestamp at ${location}`);
+    this.flaggedPointers.add(location);
+  }
+
   private checkState(name: string, state: JsonObject, siblings: JsonObject, pointer: string): void {
     const language: QueryLanguage =
       state.QueryLanguage === "JSONata" || state.QueryLanguage === "JSONPath" ? state.QueryLanguage : this.machineLanguage;
@@ -320,6 +334,7 @@ class DefinitionChecker {
       }
     }
 
+    if (state.Type === "Wait") this.checkWaitTimestamp(state, pointer);
     if (state.Type === "Task") this.checkTask(name, state, language);
     if (state.Type === "Parallel" && Array.isArray(state.Branches)) {
       state.Branches.forEach((branch, index) => {

@@ -227,6 +227,16 @@ describe("asl/validate", () => {
   });
 
   describe("AWS rules asl-validator does not check", () => {
+    it("rejects a Wait Timestamp literal that is not RFC 3339 with AWS's SCHEMA_VALIDATION_FAILED message and location", () => {
+      for (const timestamp of ["2024-01-01", "2024-01-01 10:00:00Z", "2024-01-01T10:00:00", "2024-02-30T10:00:00Z"]) {
+        assert.deepEqual(problemsOf(machineWith({ Type: "Wait", Timestamp: timestamp })), [
+          "SCHEMA_VALIDATION_FAILED: String does not match RFC3339 timestamp at /States/Only/Timestamp",
+        ]);
+      }
+      assert.deepEqual(problemsOf(machineWith({ Type: "Wait", Timestamp: "2024-01-01T10:00:00.5+02:00" })), []);
+      assert.deepEqual(problemsOf({ QueryLanguage: "JSONata", ...machineWith({ Type: "Wait", Timestamp: "{% $states.input.at %}" }) }), []);
+    });
+
     it("requires States.ALL to be alone in its ErrorEquals", () => {
       const definition = callbackDefinition();
       definition.States.WaitForCompletion.Catch[2].ErrorEquals = ["States.ALL", "Other"];
