@@ -265,7 +265,7 @@ async function callbackTask(
   const { tokens } = run.services;
   // The same token after a restart: the callback a function already scheduled still finds its task.
   const token = run.scope.once(() => tokens.mint());
-  const opened = tokens.open(run.scope.executionArn, { heartbeatSeconds: settings.heartbeatSeconds }, token);
+  const opened = tokens.open(run.scope.executionArn, { heartbeatSeconds: settings.heartbeatSeconds, stateName: run.stateName }, token);
   try {
     let parameters = taskPayload(state, input, run, { Task: { Token: opened.token } });
     if (parameters instanceof Promise) parameters = await parameters;
