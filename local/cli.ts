@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { createLogger } from "./host/logger";
 import { startLocalRuntime, isProjectDirectory, type LocalRuntime } from "./host/runtime";
+import { IAM_MODES, type IamMode } from "./iam/enforcer";
 
 const HELP = `Usage: npm start -- [options]
 
@@ -19,6 +20,10 @@ Options:
                           Example: -c heartbeatSeconds=3 -c failureRate=0
   -p, --port N            Port on 127.0.0.1 (0: any free port). Default: $PORT, else 3000
   -C, --cwd DIR           Project directory (holding Pulumi.yaml). Default: the current directory
+      --iam MODE          IAM enforcement: enforce (a call the deployed policies would deny fails with
+                          AWS's AccessDenied), warn (logged, allowed) or off. Default: the stack config
+                          key local:iam, else enforce. The terminal's credentials are always allowed;
+                          -c local:iamTerminalAccessKeys=AKID1,AKID2 accepts only those keys
   -h, --help              This help
 
 Environment:
@@ -39,6 +44,7 @@ interface CliOptions {
   config: string[];
   port: number;
   cwd: string;
+  iam?: IamMode;
 }
 
 function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | "help" {
@@ -49,6 +55,7 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 
       config: { type: "string", short: "c", multiple: true, default: [] },
       port: { type: "string", short: "p" },
       cwd: { type: "string", short: "C" },
+      iam: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: true,
@@ -59,7 +66,9 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 
   const portText = values.port ?? env.PORT ?? "3000";
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`port must be a number from 0 to 65535, got "${portText}"`);
-  return { stack: values.stack!, config: values.config!, port, cwd: values.cwd ?? process.cwd() };
+  if (values.iam !== undefined && !(IAM_MODES as readonly string[]).includes(values.iam))
+    throw new UsageError(`--iam must be one of ${IAM_MODES.join(", ")}, got "${values.iam}"`);
+  return { stack: values.stack!, config: values.config!, port, cwd: values.cwd ?? process.cwd(), iam: values.iam as IamMode | undefined };
 }
 
 class UsageError extends Error {}
@@ -119,6 +128,7 @@ async function main(): Promise<void> {
       stack: options.stack,
       configOverrides: options.config,
       port: options.port,
+      iamMode: options.iam,
       log,
     });
   } catch (error) {
@@ -137,6 +147,7 @@ async function main(): Promise<void> {
   for (const route of runtime.routes) out(`  route ${route}`);
   for (const [name, fn] of runtime.lambda.declaredFunctions)
     out(`  function ${name} (${fn.config.runtime} on Node ${fn.config.nodeVersion}, timeout ${fn.config.timeoutSeconds} s)`);
+  out(runtime.iam.describe());
   if (runtime.warning) out(`warning: ${runtime.warning}`);
   out("Press Ctrl-C to stop.");
 

@@ -5,6 +5,7 @@
  * (the same name the AWS SDK signs with: "states", "lambda", "s3", "dynamodb", ...).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AccessControl } from "./access";
 import type { LambdaInvoker } from "./invoker";
 import type { QueueSender, TopicPublisher } from "./messaging";
 
@@ -39,6 +40,8 @@ export interface LocalContext {
   sns?: TopicPublisher;
   /** Live log line, shown by the runtime as `[source] line`. */
   log(source: string, line: string): void;
+  /** IAM, for calls a service makes on someone's behalf (local/iam); absent: everything is allowed. */
+  access?: AccessControl;
 }
 
 export interface LocalService {

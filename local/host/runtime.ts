@@ -16,6 +16,8 @@ import { SqsService } from "../sqs/service";
 import { SnsService } from "../sns/service";
 import { MAX_REQUEST_BYTES, readBody, RequestTooLargeError, sendAwsJsonError, sendJson } from "../common/http";
 import { Router } from "./router";
+import { IAM_MODES, IamEnforcer, type HttpDirectory, type IamMode } from "../iam/enforcer";
+import { authorizingInvoker } from "../iam/invoker";
 import type { LocalContext, LocalService } from "../common/service";
 
 export interface LocalRuntimeOptions {
@@ -37,6 +39,8 @@ export interface LocalRuntimeOptions {
   asyncRetryDelaysMs?: readonly number[];
   /** Processes per function without reserved concurrency. @default 4 */
   maxProcessesPerFunction?: number;
+  /** IAM enforcement. @default the stack config key `local:iam`, else "enforce" */
+  iamMode?: IamMode;
 }
 
 export interface LocalRuntime {
@@ -45,8 +49,10 @@ export interface LocalRuntime {
   program: LoadedProgram;
   /** The one start-up warning (resource types with no local equivalent), if any. */
   warning?: string;
-  /** Resources kept as declared for later enforcement (IAM roles and policies, log groups). */
+  /** Resources with no behaviour of their own, kept as declared (IAM roles and policies, which local/iam enforces; log groups). */
   kept: LoadedResource[];
+  /** IAM enforcement: its mode, and the calls it denied (`deniedCalls(executionArn?)`, for the console). */
+  iam: IamEnforcer;
   /** The program's API routes as served: "GET /start → StepFunctions-StartExecution". */
   routes: string[];
   stepFunctions: StepFunctionsService;
@@ -57,7 +63,7 @@ export interface LocalRuntime {
   close(): Promise<void>;
 }
 
-/** Declared but with no behaviour to emulate: kept as data (IAM documents are enforced later, if ever). */
+/** Declared but with no behaviour to emulate: kept as data (IAM documents are read by local/iam). */
 const KEPT_TYPE = /^aws:(iam\/|cloudwatch\/logGroup:)/;
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -70,14 +76,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   try {
     const program = await loadProgram({ projectDirectory, stack, configOverrides: options.configOverrides, origin });
     const workDirectory = path.resolve(options.workDirectory ?? path.join(projectDirectory, ".local"));
+    const iam = new IamEnforcer(program.resources, {
+      mode: options.iamMode ?? iamModeOf(program.config[IAM_MODE_KEY]),
+      terminalAccessKeys: terminalKeysOf(program.config[IAM_TERMINAL_KEY]),
+      region: program.cloud.region,
+      accountId: program.cloud.accountId,
+      log: options.log,
+    });
+    const enforcing = iam.mode !== "off";
     const context: LocalContext = {
       origin,
       region: program.cloud.region,
       accountId: program.cloud.accountId,
       lambda: undefined as unknown as LambdaService,
       log: options.log,
+      access: enforcing ? iam : undefined,
     };
     const lambda = new LambdaService(context, {
+      credentialsFor: enforcing ? (functionName, roleArn) => iam.credentialsForFunction(functionName, roleArn) : undefined,
       workDirectory: path.join(workDirectory, stack, "functions"),
       nodeCacheDirectory: path.join(workDirectory, "node"),
       nodeModulesDirectory: path.join(projectDirectory, "node_modules"),
@@ -85,15 +101,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       asyncRetryDelaysMs: options.asyncRetryDelaysMs,
       maxProcessesPerFunction: options.maxProcessesPerFunction,
     });
-    context.lambda = lambda;
+    context.lambda = enforcing ? authorizingInvoker(lambda, iam, (name) => qualifiedFunctionArn(lambda, name)) : lambda;
     const sqs = new SqsService(context);
     context.sqs = sqs.queues;
     const sns = new SnsService(context, sqs.queues);
     context.sns = sns.api;
     const stepFunctions = new StepFunctionsService(context);
     const httpApi = new HttpApiService(context, stepFunctions);
+    const s3 = new S3Service(context);
     // Closed in reverse: Step Functions, then SNS deliveries, then the SQS pollers, then the functions they call.
-    services = [lambda, sqs, sns, stepFunctions, httpApi, new S3Service(context), new DynamoDbService(context)];
+    services = [lambda, sqs, sns, stepFunctions, httpApi, s3, new DynamoDbService(context)];
+    const directory: HttpDirectory = {
+      region: context.region,
+      accountId: context.accountId,
+      executionArnOfToken: (token) => stepFunctions.tokens.executionArnOf(token),
+      objectExists: (bucket, key) => s3.objectExists(bucket, key),
+    };
+    const screen: Screen = (req, res, url, body, signingName) => iam.screen(req, res, url, body, signingName, directory);
 
     const byType = new Map<string, LocalService>();
     for (const service of services) for (const type of service.resourceTypes) byType.set(type, service);
@@ -112,13 +136,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
 
     const router = new Router(services);
-    server.on("request", (req, res) => void serve(req, res, router, httpApi, options.log));
+    server.on("request", (req, res) => void serve(req, res, router, httpApi, screen, options.log));
     let closing: Promise<void> | undefined;
     return {
       origin,
       program,
       warning: describeUnemulated(unemulated),
       kept,
+      iam,
       routes: httpApi.describeRoutes(),
       stepFunctions,
       lambda,
@@ -137,6 +162,7 @@ async function serve(
   res: http.ServerResponse,
   router: Router,
   api: HttpApiService,
+  screen: Screen,
   log: LocalRuntimeOptions["log"],
 ): Promise<void> {
   try {
@@ -152,7 +178,11 @@ async function serve(
       throw error;
     }
     const destination = router.route(req, url);
-    if (destination.kind === "service") return await destination.service.handle(req, res, body);
+    if (destination.kind === "service") {
+      // IAM first: a refused call never reaches the service.
+      if (screen(req, res, url, body, destination.signingName)) return;
+      return await destination.service.handle(req, res, body);
+    }
     if (destination.kind === "unknownService") {
       return sendAwsJsonError(
         res,
@@ -167,6 +197,42 @@ async function serve(
     if (!res.headersSent) sendAwsJsonError(res, 500, "InternalFailure", String((error as Error)?.message ?? error));
     else res.end();
   }
+}
+
+/** Identifies and authorizes one AWS API request; true when it answered it (refused). */
+type Screen = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer, signingName: string) => boolean;
+
+/** Stack config keys of the local runtime itself (namespace "local", so no program declares them). */
+export const IAM_MODE_KEY = "local:iam";
+export const IAM_TERMINAL_KEY = "local:iamTerminalAccessKeys";
+
+function iamModeOf(value: string | undefined): IamMode {
+  if (value === undefined) return "enforce";
+  if (!(IAM_MODES as readonly string[]).includes(value))
+    throw new Error(`${IAM_MODE_KEY} must be one of ${IAM_MODES.join(", ")}, got "${value}"`);
+  return value as IamMode;
+}
+
+/** "AKID1,AKID2": only these keys are the terminal; unset or "any": any credentials the runtime did not issue. */
+function terminalKeysOf(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === "" || value.trim() === "any") return undefined;
+  return value
+    .split(",")
+    .map((key) => key.trim())
+    .filter(Boolean);
+}
+
+/** A function reference's ARN, with its qualifier (`name:$LATEST`, `arn...:function:name:1`); undefined if no such function. */
+function qualifiedFunctionArn(lambda: LambdaService, reference: string): string | undefined {
+  let functionArn: string;
+  try {
+    functionArn = lambda.resolve(reference).config.functionArn;
+  } catch {
+    return undefined;
+  }
+  const parts = reference.split(":");
+  const qualified = parts.length === 2 || parts.length === 4 || parts.length === 8;
+  return qualified ? `${functionArn}:${parts[parts.length - 1]}` : functionArn;
 }
 
 function listen(server: http.Server, port: number): Promise<string> {

@@ -100,6 +100,11 @@ export class S3Service implements LocalService {
     if (resource.type === BUCKET_NOTIFICATION_TYPE) return this.provisionNotification(resource, all);
   }
 
+  /** Whether the object exists (IAM: S3 answers 403 instead of 404 for a missing key to a caller that may not list). */
+  objectExists(bucketName: string, key: string): boolean {
+    return this.buckets.get(bucketName)?.objects.has(key) ?? false;
+  }
+
   /** Creates a bucket outside of any program (tests, or `aws s3 mb`). */
   createBucket(name: string): void {
     this.store.createBucket(name);
@@ -225,7 +230,18 @@ export class S3Service implements LocalService {
       );
       this.notificationsSent++;
       const delivery = this.context.lambda
-        .invoke({ functionName: notification.functionArn, payload: JSON.stringify({ Records: [record] }), invocationType: "Event" })
+        .invoke({
+          functionName: notification.functionArn,
+          payload: JSON.stringify({ Records: [record] }),
+          invocationType: "Event",
+          // S3 invokes as itself, under the function's resource policy (the Lambda permission for this bucket).
+          caller: {
+            kind: "service",
+            service: "s3.amazonaws.com",
+            sourceArn: `arn:aws:s3:::${bucketName}`,
+            sourceAccount: this.context.accountId,
+          },
+        })
         .catch((error: Error) =>
           this.context.log(
             "s3",

@@ -57,7 +57,7 @@ export interface OpenedToken {
 
 export class TaskTokenRegistry {
   private readonly waiting = new Map<string, WaitingTask>();
-  private readonly closed = new Map<string, Exclude<TaskTokenState, "waiting">>();
+  private readonly closed = new Map<string, { state: Exclude<TaskTokenState, "waiting">; executionArn: string }>();
   private readonly key = randomBytes(32);
 
   constructor(private readonly clock: Clock) {}
@@ -109,7 +109,12 @@ export class TaskTokenRegistry {
   /** The token's state; "unknown" for tokens never minted here or closed long ago. */
   stateOf(token: string): TaskTokenState | "unknown" {
     if (this.waiting.has(token)) return "waiting";
-    return this.closed.get(token) ?? "unknown";
+    return this.closed.get(token)?.state ?? "unknown";
+  }
+
+  /** The execution a token was minted for (waiting or recently closed): IAM checks SendTask* against its state machine. */
+  executionArnOf(token: string): string | undefined {
+    return this.waiting.get(token)?.executionArn ?? this.closed.get(token)?.executionArn;
   }
 
   get waitingCount(): number {
@@ -133,7 +138,7 @@ export class TaskTokenRegistry {
     if (!task) return;
     task.heartbeatTimer?.cancel();
     this.waiting.delete(token);
-    this.closed.set(token, state);
+    this.closed.set(token, { state, executionArn: task.executionArn });
     if (this.closed.size > REMEMBERED_CLOSED_TOKENS) this.closed.delete(this.closed.keys().next().value!);
     if (outcome) task.settle(outcome);
   }
