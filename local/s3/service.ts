@@ -102,7 +102,7 @@ export class S3Service implements LocalService {
 
   /** Whether the object exists (IAM: S3 answers 403 instead of 404 for a missing key to a caller that may not list). */
   objectExists(bucketName: string, key: string): boolean {
-    return this.buckets.get(bucketName)?.objects.has(key) ?? false;
+    return this.store.buckets.get(bucketName)?.objects.has(key) ?? false;
   }
 
   /** Creates a bucket outside of any program (tests, or `aws s3 mb`). */
