@@ -4,8 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { createLogger } from "./host/logger";
-import { startLocalRuntime, isProjectDirectory, type LocalRuntime } from "./host/runtime";
-import { IAM_MODES, type IamMode } from "./iam/enforcer";
+import { IAM_MODES, startLocalRuntime, isProjectDirectory, type IamMode, type LocalRuntime } from "./host/runtime";
 
 const HELP = `Usage: npm start -- [options]
 

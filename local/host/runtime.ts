@@ -17,6 +17,8 @@ import { SnsService } from "../sns/service";
 import { MAX_REQUEST_BYTES, readBody, RequestTooLargeError, sendAwsJsonError, sendJson } from "../common/http";
 import { Router } from "./router";
 import { IAM_MODES, IamEnforcer, type HttpDirectory, type IamMode } from "../iam/enforcer";
+
+export { IAM_MODES, type IamMode };
 import { authorizingInvoker } from "../iam/invoker";
 import type { LocalContext, LocalService } from "../common/service";
 
