@@ -85,6 +85,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       accountId: program.cloud.accountId,
       log: options.log,
     });
+    await iam.checkNamedActions();
     const enforcing = iam.mode !== "off";
     const context: LocalContext = {
       origin,

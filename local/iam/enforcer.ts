@@ -20,6 +20,7 @@ import { describeRequest, type ResourceDirectory } from "./operations";
 import { CredentialIssuer, principalArn, type IssuedCredentials } from "./principals";
 import { accessDeniedRefusal, authenticationRefusal, sendRefusal, type AuthenticationProblem } from "./responses";
 import { checkScope, readSignature, signatureMatches } from "./sigv4";
+import { unknownActions } from "./reference";
 import { PolicyStore } from "./store";
 
 export const IAM_MODES = ["enforce", "warn", "off"] as const;
@@ -74,6 +75,17 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
     this.now = options.now ?? Date.now;
     this.store = options.mode === "off" ? undefined : new PolicyStore(resources);
     for (const note of this.store?.notes ?? []) options.log("iam", note);
+  }
+
+  /** Logs the actions the program's policies name that AWS does not know (AWS would refuse such a policy). */
+  async checkNamedActions(): Promise<void> {
+    if (!this.store) return;
+    const unknown = await unknownActions(this.store.namedActions());
+    if (unknown.length > 0)
+      this.options.log(
+        "iam",
+        `policies name actions the Service Authorization Reference does not list (AWS refuses them: MalformedPolicyDocument): ${unknown.join(", ")}`,
+      );
   }
 
   /** One line for the start-up banner. */

@@ -4,7 +4,7 @@
  * policies. Built once from the declared resources; the local runtime changes none of them afterwards.
  */
 import type { DeclaredResource } from "../common/service";
-import { readPolicy, type PolicyStatement, type SourcedStatement } from "./policy";
+import { asList, readPolicy, type PolicyStatement, type SourcedStatement } from "./policy";
 
 export interface RoleRecord {
   arn: string;
@@ -89,6 +89,14 @@ export class PolicyStore {
           break;
       }
     }
+  }
+
+  /** Every action any declared policy names (to check against the Service Authorization Reference). */
+  namedActions(): string[] {
+    const statements = [...this.roles.values()]
+      .flatMap((role) => [...role.trust, ...role.identity])
+      .concat([...this.resourcePolicies.values()].flat());
+    return statements.flatMap(({ statement }) => asList(statement.Action ?? statement.NotAction));
   }
 
   role(arn: string): RoleRecord | undefined {

@@ -8,6 +8,7 @@ import type { DeclaredResource } from "../../../local/common/service";
 import type { Principal } from "../../../local/common/access";
 import { IamEnforcer, type IamMode } from "../../../local/iam/enforcer";
 import { authorizingInvoker } from "../../../local/iam/invoker";
+import { unknownActions } from "../../../local/iam/reference";
 
 const ACCOUNT = "123456789012";
 const MACHINE = `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:flow-1`;
@@ -197,5 +198,55 @@ describe("local IAM enforcer", () => {
       enforcer("enforce").authorize({ principal: { kind: "terminal" }, action: "iam:DeleteRole", resource: SFN_ROLE }).allowed,
       true,
     );
+  });
+});
+
+describe("local IAM and the Service Authorization Reference", () => {
+  it("knows every action the local services authorize, and flags names AWS does not have", async () => {
+    const authorized = [
+      "states:StartExecution",
+      "states:DescribeExecution",
+      "states:ListExecutions",
+      "states:GetExecutionHistory",
+      "states:StopExecution",
+      "states:SendTaskSuccess",
+      "states:SendTaskFailure",
+      "states:SendTaskHeartbeat",
+      "states:ListStateMachines",
+      "states:DescribeStateMachine",
+      "states:CreateStateMachine",
+      "states:DescribeStateMachineForExecution",
+      "iam:PassRole",
+      "lambda:InvokeFunction",
+      "lambda:ListFunctions",
+      "lambda:GetFunction",
+      "lambda:GetFunctionConfiguration",
+      "lambda:GetPolicy",
+      "s3:ListAllMyBuckets",
+      "s3:GetBucketLocation",
+      "s3:ListBucket",
+      "s3:CreateBucket",
+      "s3:DeleteBucket",
+      "s3:GetObject",
+      "s3:PutObject",
+      "s3:DeleteObject",
+      "s3:AbortMultipartUpload",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:Query",
+      "dynamodb:Scan",
+      "dynamodb:ConditionCheckItem",
+      "dynamodb:BatchWriteItem",
+      "dynamodb:ListTables",
+      "execute-api:Invoke",
+      "sts:AssumeRole",
+    ];
+    assert.deepEqual(await unknownActions(authorized), []);
+    assert.deepEqual(await unknownActions(["states:SendTask*", "s3:GetObjekt", "nosuchservice:Do", "S3:getobject"]), [
+      "s3:GetObjekt",
+      "nosuchservice:Do",
+    ]);
   });
 });
