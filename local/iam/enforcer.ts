@@ -58,6 +58,7 @@ export interface HttpDirectory extends ResourceDirectory {
 }
 
 const KEPT_DENIALS = 1000;
+const DECISION_CACHE_MS = 1000;
 
 export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog {
   readonly mode: IamMode;
@@ -65,6 +66,7 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
   private readonly issuer = new CredentialIssuer();
   private readonly denials: DeniedCall[] = [];
   private readonly trustDecisions = new Map<string, boolean>();
+  private readonly allowedRecently = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(
@@ -142,7 +144,17 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
 
   authorize(request: AccessRequest): AccessDecision {
     if (!this.store || request.principal.kind === "terminal") return { allowed: true, message: "" };
+    // The same caller asking the same thing within a second gets the same answer (only aws:CurrentTime and
+    // aws:EpochTime could differ, by less than that): the hot path of a busy run is one Map lookup.
+    const cacheKey = `${JSON.stringify(request.principal)}\n${request.action}\n${request.resource}\n${request.context ? JSON.stringify(request.context) : ""}`;
+    const now = this.now();
+    const cached = this.allowedRecently.get(cacheKey);
+    if (cached !== undefined && now - cached < DECISION_CACHE_MS) return { allowed: true, message: "" };
     const { decision, message, principal } = this.decide(request);
+    if (decision.effect === "Allow") {
+      if (this.allowedRecently.size > 10_000) this.allowedRecently.clear();
+      this.allowedRecently.set(cacheKey, now);
+    }
     if (decision.effect === "Allow") return { allowed: true, message: "" };
     this.recordDenial(request, principal, message, decision);
     return { allowed: this.mode !== "enforce", message };
