@@ -20,7 +20,7 @@ const TERMINAL = { accessKeyId: "AKIDTERMINAL", secretAccessKey: "terminal" };
 /** The program as is, but for the two statements taken out (each patch must apply exactly once). */
 function copyProgramWithoutTwoStatements(): string {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), "iam-program-"));
-  for (const entry of ["index.ts", "components", "handlers", "Pulumi.yaml", "Pulumi.dev.yaml", "package.json", "tsconfig.json"])
+  for (const entry of ["index.ts", "components", "handlers", "workflow", "Pulumi.yaml", "Pulumi.dev.yaml", "package.json", "tsconfig.json"])
     fs.cpSync(path.join(REPOSITORY, entry), path.join(directory, entry), { recursive: true });
   fs.symlinkSync(path.join(REPOSITORY, "node_modules"), path.join(directory, "node_modules"));
   patch(path.join(directory, "components/policies.ts"), `["states:SendTaskSuccess", "states:SendTaskFailure"`, `["states:SendTaskFailure"`);
