@@ -167,6 +167,11 @@ export class HttpApiService implements LocalService {
 
   async close(): Promise<void> {}
 
+  /** Whether one of the program's routes answers `method path` (the console leaves those to the program). */
+  serves(method: string, path: string): boolean {
+    return this.findRoute(method, path) !== undefined;
+  }
+
   /** Every served route, for the start-up listing: "GET /start → StepFunctions-StartExecution". */
   describeRoutes(): string[] {
     const lines: string[] = [];

@@ -25,8 +25,12 @@ export const OWN_PREFIX = "/_local/";
 /** Seconds a client is told to wait before it asks again (the program usually loads within a few). */
 const RETRY_AFTER_SECONDS = 1;
 
+/**
+ * The runtime's own endpoints (health). Other `/_local/` pages belong to services (the SNS outbox under
+ * `/_local/sns/`) and are routed like any request once the runtime is ready.
+ */
 export function isOwnEndpoint(req: IncomingMessage): boolean {
-  return (req.url ?? "").startsWith(OWN_PREFIX);
+  return (req.url ?? "").split("?")[0] === `${OWN_PREFIX}health`;
 }
 
 export function answerOwnEndpoint(req: IncomingMessage, res: ServerResponse, status: RuntimeStatus): void {

@@ -13,6 +13,8 @@ import { StepFunctionsService, type RunningExecution } from "../stepfunctions/se
 import { HttpApiService } from "../apigateway/service";
 import { SqsService } from "../sqs/service";
 import { SnsService } from "../sns/service";
+import { ConsoleService } from "../console/service";
+import { isLoopbackHost } from "../common/loopback";
 import { MAX_REQUEST_BYTES, readBody, RequestTooLargeError, sendAwsJsonError, sendJson, sendSignatureError } from "../common/http";
 import { Router } from "./router";
 import type { LocalContext, LocalService, LogLevel } from "../common/service";
@@ -155,8 +157,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const stepFunctions = new StepFunctionsService(context);
     const httpApi = new HttpApiService(context, stepFunctions);
     const s3 = new S3Service(context);
-    // Closed in reverse: Step Functions, then SNS deliveries, then the SQS pollers, then the functions they call.
-    services = [lambda, sqs, sns, stepFunctions, httpApi, s3, new DynamoDbService(context)];
+    const port = Number(new URL(origin).port);
+    const consoleService = new ConsoleService(stepFunctions, port);
+    // Closed in reverse: Step Functions, then SNS deliveries, then the SQS pollers, then the functions they call;
+    // the console's event streams last.
+    services = [consoleService, lambda, sqs, sns, stepFunctions, httpApi, s3, new DynamoDbService(context)];
+    stepFunctions.subscribe(({ executionArn, event }) => {
+      if (event.type === "ExecutionStarted")
+        options.log(
+          "console",
+          `${executionArn.slice(executionArn.lastIndexOf(":") + 1)} ${origin}/console/executions/${encodeURIComponent(executionArn)}`,
+        );
+    });
     const directory: HttpDirectory = {
       region: context.region,
       accountId: context.accountId,
@@ -184,7 +196,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
 
     const router = new Router(services);
-    serveReady = (req, res) => serve(req, res, router, httpApi, screen, options.log);
+    serveReady = (req, res) => serve(req, res, { port, router, api: httpApi, consoleService, screen }, options.log);
     const readyStatus = status;
     status = () => ({
       ...readyStatus(),
@@ -239,12 +251,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 async function serve(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  router: Router,
-  api: HttpApiService,
-  screen: Screen,
+  {
+    port,
+    router,
+    api,
+    consoleService,
+    screen,
+  }: { port: number; router: Router; api: HttpApiService; consoleService: ConsoleService; screen: Screen },
   log: LocalRuntimeOptions["log"],
 ): Promise<void> {
   try {
+    // Before anything else, for every route (AWS APIs, the program's routes, the console): see common/loopback.ts.
+    if (!isLoopbackHost(req.headers.host, port)) {
+      res.setHeader("Connection", "close");
+      return sendJson(res, 403, {
+        __type: "Forbidden",
+        message: `The local runtime answers only requests for 127.0.0.1:${port} or localhost:${port} (Host was ${JSON.stringify(req.headers.host ?? null)})`,
+      });
+    }
     const url = new URL(req.url ?? "/", "http://local");
     let body: Buffer;
     try {
@@ -271,6 +295,8 @@ async function serve(
         `The local runtime does not emulate the AWS service "${destination.signingName}" (emulated: ${router.signingNames.join(", ")})`,
       );
     }
+    if (consoleService.claims(req.method ?? "GET", url.pathname, (method, path) => api.serves(method, path)))
+      return await consoleService.handle(req, res, body);
     return await api.handle(req, res, body);
   } catch (error) {
     // A client that hung up mid-request is not a fault of the runtime: one quiet line, no stack.

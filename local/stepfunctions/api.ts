@@ -351,6 +351,14 @@ export class StepFunctionsApi {
       }));
   }
 
+  /** How many executions of a state machine are in each status (the console's overview). */
+  executionCounts(stateMachineArn: string): Partial<Record<ExecutionStatus, number>> {
+    const counts: Partial<Record<ExecutionStatus, number>> = {};
+    for (const execution of this.machine(stateMachineArn).executions.values())
+      counts[execution.status] = (counts[execution.status] ?? 0) + 1;
+    return counts;
+  }
+
   /** Every execution's promise of its end (tests and benchmarks wait on these). */
   execution(arn: string): Execution | undefined {
     return this.executions.get(arn);
@@ -431,10 +439,14 @@ export class StepFunctionsApi {
     const status: ExecutionStatus | undefined = request.statusFilter;
     const after = request.nextToken === undefined ? Infinity : decodeCursor(request.nextToken, `executions:${machine.arn}`);
     const pageSize = request.maxResults || DEFAULT_PAGE_SIZE;
-    // Newest first, as AWS lists them; the cursor is the sequence number of the last one returned.
-    const matching = [...machine.executions.values()]
-      .filter((execution) => execution.sequence < after && (!status || execution.status === status))
-      .sort((a, b) => b.sequence - a.sequence);
+    // Newest first, as AWS lists them; the cursor is the sequence number of the last one returned. The map
+    // holds executions in start order (ascending sequence), so walking it backwards needs no sort.
+    const all = [...machine.executions.values()];
+    const matching: Execution[] = [];
+    for (let index = all.length - 1; index >= 0 && matching.length <= pageSize; index--) {
+      const execution = all[index];
+      if (execution.sequence < after && (!status || execution.status === status)) matching.push(execution);
+    }
     const page = matching.slice(0, pageSize);
     return {
       executions: page.map((execution) => ({

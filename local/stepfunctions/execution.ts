@@ -77,7 +77,8 @@ export class Execution {
     restored?: RestoredState,
   ) {
     this.restored = restored !== undefined;
-    this.history = new History(() => services.clock.now());
+    const observe = services.onHistoryEvent;
+    this.history = new History(() => services.clock.now(), observe && ((event) => observe(arn, machine.arn, event)));
     this.done = new Promise((resolve) => (this.markDone = resolve));
     if (restored) {
       this.history.events.push(...restored.events);

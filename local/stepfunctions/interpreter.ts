@@ -53,6 +53,8 @@ export interface EngineServices {
   random?: () => number;
   /** One live progress line per state transition. */
   log?(line: string, level?: "warn" | "info"): void;
+  /** Called after every history event of every execution (the console's live view listens here). */
+  onHistoryEvent?(executionArn: string, stateMachineArn: string, event: HistoryEvent): void;
 }
 
 /** How a failed execution's log line names what failed: `: error "States.Timeout", cause "..."` (cause cut at 300 characters). */

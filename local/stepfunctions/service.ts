@@ -12,11 +12,20 @@ import { StepFunctionsApi, type CreateStateMachineInput, type RunningExecution, 
 import { StepFunctionsApiError } from "./apiErrors";
 import { DeferringClock, systemClock, type Clock } from "./clock";
 import { StepFunctionsPersistence } from "./persistence";
-import type { Execution } from "./execution";
-import { TaskTokenRegistry } from "./tokens";
+import type { Execution, ExecutionStatus } from "./execution";
+import type { HistoryEvent } from "./history";
+import { TaskTokenRegistry, type WaitingTaskInfo } from "./tokens";
 
 export { StepFunctionsApiError } from "./apiErrors";
 export type { RunningExecution, CreateStateMachineInput } from "./api";
+export type { WaitingTaskInfo } from "./tokens";
+
+/** One history event of one execution, as subscribers receive it. */
+export interface ExecutionChange {
+  executionArn: string;
+  stateMachineArn: string;
+  event: HistoryEvent;
+}
 
 export interface StepFunctionsServiceOptions {
   /** Clock for timestamps (history, dates on the wire). @default Date.now */
@@ -37,6 +46,7 @@ export class StepFunctionsService implements LocalService {
   private readonly api: StepFunctionsApi;
   private readonly clock: DeferringClock;
   private closedWithRunning: RunningExecution[] | undefined;
+  private readonly listeners = new Set<(change: ExecutionChange) => void>();
 
   constructor(
     private readonly context: LocalContext,
@@ -63,6 +73,11 @@ export class StepFunctionsService implements LocalService {
         region: context.region,
         random: options.random,
         log: (line, level) => context.log("states", line, level),
+        onHistoryEvent: (executionArn, stateMachineArn, event) => {
+          if (this.listeners.size === 0) return;
+          const change = { executionArn, stateMachineArn, event };
+          for (const listener of this.listeners) listener(change);
+        },
       },
     });
   }
@@ -144,6 +159,22 @@ export class StepFunctionsService implements LocalService {
   /** The execution behind an ARN (to await `done` in tests and benchmarks). */
   execution(executionArn: string): Execution | undefined {
     return this.api.execution(executionArn);
+  }
+
+  /** Calls `listener` after every history event of every execution; returns the unsubscribe function. */
+  subscribe(listener: (change: ExecutionChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** Executions of a state machine by status (throws StepFunctionsApiError for an unknown ARN). */
+  executionCounts(stateMachineArn: string): Partial<Record<ExecutionStatus, number>> {
+    return this.api.executionCounts(stateMachineArn);
+  }
+
+  /** The tasks of an execution waiting on a task token now. */
+  waitingTasks(executionArn: string): WaitingTaskInfo[] {
+    return this.tokens.waitingTasks(executionArn);
   }
 
   /** Executions still running now; after `close()`, the ones that were running when it closed. */

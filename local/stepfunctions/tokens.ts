@@ -45,6 +45,8 @@ const TOKEN_PREFIX = "AQ";
 
 interface WaitingTask {
   readonly executionArn: string;
+  readonly stateName?: string;
+  readonly openedAt: number;
   readonly heartbeatMs?: number;
   heartbeatTimer?: Timer;
   /** When the heartbeat clock runs out (ms since the epoch); kept so a restart honours it. */
@@ -67,6 +69,17 @@ export interface StoredToken {
 export interface TokenPersistence {
   key: Buffer;
   tokens: StoreCollection<StoredToken>;
+}
+
+/** A task waiting on its token, as the console shows it. */
+export interface WaitingTaskInfo {
+  token: string;
+  stateName?: string;
+  /** Epoch ms when the token was minted. */
+  openedAt: number;
+  heartbeatSeconds?: number;
+  /** Epoch ms when a missed heartbeat ends the task, once the heartbeat clock runs. */
+  heartbeatDeadline?: number;
 }
 
 export interface OpenedToken {
@@ -116,7 +129,7 @@ export class TaskTokenRegistry {
    * Opens `token` for one task attempt of `executionArn`. A token restored from the store comes back as it was
    * kept: still waiting (with its heartbeat deadline), or already answered, in which case `outcome` is that answer.
    */
-  open(executionArn: string, options: { heartbeatSeconds?: number } = {}, token = this.mint()): OpenedToken {
+  open(executionArn: string, options: { heartbeatSeconds?: number; stateName?: string } = {}, token = this.mint()): OpenedToken {
     let settle!: (outcome: CallbackOutcome) => void;
     const outcome = new Promise<CallbackOutcome>((resolve) => (settle = resolve));
     const heartbeatMs = options.heartbeatSeconds === undefined ? undefined : options.heartbeatSeconds * 1000;
@@ -126,7 +139,7 @@ export class TaskTokenRegistry {
       if (restored.outcome) settle(restored.outcome);
       return { token, outcome, closedBeforeRestart: true };
     }
-    const task: WaitingTask = { executionArn, heartbeatMs, settle };
+    const task: WaitingTask = { executionArn, stateName: options.stateName, openedAt: this.clock.now(), heartbeatMs, settle };
     this.waiting.set(token, task);
     if (restored?.heartbeatDeadline !== undefined) {
       task.heartbeatClockRestored = true;
@@ -198,6 +211,23 @@ export class TaskTokenRegistry {
   /** The execution a token was minted for (waiting or recently closed): IAM checks SendTask* against its state machine. */
   executionArnOf(token: string): string | undefined {
     return this.waiting.get(token)?.executionArn ?? this.closed.get(token)?.executionArn ?? this.restored.get(token)?.executionArn;
+  }
+
+  /** The tasks of one execution waiting on their tokens now (a scan of the waiting tokens: the console asks per page view). */
+  waitingTasks(executionArn: string): WaitingTaskInfo[] {
+    const found: WaitingTaskInfo[] = [];
+    for (const [token, task] of this.waiting) {
+      if (task.executionArn !== executionArn) continue;
+      const { stateName, openedAt, heartbeatMs, heartbeatDeadline } = task;
+      found.push({
+        token,
+        stateName,
+        openedAt,
+        heartbeatSeconds: heartbeatMs === undefined ? undefined : heartbeatMs / 1000,
+        heartbeatDeadline,
+      });
+    }
+    return found;
   }
 
   get waitingCount(): number {

@@ -267,7 +267,7 @@ async function callbackTask(
   const { tokens } = run.services;
   // The same token after a restart: the callback a function already scheduled still finds its task.
   const token = run.scope.once(() => tokens.mint());
-  const opened = tokens.open(run.scope.executionArn, { heartbeatSeconds: settings.heartbeatSeconds }, token);
+  const opened = tokens.open(run.scope.executionArn, { heartbeatSeconds: settings.heartbeatSeconds, stateName: run.stateName }, token);
   try {
     const parameters =
       state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input, { Task: { Token: opened.token } });

@@ -1,0 +1,2 @@
+/** Style sheets are bundled by esbuild (assets.ts); importing one yields nothing. */
+declare module "*.css";

@@ -1,0 +1,83 @@
+import * as assert from "node:assert/strict";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { isLoopbackHost, isSameOrigin } from "../../../local/common/loopback";
+import { defaultInputFor } from "../../../local/console/defaultInput";
+import { LiveUpdates, LIVE_INTERVAL_MS } from "../../../local/console/liveUpdates";
+import type { SourceChange, StepFunctionsSource } from "../../../local/console/source";
+import { EventEmitter } from "node:events";
+
+describe("console: who may call, what the editor starts with, how live pages hear of changes", () => {
+  it("accepts only Host 127.0.0.1:<port> or localhost:<port>", () => {
+    assert.ok(isLoopbackHost("127.0.0.1:3000", 3000));
+    assert.ok(isLoopbackHost("LOCALHOST:3000", 3000));
+    for (const host of [
+      undefined,
+      "127.0.0.1",
+      "127.0.0.1:3001",
+      "evil.example:3000",
+      "localhost.evil.example:3000",
+      "[::1]:3000",
+      "0.0.0.0:3000",
+    ]) {
+      assert.equal(isLoopbackHost(host, 3000), false, String(host));
+    }
+  });
+
+  it("treats a write as same-origin only when Origin is exactly http://<its Host> (or, with no Origin, Sec-Fetch-Site says so)", () => {
+    const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+    assert.ok(isSameOrigin(request({ host: "127.0.0.1:3000", origin: "http://127.0.0.1:3000" }), 3000));
+    assert.equal(isSameOrigin(request({ host: "127.0.0.1:3000" }), 3000), false, "no Origin");
+    assert.equal(isSameOrigin(request({ host: "127.0.0.1:3000", origin: "http://localhost:3000" }), 3000), false);
+    assert.equal(isSameOrigin(request({ host: "127.0.0.1:3000", origin: "http://evil.example" }), 3000), false);
+    assert.equal(isSameOrigin(request({ host: "127.0.0.1:3000", origin: "null" }), 3000), false);
+    assert.ok(isSameOrigin(request({ host: "127.0.0.1:3000", "sec-fetch-site": "same-origin" }), 3000));
+    assert.equal(isSameOrigin(request({ host: "127.0.0.1:3000", "sec-fetch-site": "cross-site" }), 3000), false);
+    assert.equal(
+      isSameOrigin(request({ host: "127.0.0.1:3000", origin: "http://evil.example", "sec-fetch-site": "same-origin" }), 3000),
+      false,
+    );
+  });
+
+  it("prefills Start execution with the definition's example input, else the latest input, else {}", () => {
+    const withExample = JSON.stringify({ Comment: 'Callback pattern. Example input: {"outcome": "success"}', StartAt: "A", States: {} });
+    assert.equal(defaultInputFor(withExample, '{"other":1}'), '{\n  "outcome": "success"\n}');
+    const plain = JSON.stringify({ Comment: "no example here", StartAt: "A", States: {} });
+    assert.equal(defaultInputFor(plain, '{"other":1}'), '{\n  "other": 1\n}');
+    assert.equal(defaultInputFor(plain, undefined), "{}");
+  });
+
+  it("listens to the engine only while a page is open, and coalesces a burst of events into one message", async () => {
+    const listeners = new Set<(change: SourceChange) => void>();
+    const source: StepFunctionsSource = {
+      call: async () => ({}),
+      executionCounts: () => ({}),
+      waitingTasks: () => [],
+      subscribe: (listener) => {
+        listeners.add(listener);
+        return () => void listeners.delete(listener);
+      },
+    };
+    const live = new LiveUpdates(source);
+    const written: string[] = [];
+    const response = Object.assign(new EventEmitter(), {
+      writeHead: () => response,
+      write: (text: string) => written.push(text),
+      end: () => undefined,
+    }) as unknown as ServerResponse;
+    assert.equal(listeners.size, 0);
+    live.open(response, { kind: "stateMachine", arn: "machine-1" });
+    assert.equal(listeners.size, 1);
+    const change = (executionArn: string, stateMachineArn: string) => {
+      for (const listener of listeners) listener({ executionArn, stateMachineArn, event: { id: 1, type: "ExecutionStarted" } });
+    };
+    for (let index = 0; index < 50; index++) change(`execution-${index % 3}`, "machine-1");
+    change("execution-other", "machine-2");
+    await new Promise((resolve) => setTimeout(resolve, LIVE_INTERVAL_MS + 100));
+    const messages = written.filter((text) => text.startsWith("event: change"));
+    assert.equal(messages.length, 1);
+    assert.deepEqual(JSON.parse(messages[0].split("data: ")[1]).executions, ["execution-0", "execution-1", "execution-2"]);
+    (response as unknown as EventEmitter).emit("close");
+    assert.equal(listeners.size, 0, "unsubscribed once the last page left");
+    live.close();
+  });
+});
