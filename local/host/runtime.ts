@@ -158,7 +158,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const httpApi = new HttpApiService(context, stepFunctions);
     const s3 = new S3Service(context);
     const port = Number(new URL(origin).port);
-    const consoleService = new ConsoleService(stepFunctions, port);
+    const consoleService = new ConsoleService(stepFunctions, port, (executionArn) => iam.deniedCalls(executionArn));
     // Closed in reverse: Step Functions, then SNS deliveries, then the SQS pollers, then the functions they call;
     // the console's event streams last.
     services = [consoleService, lambda, sqs, sns, stepFunctions, httpApi, s3, new DynamoDbService(context)];
