@@ -24,6 +24,9 @@ const heartbeatSeconds = config.getNumber("heartbeatSeconds") || undefined;
 const failureRate = config.getNumber("failureRate", { min: 0, max: 1 }) ?? 0.5;
 const chunkSizeBytes = config.getNumber("pipelineChunkSizeBytes", { min: 1 }) ?? 4096;
 const approvalEmail = config.get("approvalEmail") || undefined;
+// AWS advises a visibility timeout of at least six times the worker's timeout; a short one (e.g. for a local
+// run) brings a crashed worker's message back sooner, and the worker's timeout shrinks with it.
+const sqsVisibilityTimeoutSeconds = config.getNumber("sqsVisibilityTimeoutSeconds", { min: 1, max: 43_200 }) ?? 180;
 // Public start endpoints are the demo's explicit choice (the component defaults to AWS_IAM), with a tight throttle.
 const startApiAccess: ApiAccess =
   (config.getBoolean("publicStartEndpoints") ?? true)
@@ -86,10 +89,12 @@ const sqsWorkflow = new CallbackWorkflow("sqs", {
           function: {
             callbackFactory: tokenQueueWorkerFactory,
             description: "Does the work each queue message asks for and answers its token.",
+            timeoutSeconds: Math.min(30, sqsVisibilityTimeoutSeconds),
           },
           batchSize: 10,
           deadLetter: { maxReceiveCount: 3 },
         },
+        queueSettings: { visibilityTimeoutSeconds: sqsVisibilityTimeoutSeconds },
       },
       timeoutSeconds,
       catch: outcomeCatches,

@@ -1,10 +1,14 @@
 /**
  * End-to-end callback executions on the local runtime, as a user drives them: `GET /start` → SplitDoc (Lambda)
  * → WaitForCompletion (Lambda gets the token, calls SendTaskSuccess over HTTP) → ContinueProcess → succeeded.
- * The runtime is `npm start`'s command in its own process; completion is read from its live log
- * (`[states] <name> - ExecutionSucceeded`), so measuring adds no polling load.
- * Prints executions/s and p50/p99 latency at 1, 10 and 100 concurrent executions. Targets: p50 ≤ 10 ms, ≥ 200/s.
+ * The runtime is `npm start`'s command in its own process, with its default log output; completion is read from
+ * its live log (`[states] <name> - ExecutionSucceeded`), so measuring adds no polling load.
+ *
+ * Beside it, in the same run, the floor (`bench/floor.ts`): the same transport with no emulator logic. Each level
+ * runs the floor, then ours, back to back, and prints ours / floor: the throughput ratio, and p99 ours / floor.
+ * Targets (issue 11): throughput ≥ 0.6 of the floor at 1, 10 and 100 concurrent; p99 at 100 ≤ 2× the floor's.
  */
+import { startFloor } from "./floor";
 import { startRuntime } from "../tests/local/e2e/runtimeProcess";
 
 const LEVELS: Array<{ concurrency: number; executions: number }> = [
@@ -13,13 +17,20 @@ const LEVELS: Array<{ concurrency: number; executions: number }> = [
   { concurrency: 100, executions: 2000 },
 ];
 
-async function main(): Promise<void> {
-  const runtime = await startRuntime(["-c", "failureRate=0", "-c", "timeoutSeconds=60", "-c", "heartbeatSeconds=0"]);
+export interface Figures {
+  perSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** A load driver over any server that answers `GET startUrl` with an execution ARN and logs its end. */
+export function driver(startUrl: string, onLine: (listener: (line: string) => void) => void) {
   type Ended = { at: number; succeeded: boolean };
   const waiters = new Map<string, (ended: Ended) => void>();
   // The log line can arrive before the HTTP answer that names the execution: keep it until asked for.
   const endedEarly = new Map<string, Ended>();
-  runtime.onLine((line) => {
+  onLine((line) => {
     const match = /^\[states\] (\S+) - (Execution\w+)$/.exec(line);
     if (!match || match[2] === "ExecutionStarted") return;
     const ended = { at: performance.now(), succeeded: match[2] === "ExecutionSucceeded" };
@@ -27,11 +38,11 @@ async function main(): Promise<void> {
     if (waiter) waiter(ended);
     else endedEarly.set(match[1], ended);
   });
-  const startUrl = `${runtime.outputs.startUrl}?input=${encodeURIComponent(JSON.stringify({ outcome: "success" }))}`;
+  const url = `${startUrl}?input=${encodeURIComponent(JSON.stringify({ outcome: "success" }))}`;
 
   async function oneExecution(): Promise<number> {
     const started = performance.now();
-    const response = await fetch(startUrl);
+    const response = await fetch(url);
     const { executionArn } = (await response.json()) as { executionArn: string };
     if (!executionArn) throw new Error(`start failed: ${response.status}`);
     const name = executionArn.split(":").pop()!;
@@ -42,36 +53,67 @@ async function main(): Promise<void> {
     return ended.at - started;
   }
 
+  async function run(concurrency: number, executions: number): Promise<Figures> {
+    const latencies: number[] = [];
+    let remaining = executions;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (remaining > 0) {
+          remaining--;
+          latencies.push(await oneExecution());
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+    return { perSecond: executions / seconds, p50: at(0.5), p99: at(0.99), max: latencies.at(-1)! };
+  }
+  return { run };
+}
+
+function row(label: string, concurrency: number, executions: number, figures: Figures): string {
+  const cells = [
+    figures.perSecond.toFixed(0).padStart(12),
+    ...[figures.p50, figures.p99, figures.max].map((ms) => ms.toFixed(1).padStart(7)),
+  ];
+  return `${label.padEnd(6)} ${String(concurrency).padStart(11)}  ${String(executions).padStart(10)}  ${cells.join("  ")}`;
+}
+
+async function main(): Promise<void> {
+  const runtime = await startRuntime(["-c", "failureRate=0", "-c", "timeoutSeconds=60", "-c", "heartbeatSeconds=0"]);
+  const floor = await startFloor();
   try {
+    const ours = driver(runtime.outputs.startUrl, runtime.onLine);
+    const bare = driver(floor.startUrl, floor.onLine);
     // Warm-up: function processes start cold (Node start + SDK load), as a Lambda's first invocations do.
-    await Promise.all(Array.from({ length: 20 }, () => oneExecution()));
+    await ours.run(20, 20);
+    await bare.run(20, 20);
     console.log(`local runtime at ${runtime.origin}; machine: ${require("node:os").cpus().length} cores, Node ${process.version}`);
-    console.log("concurrency  executions  executions/s   p50 ms   p99 ms   max ms");
+    console.log("       concurrency  executions  executions/s   p50 ms   p99 ms   max ms");
+    const ratios: string[] = [];
     for (const { concurrency, executions } of LEVELS) {
-      const latencies: number[] = [];
-      let remaining = executions;
-      const started = performance.now();
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (remaining > 0) {
-            remaining--;
-            latencies.push(await oneExecution());
-          }
-        }),
-      );
-      const seconds = (performance.now() - started) / 1000;
-      latencies.sort((a, b) => a - b);
-      const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
-      console.log(
-        `${String(concurrency).padStart(11)}  ${String(executions).padStart(10)}  ${(executions / seconds).toFixed(0).padStart(12)}  ${at(0.5).toFixed(1).padStart(7)}  ${at(0.99).toFixed(1).padStart(7)}  ${latencies.at(-1)!.toFixed(1).padStart(7)}`,
+      const floorFigures = await bare.run(concurrency, executions);
+      console.log(row("floor", concurrency, executions, floorFigures));
+      const ourFigures = await ours.run(concurrency, executions);
+      console.log(row("ours", concurrency, executions, ourFigures));
+      ratios.push(
+        `${String(concurrency).padStart(11)}  ${(ourFigures.perSecond / floorFigures.perSecond).toFixed(2).padStart(16)}  ${(ourFigures.p99 / floorFigures.p99).toFixed(2).padStart(16)}`,
       );
     }
+    console.log("ours / floor, measured side by side in this run:");
+    console.log("concurrency  throughput ratio  p99 ratio (≤ 2)");
+    for (const line of ratios) console.log(line);
   } finally {
+    await floor.stop();
     await runtime.stop();
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

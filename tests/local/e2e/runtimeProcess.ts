@@ -18,6 +18,8 @@ export const REPOSITORY = path.resolve(__dirname, "../../..");
 
 export interface RuntimeProcess {
   origin: string;
+  /** The runtime's process id (benchmarks read its memory). */
+  pid: number;
   /** Stack outputs as printed ("name" → value text). */
   outputs: Record<string, string>;
   /** Everything printed so far. */
@@ -90,6 +92,7 @@ export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv =
   });
   return {
     origin,
+    pid: child.pid!,
     outputs,
     output: () => text,
     onLine: (listener) => {
