@@ -1,7 +1,8 @@
 /**
  * Engine cost per state transition: this project's Step Functions engine against aws-local-stepfunctions,
  * running the same definition (a chain of Pass, Choice and Task states, tasks answered in-process), side
- * by side in one process, alternating rounds so both see the same machine load.
+ * by side in one process, alternating rounds so all see the same machine load. Our engine runs it twice:
+ * written in JSONPath and written in JSONata (the same states with Output and Condition expressions).
  *
  * Our engine also records the full AWS-shaped history and goes through the StartExecution API; the
  * Lambda boundary costs it a JSON round trip per task (as the real integration does). Figures printed only.
@@ -45,6 +46,27 @@ function definition() {
   }
   states.Done = { Type: "Succeed" };
   return { StartAt: "Shape0", States: states };
+}
+
+/** The same machine in JSONata: Output instead of Parameters, a Condition instead of a comparison rule. */
+function jsonataDefinition() {
+  const states: Record<string, unknown> = {};
+  for (let index = 0; index < SEGMENTS; index++) {
+    const next = index + 1 < SEGMENTS ? `Shape${index + 1}` : "Done";
+    states[`Shape${index}`] = {
+      Type: "Pass",
+      Output: { count: "{% $states.input.count %}", label: "{% $states.input.label %}", step: index },
+      Next: `Route${index}`,
+    };
+    states[`Route${index}`] = {
+      Type: "Choice",
+      Choices: [{ Condition: "{% $states.input.count < 0 %}", Next: "Done" }],
+      Default: `Work${index}`,
+    };
+    states[`Work${index}`] = { Type: "Task", Resource: FUNCTION_ARN, Next: next };
+  }
+  states.Done = { Type: "Succeed" };
+  return { QueryLanguage: "JSONata", StartAt: "Shape0", States: states };
 }
 
 const TRANSITIONS_PER_EXECUTION = SEGMENTS * 3 + 1;
@@ -98,26 +120,37 @@ async function main() {
     definition: JSON.stringify(definition()),
     roleArn: "arn:aws:iam::123456789012:role/bench",
   }).arn;
+  const jsonataMachineArn = service.createStateMachine({
+    name: "bench-jsonata",
+    definition: JSON.stringify(jsonataDefinition()),
+    roleArn: "arn:aws:iam::123456789012:role/bench",
+  }).arn;
   const theirs = new StateMachine(definition(), { validationOptions: { checkArn: false } });
   const handlers = Object.fromEntries(Array.from({ length: SEGMENTS }, (_, index) => [`Work${index}`, step]));
 
   await timeOurs(service, machineArn); // warm-up (JIT, module caches)
+  await timeOurs(service, jsonataMachineArn);
   await timeTheirs(theirs, handlers);
   const ours: number[] = [];
+  const oursJsonata: number[] = [];
   const reference: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     ours.push(await timeOurs(service, machineArn));
+    oursJsonata.push(await timeOurs(service, jsonataMachineArn));
     reference.push(await timeTheirs(theirs, handlers));
   }
   const transitions = EXECUTIONS_PER_ROUND * TRANSITIONS_PER_EXECUTION;
   const oursPerTransition = (median(ours) * 1000) / transitions;
+  const jsonataPerTransition = (median(oursJsonata) * 1000) / transitions;
   const theirsPerTransition = (median(reference) * 1000) / transitions;
   console.log(
     `definition: ${SEGMENTS * 3 + 1} states (Pass/Choice/Task chain), ${EXECUTIONS_PER_ROUND} executions per round, ${ROUNDS} rounds, median round`,
   );
-  console.log(`this engine:             ${oursPerTransition.toFixed(1)} µs per state transition (with AWS-shaped history)`);
-  console.log(`aws-local-stepfunctions: ${theirsPerTransition.toFixed(1)} µs per state transition`);
-  console.log(`ratio (ours / theirs):   ${(oursPerTransition / theirsPerTransition).toFixed(2)} (target ≤ 1.0)`);
+  console.log(`this engine, JSONPath:            ${oursPerTransition.toFixed(1)} µs per state transition (with AWS-shaped history)`);
+  console.log(`this engine, JSONata:             ${jsonataPerTransition.toFixed(1)} µs per state transition (the same machine in JSONata)`);
+  console.log(`aws-local-stepfunctions, JSONPath: ${theirsPerTransition.toFixed(1)} µs per state transition`);
+  console.log(`ratio JSONPath (ours / theirs):   ${(oursPerTransition / theirsPerTransition).toFixed(2)} (target ≤ 0.5)`);
+  console.log(`ratio JSONata / JSONPath (ours):  ${(jsonataPerTransition / oursPerTransition).toFixed(2)} (target ≤ 2.0)`);
   await service.close();
 }
 

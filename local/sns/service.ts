@@ -10,6 +10,7 @@ import type { DeclaredResource, LocalContext, LocalService } from "../common/ser
 import { SnsApi } from "./api";
 import { Deliverer, SIGNING_KEY_PATH } from "./delivery";
 import { Outbox, OUTBOX_PATH } from "./outbox";
+import { SnsPersistence } from "./persistence";
 import { TopicRegistry } from "./topics";
 import { queryInput, queryResult, SNS_NAMESPACE } from "./wire";
 
@@ -24,7 +25,7 @@ export class SnsService implements LocalService {
   readonly signingNames = ["sns"] as const;
   readonly resourceTypes = [TOPIC, SUBSCRIPTION, TOPIC_POLICY] as const;
   readonly topics: TopicRegistry;
-  readonly outbox = new Outbox();
+  readonly outbox: Outbox;
   readonly api: SnsApi;
   private readonly deliverer: Deliverer;
 
@@ -32,7 +33,9 @@ export class SnsService implements LocalService {
     private readonly context: LocalContext,
     sqs: QueueSender | undefined,
   ) {
-    this.topics = new TopicRegistry(context.region, context.accountId);
+    const persistence = context.store ? new SnsPersistence(context.store) : undefined;
+    this.topics = new TopicRegistry(context.region, context.accountId, persistence);
+    this.outbox = new Outbox(context.store?.collection("sns.outbox"));
     const log = (line: string) => context.log("sns", line);
     this.deliverer = new Deliverer({
       origin: context.origin,
@@ -58,7 +61,7 @@ export class SnsService implements LocalService {
             this.context.log("sns", `${state.name}: kmsMasterKeyId is kept but not applied (messages are not encrypted locally)`);
           }
           if (inputs.fifoTopic) attributes.FifoTopic = "true";
-          const topic = this.topics.create(state.name ?? resource.name, attributes);
+          const topic = this.topics.create(state.name ?? resource.name, attributes, true);
           if (topic.arn !== state.arn) throw new Error(`its ARN ${state.arn} is not the local one (${topic.arn})`);
           return;
         }
@@ -87,11 +90,24 @@ export class SnsService implements LocalService {
     const action = typeof form.Action === "string" ? form.Action : "";
     try {
       const output = await this.api.call(action, queryInput(form));
+      // Acknowledged means kept: a topic or subscription made through the API is on disk before the answer.
+      await this.context.store?.committed();
       sendQueryResult(res, SNS_NAMESPACE, action, queryResult(output));
     } catch (error) {
       if (!(error instanceof MessagingError)) throw error;
       sendQueryError(res, SNS_NAMESPACE, error);
     }
+  }
+
+  async restore(): Promise<string[]> {
+    const { topics, subscriptions } = this.topics.restore((line) => this.context.log("sns", line, "warn"));
+    const mails = this.outbox.restored;
+    await this.context.store?.committed();
+    const phrases: string[] = [];
+    if (topics > 0) phrases.push(`${topics} SNS ${topics === 1 ? "topic" : "topics"}`);
+    if (subscriptions > 0) phrases.push(`${subscriptions} SNS ${subscriptions === 1 ? "subscription" : "subscriptions"}`);
+    if (mails > 0) phrases.push(`${mails} outbox ${mails === 1 ? "mail" : "mails"}`);
+    return phrases;
   }
 
   private handleLocal(req: IncomingMessage, res: ServerResponse, url: URL): void {

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { invalidParameter, notEmulated, subscriptionNotFound, topicNotFound } from "./errors";
+import type { SnsPersistence } from "./persistence";
 
 export interface Subscription {
   arn: string;
@@ -48,13 +49,16 @@ export class TopicRegistry {
   constructor(
     private readonly region: string,
     private readonly accountId: string,
+    /** Where topics and subscriptions are kept across restarts; absent: memory only. */
+    private readonly persistence?: SnsPersistence,
   ) {}
 
   get all(): Topic[] {
     return [...this.topics.values()];
   }
 
-  create(name: unknown, attributes: Record<string, string> = {}): Topic {
+  /** `declared`: the program declares it (made again at every start, so not restored from the store). */
+  create(name: unknown, attributes: Record<string, string> = {}, declared = false): Topic {
     if (typeof name === "string" && (name.endsWith(".fifo") || attributes.FifoTopic === "true")) throw notEmulated(`FIFO topic "${name}"`);
     if (typeof name !== "string" || !/^[\w-]{1,256}$/.test(name)) {
       throw invalidParameter("Topic Name (1 to 256 letters, digits, hyphens or underscores)");
@@ -66,6 +70,7 @@ export class TopicRegistry {
     if (existing) return existing;
     const topic: Topic = { name, arn, attributes: new Map(Object.entries(attributes)), subscriptions: new Map() };
     this.topics.set(arn, topic);
+    this.persistence?.saveTopic(topic, declared);
     return topic;
   }
 
@@ -79,13 +84,15 @@ export class TopicRegistry {
   }
 
   delete(arn: unknown): void {
-    this.get(arn);
-    this.topics.delete(arn as string);
+    const topic = this.get(arn);
+    this.topics.delete(topic.arn);
+    this.persistence?.deleteTopic(topic);
   }
 
   setTopicAttribute(topic: Topic, name: unknown, value: unknown): void {
     if (typeof name !== "string" || !SETTABLE_TOPIC_ATTRIBUTES.has(name)) throw invalidParameter(`AttributeName`);
     topic.attributes.set(name, String(value ?? ""));
+    this.persistence?.saveTopic(topic);
   }
 
   /** Subscribe: the same protocol and endpoint on a topic is one subscription (AWS answers its ARN again). */
@@ -113,6 +120,7 @@ export class TopicRegistry {
       attributes: new Map(Object.entries(attributes)),
     };
     topic.subscriptions.set(subscription.arn, subscription);
+    this.persistence?.saveSubscription(subscription, declaredArn !== undefined);
     return subscription;
   }
 
@@ -127,6 +135,7 @@ export class TopicRegistry {
   unsubscribe(arn: unknown): void {
     const subscription = this.subscription(arn);
     this.topics.get(subscription.topicArn)?.subscriptions.delete(subscription.arn);
+    this.persistence?.deleteSubscription(subscription.arn);
   }
 
   setSubscriptionAttribute(subscription: Subscription, name: unknown, value: unknown): void {
@@ -134,6 +143,41 @@ export class TopicRegistry {
     const text = String(value ?? "");
     checkSubscriptionAttribute(name, text);
     subscription.attributes.set(name, text);
+    this.persistence?.saveSubscription(subscription);
+  }
+
+  /**
+   * After provisioning: topics and subscriptions made through the API come back (with their ARNs); kept ones
+   * the program declared but no longer does are removed, and said so.
+   */
+  restore(log: (line: string) => void): { topics: number; subscriptions: number } {
+    if (!this.persistence) return { topics: 0, subscriptions: 0 };
+    let topics = 0;
+    let subscriptions = 0;
+    for (const [arn, kept] of this.persistence.keptTopics()) {
+      if (this.topics.has(arn)) continue;
+      if (kept.declared) {
+        log(`topic ${kept.name} is no longer declared by the program: removed with its subscriptions`);
+        this.persistence.deleteTopic({ name: kept.name, arn, attributes: new Map(), subscriptions: new Map() });
+        continue;
+      }
+      const topic: Topic = { name: kept.name, arn, attributes: new Map(Object.entries(kept.attributes)), subscriptions: new Map() };
+      this.topics.set(arn, topic);
+      topics++;
+    }
+    for (const [arn, kept] of this.persistence.keptSubscriptions()) {
+      const topic = this.topics.get(kept.topicArn);
+      if (!topic || topic.subscriptions.has(arn)) continue;
+      if (kept.declared) {
+        log(`subscription ${arn} (${kept.protocol} ${kept.endpoint}) is no longer declared by the program: removed`);
+        this.persistence.deleteSubscription(arn);
+        continue;
+      }
+      const attributes = new Map(Object.entries(kept.attributes));
+      topic.subscriptions.set(arn, { arn, topicArn: topic.arn, protocol: kept.protocol, endpoint: kept.endpoint, attributes });
+      subscriptions++;
+    }
+    return { topics, subscriptions };
   }
 }
 

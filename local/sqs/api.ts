@@ -56,6 +56,7 @@ export class SqsApi {
         const checked = checkAttributes(input.Attributes ?? {});
         for (const [name, value] of Object.entries(checked)) queue.attributes.set(name, value);
         queue.lastModifiedTimestamp = this.now();
+        this.queues.changed(queue);
         return {};
       }
       case "PurgeQueue": {

@@ -33,11 +33,20 @@ export interface RedrivePolicy {
 /** Queue attributes as the API names them; values are the API's strings. */
 export type QueueAttributes = Map<string, string>;
 
+/** Told of every change to a queue's messages, so they can be kept across restarts (persistence.ts). */
+export interface MessageJournal {
+  saved(queue: Queue, message: StoredMessage): void;
+  removed(queue: Queue, messageId: string): void;
+  cleared(queue: Queue): void;
+}
+
+const NO_JOURNAL: MessageJournal = { saved() {}, removed() {}, cleared() {} };
+
 export class Queue {
   /** In send order; Map keeps insertion order, so a scan serves the oldest first. */
   private readonly messages = new Map<string, StoredMessage>();
   private readonly waiters = new Set<() => void>();
-  readonly createdTimestamp: number;
+  createdTimestamp: number;
   lastModifiedTimestamp: number;
   lastPurgeTimestamp = -Infinity;
 
@@ -49,6 +58,7 @@ export class Queue {
     private readonly now: () => number,
     /** Moves a message whose receives reached maxReceiveCount; false when the dead-letter queue does not exist. */
     private readonly deadLetter: (targetArn: string, message: StoredMessage) => boolean,
+    private readonly journal: MessageJournal = NO_JOURNAL,
   ) {
     this.createdTimestamp = this.lastModifiedTimestamp = now();
   }
@@ -71,8 +81,14 @@ export class Queue {
       visibleAt: this.now() + delaySeconds * 1000,
     };
     this.messages.set(stored.messageId, stored);
+    this.journal.saved(this, stored);
     if (delaySeconds === 0) this.wake();
     return stored;
+  }
+
+  /** Puts back a message kept across a restart, as it was (receive count, deadlines, receipt handle). */
+  restore(message: StoredMessage): void {
+    this.messages.set(message.messageId, message);
   }
 
   static newMessageId(): string {
@@ -88,18 +104,19 @@ export class Queue {
     for (const message of this.messages.values()) {
       if (received.length >= max) break;
       if (now - message.sentTimestamp >= retentionMs) {
-        this.messages.delete(message.messageId);
+        this.remove(message.messageId);
         continue;
       }
       if (message.visibleAt > now) continue;
       if (redrive && message.receiveCount >= redrive.maxReceiveCount && this.deadLetter(redrive.deadLetterTargetArn, message)) {
-        this.messages.delete(message.messageId);
+        this.remove(message.messageId);
         continue;
       }
       message.receiveCount++;
       message.firstReceiveTimestamp ??= now;
       message.visibleAt = now + visibilitySeconds * 1000;
       message.receiptHandle = newReceiptHandle(this.name, message.messageId);
+      this.journal.saved(this, message);
       received.push(message);
     }
     return received;
@@ -107,7 +124,11 @@ export class Queue {
 
   /** Deletes by receipt handle; an unknown message is already gone (AWS answers success). */
   delete(messageId: string): void {
-    this.messages.delete(messageId);
+    this.remove(messageId);
+  }
+
+  private remove(messageId: string): void {
+    if (this.messages.delete(messageId)) this.journal.removed(this, messageId);
   }
 
   /** Sets a received message's remaining visibility; false when it is not in flight under this handle. */
@@ -115,12 +136,14 @@ export class Queue {
     const message = this.messages.get(messageId);
     if (!message || message.receiptHandle !== receiptHandle || message.visibleAt <= this.now()) return false;
     message.visibleAt = this.now() + visibilitySeconds * 1000;
+    this.journal.saved(this, message);
     if (visibilitySeconds === 0) this.wake();
     return true;
   }
 
   purge(): void {
     this.messages.clear();
+    this.journal.cleared(this);
     this.lastPurgeTimestamp = this.now();
   }
 

@@ -15,6 +15,7 @@ import {
   queueNameExists,
 } from "./errors";
 import { md5OfMessageAttributes } from "./md5";
+import type { SqsPersistence } from "./persistence";
 import { Queue, type StoredMessage } from "./queue";
 
 /** Characters SQS accepts in a body or string attribute (XML 1.0's). */
@@ -30,6 +31,8 @@ export class QueueRegistry implements QueueSender {
     private readonly region: string,
     private readonly accountId: string,
     private readonly now: () => number = Date.now,
+    /** Where queues and messages are kept across restarts; absent: memory only. */
+    private readonly persistence?: SqsPersistence,
   ) {}
 
   urlFor(name: string): string {
@@ -44,8 +47,11 @@ export class QueueRegistry implements QueueSender {
     return [...this.byName.values()];
   }
 
-  /** CreateQueue: idempotent for the same attributes, QueueNameExists for different ones. */
-  create(name: string, attributes: Record<string, unknown> = {}): Queue {
+  /**
+   * CreateQueue: idempotent for the same attributes, QueueNameExists for different ones. `declared`: the
+   * program declares it (it is provisioned again at every start, so only its messages are restored).
+   */
+  create(name: string, attributes: Record<string, unknown> = {}, declared = false): Queue {
     if (name.endsWith(".fifo") || String(attributes.FifoQueue) === "true") throw fifoNotEmulated(name);
     if (!QUEUE_NAME.test(name)) {
       throw invalidParameterValue(
@@ -65,15 +71,56 @@ export class QueueRegistry implements QueueSender {
       new Map(Object.entries({ ...DEFAULT_ATTRIBUTES, ...checked })),
       this.now,
       (targetArn, message) => this.moveToDeadLetterQueue(targetArn, message),
+      this.persistence,
     );
     this.byName.set(name, queue);
+    this.persistence?.saveQueue(queue, declared);
     return queue;
+  }
+
+  /** SetQueueAttributes (or a declared policy) changed the queue. */
+  changed(queue: Queue): void {
+    this.persistence?.queueChanged(queue);
   }
 
   delete(queue: Queue): void {
     this.byName.delete(queue.name);
     queue.purge();
     queue.releaseWaiters();
+    this.persistence?.deleteQueue(queue.name);
+  }
+
+  /**
+   * After provisioning: queues created through the API come back, and every queue gets its kept messages.
+   * A kept queue the program no longer declares is not brought back; its messages are reported, not hidden.
+   */
+  restore(log: (line: string) => void): { queues: number; messages: number } {
+    if (!this.persistence) return { queues: 0, messages: 0 };
+    let queues = 0;
+    let messages = 0;
+    for (const [name, kept] of this.persistence.keptQueues()) {
+      let queue = this.byName.get(name);
+      if (!queue && kept.declared) {
+        const dropped = this.persistence.keptMessages(name).length;
+        log(`queue ${name} is no longer declared by the program: removed${dropped > 0 ? ` with its ${dropped} kept messages` : ""}`);
+        this.persistence.deleteQueue(name);
+        continue;
+      }
+      if (!queue) {
+        queue = this.create(name, withoutDefaults(kept.attributes));
+        queue.createdTimestamp = kept.createdTimestamp;
+        queue.lastModifiedTimestamp = kept.lastModifiedTimestamp;
+        this.changed(queue);
+        queues++;
+      }
+      for (const message of this.persistence.keptMessages(name)) {
+        queue.restore(message);
+        messages++;
+      }
+      // Pollers already waiting (event source mappings start at provisioning) look again.
+      queue.releaseWaiters();
+    }
+    return { queues, messages };
   }
 
   byQueueName(name: string): Queue | undefined {
@@ -138,6 +185,13 @@ export class QueueRegistry implements QueueSender {
     );
     return true;
   }
+}
+
+/** Kept attributes include the defaults filled in at creation; CreateQueue checks only what was given. */
+function withoutDefaults(attributes: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(attributes).filter(([name, value]) => (DEFAULT_ATTRIBUTES as Record<string, string>)[name] !== value),
+  );
 }
 
 function checkDelay(value: unknown): number {

@@ -8,6 +8,7 @@ import { MessagingError } from "../common/messaging";
 import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
 import { SqsApi } from "./api";
 import { SqsEventSourceMapping } from "./eventSourceMapping";
+import { SqsPersistence } from "./persistence";
 import { QueueRegistry } from "./queues";
 import {
   JSON_TARGET_PREFIX,
@@ -46,7 +47,8 @@ export class SqsService implements LocalService {
   private readonly mappings: SqsEventSourceMapping[] = [];
 
   constructor(private readonly context: LocalContext) {
-    this.queues = new QueueRegistry(context.origin, context.region, context.accountId);
+    const persistence = context.store ? new SqsPersistence(context.store) : undefined;
+    this.queues = new QueueRegistry(context.origin, context.region, context.accountId, Date.now, persistence);
     this.api = new SqsApi(this.queues, context.accountId);
   }
 
@@ -62,7 +64,7 @@ export class SqsService implements LocalService {
         if (attributes.KmsMasterKeyId) {
           this.context.log("sqs", `${state.name}: kmsMasterKeyId is kept but not applied (messages are not encrypted locally)`);
         }
-        this.call(() => this.queues.create(state.name ?? resource.name, attributes));
+        this.call(() => this.queues.create(state.name ?? resource.name, attributes, true));
         return;
       }
       case QUEUE_POLICY:
@@ -121,6 +123,15 @@ export class SqsService implements LocalService {
     mapping.start();
   }
 
+  async restore(): Promise<string[]> {
+    const { queues, messages } = this.queues.restore((line) => this.context.log("sqs", line, "warn"));
+    await this.context.store?.committed();
+    const phrases: string[] = [];
+    if (queues > 0) phrases.push(`${queues} SQS ${queues === 1 ? "queue" : "queues"}`);
+    if (messages > 0) phrases.push(`${messages} SQS ${messages === 1 ? "message" : "messages"}`);
+    return phrases;
+  }
+
   /** Provisioning reports SQS's refusal as a plain message (the runtime names the resource). */
   private call<T>(action: () => T): T {
     try {
@@ -144,7 +155,10 @@ export class SqsService implements LocalService {
         } catch {
           throw new MessagingError("SerializationException", "The request body is not valid JSON.", "SerializationException");
         }
-        sendJsonResult(res, await this.api.call(target.slice(JSON_TARGET_PREFIX.length), input, abandoned.signal));
+        const output = await this.api.call(target.slice(JSON_TARGET_PREFIX.length), input, abandoned.signal);
+        // Acknowledged means kept: a sent, deleted or received message is on disk before the answer.
+        await this.context.store?.committed();
+        sendJsonResult(res, output);
       } catch (error) {
         if (!(error instanceof MessagingError)) throw error;
         sendJsonError(res, error);
@@ -159,6 +173,7 @@ export class SqsService implements LocalService {
       // The query protocol may address the queue by the request path instead of a QueueUrl parameter.
       if (input.QueueUrl === undefined && /^\/\d{12}\/[^/]+$/.test(url.pathname)) input.QueueUrl = `${this.context.origin}${url.pathname}`;
       const output = await this.api.call(action || "(none)", input, abandoned.signal);
+      await this.context.store?.committed();
       sendQueryResult(res, SQS_NAMESPACE, action, queryResult(action, output));
     } catch (error) {
       if (!(error instanceof MessagingError)) throw error;

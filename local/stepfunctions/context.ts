@@ -2,6 +2,7 @@
  * The context object (`$$`) a state sees while it runs.
  * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html
  */
+import { VARIABLES } from "./asl/pathReader";
 
 export interface ExecutionContext {
   Id: string;
@@ -14,8 +15,10 @@ export interface ExecutionContext {
 }
 
 export interface ContextObject {
+  [VARIABLES]?: Readonly<Record<string, unknown>>;
   Execution: ExecutionContext;
-  State: { EnteredTime: string; Name: string; RetryCount: number };
+  /** `RetryCount` only in the states that can retry (Task, Parallel, Map): AWS leaves it out of the others. */
+  State: { EnteredTime: string; Name: string; RetryCount?: number };
   StateMachine: { Id: string; Name: string };
   /** Only inside a `.waitForTaskToken` task's Parameters. */
   Task?: { Token: string };
@@ -29,10 +32,21 @@ export interface ExecutionContextBase {
   StateMachine: { Id: string; Name: string };
 }
 
-export function stateContext(base: ExecutionContextBase, stateName: string, enteredTime: string, retryCount: number): ContextObject {
+/** `variables`: what `$name` paths read, as the state was entered (carried under a symbol key, never in `$$`). */
+export function stateContext(
+  base: ExecutionContextBase,
+  stateName: string,
+  enteredTime: string,
+  retryCount?: number,
+  variables?: Readonly<Record<string, unknown>>,
+): ContextObject {
   return {
+    [VARIABLES]: variables,
     Execution: base.Execution,
-    State: { EnteredTime: enteredTime, Name: stateName, RetryCount: retryCount },
+    State:
+      retryCount === undefined
+        ? { EnteredTime: enteredTime, Name: stateName }
+        : { EnteredTime: enteredTime, Name: stateName, RetryCount: retryCount },
     StateMachine: base.StateMachine,
   };
 }

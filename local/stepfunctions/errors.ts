@@ -36,6 +36,7 @@ export const STATES_ERRORS = {
   BranchFailed: "States.BranchFailed",
   NoChoiceMatched: "States.NoChoiceMatched",
   IntrinsicFailure: "States.IntrinsicFailure",
+  QueryEvaluationError: "States.QueryEvaluationError",
   ExceedToleratedFailureThreshold: "States.ExceedToleratedFailureThreshold",
   ItemReaderFailed: "States.ItemReaderFailed",
   ResultWriterFailed: "States.ResultWriterFailed",

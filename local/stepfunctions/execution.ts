@@ -11,6 +11,7 @@ import { toStatesError, STATES_ERRORS } from "./errors";
 import { History, type HistoryEvent } from "./history";
 import { describeFailure, RunScope, runStates, type EngineServices } from "./interpreter";
 import { NO_JOURNAL, type ExecutionJournal } from "./journal";
+import { VariableScope } from "./variables";
 
 export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
 
@@ -106,6 +107,8 @@ export class Execution {
       this.contextBase(input),
       thread,
       this.controller.signal,
+      definition.QueryLanguage ?? "JSONPath",
+      new VariableScope(),
       this.keeping.journal,
     );
     scope.record("ExecutionStarted", undefined, {

@@ -55,7 +55,15 @@ export interface HistoryEvent {
 }
 
 /** Detail fields that carry execution data, left out when `includeExecutionData` is false. */
-const DATA_FIELDS = new Set(["input", "output", "parameters", "inputDetails", "outputDetails"]);
+const DATA_FIELDS = new Set([
+  "input",
+  "output",
+  "parameters",
+  "inputDetails",
+  "outputDetails",
+  "assignedVariables",
+  "assignedVariablesDetails",
+]);
 
 /** AWS names the detail member after the event, except that every `*StateEntered/Exited` shares one. */
 export function detailsMemberName(type: HistoryEventType): string {

@@ -1,9 +1,15 @@
 /**
- * Runs the states of a (sub) state machine. Every state goes through the same pipeline, in this one place:
- * InputPath → (the state's own work, which may apply Parameters) → ResultSelector → ResultPath → OutputPath,
- * with Retry and Catch around it, and its `*StateEntered`/`*StateExited` history events.
+ * Runs the states of a (sub) state machine. Every state goes through the same pipeline, in this one place,
+ * with Retry and Catch around it and its `*StateEntered`/`*StateExited` history events:
+ * - JSONPath: InputPath → (the state's own work, which may apply Parameters) → ResultSelector → Assign →
+ *   ResultPath → OutputPath;
+ * - JSONata: (the state's own work, which may evaluate Arguments) → Output and Assign, both seeing the
+ *   variables as they were when the state was entered.
+ * Variables a state assigns take effect when it exits, and are recorded in its Exited event.
  * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-input-output-filtering.html
+ * https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html
  */
+import { randomUUID } from "node:crypto";
 import type { Clock } from "./clock";
 import type { ContextObject, ExecutionContextBase } from "./context";
 import { stateContext } from "./context";
@@ -13,12 +19,15 @@ import type { LambdaInvoker } from "../common/invoker";
 import type { QueueSender, TopicPublisher } from "../common/messaging";
 import type { TaskTokenRegistry } from "./tokens";
 import { NO_JOURNAL, type EffectEntry, type ExecutionJournal } from "./journal";
-import type { State, SubStateMachine } from "./asl/types";
+import type { Catcher, QueryLanguage, State, SubStateMachine } from "./asl/types";
 import { applyInputPath, applyOutputPath, applyResultPath, resolveTemplate } from "./asl/paths";
+import { evaluateTemplate, type JsonataBindings } from "./asl/jsonata/evaluate";
+import { random as seededRandom } from "./asl/jsonata/functions";
+import { VariableScope } from "./variables";
 import { serializePayload } from "./limits";
 import { errorOutput, findCatcher, findRetrier, maxAttempts, retryDelayMs } from "./retry";
 import { sleep } from "./clock";
-import type { StateHandler } from "./states/handler";
+import { BlockFailed, type StateHandler, type StateStep } from "./states/handler";
 import { taskState } from "./states/task";
 import { passState } from "./states/pass";
 import { choiceState } from "./states/choice";
@@ -85,12 +94,18 @@ export class RunScope {
     readonly contextBase: ExecutionContextBase,
     readonly thread: HistoryThread,
     readonly signal: AbortSignal,
+    /** The state machine's QueryLanguage, which a state's own QueryLanguage overrides. */
+    readonly queryLanguage: QueryLanguage = "JSONPath",
+    readonly variables: VariableScope = new VariableScope(),
     readonly journal: ExecutionJournal = NO_JOURNAL,
     /** This thread's key in the journal: "0" for the execution, "<parent>.<n>" for its n-th fork. */
     readonly key = "0",
   ) {}
 
-  /** A scope for a branch or iteration: its own history thread, the given (child) abort signal. */
+  /**
+   * A scope for a branch or iteration: its own history thread, the given (child) abort signal, and a
+   * variable scope that reads the outer variables and keeps its own assignments to itself.
+   */
   fork(signal: AbortSignal): RunScope {
     const key = `${this.key}.${this.forks++}`;
     return new RunScope(
@@ -100,6 +115,8 @@ export class RunScope {
       this.contextBase,
       this.thread.fork(),
       signal,
+      this.queryLanguage,
+      this.variables.child(),
       this.journal,
       key,
     );
@@ -167,7 +184,14 @@ export class StateRun {
     readonly stateName: string,
     readonly scope: RunScope,
     readonly context: ContextObject,
+    readonly queryLanguage: QueryLanguage,
+    /** The state's input as it entered (`$states.input`). */
+    readonly input: unknown,
   ) {}
+
+  get isJsonata(): boolean {
+    return this.queryLanguage === "JSONata";
+  }
 
   get signal(): AbortSignal {
     return this.scope.signal;
@@ -184,6 +208,44 @@ export class StateRun {
   /** Parameters / ItemSelector: a payload template resolved against `input` and the context object. */
   resolveTemplate(template: unknown, input: unknown, extraContext?: Partial<ContextObject>): unknown {
     return resolveTemplate(template, input, extraContext ? { ...this.context, ...extraContext } : this.context);
+  }
+
+  /**
+   * The payload a state sends on (a task's request, a branch's or item's input): Parameters/ItemSelector
+   * resolved against `input` in a JSONPath state, Arguments/ItemSelector evaluated in a JSONata state
+   * (a promise only then: the JSONPath path stays synchronous).
+   */
+  payload(template: unknown, input: unknown, field: string, extraContext?: Partial<ContextObject>): unknown {
+    if (template === undefined) return input;
+    if (!this.isJsonata) return this.resolveTemplate(template, input, extraContext);
+    return evaluateTemplate(template, this.bindings(extraContext), field);
+  }
+
+  /** A JSONata state's field: `{% %}` strings anywhere inside it are evaluated, everything else is kept. */
+  async evaluate(
+    template: unknown,
+    field: string,
+    extraContext?: Partial<ContextObject>,
+    extraStates?: Record<string, unknown>,
+  ): Promise<unknown> {
+    return evaluateTemplate(template, this.bindings(extraContext, extraStates), field);
+  }
+
+  /** `$states` (input, context, and the result or error output once there is one) and every visible variable. */
+  bindings(extraContext?: Partial<ContextObject>, extraStates?: Record<string, unknown>): JsonataBindings {
+    const context = extraContext ? { ...this.context, ...extraContext } : this.context;
+    return { ...this.replayableFunctions, ...this.scope.variables.all(), states: { input: this.input, context, ...extraStates } };
+  }
+
+  /**
+   * `$uuid()` and an unseeded `$random()` as values chosen once: an execution replayed after a restart gets the
+   * same values. They shadow the functions registered on the compiled expression (see jsonata/functions.ts).
+   */
+  private get replayableFunctions(): JsonataBindings {
+    return {
+      uuid: () => this.scope.once(() => randomUUID()),
+      random: (seed?: unknown) => (seed === undefined ? this.scope.once(() => Math.random()) : seededRandom(seed)),
+    };
   }
 
   /** Runs a nested state machine (Parallel branch, Map item processor) in `scope`. */
@@ -216,6 +278,7 @@ interface StateOutcome {
 async function executeState(name: string, state: State, rawInput: unknown, scope: RunScope): Promise<StateOutcome> {
   const handler = HANDLERS[state.Type];
   const { clock } = scope.services;
+  const queryLanguage = state.QueryLanguage ?? scope.queryLanguage;
   const entered = scope.record(`${handler.eventPrefix}StateEntered` as HistoryEventType, name, {
     name,
     input: JSON.stringify(rawInput),
@@ -229,29 +292,25 @@ async function executeState(name: string, state: State, rawInput: unknown, scope
   let retryCount = 0;
 
   for (;;) {
-    const run = new StateRun(name, scope, stateContext(scope.contextBase, name, enteredTime, retryCount));
+    // Paths read the variables as they were when the state was entered.
+    const context = stateContext(
+      scope.contextBase,
+      name,
+      enteredTime,
+      handler.countsRetries ? retryCount : undefined,
+      scope.variables.all(),
+    );
+
+    const run = new StateRun(name, scope, context, queryLanguage, rawInput);
     try {
-      const effectiveInput = "InputPath" in state ? applyInputPath(state.InputPath, rawInput, run.context) : rawInput;
+      const effectiveInput = !run.isJsonata && "InputPath" in state ? applyInputPath(state.InputPath, rawInput, run.context) : rawInput;
       const step = await handler.execute(state, effectiveInput, run);
-      let output: unknown;
-      if (handler.output === "result") {
-        const selected =
-          "ResultSelector" in state && state.ResultSelector !== undefined
-            ? resolveTemplate(state.ResultSelector, step.result, run.context)
-            : step.result;
-        output = applyResultPath("ResultPath" in state ? state.ResultPath : undefined, rawInput, selected);
-      } else {
-        output = effectiveInput;
-      }
-      if ("OutputPath" in state) output = applyOutputPath(state.OutputPath, output, run.context);
-      if (handler.recordsExit) {
-        const outputText = serializePayload(output, `output of the state '${name}'`);
-        scope.record(`${handler.eventPrefix}StateExited` as HistoryEventType, name, {
-          name,
-          output: outputText,
-          outputDetails: { truncated: false },
-        });
-      }
+      const fields: DataFieldsOf = step.matchedRule ?? (state as DataFieldsOf);
+      const { output, assign } = run.isJsonata
+        ? await jsonataOutput(fields, handler, step, rawInput, run)
+        : jsonPathOutput(state, fields, handler, step, rawInput, effectiveInput, run);
+      const assigned = assign === undefined ? undefined : scope.variables.assign(assign);
+      if (handler.recordsExit) recordExit(scope, handler, name, output, assigned);
       return {
         output,
         next: step.next ?? ("Next" in state ? state.Next : undefined),
@@ -259,9 +318,13 @@ async function executeState(name: string, state: State, rawInput: unknown, scope
       };
     } catch (thrown) {
       if (scope.signal.aborted) throw scope.signal.reason;
-      const error = locateError(toStatesError(thrown), name, entered.id);
+      const error = locateError(toStatesError(thrown instanceof BlockFailed ? thrown.error : thrown), name, entered.id);
       const retrierIndex = findRetrier(retriers, error);
-      if (retrierIndex >= 0 && attemptsPerRetrier[retrierIndex] < maxAttempts(retriers![retrierIndex])) {
+      const retrying = retrierIndex >= 0 && attemptsPerRetrier[retrierIndex] < maxAttempts(retriers![retrierIndex]);
+      // AWS records MapStateFailed/ParallelStateFailed once, after the last attempt; a retried attempt shows
+      // only its start.
+      if (thrown instanceof BlockFailed && !retrying) run.record(thrown.eventType);
+      if (retrying) {
         const delayMs = retryDelayMs(retriers![retrierIndex], attemptsPerRetrier[retrierIndex], scope.services.random);
         attemptsPerRetrier[retrierIndex]++;
         retryCount++;
@@ -271,15 +334,110 @@ async function executeState(name: string, state: State, rawInput: unknown, scope
       }
       const catcher = findCatcher(catchers, error);
       if (!catcher) throw error;
-      const output = applyResultPath(catcher.ResultPath, rawInput, errorOutput(error));
-      scope.record(`${handler.eventPrefix}StateExited` as HistoryEventType, name, {
-        name,
-        output: serializePayload(output, `output of the state '${name}'`),
-        outputDetails: { truncated: false },
-      });
-      return { output, next: catcher.Next, end: false };
+      try {
+        const { output, assign } = await catcherOutput(catcher, error, rawInput, run);
+        const assigned = assign === undefined ? undefined : scope.variables.assign(assign);
+        recordExit(scope, handler, name, output, assigned);
+        return { output, next: catcher.Next, end: false };
+      } catch (catchFailure) {
+        if (scope.signal.aborted) throw scope.signal.reason;
+        throw locateError(toStatesError(catchFailure), name, entered.id);
+      }
     }
   }
+}
+
+interface DataOutcome {
+  output: unknown;
+  /** The variables to set, when the state (or its matched Choice rule, or its catcher) has an Assign. */
+  assign?: Record<string, unknown>;
+}
+
+type DataFieldsOf = { Assign?: Record<string, unknown>; Output?: unknown };
+
+/** JSONPath: ResultSelector, then Assign (on the selected result), ResultPath and OutputPath. */
+function jsonPathOutput(
+  state: State,
+  fields: DataFieldsOf,
+  handler: StateHandler<State>,
+  step: StateStep,
+  rawInput: unknown,
+  effectiveInput: unknown,
+  run: StateRun,
+): DataOutcome {
+  let output: unknown;
+  let assignSource = effectiveInput;
+  if (handler.output === "result") {
+    const selected =
+      "ResultSelector" in state && state.ResultSelector !== undefined
+        ? run.resolveTemplate(state.ResultSelector, step.result)
+        : step.result;
+    assignSource = selected;
+    output = applyResultPath("ResultPath" in state ? state.ResultPath : undefined, rawInput, selected);
+  } else {
+    output = effectiveInput;
+  }
+  const assign = fields.Assign === undefined ? undefined : (run.resolveTemplate(fields.Assign, assignSource) as Record<string, unknown>);
+  if ("OutputPath" in state) output = applyOutputPath(state.OutputPath, output, run.context);
+  return { output, assign };
+}
+
+/** JSONata: Output (default: the result, or the input) and Assign, with `$states.result` where there is one. */
+async function jsonataOutput(
+  fields: DataFieldsOf,
+  handler: StateHandler<State>,
+  step: StateStep,
+  rawInput: unknown,
+  run: StateRun,
+): Promise<DataOutcome> {
+  const hasResult = handler.output === "result";
+  const extraStates = hasResult ? { result: step.result } : undefined;
+  const output =
+    fields.Output !== undefined ? await run.evaluate(fields.Output, "Output", undefined, extraStates) : hasResult ? step.result : rawInput;
+  const assign =
+    fields.Assign === undefined
+      ? undefined
+      : ((await run.evaluate(fields.Assign, "Assign", undefined, extraStates)) as Record<string, unknown>);
+  return { output, assign };
+}
+
+/**
+ * A catcher's output: JSONPath places the error output with ResultPath; JSONata evaluates the catcher's
+ * Output (default: the error output) with `$states.errorOutput`. Assign sees the error output too.
+ */
+async function catcherOutput(catcher: Catcher, error: StatesError, rawInput: unknown, run: StateRun): Promise<DataOutcome> {
+  const errorValue = errorOutput(error);
+  if (run.isJsonata) {
+    const extraStates = { errorOutput: errorValue };
+    const output = catcher.Output !== undefined ? await run.evaluate(catcher.Output, "Output", undefined, extraStates) : errorValue;
+    const assign =
+      catcher.Assign === undefined
+        ? undefined
+        : ((await run.evaluate(catcher.Assign, "Assign", undefined, extraStates)) as Record<string, unknown>);
+    return { output, assign };
+  }
+  const assign = catcher.Assign === undefined ? undefined : (run.resolveTemplate(catcher.Assign, errorValue) as Record<string, unknown>);
+  return { output: applyResultPath(catcher.ResultPath, rawInput, errorValue), assign };
+}
+
+function recordExit(
+  scope: RunScope,
+  handler: StateHandler<State>,
+  name: string,
+  output: unknown,
+  assigned: Record<string, string> | undefined,
+): void {
+  const details: Record<string, unknown> = {
+    name,
+    output: serializePayload(output, `output of the state '${name}'`),
+    outputDetails: { truncated: false },
+  };
+  if (assigned) {
+    // AWS records each assigned variable's value as JSON text.
+    details.assignedVariables = assigned;
+    details.assignedVariablesDetails = { truncated: false };
+  }
+  scope.record(`${handler.eventPrefix}StateExited` as HistoryEventType, name, details);
 }
 
 /** Errors in a state's data processing name the state, as AWS's causes do. */
@@ -289,6 +447,7 @@ const LOCATED_ERRORS = new Set<string>([
   STATES_ERRORS.IntrinsicFailure,
   STATES_ERRORS.ParameterPathFailure,
   STATES_ERRORS.DataLimitExceeded,
+  STATES_ERRORS.QueryEvaluationError,
 ]);
 const LOCATION_PREFIX = "An error occurred while executing the state";
 

@@ -18,14 +18,21 @@ export type { ChoiceRule, ChoiceState, ComparisonOperator } from "./types";
  * else throws `States.NoChoiceMatched`. `context` is the context object, for `$$` paths.
  */
 export function chooseNext(state: ChoiceState, input: unknown, context?: unknown): string {
+  const rule = matchingRule(state, input, context);
+  if (rule) return rule.Next!;
+  if (state.Default !== undefined) return state.Default;
+  throw new StatesError(STATES_ERRORS.NoChoiceMatched, "No Choice rule matched the input, and the Choice state has no Default");
+}
+
+/** The first top-level rule of `state.Choices` that matches `input`, or undefined. */
+export function matchingRule(state: ChoiceState, input: unknown, context?: unknown): ChoiceRule | undefined {
   for (const rule of state.Choices) {
     if (evaluateRule(rule, input, context)) {
       if (typeof rule.Next !== "string") throw new StatesError(STATES_ERRORS.Runtime, "A top-level Choice rule has no Next");
-      return rule.Next;
+      return rule;
     }
   }
-  if (state.Default !== undefined) return state.Default;
-  throw new StatesError(STATES_ERRORS.NoChoiceMatched, "No Choice rule matched the input, and the Choice state has no Default");
+  return undefined;
 }
 
 /** Whether one rule (a comparison or an And/Or/Not combination) matches `input`. */

@@ -46,14 +46,35 @@ export function isDefinitePath(path: string): boolean {
 }
 
 /**
- * Evaluates a Path: `$...` against `data`, `$$...` against `context` (the context object).
- * A definite path returns the selected value; an indefinite one (wildcard, filter, slice, ...) returns the
- * array of selected values. Throws `PathNotFoundError` when nothing is selected (including an indefinite
- * path matching nothing: AWS fails there too), and `States.Runtime` when the path cannot be evaluated.
+ * The workflow variables a path reads as `$name...`, carried by the context object under this symbol so
+ * that every reader of paths (templates, intrinsic arguments, Choice rules) sees them without one more
+ * parameter; a symbol key never appears in `$$` or in JSON.
+ */
+export const VARIABLES = Symbol("workflowVariables");
+const VARIABLE_PATH = /^\$([\p{L}_][\p{L}\p{Nd}_]*)(.*)$/su;
+
+/**
+ * Evaluates a Path: `$...` against `data`, `$$...` against `context` (the context object), `$name...`
+ * against the workflow variable `name`. A definite path returns the selected value; an indefinite one
+ * (wildcard, filter, slice, ...) returns the array of selected values, `[]` when it matches nothing, as on
+ * AWS. Throws `PathNotFoundError` when a definite path selects nothing, and `States.Runtime` when the
+ * path cannot be evaluated.
  */
 export function readPath(path: string, data: unknown, context?: unknown): unknown {
-  const target = isContextPath(path) ? context : data;
-  const jsonPath = isContextPath(path) ? path.slice(1) : path;
+  let target: unknown = data;
+  let jsonPath = path;
+  if (isContextPath(path)) {
+    target = context;
+    jsonPath = path.slice(1);
+  } else {
+    const variable = VARIABLE_PATH.exec(path);
+    if (variable) {
+      const variables = (context as { [VARIABLES]?: Record<string, unknown> } | undefined)?.[VARIABLES];
+      if (!variables || !Object.hasOwn(variables, variable[1])) throw new PathNotFoundError(path);
+      target = variables[variable[1]];
+      jsonPath = `$${variable[2]}`;
+    }
+  }
   if (target === undefined) throw new PathNotFoundError(path);
   // Definite paths are walked here: jsonpath-plus reads `$['a, b']` as a union of 'a' and ' b' and
   // finds `length` on arrays and strings, where AWS (Jayway JsonPath) does neither.
@@ -65,8 +86,12 @@ export function readPath(path: string, data: unknown, context?: unknown): unknow
   } catch (error) {
     throw new StatesError(STATES_ERRORS.Runtime, `Invalid path '${path}': ${(error as Error).message}`);
   }
-  if (!Array.isArray(matches) || matches.length === 0) throw new PathNotFoundError(path);
-  return compiled.definite ? matches[0] : matches;
+  if (compiled.definite) {
+    if (!Array.isArray(matches) || matches.length === 0) throw new PathNotFoundError(path);
+    return matches[0];
+  }
+  // AWS: a wildcard, slice or filter that matches nothing (`$.items[*]` on `{}`) is `[]`, not an error.
+  return Array.isArray(matches) ? matches : [];
 }
 
 export interface CompiledPath {

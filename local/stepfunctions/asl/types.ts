@@ -1,10 +1,11 @@
 /**
- * TypeScript shapes of an Amazon States Language definition (JSONPath query language), as the local
- * engine reads them after `validateDefinition` has accepted the document.
+ * TypeScript shapes of an Amazon States Language definition (JSONPath and JSONata query languages), as the
+ * local engine reads them after `validateDefinition` has accepted the document. In a JSONata state, a field
+ * typed `unknown` or `number | string` may hold `{% expression %}` strings.
  * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-amazon-states-language.html
  *
- * Written here rather than taken from the `asl-types` package: that package also models JSONata and
- * distributed Map fields the local runtime rejects, and the few types below are all the engine needs.
+ * Written here rather than taken from the `asl-types` package: that package also models distributed Map
+ * fields the local runtime rejects, and the few types below are all the engine needs.
  */
 
 /** Any JSON value a state can receive or produce. */
@@ -15,6 +16,17 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * an intrinsic function call; every other value is copied as it is.
  */
 export type PayloadTemplate = { [key: string]: unknown };
+
+/** https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html */
+export type QueryLanguage = "JSONPath" | "JSONata";
+
+/** Fields every state that can set variables or shape its output shares (JSONata: Output; both: Assign). */
+interface DataFields {
+  /** Workflow variables to set when the state completes. */
+  Assign?: Record<string, unknown>;
+  /** JSONata states: the state's output (default: the result, or the input for states without one). */
+  Output?: unknown;
+}
 
 /** https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html#error-handling-retrying-after-an-error */
 export interface Retrier {
@@ -38,10 +50,15 @@ export interface Catcher {
   /** @default "$" */
   ResultPath?: string | null;
   Comment?: string;
+  /** JSONata: the state's output after the error (default: the error output). */
+  Output?: unknown;
+  Assign?: Record<string, unknown>;
 }
 
-interface StateBase {
+interface StateBase extends DataFields {
   Comment?: string;
+  /** @default the state machine's QueryLanguage */
+  QueryLanguage?: QueryLanguage;
   /** @default "$" ; null hands the state `{}` */
   InputPath?: string | null;
   /** @default "$" ; null makes the state's output `{}` */
@@ -54,14 +71,16 @@ export interface TaskState extends StateBase {
   Type: "Task";
   Resource: string;
   Parameters?: PayloadTemplate;
+  /** JSONata: what the task sends (Parameters' counterpart). */
+  Arguments?: unknown;
   ResultSelector?: PayloadTemplate;
   ResultPath?: string | null;
   Retry?: Retrier[];
   Catch?: Catcher[];
   /** AWS default: 99,999,999 (the ASL spec's 60 does not apply on AWS). */
-  TimeoutSeconds?: number;
+  TimeoutSeconds?: number | string;
   TimeoutSecondsPath?: string;
-  HeartbeatSeconds?: number;
+  HeartbeatSeconds?: number | string;
   HeartbeatSecondsPath?: string;
 }
 
@@ -123,6 +142,11 @@ export type ComparisonOperator = (typeof COMPARISON_OPERATORS)[number];
  * https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html
  */
 export type ChoiceRule = {
+  /** JSONata rules: a boolean or a `{% %}` expression giving one. */
+  Condition?: unknown;
+  /** Top-level rules: variables to set and (JSONata) the output when this rule matches. */
+  Assign?: Record<string, unknown>;
+  Output?: unknown;
   Variable?: string;
   And?: ChoiceRule[];
   Or?: ChoiceRule[];
@@ -139,7 +163,7 @@ export interface ChoiceState extends Omit<StateBase, "Next" | "End"> {
 
 export interface WaitState extends StateBase {
   Type: "Wait";
-  Seconds?: number;
+  Seconds?: number | string;
   SecondsPath?: string;
   Timestamp?: string;
   TimestampPath?: string;
@@ -152,6 +176,7 @@ export interface SucceedState extends Omit<StateBase, "Next" | "End"> {
 export interface FailState {
   Type: "Fail";
   Comment?: string;
+  QueryLanguage?: QueryLanguage;
   Error?: string;
   ErrorPath?: string;
   Cause?: string;
@@ -169,6 +194,8 @@ export interface ParallelState extends StateBase {
   Type: "Parallel";
   Branches: SubStateMachine[];
   Parameters?: PayloadTemplate;
+  /** JSONata: the input every branch receives. */
+  Arguments?: unknown;
   ResultSelector?: PayloadTemplate;
   ResultPath?: string | null;
   Retry?: Retrier[];
@@ -183,11 +210,13 @@ export interface MapState extends StateBase {
   Iterator?: SubStateMachine;
   /** @default "$" */
   ItemsPath?: string;
-  ItemSelector?: PayloadTemplate;
+  /** JSONata: the array to iterate (default: the state input). */
+  Items?: unknown;
+  ItemSelector?: PayloadTemplate | string;
   /** Deprecated spelling of ItemSelector, still accepted by AWS. */
   Parameters?: PayloadTemplate;
   /** @default 0 (no limit) */
-  MaxConcurrency?: number;
+  MaxConcurrency?: number | string;
   MaxConcurrencyPath?: string;
   ResultSelector?: PayloadTemplate;
   ResultPath?: string | null;
@@ -203,5 +232,6 @@ export type StateType = State["Type"];
 export interface StateMachineDefinition extends SubStateMachine {
   Version?: string;
   TimeoutSeconds?: number;
-  QueryLanguage?: "JSONPath";
+  /** @default "JSONPath" */
+  QueryLanguage?: QueryLanguage;
 }

@@ -8,13 +8,17 @@
  * 2. asl-validator (the ASL JSON schema, paths, transitions, terminal states, duplicate names);
  * 3. rules AWS enforces that asl-validator does not (States.ALL placement, reserved error names,
  *    HeartbeatSeconds < TimeoutSeconds, a .waitForTaskToken task that passes no token, intrinsic syntax);
- * 4. features the local runtime does not emulate, each named (JSONata, variables, distributed Map, ...).
+ * 4. the query language of each state and its variables (./validateLanguage.ts);
+ * 5. features the local runtime does not emulate, each named (distributed Map, Task Credentials).
  */
 import aslValidator from "asl-validator";
 import { referencesTaskToken } from "../../../workflow/contract";
 import { DEFAULT_TASK_TIMEOUT_SECONDS } from "../limits";
-import { IntrinsicSyntaxError, isIntrinsic, parseIntrinsic, type IntrinsicCall } from "./intrinsics";
-import type { StateMachineDefinition } from "./types";
+import { parseTimestamp } from "./choice";
+import { IntrinsicSyntaxError, isIntrinsic, parseIntrinsic } from "./intrinsics";
+import { jsonataExpressionText } from "./jsonata/evaluate";
+import type { QueryLanguage, StateMachineDefinition } from "./types";
+import { assignProblems, queryLanguageProblems } from "./validateLanguage";
 
 export type * from "./types";
 
@@ -256,12 +260,12 @@ class DefinitionChecker {
   /** JSON pointers of the `.$` fields reported here, so asl-validator's vaguer report of them is dropped. */
   readonly flaggedPointers = new Set<string>();
 
+  private machineLanguage: QueryLanguage = "JSONPath";
+
   constructor(private readonly options: ValidateOptions) {}
 
   check(definition: JsonObject): string[] {
-    if (definition.QueryLanguage === "JSONata") {
-      this.problems.push("QueryLanguage: JSONata is not supported by the local runtime (use JSONPath)");
-    }
+    if (definition.QueryLanguage === "JSONata") this.machineLanguage = "JSONata";
     this.checkScope(definition, "the state machine", "");
     return this.problems;
   }
@@ -278,14 +282,30 @@ class DefinitionChecker {
     }
   }
 
+  /**
+   * A literal Wait Timestamp must be RFC 3339 (AWS's CreateStateMachine refuses it with this message); a JSONata
+   * expression is only known at run time, where the Wait state checks it.
+   */
+  private checkWaitTimestamp(state: JsonObject, pointer: string): void {
+    const timestamp = state.Timestamp;
+    if (typeof timestamp !== "string" || jsonataExpressionText(timestamp) !== undefined || parseTimestamp(timestamp)) return;
+    const location = jsonPointer(pointer, "Timestamp");
+    this.problems.push(`SCHEMA_VALIDATION_FAILED: String does not match RFC3339 timestamp at ${location}`);
+    this.flaggedPointers.add(location);
+  }
+
   private checkState(name: string, state: JsonObject, siblings: JsonObject, pointer: string): void {
-    const problem = (message: string) => this.problems.push(`State '${name}': ${message}`);
-    const unsupported = (feature: string) => problem(`${feature} is not supported by the local runtime`);
-
-    if (state.QueryLanguage === "JSONata") unsupported("QueryLanguage: JSONata");
-    if ("Assign" in state) unsupported("Assign (workflow variables)");
-
-    for (const field of PATH_FIELDS) this.checkNoVariable(name, field, state[field]);
+    const language: QueryLanguage =
+      state.QueryLanguage === "JSONata" || state.QueryLanguage === "JSONPath" ? state.QueryLanguage : this.machineLanguage;
+    for (const problem of [
+      ...queryLanguageProblems(state, language, this.machineLanguage, pointer),
+      ...assignProblems(state, language, pointer),
+    ]) {
+      this.problems.push(problem);
+      // asl-validator reports the same field only as "must match exactly one schema in oneOf".
+      const location = / at (\/\S+)$/.exec(problem);
+      if (location) this.flaggedPointers.add(location[1]);
+    }
 
     this.checkTarget(name, "Next", state.Next, siblings);
     if (state.Type === "Choice") {
@@ -293,7 +313,14 @@ class DefinitionChecker {
         state.Choices.forEach((rule, index) => {
           if (!isObject(rule)) return;
           this.checkTarget(name, `Choices[${index}].Next`, rule.Next, siblings);
-          this.checkChoiceRulePaths(name, rule, `Choices[${index}]`);
+          if (language === "JSONPath" && isObject(rule.Assign)) {
+            this.checkPayloadTemplate(
+              name,
+              rule.Assign,
+              `Choices[${index}].Assign`,
+              jsonPointer(jsonPointer(jsonPointer(pointer, "Choices"), index), "Assign"),
+            );
+          }
         });
       }
       this.checkTarget(name, "Default", state.Default, siblings);
@@ -301,11 +328,14 @@ class DefinitionChecker {
     for (const field of ["Retry", "Catch"] as const) {
       if (Array.isArray(state[field])) this.checkErrorHandlers(name, field, state[field] as unknown[], siblings);
     }
-    for (const field of ["Parameters", "ResultSelector", "ItemSelector"]) {
-      if (isObject(state[field])) this.checkPayloadTemplate(name, state[field], field, jsonPointer(pointer, field));
+    if (language === "JSONPath") {
+      for (const field of ["Parameters", "ResultSelector", "ItemSelector", "Assign"]) {
+        if (isObject(state[field])) this.checkPayloadTemplate(name, state[field], field, jsonPointer(pointer, field));
+      }
     }
 
-    if (state.Type === "Task") this.checkTask(name, state);
+    if (state.Type === "Wait") this.checkWaitTimestamp(state, pointer);
+    if (state.Type === "Task") this.checkTask(name, state, language);
     if (state.Type === "Parallel" && Array.isArray(state.Branches)) {
       state.Branches.forEach((branch, index) => {
         if (isObject(branch)) this.checkScope(branch, `branch ${index} of '${name}'`, jsonPointer(jsonPointer(pointer, "Branches"), index));
@@ -314,39 +344,13 @@ class DefinitionChecker {
     if (state.Type === "Map") this.checkMap(name, state, pointer);
   }
 
-  /** Workflow variables (`$name`) belong to the Assign feature, which the local runtime does not run. */
-  private checkNoVariable(stateName: string, field: string, path: unknown): void {
-    if (typeof path !== "string") return;
-    const variable = /^\$([A-Za-z_][A-Za-z0-9_]*)/.exec(path);
-    if (variable) {
-      this.problems.push(
-        `State '${stateName}': ${field} reads the variable '$${variable[1]}': workflow variables are not supported by the local runtime`,
-      );
-    }
-  }
-
-  private checkChoiceRulePaths(stateName: string, rule: JsonObject, location: string): void {
-    this.checkNoVariable(stateName, `${location}.Variable`, rule.Variable);
-    for (const [key, value] of Object.entries(rule)) {
-      if (key.endsWith("Path")) this.checkNoVariable(stateName, `${location}.${key}`, value);
-    }
-    for (const combinator of ["And", "Or"]) {
-      const inner = rule[combinator];
-      if (Array.isArray(inner))
-        inner.forEach(
-          (nested, index) => isObject(nested) && this.checkChoiceRulePaths(stateName, nested, `${location}.${combinator}[${index}]`),
-        );
-    }
-    if (isObject(rule.Not)) this.checkChoiceRulePaths(stateName, rule.Not, `${location}.Not`);
-  }
-
   private checkTarget(stateName: string, field: string, target: unknown, siblings: JsonObject): void {
     if (typeof target === "string" && !(target in siblings)) {
       this.problems.push(`State '${stateName}': ${field} '${target}' is not a state of the same scope`);
     }
   }
 
-  private checkTask(name: string, task: JsonObject): void {
+  private checkTask(name: string, task: JsonObject, language: QueryLanguage): void {
     const problem = (message: string) => this.problems.push(`State '${name}': ${message}`);
     const resource = task.Resource;
     if (typeof resource === "string" && this.options.supportedResource && !this.options.supportedResource(resource)) {
@@ -363,8 +367,16 @@ class DefinitionChecker {
 
     if (typeof resource === "string" && resource.endsWith(".waitForTaskToken")) {
       // https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
-      if (!referencesTaskToken(task.Parameters)) {
-        problem("a .waitForTaskToken task must pass the token: reference $$.Task.Token (or $$.Task, or $$) in its Parameters");
+      if (
+        language === "JSONata"
+          ? !JSON.stringify(task.Arguments ?? null).includes("$states.context.Task.Token")
+          : !referencesTaskToken(task.Parameters)
+      ) {
+        problem(
+          language === "JSONata"
+            ? "a .waitForTaskToken task must pass the token: reference $states.context.Task.Token in its Arguments"
+            : "a .waitForTaskToken task must pass the token: reference $$.Task.Token (or $$.Task, or $$) in its Parameters",
+        );
       }
       if (this.options.stateMachineType === "EXPRESS") {
         problem("EXPRESS state machines do not support the .waitForTaskToken integration pattern (use STANDARD)");
@@ -442,38 +454,14 @@ class DefinitionChecker {
         flag(`must be a string holding a path or an intrinsic function, received ${JSON.stringify(value)}`);
       } else if (isIntrinsic(value)) {
         try {
-          for (const path of intrinsicPaths(parseIntrinsic(value))) this.checkNoVariable(name, fieldLocation, path);
+          parseIntrinsic(value);
         } catch (error) {
           if (!(error instanceof IntrinsicSyntaxError)) throw error;
           flag(`holds an invalid intrinsic function: ${error.reason} (at character ${error.position + 1} of '${value}')`);
         }
       } else if (!value.startsWith("$")) {
         flag(`must hold a path ($...) or an intrinsic function (States.Name(...)), received '${value}'`);
-      } else {
-        this.checkNoVariable(name, fieldLocation, value);
       }
     }
   }
 }
-
-/** Every path argument of an intrinsic call, nested calls included. */
-function intrinsicPaths(call: IntrinsicCall): string[] {
-  return call.args.flatMap((argument) =>
-    argument.kind === "path" ? [argument.path] : argument.kind === "call" ? intrinsicPaths(argument) : [],
-  );
-}
-
-/** Fields of a state that hold a path. */
-const PATH_FIELDS = [
-  "InputPath",
-  "OutputPath",
-  "ResultPath",
-  "ItemsPath",
-  "SecondsPath",
-  "TimestampPath",
-  "TimeoutSecondsPath",
-  "HeartbeatSecondsPath",
-  "MaxConcurrencyPath",
-  "ErrorPath",
-  "CausePath",
-] as const;

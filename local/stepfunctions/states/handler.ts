@@ -2,7 +2,8 @@
  * The one small interface every state type implements. The interpreter (../interpreter.ts) does the
  * input/output processing, Retry/Catch and Entered/Exited events around it.
  */
-import type { State } from "../asl/types";
+import type { ChoiceRule, State } from "../asl/types";
+import type { HistoryEventType } from "../history";
 import type { StateRun } from "../interpreter";
 
 export interface StateStep {
@@ -12,6 +13,8 @@ export interface StateStep {
   next?: string;
   /** Ends this (sub) state machine (Succeed). */
   end?: boolean;
+  /** A Choice rule that matched: its Assign and Output replace the state's own. */
+  matchedRule?: ChoiceRule;
 }
 
 export interface StateHandler<S extends State> {
@@ -24,6 +27,21 @@ export interface StateHandler<S extends State> {
   readonly output: "result" | "input";
   /** Fail states end the execution without an Exited event. */
   readonly recordsExit: boolean;
+  /** Whether its context object carries `State.RetryCount` (the states that can have Retry). */
+  readonly countsRetries: boolean;
   /** `input` is the effective input (after InputPath). Throws StatesError to fail the state. */
   execute(state: S, input: unknown, run: StateRun): Promise<StateStep>;
+}
+
+/**
+ * A Map or Parallel attempt that failed: the interpreter records `eventType` (MapStateFailed,
+ * ParallelStateFailed) only if no retry follows, as AWS does.
+ */
+export class BlockFailed extends Error {
+  constructor(
+    readonly eventType: HistoryEventType,
+    readonly error: unknown,
+  ) {
+    super(eventType);
+  }
 }

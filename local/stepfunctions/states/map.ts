@@ -1,14 +1,17 @@
 /**
- * Inline Map: runs the item processor once per item of the array at ItemsPath, at most MaxConcurrency at a
- * time (0: no limit); the result is the array of item outputs, in item order. The first failing item
- * stops the others and fails the state with its error.
+ * Inline Map: runs the item processor once per item (of the array at ItemsPath, or of JSONata's Items), at
+ * most MaxConcurrency at a time (0: no limit); the result is the array of item outputs, in item order. The
+ * first failing item stops the others and fails the state with its error.
  * https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html
  */
 import type { MapState } from "../asl/types";
-import { readPath } from "../asl/pathReader";
-import { StatesError, STATES_ERRORS, toStatesError } from "../errors";
+import { readRequiredPath } from "../asl/paths";
+import { jsonataExpressionText, unexpectedResultType } from "../asl/jsonata/evaluate";
+import { StatesError, STATES_ERRORS } from "../errors";
+import type { StateRun } from "../interpreter";
 import { childController } from "../signals";
-import type { StateHandler } from "./handler";
+import { integerField } from "./fieldValues";
+import { BlockFailed, type StateHandler } from "./handler";
 
 class SiblingFailed extends Error {}
 
@@ -16,26 +19,14 @@ export const mapState: StateHandler<MapState> = {
   eventPrefix: "Map",
   output: "result",
   recordsExit: true,
+  countsRetries: true,
   async execute(state, input, run) {
-    const items = state.ItemsPath === undefined || state.ItemsPath === "$" ? input : readPath(state.ItemsPath, input, run.context);
-    if (!Array.isArray(items)) {
-      throw new StatesError(
-        STATES_ERRORS.Runtime,
-        `Items at ItemsPath '${state.ItemsPath ?? "$"}' must be an array, received ${JSON.stringify(items)}`,
-      );
-    }
-    const maxConcurrency =
-      state.MaxConcurrencyPath !== undefined ? readPath(state.MaxConcurrencyPath, input, run.context) : (state.MaxConcurrency ?? 0);
-    if (typeof maxConcurrency !== "number" || !Number.isInteger(maxConcurrency) || maxConcurrency < 0) {
-      throw new StatesError(
-        STATES_ERRORS.Runtime,
-        `MaxConcurrency must be a non-negative integer, received ${JSON.stringify(maxConcurrency)}`,
-      );
-    }
+    const items = await mapItems(state, input, run);
+    const maxConcurrency = await mapConcurrency(state, input, run);
     const processor = state.ItemProcessor ?? state.Iterator;
     if (!processor) throw new StatesError(STATES_ERRORS.Runtime, "A Map state needs an ItemProcessor");
-    // `Parameters` is the deprecated name of ItemSelector.
-    const selector = state.ItemSelector ?? state.Parameters;
+    // `Parameters` is the deprecated name of ItemSelector (JSONPath only).
+    const selector = state.ItemSelector ?? (run.isJsonata ? undefined : state.Parameters);
 
     run.record("MapStateStarted", { length: items.length });
     const iterations = childController(run.signal);
@@ -49,10 +40,11 @@ export const mapState: StateHandler<MapState> = {
         const scope = run.scope.fork(iterations.signal);
         scope.record("MapIterationStarted", run.stateName, { name: run.stateName, index });
         try {
+          // ItemSelector reads the Map state's input ($ or $states.input) and the item from the context object.
           const itemInput =
             selector === undefined
               ? items[index]
-              : run.resolveTemplate(selector, input, { Map: { Item: { Index: index, Value: items[index] } } });
+              : await run.payload(selector, input, "ItemSelector", { Map: { Item: { Index: index, Value: items[index] } } });
           results[index] = await run.runBlock(processor, itemInput, scope);
           scope.record("MapIterationSucceeded", run.stateName, { name: run.stateName, index });
         } catch (error) {
@@ -69,10 +61,7 @@ export const mapState: StateHandler<MapState> = {
       await Promise.all(Array.from({ length: workerCount }, worker));
       if (run.signal.aborted) throw run.signal.reason;
       run.scope.thread.catchUp();
-      if (failure !== undefined) {
-        run.record("MapStateFailed");
-        throw toStatesError(failure);
-      }
+      if (failure !== undefined) throw new BlockFailed("MapStateFailed", failure);
       run.record("MapStateSucceeded");
       return { result: results };
     } finally {
@@ -80,3 +69,43 @@ export const mapState: StateHandler<MapState> = {
     }
   },
 };
+
+async function mapItems(state: MapState, input: unknown, run: StateRun): Promise<unknown[]> {
+  if (run.isJsonata) {
+    const items = state.Items === undefined ? input : await run.evaluate(state.Items, "Items");
+    if (!Array.isArray(items)) {
+      const text = jsonataExpressionText(state.Items);
+      if (text !== undefined) throw unexpectedResultType(text, "Items", "array", items);
+      throw new StatesError(
+        STATES_ERRORS.QueryEvaluationError,
+        `The Items of a Map state must be an array, received ${JSON.stringify(items)}`,
+      );
+    }
+    return items;
+  }
+  const itemsPath = state.ItemsPath ?? "$";
+  const items = itemsPath === "$" ? input : readRequiredPath(itemsPath, input, run.context);
+  if (!Array.isArray(items)) {
+    throw new StatesError(
+      STATES_ERRORS.Runtime,
+      `The ItemsPath field refers to value ${JSON.stringify(items)} which is not a valid array: ${itemsPath}`,
+    );
+  }
+  return items;
+}
+
+async function mapConcurrency(state: MapState, input: unknown, run: StateRun): Promise<number> {
+  if (state.MaxConcurrencyPath !== undefined) {
+    const value = readRequiredPath(state.MaxConcurrencyPath, input, run.context);
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+      // AWS: The MaxConcurrencyPath field refers to value "NoNumber" which is not a valid integer: $.MaxConcurrencyValue
+      throw new StatesError(
+        STATES_ERRORS.Runtime,
+        `The MaxConcurrencyPath field refers to value ${JSON.stringify(value)} which is not a valid integer: ${state.MaxConcurrencyPath}`,
+      );
+    }
+    return value;
+  }
+  if (state.MaxConcurrency === undefined) return 0;
+  return integerField(run, state.MaxConcurrency, "MaxConcurrency", 0);
+}

@@ -4,9 +4,8 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/state-parallel.html
  */
 import type { ParallelState } from "../asl/types";
-import { toStatesError } from "../errors";
 import { childController } from "../signals";
-import type { StateHandler } from "./handler";
+import { BlockFailed, type StateHandler } from "./handler";
 
 class SiblingFailed extends Error {}
 
@@ -14,8 +13,9 @@ export const parallelState: StateHandler<ParallelState> = {
   eventPrefix: "Parallel",
   output: "result",
   recordsExit: true,
+  countsRetries: true,
   async execute(state, input, run) {
-    const branchInput = state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input);
+    const branchInput = await run.payload(run.isJsonata ? state.Arguments : state.Parameters, input, "Arguments");
     run.record("ParallelStateStarted");
     const branches = childController(run.signal);
     let failure: unknown;
@@ -33,10 +33,7 @@ export const parallelState: StateHandler<ParallelState> = {
       );
       if (run.signal.aborted) throw run.signal.reason;
       run.scope.thread.catchUp();
-      if (failure !== undefined) {
-        run.record("ParallelStateFailed");
-        throw toStatesError(failure);
-      }
+      if (failure !== undefined) throw new BlockFailed("ParallelStateFailed", failure);
       run.record("ParallelStateSucceeded");
       return { result: results };
     } finally {

@@ -6,9 +6,11 @@ export const passState: StateHandler<PassState> = {
   eventPrefix: "Pass",
   output: "result",
   recordsExit: true,
+  countsRetries: false,
   async execute(state, input, run) {
     if (state.Result !== undefined) return { result: state.Result };
-    if (state.Parameters !== undefined) return { result: run.resolveTemplate(state.Parameters, input) };
+    // A JSONata Pass state shapes its output with Output, which sees its input as the result.
+    if (state.Parameters !== undefined && !run.isJsonata) return { result: run.resolveTemplate(state.Parameters, input) };
     return { result: input };
   },
 };

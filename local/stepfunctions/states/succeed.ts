@@ -6,6 +6,7 @@ export const succeedState: StateHandler<SucceedState> = {
   eventPrefix: "Succeed",
   output: "input",
   recordsExit: true,
+  countsRetries: false,
   async execute() {
     return { end: true };
   },

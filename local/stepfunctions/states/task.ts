@@ -6,17 +6,19 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
  */
 import type { TaskState } from "../asl/types";
-import { readPath } from "../asl/pathReader";
+import { readRequiredPath } from "../asl/paths";
+import type { ContextObject } from "../context";
 import { StatesError, STATES_ERRORS } from "../errors";
 import type { StateRun } from "../interpreter";
 import type { InvocationType } from "../../common/invoker";
 import type { Principal } from "../../common/access";
 import { callFunction, invokeResponse, parsePayload } from "../lambda";
 import { callMessaging } from "../messaging";
-import { DEFAULT_TASK_TIMEOUT_SECONDS, exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES } from "../limits";
+import { DEFAULT_TASK_TIMEOUT_SECONDS, exceedsPayloadLimit } from "../limits";
 import { parseTaskResource, type MessagingAction } from "../resources";
 import { raceAbort } from "../../common/abort";
 import { childController } from "../signals";
+import { integerField } from "./fieldValues";
 import type { StateHandler } from "./handler";
 
 interface TaskSettings {
@@ -36,13 +38,16 @@ export const taskState: StateHandler<TaskState> = {
   eventPrefix: "Task",
   output: "result",
   recordsExit: true,
+  countsRetries: true,
   async execute(state, input, run) {
     const resource = parseTaskResource(state.Resource);
     if (!resource) throw new StatesError(STATES_ERRORS.Runtime, `Unsupported Resource '${state.Resource}'`);
-    const settings: TaskSettings = {
-      timeoutSeconds: secondsSetting(state.TimeoutSeconds, state.TimeoutSecondsPath, "TimeoutSecondsPath", input, run),
-      heartbeatSeconds: secondsSetting(state.HeartbeatSeconds, state.HeartbeatSecondsPath, "HeartbeatSecondsPath", input, run),
-    };
+    // Awaited only when a JSONata expression made them promises: the JSONPath path stays synchronous.
+    let timeoutSetting = secondsSetting(state.TimeoutSeconds, "TimeoutSeconds", state.TimeoutSecondsPath, input, run);
+    let heartbeatSetting = secondsSetting(state.HeartbeatSeconds, "HeartbeatSeconds", state.HeartbeatSecondsPath, input, run);
+    if (timeoutSetting instanceof Promise) timeoutSetting = await timeoutSetting;
+    if (heartbeatSetting instanceof Promise) heartbeatSetting = await heartbeatSetting;
+    const settings: TaskSettings = { timeoutSeconds: timeoutSetting, heartbeatSeconds: heartbeatSetting };
     const timeoutSeconds = settings.timeoutSeconds ?? DEFAULT_TASK_TIMEOUT_SECONDS;
     if (settings.heartbeatSeconds !== undefined && settings.heartbeatSeconds >= timeoutSeconds) {
       throw new StatesError(
@@ -75,22 +80,29 @@ export const taskState: StateHandler<TaskState> = {
   },
 };
 
+/** TimeoutSeconds/HeartbeatSeconds: a number, a JSONata expression, or the value at its `...Path` field. */
 function secondsSetting(
-  value: number | undefined,
-  path: string | undefined,
+  value: number | string | undefined,
   field: string,
+  path: string | undefined,
   input: unknown,
   run: StateRun,
-): number | undefined {
+): number | undefined | Promise<number> {
+  if (typeof value === "string") return integerField(run, value, field, 1);
   if (value !== undefined || path === undefined) return value;
-  const seconds = readPath(path, input, run.context);
+  const seconds = readRequiredPath(path, input, run.context);
   if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 1) {
     throw new StatesError(
       STATES_ERRORS.Runtime,
-      `The ${field} '${path}' must select a positive integer, received ${JSON.stringify(seconds)}`,
+      `The ${field}Path field refers to value ${JSON.stringify(seconds)} which is not a valid positive integer: ${path}`,
     );
   }
   return seconds;
+}
+
+/** What the task sends: Parameters (JSONPath) or Arguments (JSONata); the input when neither is given. */
+function taskPayload(state: TaskState, input: unknown, run: StateRun, extraContext?: Partial<ContextObject>): unknown {
+  return run.payload(run.isJsonata ? state.Arguments : state.Parameters, input, "Arguments", extraContext);
 }
 
 function isTimeout(signal: AbortSignal, run: StateRun): boolean {
@@ -163,16 +175,20 @@ function scheduledDetails(
   };
 }
 
-function checkResultSize(text: string): void {
+function checkResultSize(text: string, run: StateRun): void {
   if (exceedsPayloadLimit(text)) {
-    throw new StatesError(STATES_ERRORS.DataLimitExceeded, `The task result exceeds the maximum size of ${PAYLOAD_LIMIT_BYTES} bytes`);
+    throw new StatesError(
+      STATES_ERRORS.DataLimitExceeded,
+      `The state/task '${run.stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+    );
   }
 }
 
 /** `arn:aws:states:::lambda:invoke`: the result is the Invoke response (`Payload`, `StatusCode`, ...). */
 async function invokeTask(state: TaskState, input: unknown, run: StateRun, settings: TaskSettings, signal: AbortSignal) {
   const resource = "invoke";
-  const parameters = state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input);
+  let parameters = taskPayload(state, input, run);
+  if (parameters instanceof Promise) parameters = await parameters;
   const call = lambdaParameters(parameters);
   run.record("TaskScheduled", scheduledDetails("lambda", resource, run, parameters, settings));
   run.record("TaskStarted", { resourceType: "lambda", resource });
@@ -181,7 +197,7 @@ async function invokeTask(state: TaskState, input: unknown, run: StateRun, setti
       invokeResponse(await callFunction(run.services.lambda, { ...call, signal, ...stateMachineCaller(run) }), run.services.clock.now()),
     );
     const output = JSON.stringify(response);
-    checkResultSize(output);
+    checkResultSize(output, run);
     run.record("TaskSucceeded", { resourceType: "lambda", resource, output, outputDetails: { truncated: false } });
     return { result: response };
   } catch (thrown) {
@@ -199,7 +215,8 @@ async function messagingTask(
   signal: AbortSignal,
 ) {
   const [resourceType, resource] = action.split(":");
-  const parameters = state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input);
+  let parameters = taskPayload(state, input, run);
+  if (parameters instanceof Promise) parameters = await parameters;
   run.record("TaskScheduled", scheduledDetails(resourceType, resource, run, parameters, settings));
   run.record("TaskStarted", { resourceType, resource });
   try {
@@ -208,7 +225,7 @@ async function messagingTask(
       raceAbort(callMessaging(action, parameters, run.services, run.services.clock.now()), signal),
     );
     const output = JSON.stringify(response);
-    checkResultSize(output);
+    checkResultSize(output, run);
     run.record("TaskSucceeded", { resourceType, resource, output, outputDetails: { truncated: false } });
     return { result: response };
   } catch (thrown) {
@@ -269,8 +286,8 @@ async function callbackTask(
   const token = run.scope.once(() => tokens.mint());
   const opened = tokens.open(run.scope.executionArn, { heartbeatSeconds: settings.heartbeatSeconds, stateName: run.stateName }, token);
   try {
-    const parameters =
-      state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input, { Task: { Token: opened.token } });
+    let parameters = taskPayload(state, input, run, { Task: { Token: opened.token } });
+    if (parameters instanceof Promise) parameters = await parameters;
     run.record("TaskScheduled", scheduledDetails(resourceType, resource, run, parameters, settings));
     run.record("TaskStarted", { resourceType, resource });
     try {
@@ -314,7 +331,8 @@ async function functionArnTask(
   settings: TaskSettings,
   signal: AbortSignal,
 ) {
-  const payload = state.Parameters === undefined ? input : run.resolveTemplate(state.Parameters, input);
+  let payload = taskPayload(state, input, run);
+  if (payload instanceof Promise) payload = await payload;
   const payloadText = JSON.stringify(payload);
   run.record("LambdaFunctionScheduled", {
     resource: functionArn,
@@ -333,7 +351,7 @@ async function functionArnTask(
         ...stateMachineCaller(run),
       }),
     );
-    checkResultSize(result.payload);
+    checkResultSize(result.payload, run);
     run.record("LambdaFunctionSucceeded", { output: result.payload, outputDetails: { truncated: false } });
     return { result: parsePayload(result.payload) };
   } catch (thrown) {

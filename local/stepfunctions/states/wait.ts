@@ -1,38 +1,36 @@
-/** https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html */
+/**
+ * Waits a number of seconds or until a timestamp. Causes are AWS's words for the same failures.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html
+ */
 import type { WaitState } from "../asl/types";
-import { readPath } from "../asl/pathReader";
+import { parseTimestamp } from "../asl/choice";
+import { jsonataExpressionText } from "../asl/jsonata/evaluate";
+import { readRequiredPath } from "../asl/paths";
 import { sleep } from "../clock";
 import { StatesError, STATES_ERRORS } from "../errors";
+import type { StateRun } from "../interpreter";
+import { integerField, stringField } from "./fieldValues";
 import type { StateHandler } from "./handler";
+
+/**
+ * The longest wait that can end: a Standard execution lasts at most one year, so AWS fails a wait beyond
+ * that at once ("Wait state delay is too long.").
+ * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
+ */
+export const MAX_WAIT_MS = 365 * 24 * 3600 * 1000;
 
 export const waitState: StateHandler<WaitState> = {
   eventPrefix: "Wait",
   output: "input",
   recordsExit: true,
+  countsRetries: false,
   async execute(state, input, run) {
     const { clock } = run.services;
     let delayMs: number;
-    if (state.Seconds !== undefined) delayMs = state.Seconds * 1000;
-    else if (state.SecondsPath !== undefined) {
-      const seconds = readPath(state.SecondsPath, input, run.context);
-      if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 0) {
-        throw new StatesError(
-          STATES_ERRORS.Runtime,
-          `The SecondsPath '${state.SecondsPath}' must select a non-negative integer, received ${JSON.stringify(seconds)}`,
-        );
-      }
-      delayMs = seconds * 1000;
-    } else {
-      const timestamp = state.Timestamp ?? readPath(state.TimestampPath!, input, run.context);
-      const until = typeof timestamp === "string" ? Date.parse(timestamp) : NaN;
-      if (Number.isNaN(until)) {
-        throw new StatesError(
-          STATES_ERRORS.Runtime,
-          `The TimestampPath '${state.TimestampPath}' must select an ISO 8601 timestamp, received ${JSON.stringify(timestamp)}`,
-        );
-      }
-      delayMs = until - clock.now();
-    }
+    if (state.Seconds !== undefined) delayMs = (await integerField(run, state.Seconds, "Seconds", 0)) * 1000;
+    else if (state.SecondsPath !== undefined) delayMs = secondsAtPath(state.SecondsPath, input, run) * 1000;
+    else delayMs = (await waitUntil(state, input, run)) - clock.now();
+    if (delayMs > MAX_WAIT_MS) throw new StatesError(STATES_ERRORS.Runtime, "Wait state delay is too long.");
     // An absolute deadline, kept across restarts: an overdue Wait ends at once.
     const until = run.scope.deadline(delayMs);
     // Overdue after a restart: still through the clock (with a negative delay), which fires overdue timers in deadline order.
@@ -40,3 +38,46 @@ export const waitState: StateHandler<WaitState> = {
     return {};
   },
 };
+
+function secondsAtPath(path: string, input: unknown, run: StateRun): number {
+  const seconds = readRequiredPath(path, input, run.context);
+  if (typeof seconds !== "number" || !Number.isInteger(seconds)) {
+    throw new StatesError(
+      STATES_ERRORS.Runtime,
+      `The SecondsPath parameter does not reference a valid integer: ${path} == ${JSON.stringify(seconds)}`,
+    );
+  }
+  // AWS: "The SecondsPath parameter references a negative value: $.input.waitSeconds == -1"
+  if (seconds < 0)
+    throw new StatesError(STATES_ERRORS.Runtime, `The SecondsPath parameter references a negative value: ${path} == ${seconds}`);
+  return seconds;
+}
+
+/**
+ * The instant to wait for, in epoch milliseconds. AWS accepts only ISO-8601 with `T` and a zone (`Z` or an
+ * offset): "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time
+ * format string: $.x == 2024-01-01".
+ */
+async function waitUntil(state: WaitState, input: unknown, run: StateRun): Promise<number> {
+  let field: string;
+  let reference: string;
+  let value: unknown;
+  if (state.TimestampPath !== undefined) {
+    field = "TimestampPath";
+    reference = state.TimestampPath;
+    value = readRequiredPath(state.TimestampPath, input, run.context);
+  } else {
+    field = "Timestamp";
+    reference = jsonataExpressionText(state.Timestamp) ?? state.Timestamp!;
+    value = await stringField(run, state.Timestamp!, "Timestamp");
+  }
+  const parsed = typeof value === "string" ? parseTimestamp(value) : null;
+  if (!parsed) {
+    const shown = typeof value === "string" ? value : JSON.stringify(value);
+    throw new StatesError(
+      STATES_ERRORS.Runtime,
+      `The ${field} parameter does not reference a valid ISO-8601 extended offset date-time format string: ${reference} == ${shown}`,
+    );
+  }
+  return parsed.epochSeconds * 1000 + Math.floor(parsed.nanoseconds / 1e6);
+}

@@ -96,8 +96,9 @@ describe("asl/paths", () => {
       assert.throws(() => readPath("$.meta.region.deeper", order), PathNotFoundError);
     });
 
-    it("throws PathNotFoundError when an indefinite path matches nothing", () => {
-      assert.throws(() => readPath("$.lines[?(@.price > 1000)]", order), PathNotFoundError);
+    it("returns [] when an indefinite path matches nothing, as AWS does", () => {
+      assert.deepEqual(readPath("$.lines[?(@.price > 1000)]", order), []);
+      assert.deepEqual(readPath("$.missing[*]", order), []);
     });
 
     it("throws PathNotFoundError for a $$ path when there is no context object", () => {

@@ -227,6 +227,16 @@ describe("asl/validate", () => {
   });
 
   describe("AWS rules asl-validator does not check", () => {
+    it("rejects a Wait Timestamp literal that is not RFC 3339 with AWS's SCHEMA_VALIDATION_FAILED message and location", () => {
+      for (const timestamp of ["2024-01-01", "2024-01-01 10:00:00Z", "2024-01-01T10:00:00", "2024-02-30T10:00:00Z"]) {
+        assert.deepEqual(problemsOf(machineWith({ Type: "Wait", Timestamp: timestamp })), [
+          "SCHEMA_VALIDATION_FAILED: String does not match RFC3339 timestamp at /States/Only/Timestamp",
+        ]);
+      }
+      assert.deepEqual(problemsOf(machineWith({ Type: "Wait", Timestamp: "2024-01-01T10:00:00.5+02:00" })), []);
+      assert.deepEqual(problemsOf({ QueryLanguage: "JSONata", ...machineWith({ Type: "Wait", Timestamp: "{% $states.input.at %}" }) }), []);
+    });
+
     it("requires States.ALL to be alone in its ErrorEquals", () => {
       const definition = callbackDefinition();
       definition.States.WaitForCompletion.Catch[2].ErrorEquals = ["States.ALL", "Other"];
@@ -359,22 +369,98 @@ describe("asl/validate", () => {
       assert.deepEqual(problemsOf(definition, {}), []);
     });
 
-    it("rejects the JSONata query language, for the machine or one state", () => {
+    it("accepts JSONata for the machine or one state, with Arguments, Output, Assign, Items and Conditions", () => {
       assert.deepEqual(
-        problemsOf({ QueryLanguage: "JSONata", StartAt: "A", States: { A: { Type: "Pass", Output: "{% $states.input %}", End: true } } }),
-        ["QueryLanguage: JSONata is not supported by the local runtime (use JSONPath)"],
+        problemsOf({
+          QueryLanguage: "JSONata",
+          StartAt: "Shape",
+          States: {
+            Shape: { Type: "Pass", Output: "{% $states.input %}", Assign: { total: "{% $sum($states.input.n) %}" }, Next: "Route" },
+            Route: { Type: "Choice", Choices: [{ Condition: "{% $total > 1 %}", Assign: { big: true }, Next: "Each" }], Default: "Each" },
+            Each: {
+              Type: "Map",
+              Items: "{% $states.input.items %}",
+              ItemSelector: { value: "{% $states.context.Map.Item.Value %}" },
+              MaxConcurrency: "{% 2 %}",
+              ItemProcessor: { StartAt: "Item", States: { Item: { Type: "Pass", End: true } } },
+              Next: "Call",
+            },
+            Call: {
+              Type: "Task",
+              Resource: WAIT_FOR_TOKEN,
+              Arguments: { FunctionName: WORKER_ARN, Payload: { token: "{% $states.context.Task.Token %}" } },
+              TimeoutSeconds: "{% 60 %}",
+              Catch: [{ ErrorEquals: ["States.ALL"], Output: "{% $states.errorOutput %}", Next: "Stop" }],
+              End: true,
+            },
+            Stop: { Type: "Fail", Error: "{% 'Failed' %}", Cause: "{% $string($states.input) %}" },
+          },
+        }),
+        [],
       );
-      const problems = problemsOf({ StartAt: "A", States: { A: { Type: "Pass", QueryLanguage: "JSONata", End: true } } });
-      assert.ok(problems.includes("State 'A': QueryLanguage: JSONata is not supported by the local runtime"), problems.join("\n"));
+      assert.deepEqual(
+        problemsOf({ StartAt: "A", States: { A: { Type: "Pass", QueryLanguage: "JSONata", Output: { a: "{% 1 %}" }, End: true } } }),
+        [],
+      );
     });
 
-    it("rejects workflow variables (Assign)", () => {
-      assert.deepEqual(problemsOf(machineWith({ Type: "Pass", Assign: { "x.$": "$.a" } })), [
-        "State 'Only': Assign (workflow variables) is not supported by the local runtime",
+    it("rejects JSONPath fields in a JSONata state, with the field's location", () => {
+      const problems = problemsOf({
+        QueryLanguage: "JSONata",
+        StartAt: "A",
+        States: {
+          A: { Type: "Pass", InputPath: "$.a", Parameters: { x: 1 }, Next: "B" },
+          B: { Type: "Choice", Choices: [{ Variable: "$.x", IsPresent: true, Next: "A" }], Default: "A" },
+        },
+      });
+      for (const expected of [
+        "SCHEMA_VALIDATION_FAILED: The field 'InputPath' is not supported in JSONata states at /States/A/InputPath",
+        "SCHEMA_VALIDATION_FAILED: The field 'Parameters' is not supported in JSONata states at /States/A/Parameters",
+        "SCHEMA_VALIDATION_FAILED: A Choice rule of a JSONata state must have a Condition at /States/B/Choices/0",
+        "SCHEMA_VALIDATION_FAILED: The field 'Variable' is not supported in JSONata states at /States/B/Choices/0/Variable",
+      ]) {
+        assert.ok(problems.includes(expected), `missing: ${expected}\n${problems.join("\n")}`);
+      }
+    });
+
+    it("rejects JSONata fields in a JSONPath state, and a JSONPath state inside a JSONata machine", () => {
+      assert.deepEqual(problemsOf(machineWith({ Type: "Pass", Output: { a: 1 } })), [
+        "SCHEMA_VALIDATION_FAILED: The field 'Output' is supported only in JSONata states at /States/Only/Output",
+      ]);
+      assert.deepEqual(
+        problemsOf({ QueryLanguage: "JSONata", StartAt: "A", States: { A: { Type: "Pass", QueryLanguage: "JSONPath", End: true } } }),
+        [
+          "SCHEMA_VALIDATION_FAILED: A state cannot set QueryLanguage to JSONPath when the state machine's QueryLanguage is JSONata at /States/A/QueryLanguage",
+        ],
+      );
+    });
+
+    it("rejects a JSONata expression that does not parse, when the definition is loaded", () => {
+      const problems = problemsOf({
+        QueryLanguage: "JSONata",
+        StartAt: "A",
+        States: { A: { Type: "Pass", Output: { a: "{% $states.input.( %}" }, End: true } },
+      });
+      assert.equal(problems.length, 1, problems.join("\n"));
+      assert.match(
+        problems[0],
+        /^SCHEMA_VALIDATION_FAILED: The JSONata expression '\$states\.input\.\(' is not valid: .* at \/States\/A\/Output\/a$/,
+      );
+    });
+
+    it("accepts Assign in JSONPath states and rejects invalid or reserved variable names", () => {
+      assert.deepEqual(
+        problemsOf(machineWith({ Type: "Pass", Assign: { "x.$": "$.a", count: 1, "text.$": "States.Format('{}', $x)" } })),
+        [],
+      );
+      assert.deepEqual(problemsOf(machineWith({ Type: "Pass", Assign: { "1st": 1, states: 2, "ok-not": 3 } })), [
+        "SCHEMA_VALIDATION_FAILED: The variable name '1st' is invalid: use letters, digits and underscores, not starting with a digit, at most 80 characters at /States/Only/Assign/1st",
+        "SCHEMA_VALIDATION_FAILED: The variable name 'states' is reserved at /States/Only/Assign/states",
+        "SCHEMA_VALIDATION_FAILED: The variable name 'ok-not' is invalid: use letters, digits and underscores, not starting with a digit, at most 80 characters at /States/Only/Assign/ok-not",
       ]);
     });
 
-    it("rejects paths that read workflow variables ($name), wherever they appear", () => {
+    it("accepts paths that read workflow variables ($name), wherever a path may appear", () => {
       const problems = problemsOf({
         StartAt: "Decide",
         States: {
@@ -399,15 +485,7 @@ describe("asl/validate", () => {
           },
         },
       });
-      const expected = [
-        "State 'Decide': Choices[0].And[0].Variable reads the variable '$retries': workflow variables are not supported by the local runtime",
-        "State 'Decide': Choices[0].And[1].NumericLessThanPath reads the variable '$limit': workflow variables are not supported by the local runtime",
-        "State 'Use': InputPath reads the variable '$order': workflow variables are not supported by the local runtime",
-        "State 'Use': Parameters.copy.$ reads the variable '$customer': workflow variables are not supported by the local runtime",
-        "State 'Use': Parameters.text.$ reads the variable '$name': workflow variables are not supported by the local runtime",
-      ];
-      for (const problem of expected) assert.ok(problems.includes(problem), `missing: ${problem}\n${problems.join("\n")}`);
-      assert.ok(!problems.some((problem) => problem.includes("fine.$")));
+      assert.deepEqual(problems, []);
     });
 
     it("rejects Task Credentials", () => {
@@ -455,14 +533,19 @@ describe("asl/validate", () => {
             Branches: [{ StartAt: "Deep", States: { Deep: { Type: "Task", Resource: "arn:aws:states:::ecs:runTask", End: true } } }],
             Next: "Each",
           },
-          Each: { Type: "Map", Iterator: { StartAt: "Item", States: { Item: { Type: "Pass", Assign: { a: 1 }, End: true } } }, End: true },
+          Each: { Type: "Map", Iterator: { StartAt: "Item", States: { Item: { Type: "Pass", Output: { a: 1 }, End: true } } }, End: true },
         },
       });
       assert.ok(
         problems.includes("State 'Deep': resource 'arn:aws:states:::ecs:runTask' is not supported by the local runtime"),
         problems.join("\n"),
       );
-      assert.ok(problems.includes("State 'Item': Assign (workflow variables) is not supported by the local runtime"), problems.join("\n"));
+      assert.ok(
+        problems.includes(
+          "SCHEMA_VALIDATION_FAILED: The field 'Output' is supported only in JSONata states at /States/Each/Iterator/States/Item/Output",
+        ),
+        problems.join("\n"),
+      );
     });
   });
 

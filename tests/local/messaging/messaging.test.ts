@@ -31,7 +31,7 @@ import {
   SubscribeCommand,
   UnsubscribeCommand,
 } from "@aws-sdk/client-sns";
-import { SendTaskSuccessCommand, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { CreateStateMachineCommand, SendTaskSuccessCommand, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { historyOf, waitForEnd } from "../e2e/runtimeProcess";
 import { aws, collect, outbox, sleep, startMessagingRuntime, type MessagingRuntime } from "./support";
 
@@ -560,6 +560,48 @@ describe("local SQS and SNS end to end (SDK v3 and AWS CLI)", function () {
       await collect(runtime, out.envelopeQueueUrl, 1);
       await collect(runtime, out.lambdaSeenUrl, 1);
       await attemptsOf("ok-from-states");
+    });
+
+    it("JSONata states send Arguments to sqs:sendMessage and sqs:sendMessage.waitForTaskToken ($states.context.Task.Token carries the token)", async () => {
+      const queueUrl = await createQueue("jsonata-arguments");
+      const definition = {
+        QueryLanguage: "JSONata",
+        StartAt: "Notify",
+        States: {
+          Notify: {
+            Type: "Task",
+            Resource: "arn:aws:states:::sqs:sendMessage",
+            Arguments: { QueueUrl: queueUrl, MessageBody: "{% 'plain ' & $states.input.name %}" },
+            Output: "{% $states.input %}",
+            Next: "Wait for worker",
+          },
+          "Wait for worker": {
+            Type: "Task",
+            Resource: "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            Arguments: { QueueUrl: queueUrl, MessageBody: { token: "{% $states.context.Task.Token %}", name: "{% $states.input.name %}" } },
+            End: true,
+          },
+        },
+      };
+      const { stateMachineArn } = await runtime.sfn.send(
+        new CreateStateMachineCommand({
+          name: "jsonata-sqs",
+          roleArn: "arn:aws:iam::123456789012:role/sfn",
+          definition: JSON.stringify(definition),
+        }),
+      );
+      const { executionArn } = await runtime.sfn.send(
+        new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ name: "ada" }) }),
+      );
+      const [plain] = await collect(runtime, queueUrl, 1, (message) => message.Body === "plain ada");
+      assert.equal(plain.MD5OfBody, md5("plain ada"));
+      const [callback] = await collect(runtime, queueUrl, 1, (message) => message.Body!.startsWith("{"));
+      const sent = JSON.parse(callback.Body!);
+      assert.equal(sent.name, "ada");
+      await runtime.sfn.send(new SendTaskSuccessCommand({ taskToken: sent.token, output: JSON.stringify({ done: sent.name }) }));
+      const ended = await waitForEnd(runtime, executionArn!, 30_000);
+      assert.equal(ended.status, "SUCCEEDED", ended.cause);
+      assert.deepEqual(JSON.parse(ended.output!), { done: "ada" });
     });
 
     const attemptsOf = (body: string) => collect(runtime, out.attemptsUrl, 1, (message) => JSON.parse(message.Body!).body === body, 30_000);

@@ -354,6 +354,7 @@ describe("engine: waitForTaskToken callbacks", () => {
     const tokens = collectTokens(h);
     const executionArn = await h.start(callbackMachine(h), {}, "left-open");
     await waitUntil(() => tokens.length === 1);
+    await waitUntil(async () => (await h.eventTypes(executionArn)).includes("TaskSubmitted"));
     await h.service.close();
     const running = h.service.runningExecutions();
     assert.deepEqual(

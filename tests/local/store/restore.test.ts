@@ -125,6 +125,59 @@ describe("Step Functions state across restarts (SQLite store)", function () {
     await stop(second);
   });
 
+  it("restores workflow variables and JSONata's $uuid/$random values: a replayed execution ends with what it had assigned before the stop", async () => {
+    const definition = {
+      QueryLanguage: "JSONata",
+      StartAt: "Choose",
+      States: {
+        Choose: {
+          Type: "Pass",
+          Assign: { requestId: "{% $uuid() %}", draw: "{% $random() %}", doubled: "{% $states.input.n * 2 %}" },
+          Next: "Wait",
+        },
+        Wait: {
+          Type: "Task",
+          Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
+          Arguments: {
+            FunctionName: functionArn("receiver"),
+            Payload: { token: "{% $states.context.Task.Token %}", requestId: "{% $requestId %}" },
+          },
+          Output: { requestId: "{% $requestId %}", draw: "{% $draw %}", doubled: "{% $doubled %}", answer: "{% $states.result %}" },
+          End: true,
+        },
+      },
+    };
+    const first = open(directory);
+    first.lambda.on("receiver", () => undefined);
+    const machineArn = first.service.createStateMachine({
+      name: "variables",
+      definition: JSON.stringify(definition),
+      roleArn: ROLE_ARN,
+    }).arn;
+    const { executionArn } = await first.service.call("StartExecution", { stateMachineArn: machineArn, input: JSON.stringify({ n: 21 }) });
+    while (first.lambda.calls.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    const sent = first.lambda.calls[0].event as { token: string; requestId: string };
+    const { events: before } = await first.service.call("GetExecutionHistory", { executionArn });
+    const assigned = before.find((event: { type: string }) => event.type === "PassStateExited").stateExitedEventDetails.assignedVariables;
+    await stop(first);
+
+    const second = open(directory);
+    await second.service.restore();
+    await second.service.call("SendTaskSuccess", { taskToken: sent.token, output: '"ok"' });
+    await second.service.execution(executionArn)!.done;
+    const described = await second.service.call("DescribeExecution", { executionArn });
+    assert.equal(described.status, "SUCCEEDED");
+    assert.deepEqual(JSON.parse(described.output), {
+      requestId: sent.requestId,
+      draw: JSON.parse(assigned.draw),
+      doubled: 42,
+      answer: "ok",
+    });
+    assert.equal(JSON.parse(assigned.requestId), sent.requestId);
+    assert.equal(second.lambda.calls.length, 0);
+    await stop(second);
+  });
+
   it("invokes again, with the same token, a callback task whose Lambda call was in flight when the runtime stopped", async () => {
     const first = open(directory);
     let firstCalls = 0;

@@ -21,6 +21,8 @@ export const CONVERSION_FUNCTIONS: IntrinsicFunctionTable = {
     maxArgs: 1,
     run(args) {
       const text = args.string(0);
+      // Recorded on AWS: an empty or all-whitespace string gives null rather than failing.
+      if (text.trim() === "") return null;
       try {
         return JSON.parse(text);
       } catch (error) {
