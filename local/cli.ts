@@ -9,6 +9,7 @@ import type { LogLevel } from "./common/service";
 import { createLogger, LOG_LEVELS } from "./host/logger";
 import { watchParent } from "./host/parentWatch";
 import type { LocalRuntime } from "./host/runtime";
+import { IAM_MODES, type IamMode } from "./iam/modes";
 
 const HELP = `Usage: npm start -- [options]
 
@@ -33,6 +34,10 @@ Options:
       --state-dir DIR     Keep durable state in DIR instead of .local/<stack>/state
       --no-watch          Do not reload the program when its sources change (watch mode is on by default:
                           an edit of index.ts, components/, handlers/ or Pulumi*.yaml is applied in place)
+      --iam MODE          IAM enforcement: enforce (a call the deployed policies would deny fails with
+                          AWS's AccessDenied), warn (logged, allowed) or off. Default: the stack config
+                          key local:iam, else enforce. The terminal's credentials are always allowed;
+                          -c local:iamTerminalAccessKeys=AKID1,AKID2 accepts only those keys
   -h, --help              This help
 
 Environment:
@@ -67,6 +72,7 @@ interface CliOptions {
   state: "durable" | "memory";
   stateDirectory?: string;
   watch: boolean;
+  iam?: IamMode;
 }
 
 function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | "help" {
@@ -83,6 +89,7 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 
       reset: { type: "boolean", default: false },
       state: { type: "string", default: "durable" },
       "state-dir": { type: "string" },
+      iam: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
       "no-watch": { type: "boolean", default: false },
     },
@@ -100,6 +107,8 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 
   if (levelText !== undefined && values.quiet) throw new UsageError("--quiet and --log-level cannot be used together");
   if (values.state !== "durable" && values.state !== "memory")
     throw new UsageError(`--state must be durable or memory, got "${values.state}"`);
+  if (values.iam !== undefined && !(IAM_MODES as readonly string[]).includes(values.iam))
+    throw new UsageError(`--iam must be one of ${IAM_MODES.join(", ")}, got "${values.iam}"`);
   return {
     stack: values.stack !== undefined ? { value: values.stack, from: "--stack" } : { value: "dev", from: "default" },
     config: values.config!,
@@ -115,6 +124,7 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 
     state: values.state,
     stateDirectory: values["state-dir"],
     watch: !values["no-watch"],
+    iam: values.iam as IamMode | undefined,
   };
 }
 
@@ -194,6 +204,7 @@ export async function main(): Promise<void> {
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
 
   const log = createLogger(process.stdout, process.env, { level: options.logLevel.value, timestamps: options.timestamps });
+
   const out = (text: string) => {
     log.flush();
     process.stdout.write(`${text}\n`);
@@ -253,6 +264,7 @@ export async function main(): Promise<void> {
       state: options.state,
       reset: options.reset,
       stateDirectory: options.stateDirectory,
+      iamMode: options.iam,
       log,
       onListening: (origin) => out(`Listening on ${origin}; loading the program (stack ${options.stack.value})…`),
     });
@@ -273,6 +285,7 @@ export async function main(): Promise<void> {
       program.config["aws:region"] !== undefined ? "aws:region" : process.env.AWS_REGION ? "$AWS_REGION" : "default",
     ],
     ["log-level", options.logLevel.value, options.logLevel.from],
+    ["iam", runtime.iam.mode, options.iam !== undefined ? "--iam" : program.config["local:iam"] !== undefined ? "local:iam" : "default"],
     ["LOCAL_LAMBDA_NODE", environmentOptions.nodePolicy, process.env.LOCAL_LAMBDA_NODE ? "$LOCAL_LAMBDA_NODE" : "default"],
     [
       "LOCAL_LAMBDA_MAX_PROCESSES",
@@ -306,6 +319,7 @@ export async function main(): Promise<void> {
   for (const route of runtime.routes) out(`  route ${route}`);
   for (const [name, fn] of runtime.lambda.declaredFunctions)
     out(`  function ${name} (${fn.config.runtime} on Node ${fn.config.nodeVersion}, timeout ${fn.config.timeoutSeconds} s)`);
+  out(runtime.iam.describe());
   if (runtime.warning) out(`warning: ${runtime.warning}`);
   out("Press Ctrl-C to stop.");
 }

@@ -8,6 +8,8 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
 import { isSigned } from "../common/sigv4";
+import { requestPrincipal, type Principal } from "../common/access";
+import type { InvokeResult } from "../common/invoker";
 import { buildLambdaEvent, jsonResult, mapLambdaResponse, type HttpResult, type PayloadFormatVersion } from "./lambdaProxy";
 import { evaluateMapping, type ApiRequest } from "./request";
 import { matchRoute, parseRouteKey, type RouteKey } from "./routes";
@@ -39,6 +41,8 @@ interface ApiIntegration {
   uri?: string;
   payloadFormatVersion: PayloadFormatVersion;
   requestParameters: Record<string, string>;
+  /** The role API Gateway assumes to call the integration (`credentialsArn`); without one it calls as itself. */
+  credentialsArn?: string;
   /** Why the emulation cannot run it, if it cannot. */
   unsupported?: string;
 }
@@ -153,6 +157,12 @@ export class HttpApiService implements LocalService {
     const { api, stage, route, pathParameters } = found;
     if (route.authorizationType === "AWS_IAM" && !isSigned(req, url))
       return send(res, jsonResult(403, { message: "Forbidden" }), requestId);
+    if (route.authorizationType === "AWS_IAM") {
+      const principal = requestPrincipal(req);
+      const resource = `arn:aws:execute-api:${this.context.region}:${this.context.accountId}:${api.id}/${stage}/${req.method}${url.pathname}`;
+      const decision = principal && this.context.access?.authorize({ principal, action: "execute-api:Invoke", resource });
+      if (decision && !decision.allowed) return send(res, jsonResult(403, { Message: decision.message }), requestId);
+    }
 
     const integrationId = /^integrations\/(.+)$/.exec(route.target ?? "")?.[1];
     const integration = integrationId ? api.integrations.get(integrationId) : undefined;
@@ -169,7 +179,7 @@ export class HttpApiService implements LocalService {
     const stageVariables = api.stages.get(stage)?.stageVariables ?? {};
     let result: HttpResult;
     try {
-      result = await this.integrate(integration, request, stageVariables);
+      result = await this.integrate(integration, request, stageVariables, integrationCaller(integration, request, this.context.region));
     } catch (error) {
       this.context.log("apigateway", `${route.key.raw}: integration failed: ${(error as Error).message}`);
       result = jsonResult(500, { message: "Internal Server Error" });
@@ -217,6 +227,7 @@ export class HttpApiService implements LocalService {
       uri: inputs.integrationUri,
       payloadFormatVersion: inputs.payloadFormatVersion === "1.0" ? "1.0" : "2.0",
       requestParameters: inputs.requestParameters ?? {},
+      credentialsArn: inputs.credentialsArn,
     };
     if (inputs.integrationType !== "AWS_PROXY") {
       integration.unsupported = `${inputs.integrationType} integrations are not emulated (AWS_PROXY only)`;
@@ -252,15 +263,28 @@ export class HttpApiService implements LocalService {
     return undefined;
   }
 
-  private async integrate(integration: ApiIntegration, request: ApiRequest, stageVariables: Record<string, string>): Promise<HttpResult> {
+  private async integrate(
+    integration: ApiIntegration,
+    request: ApiRequest,
+    stageVariables: Record<string, string>,
+    caller: Principal,
+  ): Promise<HttpResult> {
     if (integration.unsupported) return jsonResult(500, { message: "Internal Server Error" });
-    if (integration.subtype) return this.callStepFunctions(integration, request, stageVariables);
+    if (integration.subtype) return this.callStepFunctions(integration, request, stageVariables, caller);
     const event = buildLambdaEvent(request, integration.payloadFormatVersion);
-    const result = await this.context.lambda.invoke({
-      functionName: functionNameOf(integration.uri!),
-      payload: JSON.stringify(event),
-      invocationType: "RequestResponse",
-    });
+    let result: InvokeResult;
+    try {
+      result = await this.context.lambda.invoke({
+        functionName: functionNameOf(integration.uri!),
+        payload: JSON.stringify(event),
+        invocationType: "RequestResponse",
+        caller,
+      });
+    } catch (error) {
+      // API Gateway answers a refused invocation as a configuration error: 500, the reason only in its logs.
+      if ((error as Error)?.name === "AccessDeniedException") return jsonResult(500, { message: "Internal Server Error" });
+      throw error;
+    }
     return mapLambdaResponse(result, integration.payloadFormatVersion);
   }
 
@@ -268,6 +292,7 @@ export class HttpApiService implements LocalService {
     integration: ApiIntegration,
     request: ApiRequest,
     stageVariables: Record<string, string>,
+    caller: Principal,
   ): Promise<HttpResult> {
     const spec = STEP_FUNCTIONS_SUBTYPES[integration.subtype!];
     if (!this.stepFunctions) return jsonResult(500, { message: "Internal Server Error" });
@@ -277,6 +302,11 @@ export class HttpApiService implements LocalService {
       const value = evaluateMapping(String(mapping), request, stageVariables);
       if (field && value !== undefined) apiRequest[field] = value;
     }
+    // The integration's credentials role calls Step Functions: the Step Functions answer (AccessDeniedException)
+    // passes through like any other service error.
+    const resource = String(apiRequest.stateMachineArn ?? apiRequest.executionArn ?? "");
+    const decision = this.context.access?.authorize({ principal: caller, action: `states:${spec.operation}`, resource });
+    if (decision && !decision.allowed) return jsonResult(400, { __type: "AccessDeniedException", message: decision.message });
     try {
       const response = await this.stepFunctions.call(spec.operation, apiRequest);
       return jsonResult(200, toWire(response));
@@ -286,6 +316,24 @@ export class HttpApiService implements LocalService {
       throw error;
     }
   }
+}
+
+/**
+ * Who API Gateway is when it calls an integration: a session of the integration's credentials role, assumed by
+ * apigateway.amazonaws.com; without one, the service principal itself, for this route (the function's resource
+ * policy then has to allow it). https://docs.aws.amazon.com/apigateway/latest/developerguide/permissions.html
+ */
+function integrationCaller(integration: ApiIntegration, request: ApiRequest, region: string): Principal {
+  const sourceArn = `arn:aws:execute-api:${region}:${request.accountId}:${request.apiId}/${request.stage}/${request.method}${request.rawPath}`;
+  if (integration.credentialsArn)
+    return {
+      kind: "role",
+      roleArn: integration.credentialsArn,
+      sessionName: "BackplaneAssumeRoleSession",
+      assumedBy: "apigateway.amazonaws.com",
+      sourceArn,
+    };
+  return { kind: "service", service: "apigateway.amazonaws.com", sourceArn, sourceAccount: request.accountId };
 }
 
 /** JSON 1.0 timestamps are epoch seconds. */

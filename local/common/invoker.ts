@@ -6,6 +6,8 @@
  * https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
  */
 
+import type { Principal } from "./access";
+
 export type InvocationType = "RequestResponse" | "Event";
 
 export interface InvokeRequest {
@@ -16,6 +18,10 @@ export interface InvokeRequest {
   invocationType: InvocationType;
   /** Aborts the wait for a result (e.g. the calling execution was stopped). */
   signal?: AbortSignal;
+  /** Who invokes (a state machine's role, S3, API Gateway), for IAM; absent for calls already authorized. */
+  caller?: Principal;
+  /** The execution on whose behalf the function is invoked, if any (listed with denied calls). */
+  executionArn?: string;
 }
 
 export interface InvokeResult {

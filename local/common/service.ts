@@ -9,6 +9,7 @@
  * that order, while requests keep being served.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AccessControl } from "./access";
 import type { LambdaInvoker } from "./invoker";
 import type { QueueSender, TopicPublisher } from "./messaging";
 import type { StateStore } from "./store";
@@ -55,6 +56,8 @@ export interface LocalContext {
    * Absent (some tests): nothing is kept.
    */
   store?: StateStore;
+  /** IAM, for calls a service makes on someone's behalf (local/iam); absent: everything is allowed. */
+  access?: AccessControl;
 }
 
 export interface LocalService {

@@ -24,6 +24,17 @@ const SECURITY_HEADERS = {
   "Referrer-Policy": "same-origin",
 };
 
+/** A call IAM refused during an execution (local/iam keeps them), as the execution page lists it. */
+export interface DeniedCallView {
+  time: Date;
+  principal: string;
+  action: string;
+  resource: string;
+  /** False in warn mode: AWS would deny it, the local runtime let it through. */
+  enforced: boolean;
+  message: string;
+}
+
 export class ConsoleService implements LocalService {
   readonly signingNames = [] as const;
   readonly resourceTypes = [] as const;
@@ -33,6 +44,8 @@ export class ConsoleService implements LocalService {
   constructor(
     private readonly source: StepFunctionsSource,
     private readonly port: number,
+    /** The calls IAM denied during one execution; absent (IAM off, some tests): none. */
+    private readonly deniedCalls?: (executionArn: string) => readonly DeniedCallView[],
   ) {
     this.live = new LiveUpdates(source);
   }
@@ -127,6 +140,14 @@ export class ConsoleService implements LocalService {
           stateMachine: { stateMachineArn: machine.stateMachineArn, name: machine.name, definition: machine.definition },
           events: await this.history(executionArn),
           waitingTasks: this.source.waitingTasks(executionArn),
+          deniedCalls: (this.deniedCalls?.(executionArn) ?? []).map((call) => ({
+            time: call.time.getTime(),
+            principal: call.principal,
+            action: call.action,
+            resource: call.resource,
+            enforced: call.enforced,
+            message: call.message,
+          })),
           now: Date.now(),
         });
       }

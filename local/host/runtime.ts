@@ -25,6 +25,11 @@ import { startLoadingServer } from "./loadingServer";
 import type { StateStore } from "../common/store";
 import { openStateStore } from "../store/open";
 import { watchAndReload } from "./watchAndReload";
+import { IamEnforcer, type HttpDirectory } from "../iam/enforcer";
+import { IAM_MODES, type IamMode } from "../iam/modes";
+import { authorizingInvoker } from "../iam/invoker";
+
+export { IAM_MODES, type IamMode };
 
 export interface LocalRuntimeOptions {
   /** Directory holding Pulumi.yaml. */
@@ -57,6 +62,8 @@ export interface LocalRuntimeOptions {
   watch?: boolean;
   /** Reuse the last evaluation of an unchanged program (`.local/<stack>/program.json`). @default true */
   programCache?: boolean;
+  /** IAM enforcement. @default the stack config key `local:iam`, else "enforce" */
+  iamMode?: IamMode;
 }
 
 export interface LocalRuntime {
@@ -70,8 +77,10 @@ export interface LocalRuntime {
   startMs: number;
   /** The one start-up warning (resource types with no local equivalent), if any. */
   warning?: string;
-  /** Resources kept as declared for later enforcement (IAM roles and policies, log groups). */
-  kept: EvaluatedResource[];
+  /** Resources with no behaviour of their own, kept as declared (IAM roles and policies, which local/iam enforces; log groups). */
+  readonly kept: EvaluatedResource[];
+  /** IAM enforcement: its mode, and the calls it denied (`deniedCalls(executionArn?)`, for the console). */
+  iam: IamEnforcer;
   /** The program's API routes as served: "GET /start → StepFunctions-StartExecution". */
   readonly routes: string[];
   stepFunctions: StepFunctionsService;
@@ -90,7 +99,7 @@ export interface LocalRuntime {
   close(): Promise<void>;
 }
 
-/** Declared but with no behaviour to emulate: kept as data (IAM documents are enforced later, if ever). */
+/** Declared but with no behaviour to emulate: kept as data (IAM documents are read by local/iam). */
 const KEPT_TYPE = /^aws:(iam\/|cloudwatch\/logGroup:)/;
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -134,6 +143,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   keepSchemaAnswersIn(path.join(workDirectory, "asl-validator"));
   try {
     const { program, cached } = await source.load();
+    const iam = new IamEnforcer(program.resources, {
+      mode: options.iamMode ?? iamModeOf(program.config[IAM_MODE_KEY]),
+      terminalAccessKeys: terminalKeysOf(program.config[IAM_TERMINAL_KEY]),
+      region: program.cloud.region,
+      accountId: program.cloud.accountId,
+      log: options.log,
+    });
+    await iam.checkNamedActions();
+    const enforcing = iam.mode !== "off";
     const context: LocalContext = {
       origin,
       region: program.cloud.region,
@@ -141,10 +159,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       lambda: undefined as unknown as LambdaService,
       log: options.log,
       store,
+      access: enforcing ? iam : undefined,
     };
     const functionsDirectory = path.join(workDirectory, stack, "functions");
     const nodeDirectory = path.join(workDirectory, "node");
     const lambda = new LambdaService(context, {
+      credentialsFor: enforcing ? (functionName, roleArn) => iam.credentialsForFunction(functionName, roleArn) : undefined,
       workDirectory: functionsDirectory,
       nodeCacheDirectory: nodeDirectory,
       nodeModulesDirectory: path.join(projectDirectory, "node_modules"),
@@ -152,18 +172,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       asyncRetryDelaysMs: options.asyncRetryDelaysMs,
       maxProcessesPerFunction: options.maxProcessesPerFunction,
     });
-    context.lambda = lambda;
+    context.lambda = enforcing ? authorizingInvoker(lambda, iam, (name) => qualifiedFunctionArn(lambda, name)) : lambda;
     const sqs = new SqsService(context);
     context.sqs = sqs.queues;
     const sns = new SnsService(context, sqs.queues);
     context.sns = sns.api;
     const stepFunctions = new StepFunctionsService(context);
     const httpApi = new HttpApiService(context, stepFunctions);
+    const s3 = new S3Service(context);
     const port = Number(new URL(origin).port);
-    const consoleService = new ConsoleService(stepFunctions, port);
+    const consoleService = new ConsoleService(stepFunctions, port, (executionArn) => iam.deniedCalls(executionArn));
     // Closed in reverse: Step Functions, then SNS deliveries, then the SQS pollers, then the functions they call;
     // the console's event streams last.
-    services = [consoleService, lambda, sqs, sns, stepFunctions, httpApi, new S3Service(context), new DynamoDbService(context)];
+    services = [consoleService, lambda, sqs, sns, stepFunctions, httpApi, s3, new DynamoDbService(context)];
     stepFunctions.subscribe(({ executionArn, event }) => {
       if (event.type === "ExecutionStarted")
         options.log(
@@ -171,10 +192,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           `${executionArn.slice(executionArn.lastIndexOf(":") + 1)} ${origin}/console/executions/${encodeURIComponent(executionArn)}`,
         );
     });
+    const directory: HttpDirectory = {
+      region: context.region,
+      accountId: context.accountId,
+      executionArnOfToken: (token) => stepFunctions.tokens.executionArnOf(token),
+      objectExists: (bucket, key) => s3.objectExists(bucket, key),
+    };
+    const screen: Screen = (req, res, url, body, signingName) => iam.screen(req, res, url, body, signingName, directory);
 
     const byType = new Map<string, LocalService>();
     for (const service of services) for (const type of service.resourceTypes) byType.set(type, service);
-    const kept: EvaluatedResource[] = [];
     const unemulated: EvaluatedResource[] = [];
     const provisioned = new Map<LocalService, number>();
     for (const resource of program.resources) {
@@ -186,12 +213,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           throw new Error(`${resource.type} "${resource.name}": ${(error as Error).message}`, { cause: error });
         }
         provisioned.set(service, (provisioned.get(service) ?? 0) + 1);
-      } else if (KEPT_TYPE.test(resource.type)) kept.push(resource);
-      else if ((resource.custom && !resource.type.startsWith("pulumi:providers:")) || resource.remote) unemulated.push(resource);
+      } else if (!KEPT_TYPE.test(resource.type) && ((resource.custom && !resource.type.startsWith("pulumi:providers:")) || resource.remote))
+        unemulated.push(resource);
     }
 
     const router = new Router(services);
-    serveReady = (req, res) => serve(req, res, { port, router, api: httpApi, consoleService }, options.log);
+    serveReady = (req, res) => serve(req, res, { port, router, api: httpApi, consoleService, screen }, options.log);
     const readyStatus = status;
     status = () => ({
       ...readyStatus(),
@@ -222,6 +249,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           servicesByType: byType,
           current: () => current,
           replace: (next) => (current = next),
+          adopt: async (next, previous) => {
+            // The mode is chosen at start (it decides which credentials functions got); the policies follow the program.
+            if (options.iamMode === undefined && next.config[IAM_MODE_KEY] !== previous.config[IAM_MODE_KEY])
+              options.log("reload", `${IAM_MODE_KEY} changed: IAM stays ${iam.mode} until a restart`);
+            await iam.reload(next.resources);
+          },
           log: options.log,
         })
       : undefined;
@@ -233,7 +266,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       programFrom: cached ? "cache" : "evaluated",
       startMs: performance.now() - startedAt,
       warning: describeUnemulated(unemulated),
-      kept,
+      get kept() {
+        return current.resources.filter((resource) => KEPT_TYPE.test(resource.type));
+      },
+      iam,
       get routes() {
         return httpApi.describeRoutes();
       },
@@ -265,7 +301,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 async function serve(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  { port, router, api, consoleService }: { port: number; router: Router; api: HttpApiService; consoleService: ConsoleService },
+  {
+    port,
+    router,
+    api,
+    consoleService,
+    screen,
+  }: { port: number; router: Router; api: HttpApiService; consoleService: ConsoleService; screen: Screen },
   log: LocalRuntimeOptions["log"],
 ): Promise<void> {
   try {
@@ -289,7 +331,11 @@ async function serve(
       throw error;
     }
     const destination = router.route(req, url);
-    if (destination.kind === "service") return await destination.service.handle(req, res, body);
+    if (destination.kind === "service") {
+      // IAM first: a refused call never reaches the service.
+      if (screen(req, res, url, body, destination.signingName)) return;
+      return await destination.service.handle(req, res, body);
+    }
     if (destination.kind === "malformedSignature") return sendSignatureError(res, destination.signingName, destination.message);
     if (destination.kind === "unknownService") {
       return sendAwsJsonError(
@@ -317,6 +363,42 @@ async function serve(
 function clientWentAway(req: http.IncomingMessage, res: http.ServerResponse, error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException)?.code;
   return code === "ECONNRESET" || code === "EPIPE" || code === "ERR_STREAM_PREMATURE_CLOSE" || res.destroyed || req.socket.destroyed;
+}
+
+/** Identifies and authorizes one AWS API request; true when it answered it (refused). */
+type Screen = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer, signingName: string) => boolean;
+
+/** Stack config keys of the local runtime itself (namespace "local", so no program declares them). */
+export const IAM_MODE_KEY = "local:iam";
+export const IAM_TERMINAL_KEY = "local:iamTerminalAccessKeys";
+
+function iamModeOf(value: string | undefined): IamMode {
+  if (value === undefined) return "enforce";
+  if (!(IAM_MODES as readonly string[]).includes(value))
+    throw new Error(`${IAM_MODE_KEY} must be one of ${IAM_MODES.join(", ")}, got "${value}"`);
+  return value as IamMode;
+}
+
+/** "AKID1,AKID2": only these keys are the terminal; unset or "any": any credentials the runtime did not issue. */
+function terminalKeysOf(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === "" || value.trim() === "any") return undefined;
+  return value
+    .split(",")
+    .map((key) => key.trim())
+    .filter(Boolean);
+}
+
+/** A function reference's ARN, with its qualifier (`name:$LATEST`, `arn...:function:name:1`); undefined if no such function. */
+function qualifiedFunctionArn(lambda: LambdaService, reference: string): string | undefined {
+  let functionArn: string;
+  try {
+    functionArn = lambda.resolve(reference).config.functionArn;
+  } catch {
+    return undefined;
+  }
+  const parts = reference.split(":");
+  const qualified = parts.length === 2 || parts.length === 4 || parts.length === 8;
+  return qualified ? `${functionArn}:${parts[parts.length - 1]}` : functionArn;
 }
 
 function listen(server: http.Server, port: number): Promise<string> {

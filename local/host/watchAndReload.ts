@@ -15,6 +15,11 @@ export interface WatchAndReloadOptions {
   servicesByType: ReadonlyMap<string, LocalService>;
   current(): EvaluatedProgram;
   replace(next: EvaluatedProgram): void;
+  /**
+   * Before the services see the new program: what reads it as a whole (IAM's roles and policies, which the
+   * functions' credentials are checked against when they are provisioned). Throwing rejects the program.
+   */
+  adopt?(next: EvaluatedProgram, previous: EvaluatedProgram): Promise<void>;
   log(source: string, line: string): void;
 }
 
@@ -29,6 +34,7 @@ export function watchAndReload(options: WatchAndReloadOptions): { close(): Promi
     let next: EvaluatedProgram;
     try {
       next = await options.source.evaluate();
+      if (!closed) await options.adopt?.(next, options.current());
     } catch (error) {
       options.log("reload", `the program failed to evaluate; the previous one keeps serving. ${(error as Error).message}`);
       return;

@@ -31,10 +31,7 @@ const DEFAULT_TIMEOUT_SECONDS = 3;
 const DEFAULT_MEMORY_MB = 128;
 const DEFAULT_RUNTIME = "nodejs24.x";
 
-/**
- * Credentials every function process gets, as Lambda hands a function its role's session credentials. The
- * local services do not verify signatures (the user's real keys are unknown here), so any values work.
- */
+/** Credentials every function process gets when no `credentialsFor` is given (IAM off, tests of the service alone). */
 export const LOCAL_CREDENTIALS = { accessKeyId: "ASIALOCALFUNCTION", secretAccessKey: "local", sessionToken: "local" } as const;
 
 /** Environment keys Lambda reserves; a function that sets one is rejected at creation, as AWS does. */
@@ -72,6 +69,11 @@ export interface LambdaServiceOptions {
   maxProcessesPerFunction?: number;
   /** Delays before retrying a failed Event invocation. @default [60000, 120000] (Lambda's 1 and 2 minutes) */
   asyncRetryDelaysMs?: readonly number[];
+  /**
+   * Credentials identifying the function's role, as Lambda hands a function its role's session (local/iam issues
+   * them and verifies requests signed with them). @default LOCAL_CREDENTIALS, for every function
+   */
+  credentialsFor?(functionName: string, roleArn: string): { accessKeyId: string; secretAccessKey: string; sessionToken: string };
 }
 
 export class LambdaService implements LocalService, LambdaInvoker {
@@ -302,6 +304,7 @@ export class LambdaService implements LocalService, LambdaInvoker {
         : undefined;
     const maxProcesses = Math.min(this.options.maxProcessesPerFunction ?? 4, reservedConcurrency ?? Infinity);
     const { region, origin } = this.context;
+    const credentials = this.options.credentialsFor?.(functionName, String(inputs.role ?? "")) ?? LOCAL_CREDENTIALS;
     const logStream = `${new Date().toISOString().slice(0, 10).replace(/-/g, "/")}/[$LATEST]${randomBytes(16).toString("hex")}`;
     const environment: Record<string, string> = {
       PATH: `${path.dirname(node.executable)}:/usr/local/bin:/usr/bin:/bin`,
@@ -323,9 +326,9 @@ export class LambdaService implements LocalService, LambdaInvoker {
       AWS_LAMBDA_LOG_STREAM_NAME: logStream,
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_SESSION_TOKEN: LOCAL_CREDENTIALS.sessionToken,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: credentials.sessionToken,
     };
 
     const localFunction = new LocalFunction(

@@ -106,6 +106,11 @@ export class S3Service implements LocalService {
     return objects > 0 ? [`${objects} S3 object${objects === 1 ? "" : "s"}`] : [];
   }
 
+  /** Whether the object exists (IAM: S3 answers 403 instead of 404 for a missing key to a caller that may not list). */
+  objectExists(bucketName: string, key: string): boolean {
+    return this.store.buckets.get(bucketName)?.objects.has(key) ?? false;
+  }
+
   /**
    * A removed bucket goes with its objects only when empty or declared with `forceDestroy`, as `pulumi up`
    * would delete it (S3 refuses to delete a bucket that holds objects); otherwise it stays, and the log says so.
@@ -259,7 +264,18 @@ export class S3Service implements LocalService {
       );
       this.notificationsSent++;
       const delivery = this.context.lambda
-        .invoke({ functionName: notification.functionArn, payload: JSON.stringify({ Records: [record] }), invocationType: "Event" })
+        .invoke({
+          functionName: notification.functionArn,
+          payload: JSON.stringify({ Records: [record] }),
+          invocationType: "Event",
+          // S3 invokes as itself, under the function's resource policy (the Lambda permission for this bucket).
+          caller: {
+            kind: "service",
+            service: "s3.amazonaws.com",
+            sourceArn: `arn:aws:s3:::${bucketName}`,
+            sourceAccount: this.context.accountId,
+          },
+        })
         .catch((error: Error) =>
           this.context.log(
             "s3",

@@ -4,9 +4,11 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html
  * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html (Lambda.* errors)
  */
+import type { Principal } from "../common/access";
 import type { InvocationType, InvokeResult, LambdaInvoker } from "../common/invoker";
 import { StatesError } from "./errors";
 import { raceAbort } from "../common/abort";
+import { randomUUID } from "node:crypto";
 
 export interface FunctionCall {
   functionName: string;
@@ -14,6 +16,9 @@ export interface FunctionCall {
   payload: string;
   invocationType: InvocationType;
   signal: AbortSignal;
+  /** The state machine's role session, as which Step Functions invokes. */
+  caller?: Principal;
+  executionArn?: string;
 }
 
 /** Invokes and turns every failure into the StatesError AWS reports; resolves only for a successful call. */
@@ -26,6 +31,8 @@ export async function callFunction(lambda: LambdaInvoker, call: FunctionCall): P
       payload: call.payload,
       invocationType: call.invocationType,
       signal: call.signal,
+      caller: call.caller,
+      executionArn: call.executionArn,
     });
     result = await raceAbort(invocation, call.signal);
   } catch (thrown) {
@@ -33,6 +40,13 @@ export async function callFunction(lambda: LambdaInvoker, call: FunctionCall): P
     const error = thrown as Error;
     if (error?.name === "ResourceNotFoundException" || error?.name === "TooManyRequestsException") {
       throw new StatesError(`Lambda.${error.name}`, error.message);
+    }
+    // Lambda's 403 reaches the execution as the SDK's generic service exception, with Lambda's answer in the cause.
+    if (error?.name === "AccessDeniedException") {
+      throw new StatesError(
+        "Lambda.AWSLambdaException",
+        `${error.message} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${randomUUID()}; Proxy: null)`,
+      );
     }
     throw new StatesError("Lambda.ServiceException", error?.message ?? String(thrown));
   }

@@ -92,7 +92,7 @@ export interface OpenedToken {
 
 export class TaskTokenRegistry {
   private readonly waiting = new Map<string, WaitingTask>();
-  private readonly closed = new Map<string, Exclude<TaskTokenState, "waiting">>();
+  private readonly closed = new Map<string, { state: Exclude<TaskTokenState, "waiting">; executionArn: string }>();
   private readonly key: Buffer;
   /** Tokens kept in the store, by execution (to forget them when it closes). */
   private readonly storedByExecution = new Map<string, string[]>();
@@ -114,7 +114,7 @@ export class TaskTokenRegistry {
       this.restored.set(token, stored);
       this.remember(stored.executionArn, token);
       if (stored.state === "waiting") waiting++;
-      else this.closed.set(token, stored.state);
+      else this.closed.set(token, { state: stored.state, executionArn: stored.executionArn });
     }
     return waiting;
   }
@@ -205,7 +205,12 @@ export class TaskTokenRegistry {
   /** The token's state; "unknown" for tokens never minted here or closed long ago. */
   stateOf(token: string): TaskTokenState | "unknown" {
     if (this.waiting.has(token)) return "waiting";
-    return this.closed.get(token) ?? "unknown";
+    return this.closed.get(token)?.state ?? "unknown";
+  }
+
+  /** The execution a token was minted for (waiting or recently closed): IAM checks SendTask* against its state machine. */
+  executionArnOf(token: string): string | undefined {
+    return this.waiting.get(token)?.executionArn ?? this.closed.get(token)?.executionArn ?? this.restored.get(token)?.executionArn;
   }
 
   /** The tasks of one execution waiting on their tokens now (a scan of the waiting tokens: the console asks per page view). */
@@ -233,7 +238,7 @@ export class TaskTokenRegistry {
   closeAll(): void {
     for (const [token, task] of this.waiting) {
       task.heartbeatTimer?.cancel();
-      this.closed.set(token, "cancelled");
+      this.closed.set(token, { state: "cancelled", executionArn: task.executionArn });
     }
     this.waiting.clear();
   }
@@ -250,7 +255,7 @@ export class TaskTokenRegistry {
     if (!task) return;
     task.heartbeatTimer?.cancel();
     this.waiting.delete(token);
-    this.closed.set(token, state);
+    this.closed.set(token, { state, executionArn: task.executionArn });
     if (this.closed.size > REMEMBERED_CLOSED_TOKENS) this.closed.delete(this.closed.keys().next().value!);
     this.save(token, task, state, outcome);
     if (outcome) task.settle(outcome);

@@ -1,5 +1,5 @@
 /**
- * The durable store: one SQLite database per stack (`state.db`), through better-sqlite3.
+ * The durable store: one SQLite database per stack (`state.db`), through the binding sqliteDriver.ts picks.
  *
  * Why these settings:
  * - WAL journal: a commit appends to the log instead of rewriting pages, and a crash at any point leaves
@@ -13,8 +13,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import Database from "better-sqlite3";
 import type { StateStore, StoreCollection } from "../common/store";
+import { isBusyError, openSqlDatabase, type SqlDatabase } from "./sqliteDriver";
 import { WriteBatch } from "./writeBatch";
 
 const DATABASE_FILE = "state.db";
@@ -32,12 +32,12 @@ export interface OpenSqliteStoreOptions {
 export class SqliteStore implements StateStore {
   readonly durable = true;
   private readonly batch: WriteBatch;
-  private readonly database: Database.Database;
+  private readonly database: SqlDatabase;
   private closed = false;
 
   private constructor(
     readonly directory: string,
-    database: Database.Database,
+    database: SqlDatabase,
   ) {
     this.database = database;
     const upsert = database.prepare(
@@ -45,25 +45,30 @@ export class SqliteStore implements StateStore {
     );
     const remove = database.prepare("DELETE FROM entries WHERE collection = ? AND key = ?");
     const removePrefix = database.prepare("DELETE FROM entries WHERE collection = ? AND key >= ? AND key < ?");
-    this.batch = new WriteBatch(
-      database.transaction((operations: WriteBatch["operations"]) => {
+    this.batch = new WriteBatch((operations) => {
+      database.exec("BEGIN");
+      try {
         for (const operation of operations) {
           if (operation.kind === "put") upsert.run(operation.collection, operation.key, JSON.stringify(operation.value));
           else if (operation.kind === "delete") remove.run(operation.collection, operation.key);
           else removePrefix.run(operation.collection, operation.key, prefixEnd(operation.key));
         }
-      }),
-    );
+        database.exec("COMMIT");
+      } catch (error) {
+        database.exec("ROLLBACK");
+        throw error;
+      }
+    });
   }
 
   /** Opens (creating if needed) the store in `directory`; throws StateFolderInUseError if another runtime has it. */
   static open(directory: string, options: OpenSqliteStoreOptions = {}): SqliteStore {
     fs.mkdirSync(directory, { recursive: true });
-    const database = new Database(path.join(directory, DATABASE_FILE), { timeout: 0 });
+    const database = openSqlDatabase(path.join(directory, DATABASE_FILE));
     try {
-      database.pragma("locking_mode = EXCLUSIVE");
-      database.pragma("journal_mode = WAL");
-      database.pragma("synchronous = FULL");
+      database.exec("PRAGMA locking_mode = EXCLUSIVE");
+      database.exec("PRAGMA journal_mode = WAL");
+      database.exec("PRAGMA synchronous = FULL");
       // The first write takes the exclusive lock, held until close.
       database.exec(
         "CREATE TABLE IF NOT EXISTS entries (collection TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (collection, key)) WITHOUT ROWID",
@@ -71,7 +76,7 @@ export class SqliteStore implements StateStore {
       database.exec("BEGIN IMMEDIATE; COMMIT");
     } catch (error) {
       database.close();
-      if ((error as { code?: string }).code === "SQLITE_BUSY") {
+      if (isBusyError(error)) {
         throw new StateFolderInUseError(
           `The state folder ${directory} is in use by another local runtime${describeOwner(directory)}. ` +
             `Stop it first, or give this one its own state (another --stack, or --state memory).`,
@@ -89,22 +94,21 @@ export class SqliteStore implements StateStore {
   }
 
   collection<T>(name: string): StoreCollection<T> {
-    // Raw rows (arrays, not objects): loading 100,000 rows at start allocates half as much.
-    const select = this.database.prepare("SELECT key, value FROM entries WHERE collection = ? AND key >= ? AND key < ? ORDER BY key").raw();
+    const select = this.database.prepare("SELECT key, value FROM entries WHERE collection = ? AND key >= ? AND key < ? ORDER BY key");
     const selectOne = this.database.prepare("SELECT value FROM entries WHERE collection = ? AND key = ?");
     const batch = this.batch;
     return {
       get: (key) => {
         const pending = batch.pending(name, key);
         if (pending) return pending.value as T | undefined;
-        const row = selectOne.get(name, key) as { value: string } | undefined;
-        return row ? (JSON.parse(row.value) as T) : undefined;
+        const row = selectOne.get(name, key);
+        return row ? (JSON.parse(row.value as string) as T) : undefined;
       },
       put: (key, value) => batch.add({ kind: "put", collection: name, key, value }),
       delete: (key) => batch.add({ kind: "delete", collection: name, key }),
       deletePrefix: (prefix) => batch.add({ kind: "deletePrefix", collection: name, key: prefix }),
       entries: (prefix = "") =>
-        (select.all(name, prefix, prefixEnd(prefix)) as Array<[string, string]>).map(([key, value]) => [key, JSON.parse(value) as T]),
+        select.all(name, prefix, prefixEnd(prefix)).map((row) => [row.key as string, JSON.parse(row.value as string) as T]),
     };
   }
 
@@ -120,7 +124,7 @@ export class SqliteStore implements StateStore {
 
   /** Bytes the database takes on disk now, after moving the write-ahead log into the database file. */
   sizeOnDisk(): number {
-    this.database.pragma("wal_checkpoint(TRUNCATE)");
+    this.database.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     let total = 0;
     for (const suffix of ["", "-wal"]) {
       try {

@@ -11,6 +11,7 @@ import type { ContextObject } from "../context";
 import { StatesError, STATES_ERRORS } from "../errors";
 import type { StateRun } from "../interpreter";
 import type { InvocationType } from "../../common/invoker";
+import type { Principal } from "../../common/access";
 import { callFunction, invokeResponse, parsePayload } from "../lambda";
 import { callMessaging } from "../messaging";
 import { DEFAULT_TASK_TIMEOUT_SECONDS, exceedsPayloadLimit } from "../limits";
@@ -139,6 +140,24 @@ function lambdaParameters(parameters: unknown): LambdaParameters {
   };
 }
 
+/**
+ * Step Functions invokes as a session of the state machine's role, assumed by states.amazonaws.com on behalf of
+ * this state machine (what the role's trust conditions see as aws:SourceArn).
+ */
+function stateMachineCaller(run: StateRun): { caller: Principal; executionArn: string } {
+  const { Execution, StateMachine } = run.scope.contextBase;
+  return {
+    caller: {
+      kind: "role",
+      roleArn: Execution.RoleArn,
+      sessionName: Execution.Name.slice(0, 64),
+      assumedBy: "states.amazonaws.com",
+      sourceArn: StateMachine.Id,
+    },
+    executionArn: run.scope.executionArn,
+  };
+}
+
 function scheduledDetails(
   resourceType: string,
   resource: string,
@@ -175,7 +194,7 @@ async function invokeTask(state: TaskState, input: unknown, run: StateRun, setti
   run.record("TaskStarted", { resourceType: "lambda", resource });
   try {
     const response = await run.scope.effect(async () =>
-      invokeResponse(await callFunction(run.services.lambda, { ...call, signal }), run.services.clock.now()),
+      invokeResponse(await callFunction(run.services.lambda, { ...call, signal, ...stateMachineCaller(run) }), run.services.clock.now()),
     );
     const output = JSON.stringify(response);
     checkResultSize(output, run);
@@ -229,7 +248,7 @@ const lambdaSubmission: CallbackSubmission = {
     const call = lambdaParameters(parameters);
     // AWS starts the heartbeat clock at once for asynchronous invocations, after the function returns otherwise.
     if (call.invocationType === "Event") startHeartbeatClock();
-    const result = await callFunction(run.services.lambda, { ...call, signal });
+    const result = await callFunction(run.services.lambda, { ...call, signal, ...stateMachineCaller(run) });
     if (call.invocationType === "RequestResponse") startHeartbeatClock();
     return invokeResponse(result, run.services.clock.now());
   },
@@ -324,7 +343,13 @@ async function functionArnTask(
   run.record("LambdaFunctionStarted");
   try {
     const result = await run.scope.effect(() =>
-      callFunction(run.services.lambda, { functionName: functionArn, payload: payloadText, invocationType: "RequestResponse", signal }),
+      callFunction(run.services.lambda, {
+        functionName: functionArn,
+        payload: payloadText,
+        invocationType: "RequestResponse",
+        signal,
+        ...stateMachineCaller(run),
+      }),
     );
     checkResultSize(result.payload, run);
     run.record("LambdaFunctionSucceeded", { output: result.payload, outputDetails: { truncated: false } });

@@ -5,6 +5,9 @@ import { defaultInputFor } from "../../../local/console/defaultInput";
 import { LiveUpdates, LIVE_INTERVAL_MS } from "../../../local/console/liveUpdates";
 import type { SourceChange, StepFunctionsSource } from "../../../local/console/source";
 import { EventEmitter } from "node:events";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { ConsoleService, type DeniedCallView } from "../../../local/console/service";
 
 describe("console: who may call, what the editor starts with, how live pages hear of changes", () => {
   it("accepts only Host 127.0.0.1:<port> or localhost:<port>", () => {
@@ -79,5 +82,63 @@ describe("console: who may call, what the editor starts with, how live pages hea
     (response as unknown as EventEmitter).emit("close");
     assert.equal(listeners.size, 0, "unsubscribed once the last page left");
     live.close();
+  });
+
+  it("lists on an execution's page the calls IAM denied during that execution, and only those", async () => {
+    const arnA = "arn:aws:states:us-east-1:123456789012:execution:flow:a";
+    const denials: Array<DeniedCallView & { executionArn: string }> = [
+      {
+        executionArn: arnA,
+        time: new Date(1_700_000_000_000),
+        principal: "arn:aws:sts::123456789012:assumed-role/receiver-role/receiver",
+        action: "states:SendTaskSuccess",
+        resource: "arn:aws:states:us-east-1:123456789012:stateMachine:flow",
+        enforced: true,
+        message: "User: ... is not authorized to perform: states:SendTaskSuccess",
+      },
+      {
+        executionArn: `${arnA}-other`,
+        time: new Date(0),
+        principal: "p",
+        action: "s3:GetObject",
+        resource: "r",
+        enforced: false,
+        message: "m",
+      },
+    ];
+    const source: StepFunctionsSource = {
+      call: async (operation: string) =>
+        operation === "GetExecutionHistory"
+          ? { events: [] }
+          : {
+              executionArn: arnA,
+              stateMachineArn: "arn:aws:states:us-east-1:123456789012:stateMachine:flow",
+              name: "flow",
+              definition: "{}",
+            },
+      executionCounts: () => ({}),
+      waitingTasks: () => [],
+      subscribe: () => () => undefined,
+    };
+    const consoleService = new ConsoleService(source, 0, (executionArn) => denials.filter((call) => call.executionArn === executionArn));
+    const server = http.createServer((req, res) => void consoleService.handle(req, res, Buffer.alloc(0)));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}/console/api/execution?arn=${encodeURIComponent(arnA)}`);
+      const body = (await response.json()) as { deniedCalls: unknown[] };
+      assert.deepEqual(body.deniedCalls, [
+        {
+          time: 1_700_000_000_000,
+          principal: denials[0].principal,
+          action: "states:SendTaskSuccess",
+          resource: denials[0].resource,
+          enforced: true,
+          message: denials[0].message,
+        },
+      ]);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -15,7 +15,8 @@ export interface MessagingRuntime extends RuntimeProcess {
 }
 
 export async function startMessagingRuntime(): Promise<MessagingRuntime> {
-  const runtime = await startRuntime(["--cwd", FIXTURE], { LOCAL_LAMBDA_NODE: "machine" });
+  // The fixture declares roles without policies (it tests SQS/SNS, not IAM): IAM enforcement is off for it.
+  const runtime = await startRuntime(["--cwd", FIXTURE, "--iam", "off"], { LOCAL_LAMBDA_NODE: "machine" });
   const options = { endpoint: runtime.origin, region: "us-east-1", credentials, maxAttempts: 1 };
   const sqs = new SQSClient(options);
   const sns = new SNSClient(options);

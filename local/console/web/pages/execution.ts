@@ -26,6 +26,8 @@ interface ExecutionResponse {
   stateMachine: { stateMachineArn: string; name: string; definition: string };
   events: WireEvent[];
   waitingTasks: WaitingTask[];
+  /** Calls local IAM refused (or, in warn mode, would have) while this execution ran. */
+  deniedCalls: Array<{ time: number; principal: string; action: string; resource: string; enforced: boolean; message: string }>;
   now: number;
 }
 
@@ -50,6 +52,7 @@ export function executionPage(root: HTMLElement, executionArn: string): () => vo
   const detail = h("div", { class: "card-body state-detail" });
   const summary = h("div", { class: "columns" });
   const history = h("div", { class: "card-body" });
+  const denied = h("div", { id: "denied-calls" });
 
   const render = () => {
     if (!latest) return;
@@ -119,6 +122,7 @@ export function executionPage(root: HTMLElement, executionArn: string): () => vo
           ),
     );
     replaceChildren(history, historyTable(events, records, execution.startDate));
+    replaceChildren(denied, ...deniedCallsCard(latest.deniedCalls));
   };
 
   const renderTokens = (records: Map<string, StateRecord>) => {
@@ -169,6 +173,7 @@ export function executionPage(root: HTMLElement, executionArn: string): () => vo
       h("section", { class: "card detail-card" }, h("h2", {}, "State"), detail),
     ),
     summary,
+    denied,
     h("section", { class: "card" }, h("h2", {}, "Event history"), history),
   );
   void refresh();
@@ -276,4 +281,36 @@ function historyTable(events: WireEvent[], records: Map<string, StateRecord>, st
       }),
     ),
   );
+}
+
+/** The calls IAM denied during the execution: who, which action on which resource, and AWS's message. None: no card. */
+function deniedCallsCard(calls: ExecutionResponse["deniedCalls"]): HTMLElement[] {
+  if (calls.length === 0) return [];
+  return [
+    h(
+      "section",
+      { class: "card error-card" },
+      h("h2", {}, `Denied by IAM (${calls.length})`),
+      h(
+        "div",
+        { class: "card-body" },
+        h(
+          "table",
+          { class: "denied-calls" },
+          h("tr", {}, h("th", {}, "Time"), h("th", {}, "Principal"), h("th", {}, "Action"), h("th", {}, "Resource"), h("th", {}, "")),
+          ...calls.map((call) =>
+            h(
+              "tr",
+              { title: call.message },
+              h("td", {}, formatTime(call.time / 1000)),
+              h("td", { class: "arn" }, call.principal),
+              h("td", {}, call.action),
+              h("td", { class: "arn" }, call.resource),
+              h("td", {}, call.enforced ? "denied" : "allowed (warn mode)"),
+            ),
+          ),
+        ),
+      ),
+    ),
+  ];
 }
