@@ -23,9 +23,12 @@ const WATCH_RESOURCES = (version: string) => `
 // ---- watch test resources ----
 import * as aws from "@pulumi/aws";
 import { greetingFactory } from "./handlers/watchGreeting";
-const watchRole = new aws.iam.Role("watch-role", { assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [] }) });
+const trustedBy = (service: string) =>
+  JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
+const greeterRole = new aws.iam.Role("watch-greeter-role", { assumeRolePolicy: trustedBy("lambda.amazonaws.com") });
+const watchRole = new aws.iam.Role("watch-role", { assumeRolePolicy: trustedBy("states.amazonaws.com") });
 const greeter = new aws.lambda.CallbackFunction("watch-greeter", {
-  role: watchRole,
+  role: greeterRole,
   runtime: "nodejs20.x",
   timeout: 10,
   callbackFactory: greetingFactory,
@@ -55,6 +58,12 @@ const watchMachine = new aws.sfn.StateMachine("watch-machine", {
         },
       },
     }),
+  ),
+});
+new aws.iam.RolePolicy("watch-invoke", {
+  role: watchRole.name,
+  policy: greeter.arn.apply((functionArn) =>
+    JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "lambda:InvokeFunction", Resource: functionArn }] }),
   ),
 });
 export const watchMachineArn = watchMachine.arn;
@@ -171,6 +180,25 @@ describe("watch mode: an edit reloads the program in place", function () {
       stateMachines.some((machine: any) => machine.stateMachineArn === runtime.program.outputs.extraMachineArn),
       "the new state machine is served",
     );
+    assert.deepEqual(await approveAndFinish(await start()), { approval: {}, version: "v2", greet: { greeting: "hallo" } });
+  });
+
+  it("applies an edited role policy to the next call: a revoked permission is denied, a restored one allowed", async () => {
+    const reloadedWith = async (from: string, to: string): Promise<void> => {
+      const mark = lines.length;
+      edit(path.join(project, "index.ts"), from, to);
+      assert.match(await logLine(/^\[reload\] (reloaded in|the program failed|reload applied)/, mark), /^\[reload\] reloaded in \d+ ms: /);
+    };
+    await reloadedWith(`Action: "lambda:InvokeFunction"`, `Action: "lambda:GetFunction"`);
+    const denied = await start();
+    await runtime.stepFunctions.execution(denied)!.done;
+    assert.equal((await runtime.stepFunctions.call("DescribeExecution", { executionArn: denied })).status, "FAILED");
+    assert.deepEqual(
+      runtime.iam.deniedCalls(denied).map((call) => [call.action, call.principal.split("/")[1]]),
+      [["lambda:InvokeFunction", runtime.program.resources.find((resource) => resource.name === "watch-role")!.state.name]],
+    );
+
+    await reloadedWith(`Action: "lambda:GetFunction"`, `Action: "lambda:InvokeFunction"`);
     assert.deepEqual(await approveAndFinish(await start()), { approval: {}, version: "v2", greet: { greeting: "hallo" } });
   });
 
