@@ -48,35 +48,65 @@ export class SnsService implements LocalService {
     this.api = new SnsApi(this.topics, this.deliverer, context.accountId, log);
   }
 
-  /** Resources a reload changed or removed: not applied yet (see deprovision); `provision` leaves them as they were. */
-  private readonly unchangedByReload = new Set<string>();
+  /** Topics a reload changed but kept by ARN, by the urn of their new declaration: the previous one (see deprovision). */
+  private readonly updatedInPlace = new Map<string, DeclaredResource>();
 
   /**
-   * Watch mode does not apply SNS changes yet: a changed or removed resource keeps serving as first
-   * declared (its messages kept), and the log says so; a restart applies the change.
+   * Watch mode, as `pulumi up` would apply the edit: a removed topic is deleted with its subscriptions; a
+   * changed topic that keeps its ARN is updated in place (its subscriptions stay); a removed topic policy leaves
+   * the topic without one; a changed or removed subscription is unsubscribed (a changed one then subscribes
+   * again, with its declared ARN). Deliveries already under way finish.
    */
   async deprovision(resource: DeclaredResource, replacedBy?: DeclaredResource): Promise<void> {
-    if (replacedBy) this.unchangedByReload.add(replacedBy.urn);
-    this.context.log(
-      "sns",
-      `${resource.type} "${resource.name}" ${replacedBy ? "changed" : "removed"}: not applied by a reload; restart to apply it`,
-    );
+    const { inputs, state } = resource;
+    switch (resource.type) {
+      case TOPIC: {
+        if (replacedBy && replacedBy.state.arn === state.arn) {
+          this.updatedInPlace.set(replacedBy.urn, resource);
+          return;
+        }
+        const topic = this.topics.all.find((candidate) => candidate.arn === state.arn);
+        if (!topic) return;
+        const subscriptions = topic.subscriptions.size;
+        this.topics.delete(topic.arn);
+        this.context.log(
+          "sns",
+          `topic ${topic.name} ${replacedBy ? "replaced" : "removed"}: deleted${subscriptions > 0 ? ` with its ${subscriptions} subscriptions` : ""}`,
+        );
+        return;
+      }
+      case TOPIC_POLICY: {
+        const topic = this.topics.all.find((candidate) => candidate.arn === inputs.arn);
+        if (topic && !replacedBy) this.topics.removeTopicAttribute(topic, "Policy");
+        return;
+      }
+      case SUBSCRIPTION: {
+        const subscription = this.declaredSubscription(resource);
+        if (subscription) this.topics.unsubscribe(subscription.arn);
+      }
+    }
   }
 
   async provision(resource: DeclaredResource): Promise<void> {
-    if (this.unchangedByReload.delete(resource.urn)) return;
     const { inputs, state } = resource;
     try {
       switch (resource.type) {
         case TOPIC: {
-          const attributes: Record<string, string> = {};
-          if (inputs.displayName) attributes.DisplayName = String(inputs.displayName);
-          if (inputs.policy) attributes.Policy = String(inputs.policy);
-          if (inputs.kmsMasterKeyId) {
-            attributes.KmsMasterKeyId = String(inputs.kmsMasterKeyId);
+          const attributes = this.declaredAttributes(resource);
+          if (attributes.KmsMasterKeyId)
             this.context.log("sns", `${state.name}: kmsMasterKeyId is kept but not applied (messages are not encrypted locally)`);
+          const previous = this.updatedInPlace.get(resource.urn);
+          this.updatedInPlace.delete(resource.urn);
+          const existing = previous && this.topics.all.find((candidate) => candidate.arn === state.arn);
+          if (existing) {
+            if (attributes.FifoTopic !== this.declaredAttributes(previous).FifoTopic)
+              throw new Error("fifoTopic cannot change on an existing topic (AWS replaces it; rename the topic)");
+            for (const name of Object.keys(this.declaredAttributes(previous)))
+              if (!(name in attributes)) this.topics.removeTopicAttribute(existing, name);
+            for (const [name, value] of Object.entries(attributes))
+              if (name !== "FifoTopic") this.topics.setTopicAttribute(existing, name, value);
+            return;
           }
-          if (inputs.fifoTopic) attributes.FifoTopic = "true";
           const topic = this.topics.create(state.name ?? resource.name, attributes, true);
           if (topic.arn !== state.arn) throw new Error(`its ARN ${state.arn} is not the local one (${topic.arn})`);
           return;
@@ -97,6 +127,24 @@ export class SnsService implements LocalService {
       if (error instanceof MessagingError) throw new Error(`${error.queryCode}: ${error.message}`, { cause: error });
       throw error;
     }
+  }
+
+  /** The SNS attributes a topic's declaration sets. */
+  private declaredAttributes({ inputs }: DeclaredResource): Record<string, string> {
+    const attributes: Record<string, string> = {};
+    if (inputs.displayName) attributes.DisplayName = String(inputs.displayName);
+    if (inputs.policy) attributes.Policy = String(inputs.policy);
+    if (inputs.kmsMasterKeyId) attributes.KmsMasterKeyId = String(inputs.kmsMasterKeyId);
+    if (inputs.fifoTopic) attributes.FifoTopic = "true";
+    return attributes;
+  }
+
+  /** The subscription a declaration made (by protocol and endpoint: subscribing twice answers the first one). */
+  private declaredSubscription({ inputs }: DeclaredResource) {
+    const topic = this.topics.all.find((candidate) => candidate.arn === inputs.topic);
+    return [...(topic?.subscriptions.values() ?? [])].find(
+      (subscription) => subscription.protocol === inputs.protocol && subscription.endpoint === inputs.endpoint,
+    );
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {

@@ -95,6 +95,11 @@ export class TopicRegistry {
     this.persistence?.saveTopic(topic);
   }
 
+  /** A declared attribute the program no longer sets (watch mode). */
+  removeTopicAttribute(topic: Topic, name: string): void {
+    if (topic.attributes.delete(name)) this.persistence?.saveTopic(topic);
+  }
+
   /** Subscribe: the same protocol and endpoint on a topic is one subscription (AWS answers its ARN again). */
   subscribe(
     topic: Topic,

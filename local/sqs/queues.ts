@@ -78,6 +78,25 @@ export class QueueRegistry implements QueueSender {
     return queue;
   }
 
+  /**
+   * A changed declaration (watch mode): the attributes it sets take effect, those the previous one set and this
+   * one does not go back to their defaults; messages stay.
+   */
+  update(queue: Queue, attributes: Record<string, unknown>, previouslySet: readonly string[]): void {
+    if (String(attributes.FifoQueue) === "true") throw fifoNotEmulated(queue.name);
+    const checked = checkAttributes(attributes);
+    for (const name of previouslySet) {
+      if (name in checked) continue;
+      if (DEFAULT_ATTRIBUTES[name] !== undefined) queue.attributes.set(name, DEFAULT_ATTRIBUTES[name]);
+      else queue.attributes.delete(name);
+    }
+    for (const [name, value] of Object.entries(checked)) queue.attributes.set(name, value);
+    queue.lastModifiedTimestamp = this.now();
+    this.changed(queue);
+    // Receivers waiting under the old settings (a shorter long poll, a delay) look again.
+    queue.releaseWaiters();
+  }
+
   /** SetQueueAttributes (or a declared policy) changed the queue. */
   changed(queue: Queue): void {
     this.persistence?.queueChanged(queue);

@@ -52,39 +52,80 @@ export class SqsService implements LocalService {
     this.api = new SqsApi(this.queues, context.accountId);
   }
 
-  /** Resources a reload changed or removed: not applied yet (see deprovision); `provision` leaves them as they were. */
-  private readonly unchangedByReload = new Set<string>();
+  /** Queues a reload changed but kept by name, by the urn of their new declaration: the previous one (see deprovision). */
+  private readonly updatedInPlace = new Map<string, DeclaredResource>();
 
   /**
-   * Watch mode does not apply SQS changes yet: a changed or removed resource keeps serving as first
-   * declared (its messages kept), and the log says so; a restart applies the change.
+   * Watch mode, as `pulumi up` would apply the edit: a removed queue is deleted with its messages (the log
+   * counts them); a changed queue that keeps its name is updated in place when provisioned again, its messages
+   * kept; a renamed one is a new queue. A removed queue or redrive policy leaves its queue without it; a changed
+   * or removed event source mapping stops polling (a batch being handled finishes) before its successor starts.
    */
   async deprovision(resource: DeclaredResource, replacedBy?: DeclaredResource): Promise<void> {
-    if (replacedBy) this.unchangedByReload.add(replacedBy.urn);
-    this.context.log(
-      "sqs",
-      `${resource.type} "${resource.name}" ${replacedBy ? "changed" : "removed"}: not applied by a reload; restart to apply it`,
-    );
-  }
-
-  async provision(resource: DeclaredResource, all: readonly DeclaredResource[]): Promise<void> {
-    if (this.unchangedByReload.delete(resource.urn)) return;
     const { inputs, state } = resource;
     switch (resource.type) {
       case QUEUE: {
-        const attributes: Record<string, string> = {};
-        for (const [input, attribute] of QUEUE_INPUTS) {
-          const value = state[input] ?? inputs[input];
-          if (value !== undefined && value !== null && value !== "" && value !== false) attributes[attribute] = String(value);
+        const name = String(state.name ?? resource.name);
+        if (replacedBy && String(replacedBy.state.name ?? replacedBy.name) === name) {
+          this.updatedInPlace.set(replacedBy.urn, resource);
+          return;
         }
+        const queue = this.queues.byQueueName(name);
+        if (!queue) return;
+        const { visible, inFlight, delayed } = queue.counts();
+        const messages = visible + inFlight + delayed;
+        this.queues.delete(queue);
+        this.context.log(
+          "sqs",
+          `queue ${name} ${replacedBy ? "replaced" : "removed"}: deleted${messages > 0 ? ` with its ${messages} messages` : ""}`,
+        );
+        return;
+      }
+      case QUEUE_POLICY:
+      case REDRIVE_POLICY: {
+        if (replacedBy) return; // provision sets the new one
+        const queue = this.queueAt(inputs.queueUrl);
+        if (!queue) return;
+        queue.attributes.delete(resource.type === QUEUE_POLICY ? "Policy" : "RedrivePolicy");
+        this.queues.changed(queue);
+        return;
+      }
+      case EVENT_SOURCE_MAPPING: {
+        const uuid = state.uuid ?? resource.id;
+        const index = this.mappings.findIndex((mapping) => mapping.config.uuid === uuid);
+        if (index < 0) return;
+        const [mapping] = this.mappings.splice(index, 1);
+        await mapping.close();
+        if (!replacedBy)
+          this.context.log(
+            "sqs",
+            `event source mapping ${resource.name} removed: ${mapping.config.functionName} no longer receives from ${mapping.config.eventSourceArn}`,
+          );
+      }
+    }
+  }
+
+  async provision(resource: DeclaredResource, all: readonly DeclaredResource[]): Promise<void> {
+    const { inputs, state } = resource;
+    switch (resource.type) {
+      case QUEUE: {
+        const attributes = this.declaredAttributes(resource);
         if (attributes.KmsMasterKeyId) {
           this.context.log("sqs", `${state.name}: kmsMasterKeyId is kept but not applied (messages are not encrypted locally)`);
         }
+        const previous = this.updatedInPlace.get(resource.urn);
+        this.updatedInPlace.delete(resource.urn);
+        const existing = previous && this.queues.byQueueName(String(state.name ?? resource.name));
+        if (existing) return this.call(() => this.queues.update(existing, attributes, Object.keys(this.declaredAttributes(previous))));
         this.call(() => this.queues.create(state.name ?? resource.name, attributes, true));
         return;
       }
       case QUEUE_POLICY:
-        this.call(() => this.queues.byUrl(inputs.queueUrl).attributes.set("Policy", String(inputs.policy)));
+        this.call(() => {
+          const queue = this.queues.byUrl(inputs.queueUrl);
+          queue.attributes.set("Policy", String(inputs.policy));
+          this.queues.changed(queue);
+        });
         return;
       case REDRIVE_POLICY:
         return void this.call(() =>
@@ -92,6 +133,24 @@ export class SqsService implements LocalService {
         );
       case EVENT_SOURCE_MAPPING:
         return this.provisionMapping(resource, all);
+    }
+  }
+
+  /** The SQS attributes a queue's declaration sets. */
+  private declaredAttributes({ inputs, state }: DeclaredResource): Record<string, string> {
+    const attributes: Record<string, string> = {};
+    for (const [input, attribute] of QUEUE_INPUTS) {
+      const value = state[input] ?? inputs[input];
+      if (value !== undefined && value !== null && value !== "" && value !== false) attributes[attribute] = String(value);
+    }
+    return attributes;
+  }
+
+  private queueAt(url: unknown) {
+    try {
+      return this.queues.byUrl(url);
+    } catch {
+      return undefined; // already gone with its queue
     }
   }
 
