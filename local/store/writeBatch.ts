@@ -19,7 +19,16 @@ export class WriteBatch {
   private scheduled = false;
   private waiters: Array<{ resolve(): void; reject(error: unknown): void }> = [];
 
-  constructor(private readonly commit: (operations: WriteOperation[]) => void) {}
+  /**
+   * `commit` writes the operations in one transaction; `settle` is told who waits for it, and resolves them once
+   * the transaction is durable (by default at once: the commit itself was).
+   */
+  constructor(
+    private readonly commit: (operations: WriteOperation[]) => void,
+    private readonly settle: (waiters: Array<{ resolve(): void; reject(error: unknown): void }>) => void = (waiters) => {
+      for (const waiter of waiters) waiter.resolve();
+    },
+  ) {}
 
   add(operation: WriteOperation): void {
     const position = this.operations.push(operation);
@@ -62,7 +71,7 @@ export class WriteBatch {
       for (const waiter of waiters) waiter.reject(error);
       throw error;
     }
-    for (const waiter of waiters) waiter.resolve();
+    this.settle(waiters);
   }
 
   private schedule(): void {

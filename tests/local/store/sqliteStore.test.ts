@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { openSqlDatabase } from "../../../local/store/sqliteDriver";
 import { SqliteStore, StateFolderInUseError } from "../../../local/store/sqliteStore";
+import { WalSync } from "../../../local/store/walSync";
 
 describe("SQLite store", () => {
   let directory: string;
@@ -50,6 +51,41 @@ describe("SQLite store", () => {
       ["k011", { n: 11 }],
     ]);
     store.close();
+  });
+
+  it("acknowledges a commit that wrote no page, and a sync of a log SQLite has not created yet", async () => {
+    SqliteStore.open(directory).close();
+    const store = SqliteStore.open(directory);
+    try {
+      store.collection("items").delete("never-there");
+      await store.committed();
+      store.collection("items").put("k", 1);
+      await store.committed();
+      assert.equal(store.collection("items").get("k"), 1);
+    } finally {
+      store.close();
+    }
+    const sync = new WalSync(path.join(directory, "no-such.db-wal"));
+    await new Promise<void>((resolve, reject) => sync.after([{ resolve, reject }]));
+    sync.close();
+  });
+
+  it("acknowledges commits made while a log sync is running once a later sync covers them", async () => {
+    const store = SqliteStore.open(directory);
+    const items = store.collection<number>("items");
+    const acknowledged: number[] = [];
+    const writes = Array.from({ length: 20 }, async (_, n) => {
+      await new Promise((resolve) => setTimeout(resolve, n));
+      items.put(`k${n}`, n);
+      await store.committed();
+      acknowledged.push(n);
+    });
+    await Promise.all(writes);
+    assert.equal(acknowledged.length, 20);
+    store.close();
+    const reopened = SqliteStore.open(directory);
+    assert.equal(reopened.collection("items").entries().length, 20);
+    reopened.close();
   });
 
   it("refuses a second opener of the same folder while the first holds it, and lets it in after close", () => {
