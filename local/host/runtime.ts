@@ -140,7 +140,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     cache: options.programCache,
     log: options.log,
   });
-  keepSchemaAnswersIn(path.join(workDirectory, "asl-validator"));
+  keepSchemaAnswersIn(path.join(workDirectory, "asl-validator"), origin);
   try {
     const { program, cached } = await source.load();
     const iam = new IamEnforcer(program.resources, {

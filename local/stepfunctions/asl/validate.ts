@@ -85,14 +85,21 @@ const schemaErrorsByDefinition = new Map<string, readonly aslValidator.StateMach
 const SCHEMA_CACHE_LIMIT = 200;
 
 let answersDirectory: string | undefined;
+let runVariable: string | undefined;
+/** Stands for `runVariable` in kept answers and their keys. */
+const RUN_VARIABLE_TOKEN = "{{run-variable}}";
 
 /**
  * Keeps asl-validator's answers on disk in `directory` too (one small file per definition and validator
  * version), so a runtime that starts again with the same definitions neither loads ajv nor compiles its
- * schemas: that was the largest part of a warm start (bench/start.ts).
+ * schemas: that was the largest part of a warm start (bench/start.ts). `runVariable` is text that differs
+ * from run to run without changing what the schema says (a URL's port: definitions name queue URLs on the
+ * runtime's origin): answers are kept with it replaced by a token, so a start on another port finds them.
+ * An undefined `directory` keeps answers in memory only (the default).
  */
-export function keepSchemaAnswersIn(directory: string): void {
+export function keepSchemaAnswersIn(directory: string | undefined, variable?: string): void {
   answersDirectory = directory;
+  runVariable = variable || undefined;
 }
 
 function cachedSchemaErrors(definitionJson: string, definition: JsonObject): readonly aslValidator.StateMachineError[] {
@@ -106,15 +113,20 @@ function cachedSchemaErrors(definitionJson: string, definition: JsonObject): rea
 }
 
 function storedSchemaErrors(directory: string, definitionJson: string, definition: JsonObject): aslValidator.StateMachineError[] {
-  const key = createHash("sha256").update(`asl-validator@${validatorVersion()}\0${definitionJson}`).digest("hex");
+  const variable = runVariable;
+  const generalise = (text: string) => (variable ? text.split(variable).join(RUN_VARIABLE_TOKEN) : text);
+  const key = createHash("sha256")
+    .update(`asl-validator@${validatorVersion()}\0${generalise(definitionJson)}`)
+    .digest("hex");
   const file = path.join(directory, `${key}.json`);
   try {
-    return JSON.parse(fs.readFileSync(file, "utf8"));
+    const kept = fs.readFileSync(file, "utf8");
+    return JSON.parse(variable ? kept.split(RUN_VARIABLE_TOKEN).join(variable) : kept);
   } catch {
     const errors = schemaErrors(definition);
     try {
       fs.mkdirSync(directory, { recursive: true });
-      fs.writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(errors));
+      fs.writeFileSync(`${file}.${process.pid}.tmp`, generalise(JSON.stringify(errors)));
       fs.renameSync(`${file}.${process.pid}.tmp`, file);
     } catch {
       // Only a speed-up: a directory that cannot be written leaves validation as it was.
