@@ -24,6 +24,7 @@ import { applyInputPath, applyOutputPath, applyResultPath, resolveTemplate } fro
 import { evaluateTemplate, type JsonataBindings } from "./asl/jsonata/evaluate";
 import { random as seededRandom } from "./asl/jsonata/functions";
 import { VariableScope } from "./variables";
+import type { ChildOutcome, ThreadPlan } from "./redrive";
 import { serializePayload } from "./limits";
 import { errorOutput, findCatcher, findRetrier, maxAttempts, retryDelayMs } from "./retry";
 import { sleep } from "./clock";
@@ -86,6 +87,8 @@ export class RunScope {
   private forks = 0;
   private events = 0;
   private effects = 0;
+  /** In a redriven execution: where this thread starts again (redrive.ts). */
+  redrive?: ThreadPlan;
 
   constructor(
     readonly services: EngineServices,
@@ -106,8 +109,9 @@ export class RunScope {
    * A scope for a branch or iteration: its own history thread, the given (child) abort signal, and a
    * variable scope that reads the outer variables and keeps its own assignments to itself.
    */
-  fork(signal: AbortSignal): RunScope {
-    const key = `${this.key}.${this.forks++}`;
+  fork(signal: AbortSignal, index: number): RunScope {
+    // The iteration or branch index is part of the key: a redrive finds each one's history by it.
+    const key = `${this.key}.${this.forks++}@${index}`;
     return new RunScope(
       this.services,
       this.executionArn,
@@ -130,6 +134,7 @@ export class RunScope {
       return replayed;
     }
     const event = this.thread.record(type, details);
+    event.thread = this.key;
     this.journal.saveEvent(this.key, sequence, event);
     if (type === "ExecutionFailed" || type === "ExecutionTimedOut") {
       this.services.log?.(`${this.executionName} ${stateName ?? "-"} ${type}${describeFailure(details)}`, "warn");
@@ -248,6 +253,12 @@ export class StateRun {
     };
   }
 
+  /**
+   * In a redriven execution, while this state is the one its thread resumes at: how its iterations or
+   * branches stood before (those that succeeded are not run again).
+   */
+  redriveChildren?: ReadonlyMap<number, ChildOutcome>;
+
   /** Runs a nested state machine (Parallel branch, Map item processor) in `scope`. */
   runBlock(block: SubStateMachine, input: unknown, scope: RunScope): Promise<unknown> {
     return runStates(block, input, scope);
@@ -256,13 +267,18 @@ export class StateRun {
 
 /** Runs states from `StartAt` until one ends; resolves with the last output, rejects with StatesError. */
 export async function runStates(block: SubStateMachine, input: unknown, scope: RunScope): Promise<unknown> {
-  let stateName = block.StartAt;
-  let data = input;
+  // A redriven thread starts again at the state it left unfinished, with that state's input and its variables.
+  const resume = scope.redrive?.resumeAt;
+  let redriveChildren = scope.redrive?.children;
+  let stateName = resume?.stateName ?? block.StartAt;
+  let data = resume ? resume.input : input;
+  if (resume && Object.keys(resume.variables).length > 0) scope.variables.assign(resume.variables);
   for (;;) {
     if (scope.signal.aborted) throw scope.signal.reason;
     const state = block.States[stateName];
     if (!state) throw new StatesError(STATES_ERRORS.Runtime, `The state '${stateName}' does not exist`);
-    const step = await executeState(stateName, state, data, scope);
+    const step = await executeState(stateName, state, data, scope, redriveChildren);
+    redriveChildren = undefined;
     if (step.end) return step.output;
     stateName = step.next!;
     data = step.output;
@@ -275,7 +291,13 @@ interface StateOutcome {
   end: boolean;
 }
 
-async function executeState(name: string, state: State, rawInput: unknown, scope: RunScope): Promise<StateOutcome> {
+async function executeState(
+  name: string,
+  state: State,
+  rawInput: unknown,
+  scope: RunScope,
+  redriveChildren?: ReadonlyMap<number, ChildOutcome>,
+): Promise<StateOutcome> {
   const handler = HANDLERS[state.Type];
   const { clock } = scope.services;
   const queryLanguage = state.QueryLanguage ?? scope.queryLanguage;
@@ -302,6 +324,7 @@ async function executeState(name: string, state: State, rawInput: unknown, scope
     );
 
     const run = new StateRun(name, scope, context, queryLanguage, rawInput);
+    run.redriveChildren = redriveChildren;
     try {
       const effectiveInput = !run.isJsonata && "InputPath" in state ? applyInputPath(state.InputPath, rawInput, run.context) : rawInput;
       const step = await handler.execute(state, effectiveInput, run);
