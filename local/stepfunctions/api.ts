@@ -17,6 +17,7 @@ import { diagnoseDefinition } from "./diagnostics";
 import type { LoadedExecution, StepFunctionsPersistence } from "./persistence";
 import { mergeTags, parseTags, tagsToWire } from "./tags";
 import { redriveStatusOf } from "./redrive";
+import { testState, type TestStateRequest } from "./testState";
 import { TaskTokenError } from "./tokens";
 import type { TaskTokenRegistry } from "./tokens";
 
@@ -89,6 +90,7 @@ export const OPERATIONS = [
   "UntagResource",
   "ListTagsForResource",
   "RedriveExecution",
+  "TestState",
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -170,6 +172,18 @@ const SHAPES: Record<Operation, RequestShape> = {
   RedriveExecution: {
     executionArn: { type: "string", required: true, min: 1, max: 2048 },
     clientToken: { type: "string", min: 1, max: 64 },
+  },
+  TestState: {
+    definition: { type: "string", required: true, min: 1, max: 1_048_576, sensitive: true },
+    roleArn: { type: "string", min: 1, max: 256 },
+    input: { type: "string", sensitive: true },
+    inspectionLevel: { type: "string", allowed: ["INFO", "DEBUG", "TRACE"] },
+    revealSecrets: { type: "boolean" },
+    variables: { type: "string", sensitive: true },
+    stateName: { type: "string", min: 1, max: 80 },
+    mock: { type: "object" },
+    context: { type: "string", sensitive: true },
+    stateConfiguration: { type: "object" },
   },
 };
 
@@ -465,6 +479,11 @@ export class StepFunctionsApi {
     const machine = this.machines.get(execution.machine.arn);
     if (machine) void execution.done.then(() => this.removeIfDeleted(machine));
     return { redriveDate: toSeconds(execution.redriveDate!) };
+  }
+
+  /** https://docs.aws.amazon.com/step-functions/latest/apireference/API_TestState.html */
+  private async TestState(request: Record<string, any>) {
+    return testState(request as TestStateRequest, { services: this.services, accountId: this.options.accountId });
   }
 
   private redriveStatus(execution: Execution) {

@@ -25,6 +25,7 @@ import { evaluateTemplate, type JsonataBindings } from "./asl/jsonata/evaluate";
 import { random as seededRandom } from "./asl/jsonata/functions";
 import { VariableScope } from "./variables";
 import type { ChildOutcome, ThreadPlan } from "./redrive";
+import { RetryDue, type StateInspector } from "./inspection";
 import { serializePayload } from "./limits";
 import { errorOutput, findCatcher, findRetrier, maxAttempts, retryDelayMs } from "./retry";
 import { sleep } from "./clock";
@@ -89,6 +90,8 @@ export class RunScope {
   private effects = 0;
   /** In a redriven execution: where this thread starts again (redrive.ts). */
   redrive?: ThreadPlan;
+  /** Under TestState: what it watches and mocks (inspection.ts). */
+  inspector?: StateInspector;
 
   constructor(
     readonly services: EngineServices,
@@ -222,8 +225,18 @@ export class StateRun {
    */
   payload(template: unknown, input: unknown, field: string, extraContext?: Partial<ContextObject>): unknown {
     if (template === undefined) return input;
-    if (!this.isJsonata) return this.resolveTemplate(template, input, extraContext);
-    return evaluateTemplate(template, this.bindings(extraContext), field);
+    const inspector = field === "Arguments" || field === "Parameters" ? this.scope.inspector : undefined;
+    if (!this.isJsonata) {
+      const value = this.resolveTemplate(template, input, extraContext);
+      inspector?.note("afterParameters", value);
+      return value;
+    }
+    const value = evaluateTemplate(template, this.bindings(extraContext), field);
+    if (!inspector) return value;
+    return Promise.resolve(value).then((evaluated) => {
+      inspector.note("afterArguments", evaluated);
+      return evaluated;
+    });
   }
 
   /** A JSONata state's field: `{% %}` strings anywhere inside it are evaluated, everything else is kept. */
@@ -291,7 +304,7 @@ interface StateOutcome {
   end: boolean;
 }
 
-async function executeState(
+export async function executeState(
   name: string,
   state: State,
   rawInput: unknown,
@@ -310,7 +323,8 @@ async function executeState(
   const enteredTime = new Date(entered.timestamp).toISOString();
   const retriers = "Retry" in state ? state.Retry : undefined;
   const catchers = "Catch" in state ? state.Catch : undefined;
-  const attemptsPerRetrier = retriers ? retriers.map(() => 0) : [];
+  const inspector = scope.inspector;
+  const attemptsPerRetrier = retriers ? retriers.map(() => inspector?.retriesMade ?? 0) : [];
   let retryCount = 0;
 
   for (;;) {
@@ -327,7 +341,9 @@ async function executeState(
     run.redriveChildren = redriveChildren;
     try {
       const effectiveInput = !run.isJsonata && "InputPath" in state ? applyInputPath(state.InputPath, rawInput, run.context) : rawInput;
-      const step = await handler.execute(state, effectiveInput, run);
+      if (!run.isJsonata) inspector?.note("afterInputPath", effectiveInput);
+      const step = (await inspector?.execute(state, effectiveInput, run)) ?? (await handler.execute(state, effectiveInput, run));
+      if (handler.output === "result") inspector?.note("result", step.result);
       const fields: DataFieldsOf = step.matchedRule ?? (state as DataFieldsOf);
       const { output, assign } = run.isJsonata
         ? await jsonataOutput(fields, handler, step, rawInput, run)
@@ -349,6 +365,8 @@ async function executeState(
       if (thrown instanceof BlockFailed && !retrying) run.record(thrown.eventType);
       if (retrying) {
         const delayMs = retryDelayMs(retriers![retrierIndex], attemptsPerRetrier[retrierIndex], scope.services.random);
+        // TestState runs one attempt: it reports the retry instead of waiting for it.
+        if (inspector) throw new RetryDue(error, retrierIndex, delayMs);
         attemptsPerRetrier[retrierIndex]++;
         retryCount++;
         const retryAt = scope.deadline(delayMs);
@@ -359,6 +377,7 @@ async function executeState(
       if (!catcher) throw error;
       try {
         const { output, assign } = await catcherOutput(catcher, error, rawInput, run);
+        if (inspector) inspector.caught = { catchIndex: catchers!.indexOf(catcher), error };
         const assigned = assign === undefined ? undefined : scope.variables.assign(assign);
         recordExit(scope, handler, name, output, assigned);
         return { output, next: catcher.Next, end: false };
@@ -397,6 +416,8 @@ function jsonPathOutput(
         : step.result;
     assignSource = selected;
     output = applyResultPath("ResultPath" in state ? state.ResultPath : undefined, rawInput, selected);
+    run.scope.inspector?.note("afterResultSelector", selected);
+    run.scope.inspector?.note("afterResultPath", output);
   } else {
     output = effectiveInput;
   }
