@@ -190,7 +190,7 @@ function stateUnderTest(
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new StepFunctionsApiError(
       "InvalidDefinition",
-      "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: the definition must be a JSON object'",
+      "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The definition must be a JSON object at /'",
     );
   }
   if (stateName !== undefined) {
@@ -203,7 +203,7 @@ function stateUnderTest(
   if (typeof single.Type !== "string") {
     throw new StepFunctionsApiError(
       "InvalidDefinition",
-      "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: a single state needs a Type; to test a state of a whole state machine, give stateName'",
+      "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: A single state needs a Type (to test a state of a whole state machine, give stateName) at /Type'",
     );
   }
   // Validated as the one state of a machine; the states it names as next are stand-ins, never run.

@@ -300,7 +300,7 @@ class DefinitionChecker {
       );
     }
     for (const [name, state] of Object.entries(states)) {
-      if (isObject(state)) this.checkState(name, state, states, jsonPointer(jsonPointer(pointer, "States"), name));
+      if (isObject(state)) this.checkState(state, states, jsonPointer(jsonPointer(pointer, "States"), name));
     }
   }
 
@@ -316,7 +316,7 @@ class DefinitionChecker {
     this.flaggedPointers.add(location);
   }
 
-  private checkState(name: string, state: JsonObject, siblings: JsonObject, pointer: string): void {
+  private checkState(state: JsonObject, siblings: JsonObject, pointer: string): void {
     const language: QueryLanguage =
       state.QueryLanguage === "JSONata" || state.QueryLanguage === "JSONPath" ? state.QueryLanguage : this.machineLanguage;
     for (const problem of [
@@ -336,12 +336,7 @@ class DefinitionChecker {
           if (!isObject(rule)) return;
           this.checkTarget(rule.Next, siblings, jsonPointer(jsonPointer(jsonPointer(pointer, "Choices"), index), "Next"));
           if (language === "JSONPath" && isObject(rule.Assign)) {
-            this.checkPayloadTemplate(
-              name,
-              rule.Assign,
-              `Choices[${index}].Assign`,
-              jsonPointer(jsonPointer(jsonPointer(pointer, "Choices"), index), "Assign"),
-            );
+            this.checkPayloadTemplate(rule.Assign, jsonPointer(jsonPointer(jsonPointer(pointer, "Choices"), index), "Assign"));
           }
         });
       }
@@ -352,7 +347,7 @@ class DefinitionChecker {
     }
     if (language === "JSONPath") {
       for (const field of ["Parameters", "ResultSelector", "ItemSelector", "Assign"]) {
-        if (isObject(state[field])) this.checkPayloadTemplate(name, state[field], field, jsonPointer(pointer, field));
+        if (isObject(state[field])) this.checkPayloadTemplate(state[field], jsonPointer(pointer, field));
       }
     }
 
@@ -475,17 +470,16 @@ class DefinitionChecker {
   }
 
   /** Every `.$` field must hold a path or a well-formed intrinsic call. */
-  private checkPayloadTemplate(name: string, template: unknown, location: string, pointer: string): void {
+  private checkPayloadTemplate(template: unknown, pointer: string): void {
     if (Array.isArray(template)) {
-      template.forEach((item, index) => this.checkPayloadTemplate(name, item, `${location}[${index}]`, jsonPointer(pointer, index)));
+      template.forEach((item, index) => this.checkPayloadTemplate(item, jsonPointer(pointer, index)));
       return;
     }
     if (!isObject(template)) return;
     for (const [key, value] of Object.entries(template)) {
-      const fieldLocation = `${location}.${key}`;
       const fieldPointer = jsonPointer(pointer, key);
       if (!key.endsWith(".$")) {
-        this.checkPayloadTemplate(name, value, fieldLocation, fieldPointer);
+        this.checkPayloadTemplate(value, fieldPointer);
         continue;
       }
       const flag = (message: string) => {
