@@ -142,7 +142,7 @@ export const pipelineStartUrl = pipeline.startUrl;
 export const pipelineBucket = pipeline.bucketName;
 export const pipelineTable = pipeline.tableName;
 export const pipelineStateMachineArn = pipeline.stateMachineArn;
-/** Physical Lambda function names of the pipeline: `split`, `processor`, `aggregate`. */
+/** Physical Lambda function names of the pipeline: `split`, `receiver` (the wait's token receiver), `processor`, `aggregate`. */
 export const pipelineFunctionNames = pipeline.functionNames;
 
 /** `curl "$(pulumi stack output sqsStartUrl)"` succeeds; `?input={"outcome":"failure"}` takes the failure path. */

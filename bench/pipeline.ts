@@ -60,7 +60,10 @@ function perChunk(counts: Record<string, number>, chunks: number): string {
     .join(", ");
 }
 
-/** Where the time went, from the execution history: split (until SplitDoc returned), chunks (until the resume), aggregate. */
+/**
+ * Where the time went, from the execution history: split (until SplitDoc returned), wait (from then until the
+ * resume; chunks already run while SplitDoc writes the later ones), aggregate.
+ */
 async function phasesOf(sfn: SFNClient, executionArn: string): Promise<string> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
@@ -70,12 +73,14 @@ async function phasesOf(sfn: SFNClient, executionArn: string): Promise<string> {
     nextToken = page.nextToken;
   } while (nextToken);
   const at = (type: string) => events.find((event) => event.type === type)?.timestamp?.getTime() ?? NaN;
+  const exited = (state: string) =>
+    events.find((event) => event.type === "TaskStateExited" && event.stateExitedEventDetails?.name === state)?.timestamp?.getTime() ?? NaN;
   const started = at("ExecutionStarted");
-  const submitted = at("TaskSubmitted");
-  const resumed = at("TaskSucceeded");
+  const split = exited("SplitDoc");
+  const resumed = exited("WaitForCompletion");
   const ended = at("ExecutionSucceeded");
   const span = (from: number, to: number) => `${((to - from) / 1000).toFixed(1)} s`;
-  return `split ${span(started, submitted)}, chunks ${span(submitted, resumed)}, aggregate ${span(resumed, ended)}`;
+  return `split ${span(started, split)}, wait ${span(split, resumed)}, aggregate ${span(resumed, ended)}`;
 }
 
 async function main(): Promise<void> {

@@ -2,11 +2,12 @@
  * `DocumentPipeline`: the callback pattern's real use case, built on `CallbackWorkflow`.
  *
  *   POST /documents {"document": "..."} | {"documentKey": "documents/x.txt"}
- *     → WaitForCompletion: SplitDoc receives the task token, records the job in DynamoDB and writes the
- *       chunks to s3://bucket/chunks/<jobId>/
+ *     → SplitDoc (a Lambda step) records the job in DynamoDB and writes the chunks to s3://bucket/chunks/<jobId>/
  *     → each chunk's ObjectCreated event invokes the chunk processor (any order, at least once)
- *     → the processor that completes the job resumes the workflow exactly once (SendTaskSuccess), or a
- *       chunk that fails for good resumes it once with ProcessingFailed
+ *     → WaitForCompletion: its token receiver stores the task token on the job (before, after or while the
+ *       chunks finish)
+ *     → whoever sees the job both decided and holding its token resumes the workflow exactly once
+ *       (SendTaskSuccess), or with ProcessingFailed when a chunk failed for good
  *     → ContinueProcess sums the per-chunk results into s3://bucket/results/<jobId>.json
  *
  * The state machine, its roles, the functions' logs and the start API are CallbackWorkflow's; this component
@@ -15,7 +16,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { aggregateResultsFactory, processChunkFactory, splitDocumentFactory } from "../handlers/pipeline/factories";
+import { aggregateResultsFactory, processChunkFactory, receiveTokenFactory, splitDocumentFactory } from "../handlers/pipeline/factories";
 import { MAX_CHUNKS, PIPELINE_DEFAULTS, type PipelineSettings, SETTINGS_ENVIRONMENT } from "../handlers/pipeline/settings";
 import { type ChunkProcessor, MIN_CHUNK_BYTES } from "../handlers/pipeline/textChunks";
 import { PROCESSING_FAILED_ERROR, TIMEOUT_ERRORS } from "../workflow/contract";
@@ -28,6 +29,7 @@ export const DOCUMENT_PIPELINE_TYPE = "sfn-callback:index:DocumentPipeline";
 
 /** The pipeline's state names (the docs and the local runtime's tests read executions by them). */
 export const PIPELINE_STATE_NAMES = {
+  split: "SplitDoc",
   wait: "WaitForCompletion",
   continue: "ContinueProcess",
   processingFailed: "ProcessingFailed",
@@ -203,6 +205,14 @@ export function splitStatements(
   ];
 }
 
+/**
+ * The token receiver: store the token on the job, claim and mark it (UpdateItem), and read it to explain a
+ * refused hand-over (GetItem). SendTask* on this state machine comes from the workflow's receiver grant.
+ */
+export function receiverStatements(tableArn: Arn): aws.iam.PolicyStatement[] {
+  return [{ Sid: "HandTokenToJob", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [tableArn] }];
+}
+
 /** The chunk processor: read chunks; record, count and claim in the job table. (SendTask* comes from the workflow.) */
 export function processorStatements(
   bucketArn: Arn,
@@ -239,7 +249,7 @@ export class DocumentPipeline extends pulumi.ComponentResource {
   /** Jobs and per-chunk records (hash key `jobId`, range key `sk`, TTL on `expiresAt`). */
   public readonly table: aws.dynamodb.Table;
   public readonly tableName: pulumi.Output<string>;
-  /** The underlying callback workflow (state machine, SplitDoc, ContinueProcess, start API). */
+  /** The underlying callback workflow (state machine, SplitDoc, the token receiver, ContinueProcess, start API). */
   public readonly workflow: CallbackWorkflow;
   /** The chunk processor, invoked by the bucket's ObjectCreated events under the chunk prefix. */
   public readonly processorFunction: aws.lambda.Function;
@@ -247,7 +257,7 @@ export class DocumentPipeline extends pulumi.ComponentResource {
   public readonly stateMachineArn: pulumi.Output<string>;
   /** `POST` a document here: `{"document": "text"}` or `{"documentKey": "documents/x.txt"}`. */
   public readonly startUrl: pulumi.Output<string | undefined>;
-  /** Physical function names by step: `split`, `processor`, `aggregate`. */
+  /** Physical function names by step: `split`, `receiver` (WaitForCompletion's token receiver), `processor`, `aggregate`. */
   public readonly functionNames: pulumi.Output<Record<string, string>>;
   public readonly resolvedArgs: ResolvedPipelineArgs;
 
@@ -298,19 +308,40 @@ export class DocumentPipeline extends pulumi.ComponentResource {
       {
         steps: [
           {
+            type: "lambda",
+            name: PIPELINE_STATE_NAMES.split,
+            comment: "Records the job and writes the document's chunks; each chunk's S3 event starts a processor.",
+            function: {
+              callbackFactory: splitDocumentFactory,
+              description: `SplitDoc: records the job and writes the document's chunks (at most ${MAX_CHUNKS}).`,
+              environment,
+              policyStatements: splitStatements(bucket.arn, table.arn, resolved),
+              memorySize: resolved.splitMemorySize,
+              timeoutSeconds: resolved.splitTimeoutSeconds,
+            },
+            // The execution's ARN and start time name the job, so a retried invocation finds the same job.
+            payload: { "executionId.$": "$$.Execution.Id", "startTime.$": "$$.Execution.StartTime", "input.$": "$" },
+            catch: [
+              { errors: [PROCESSING_FAILED_ERROR], next: PIPELINE_STATE_NAMES.processingFailed },
+              { errors: ["States.TaskFailed"], next: PIPELINE_STATE_NAMES.unexpectedFailure },
+            ],
+          },
+          {
             type: "callback",
             name: PIPELINE_STATE_NAMES.wait,
-            comment: "SplitDoc receives the task token and writes the chunks; the processor that completes the job answers it.",
+            comment: "The receiver stores the task token on the job; whoever then sees the job decided and holding the token answers it.",
             channel: {
               type: "lambda",
               tokenReceiver: {
-                callbackFactory: splitDocumentFactory,
-                description: `SplitDoc: receives the task token, records the job and writes the document's chunks (at most ${MAX_CHUNKS}).`,
+                callbackFactory: receiveTokenFactory,
+                description:
+                  "Hands WaitForCompletion's task token to the job SplitDoc recorded (and sends an outcome the chunks already decided).",
                 environment,
-                policyStatements: splitStatements(bucket.arn, table.arn, resolved),
-                memorySize: resolved.splitMemorySize,
-                timeoutSeconds: resolved.splitTimeoutSeconds,
+                policyStatements: receiverStatements(table.arn),
+                memorySize: 128,
+                timeoutSeconds: 30,
               },
+              payload: { "taskToken.$": "$$.Task.Token", "jobId.$": "$.jobId" },
             },
             timeoutSeconds: resolved.timeoutSeconds,
             catch: [
@@ -407,7 +438,8 @@ export class DocumentPipeline extends pulumi.ComponentResource {
     this.stateMachineArn = workflow.stateMachineArn;
     this.startUrl = workflow.startUrl;
     this.functionNames = pulumi.all([workflow.functionNames, processor.name]).apply(([names, processorName]): Record<string, string> => ({
-      split: names[`${PIPELINE_STATE_NAMES.wait}.receiver`],
+      split: names[PIPELINE_STATE_NAMES.split],
+      receiver: names[`${PIPELINE_STATE_NAMES.wait}.receiver`],
       processor: processorName,
       aggregate: names[PIPELINE_STATE_NAMES.continue],
     }));

@@ -10,16 +10,24 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import type { S3Event } from "aws-lambda";
 import { aggregateResults, type JobResult } from "./aggregateResults";
 import { type ChunkReport, processChunkEvent } from "./processChunk";
+import { receiveToken, type TokenEvent, type TokenReport } from "./receiveToken";
 import type { JobCompletion } from "./resume";
 import { settingsFromEnvironment } from "./settings";
 import { type SplitEvent, type SplitResult, splitDocument } from "./splitDocument";
 import type { ChunkProcessor } from "./textChunks";
 
-/** SplitDoc, the function that receives the task token. */
-export function splitDocumentFactory(): (event: SplitEvent) => Promise<SplitResult | { rejected: string }> {
-  const clients = { s3: new S3Client({}), dynamodb: new DynamoDBClient({}), sfn: new SFNClient({}) };
+/** SplitDoc, the step before the wait: records the job and writes the chunks. */
+export function splitDocumentFactory(): (event: SplitEvent) => Promise<SplitResult> {
+  const clients = { s3: new S3Client({}), dynamodb: new DynamoDBClient({}) };
   const settings = settingsFromEnvironment(process.env);
   return (event) => splitDocument(event, clients, settings);
+}
+
+/** The WaitForCompletion step's token receiver: hands the task token to the job. */
+export function receiveTokenFactory(): (event: TokenEvent) => Promise<TokenReport> {
+  const clients = { dynamodb: new DynamoDBClient({}), sfn: new SFNClient({}) };
+  const settings = settingsFromEnvironment(process.env);
+  return (event) => receiveToken(event, clients, settings);
 }
 
 /** The chunk processor, with the processing step to apply (default: wc counts). */

@@ -3,8 +3,10 @@
  * (no transactions: they cost double, cap at 100 items, and the local emulator lacks them).
  *
  * One table, hash key `jobId`, range key `sk`:
- * - the job, `sk = "job"`: taskToken, chunkCount, doneCount, overcountSuspects, resumeState
- *   (pending → claimed → signalled), outcome (success | failure), failedChunk, cause, expiresAt;
+ * - the job, `sk = "job"`: documentKey, chunkCount, doneCount, overcountSuspects, resumeState
+ *   (pending → claimed → signalled), outcome (success | failure), failedChunk, cause, expiresAt, and the
+ *   taskToken once the WaitForCompletion step has handed it over (SplitDoc, which records the job, runs
+ *   before the wait and never sees a token);
  * - one record per chunk, `sk = "chunk#000042"`: status (done | failed), result or error, counted, expiresAt.
  *
  * Every function does O(1) work except `countDoneChunks` and `chunkRecords`, which read a job's chunk
@@ -31,7 +33,8 @@ export type Outcome = "success" | "failure";
 
 export interface JobRecord {
   jobId: string;
-  taskToken: string;
+  /** Absent until the token receiver stores it; chunks may all finish before that. */
+  taskToken?: string;
   documentKey: string;
   chunkCount: number;
   /** Atomic counter of counted chunks; may exceed the true count by at most `overcountSuspects`. */
@@ -61,11 +64,11 @@ function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
 }
 
-/** Creates the job; `false` when it already exists (a retried split with the same token writes nothing new). */
+/** Creates the job, without a token; `false` when it already exists (a retried split of the same execution writes nothing new). */
 export async function createJob(
   client: SendsDynamoDbCommands,
   tableName: string,
-  job: { jobId: string; taskToken: string; documentKey: string; chunkCount: number; expiresAt: number },
+  job: { jobId: string; documentKey: string; chunkCount: number; expiresAt: number },
 ): Promise<boolean> {
   try {
     await client.send(
@@ -73,7 +76,6 @@ export async function createJob(
         TableName: tableName,
         Item: {
           ...key(job.jobId, JOB_SORT_KEY),
-          taskToken: { S: job.taskToken },
           documentKey: { S: job.documentKey },
           chunkCount: { N: String(job.chunkCount) },
           doneCount: { N: "0" },
@@ -95,6 +97,39 @@ export async function createJob(
 export async function getJob(client: SendsDynamoDbCommands, tableName: string, jobId: string): Promise<JobRecord | undefined> {
   const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: key(jobId, JOB_SORT_KEY), ConsistentRead: true }));
   return Item ? toJob(Item) : undefined;
+}
+
+/**
+ * Hands the wait's task token to the job: set once (`attribute_not_exists`), or again with the same token (a
+ * retried receiver). Returns the job as it is after the write: since DynamoDB serializes the writes of one
+ * item, of this write and a claim racing it exactly one sees the other (the claim's result has the token, or
+ * this result has the claim), so exactly one of the two callers goes on to signal.
+ */
+export async function storeTaskToken(
+  client: SendsDynamoDbCommands,
+  tableName: string,
+  jobId: string,
+  taskToken: string,
+): Promise<JobRecord> {
+  try {
+    const { Attributes } = await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: key(jobId, JOB_SORT_KEY),
+        UpdateExpression: "SET taskToken = :token, tokenStoredAt = if_not_exists(tokenStoredAt, :now)",
+        ConditionExpression: "attribute_exists(jobId) AND (attribute_not_exists(taskToken) OR taskToken = :token)",
+        ExpressionAttributeValues: { ":token": { S: taskToken }, ":now": { S: new Date().toISOString() } },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return toJob(Attributes!);
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  // The condition failed: say which way (a read only on this error path).
+  const job = await getJob(client, tableName, jobId);
+  if (!job) throw new Error(`job ${jobId} does not exist: SplitDoc did not record it, or it expired`);
+  throw new Error(`job ${jobId} already holds another task token; a job's wait is answered through the first token only`);
 }
 
 /**
@@ -281,7 +316,7 @@ export async function countDoneChunks(client: SendsDynamoDbCommands, tableName: 
 function toJob(item: Record<string, AttributeValue>): JobRecord {
   return {
     jobId: item.jobId.S!,
-    taskToken: item.taskToken?.S ?? "",
+    taskToken: item.taskToken?.S,
     documentKey: item.documentKey?.S ?? "",
     chunkCount: Number(item.chunkCount?.N ?? 0),
     doneCount: Number(item.doneCount?.N ?? 0),

@@ -1,13 +1,18 @@
 /**
- * Resuming a job's workflow through its task token, exactly once, from whichever chunk processor gets there.
+ * Resuming a job's workflow through its task token, exactly once, from whichever chunk processor or token
+ * receiver gets there. The token reaches the job only after SplitDoc has returned (the wait step starts then),
+ * so chunks may all finish, or one may fail, before, after or while the token is stored.
  *
  * Why it is exactly once:
- * - Only a caller that has established completeness (or a permanent chunk failure) may claim, and the claim
- *   is a conditional write (`resumeState` pending → claimed) that one caller wins; the outcome it records
- *   (success, or failure naming the chunk) is final.
- * - Whoever then finds the job claimed but not yet signalled (the claimant, or its retry after a crash, or a
- *   duplicate event) sends the recorded outcome. Step Functions accepts the first answer to a token and
- *   answers every later one with TaskTimedOut, which therefore means "done": the workflow resumes once.
+ * - Deciding and sending are separate. Only a caller that has established completeness (or a permanent chunk
+ *   failure) may claim, token or not, and the claim is a conditional write (`resumeState` pending → claimed)
+ *   that one caller wins; the outcome it records (success, or failure naming the chunk) is final.
+ * - Sending needs the claim and the token. The claim and the token are each set by a single-item write that
+ *   returns the job after it; DynamoDB serializes the two, so the later of them sees both and its caller sends
+ *   (the claimant if the token was there, else the receiver). A claim without a token answers `awaiting-token`.
+ * - Whoever later finds the job claimed, with its token, but not yet signalled (a claimant's retry after a
+ *   crash, a duplicate event, a retried receiver) sends the recorded outcome again. Step Functions accepts the
+ *   first answer to a token and answers every later one with TaskTimedOut, which therefore means "done".
  * - A token that already timed out answers TaskTimedOut too; the job is marked signalled and left alone.
  */
 // The state machine's Catch matches this error name verbatim: one definition for both sides.
@@ -31,17 +36,30 @@ export interface JobCompletion {
   chunkCount: number;
 }
 
-export type ResumeResult = "not-complete" | "claimed-elsewhere" | "signalled" | "already-signalled" | "token-closed";
+export type ResumeResult = "not-complete" | "claimed-elsewhere" | "awaiting-token" | "signalled" | "already-signalled" | "token-closed";
+
+/** What deciding and signalling need: the job table and Step Functions (the chunks are not read). */
+export type ResumeClients = Pick<PipelineClients, "dynamodb" | "sfn">;
+
+export interface ResumeOptions {
+  /**
+   * Count the chunk records when the counter is doubtful (after a crash). The token receiver passes false:
+   * it may not Query, and need not, since the processor that counted doubtfully checks the records itself.
+   * @default true
+   */
+  countRecordsWhenDoubtful?: boolean;
+}
 
 /**
- * Called with the job as one counting write returned it. Claims a success resume when the count proves
- * completeness, and (re)sends the outcome of a claimed job.
+ * Called with the job as one write returned it (a chunk's count, or the token's hand-over). Claims a success
+ * resume when the count proves completeness, and (re)sends the outcome of a claimed job whose token is known.
  */
 export async function resumeIfComplete(
   job: JobRecord,
-  clients: PipelineClients,
+  clients: ResumeClients,
   settings: PipelineSettings,
   log: (line: string) => void,
+  options: ResumeOptions = {},
 ): Promise<ResumeResult> {
   if (job.resumeState === "signalled") return "already-signalled";
   if (job.resumeState === "pending") {
@@ -49,6 +67,7 @@ export async function resumeIfComplete(
     // The counter is exact unless a retry had to count a chunk it could not prove uncounted. Then (only
     // then: after a crash) the records themselves are counted, once.
     if (job.overcountSuspects > 0 || job.doneCount > job.chunkCount) {
+      if (options.countRecordsWhenDoubtful === false) return "not-complete";
       const done = await countDoneChunks(clients.dynamodb, settings.tableName, job.jobId);
       if (done < job.chunkCount) return "not-complete";
     }
@@ -63,7 +82,7 @@ export async function resumeIfComplete(
 export async function resumeWithFailure(
   job: JobRecord,
   failure: { chunkIndex: number; cause: string },
-  clients: PipelineClients,
+  clients: ResumeClients,
   settings: PipelineSettings,
   log: (line: string) => void,
 ): Promise<ResumeResult> {
@@ -82,15 +101,21 @@ export async function resumeWithFailure(
 
 async function sendClaimedOutcome(
   job: JobRecord,
-  clients: PipelineClients,
+  clients: ResumeClients,
   settings: PipelineSettings,
   log: (line: string) => void,
 ): Promise<ResumeResult> {
+  const { taskToken } = job;
+  if (taskToken === undefined) {
+    // The wait has not handed its token over yet; the receiver's write will find this claim and send it.
+    log(`job ${job.jobId}: ${job.outcome} decided; the token receiver will send it`);
+    return "awaiting-token";
+  }
   const signaller = createSignaller(clients.sfn);
   const result =
     job.outcome === "failure"
-      ? await signaller.failure(job.taskToken, { error: PROCESSING_FAILED_ERROR, cause: job.cause ?? `chunk ${job.failedChunk} failed` })
-      : await signaller.success(job.taskToken, {
+      ? await signaller.failure(taskToken, { error: PROCESSING_FAILED_ERROR, cause: job.cause ?? `chunk ${job.failedChunk} failed` })
+      : await signaller.success(taskToken, {
           jobId: job.jobId,
           bucket: settings.bucketName,
           documentKey: job.documentKey,

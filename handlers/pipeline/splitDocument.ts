@@ -1,11 +1,13 @@
 /**
- * SplitDoc, the task that receives the task token: reads the document, records the job (with its token and
- * chunk count) and writes the chunks under the job's prefix, whose ObjectCreated events start the processors.
- * It returns without answering the token; the chunk that completes the job does (resume.ts).
+ * SplitDoc, the pipeline's first step (a Lambda task, before the wait): reads the document, records the job
+ * (its chunk count; no token yet) and writes the chunks under the job's prefix, whose ObjectCreated events
+ * start the processors. It returns `{jobId, documentKey, chunkCount}`, and the WaitForCompletion step then
+ * hands its task token to that job (receiveToken.ts).
  *
- * The job is recorded before any chunk exists, so every chunk event finds its job. The job id is derived from
- * the token, so a retried invocation with the same token re-creates nothing and rewrites identical chunks
- * (their duplicate events are absorbed by the processors), while a retried task (new token) is a new job.
+ * The job is recorded before any chunk exists, so every chunk event finds its job, even one processed before
+ * this function has returned. The job id is derived from the execution (its ARN and start time), so a retried
+ * invocation in the same execution re-creates nothing and rewrites identical chunks (their duplicate events
+ * are absorbed by the processors), while every execution is a new job.
  */
 import { createHash } from "node:crypto";
 import { createJob, type SendsDynamoDbCommands } from "./jobStore";
@@ -14,7 +16,6 @@ import { nowSeconds } from "./resume";
 import { chunkObjectKey, MAX_CHUNKS, type PipelineSettings } from "./settings";
 import { forEachWithConcurrency, readObject, type SendsS3Commands, writeObject } from "./storage";
 import { splitIntoChunks } from "./textChunks";
-import { createSignaller, type SendsCommands } from "../signal";
 
 /** The execution input: the document itself, or the key of a document already in the bucket. */
 export interface DocumentInput {
@@ -24,9 +25,26 @@ export interface DocumentInput {
   documentKey?: string;
 }
 
+/** SplitDoc's event, built by the state's payload from the Context Object and the execution input. */
 export interface SplitEvent {
-  taskToken: string;
+  /** `$$.Execution.Id`, the execution's ARN. */
+  executionId: string;
+  /** `$$.Execution.StartTime`: with the ARN, unique even when an execution name is reused after 90 days. */
+  startTime: string;
   input: DocumentInput;
+}
+
+/**
+ * Bad input: the caller's mistake, not a crash. Lambda reports the error's name as its `errorType`, which
+ * reaches the state's Catch as the error name, so the execution fails on the ProcessingFailed path.
+ * https://docs.aws.amazon.com/lambda/latest/dg/nodejs-exceptions.html
+ * A plain Error with a name, not a subclass: Pulumi serializes classes as functions, and an Error subclass
+ * then loses its message (see textChunks.ts).
+ */
+export function processingFailed(message: string): Error {
+  const error = new Error(message);
+  error.name = PROCESSING_FAILED_ERROR;
+  return error;
 }
 
 export interface SplitResult {
@@ -38,26 +56,28 @@ export interface SplitResult {
 /** Chunk uploads in flight at once: enough to keep S3 busy, few enough for a 128 MB function. */
 const UPLOAD_CONCURRENCY = 16;
 
-export function jobIdForToken(taskToken: string): string {
-  return createHash("sha256").update(taskToken).digest("hex").slice(0, 32);
+export function jobIdForExecution(executionId: string, startTime: string): string {
+  return createHash("sha256").update(`${executionId}\n${startTime}`).digest("hex").slice(0, 32);
 }
 
 export async function splitDocument(
   event: SplitEvent,
-  clients: { s3: SendsS3Commands; dynamodb: SendsDynamoDbCommands; sfn: SendsCommands },
+  clients: { s3: SendsS3Commands; dynamodb: SendsDynamoDbCommands },
   settings: PipelineSettings,
   log: (line: string) => void = (line) => console.log(line),
-): Promise<SplitResult | { rejected: string }> {
-  if (typeof event?.taskToken !== "string" || !event.taskToken)
-    throw new Error("SplitDoc needs the task token in the payload's taskToken field");
-  const jobId = jobIdForToken(event.taskToken);
+): Promise<SplitResult> {
+  if (typeof event?.executionId !== "string" || !event.executionId || typeof event.startTime !== "string" || !event.startTime)
+    throw new Error(
+      `SplitDoc needs the execution's executionId ($$.Execution.Id) and startTime ($$.Execution.StartTime) in its payload; received ${JSON.stringify(
+        { executionId: event?.executionId, startTime: event?.startTime },
+      )}`,
+    );
+  const jobId = jobIdForExecution(event.executionId, event.startTime);
   const input = event.input ?? {};
 
-  // Bad input is the caller's mistake, not a crash: the workflow fails on the ProcessingFailed path with the reason.
-  const reject = async (reason: string) => {
+  const rejection = (reason: string): Error => {
     log(`job ${jobId}: rejected: ${reason}`);
-    await createSignaller(clients.sfn).failure(event.taskToken, { error: PROCESSING_FAILED_ERROR, cause: reason });
-    return { rejected: reason };
+    return processingFailed(reason);
   };
 
   let documentKey: string;
@@ -69,7 +89,7 @@ export async function splitDocument(
   } else if (typeof input.documentKey === "string" && input.document === undefined) {
     documentKey = input.documentKey;
     if (!documentKey.startsWith(settings.documentPrefix) || documentKey.length === settings.documentPrefix.length) {
-      return reject(`documentKey ${JSON.stringify(documentKey)} must name an object under ${JSON.stringify(settings.documentPrefix)}`);
+      throw rejection(`documentKey ${JSON.stringify(documentKey)} must name an object under ${JSON.stringify(settings.documentPrefix)}`);
     }
     try {
       document = await readObject(clients.s3, settings.bucketName, documentKey);
@@ -77,25 +97,24 @@ export async function splitDocument(
       // Without s3:ListBucket (not granted: the function may read only its prefix) S3 answers a missing key
       // with AccessDenied instead of NoSuchKey. https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
       if (error instanceof Error && (error.name === "NoSuchKey" || error.name === "AccessDenied")) {
-        return reject(`document s3://${settings.bucketName}/${documentKey} does not exist or is not readable (${error.name})`);
+        throw rejection(`document s3://${settings.bucketName}/${documentKey} does not exist or is not readable (${error.name})`);
       }
       throw error;
     }
   } else {
-    return reject(
+    throw rejection(
       `the input must have exactly one of "document" (the text) or "documentKey" (an S3 key under ${settings.documentPrefix}); received keys: ${Object.keys(input).join(", ") || "none"}`,
     );
   }
 
   const chunks = splitIntoChunks(document, settings.chunkSizeBytes);
   if (chunks.length > MAX_CHUNKS) {
-    return reject(
+    throw rejection(
       `the document is ${document.length} bytes: ${chunks.length} chunks of at most ${settings.chunkSizeBytes} bytes, more than ${MAX_CHUNKS}; raise chunkSizeBytes`,
     );
   }
   const created = await createJob(clients.dynamodb, settings.tableName, {
     jobId,
-    taskToken: event.taskToken,
     documentKey,
     chunkCount: chunks.length,
     expiresAt: nowSeconds() + settings.waitTimeoutSeconds + settings.retentionSeconds,

@@ -70,7 +70,13 @@ function jsonOperation(
 
 // ---- Step Functions --------------------------------------------------------------------------------------
 
-const EXECUTION_OPERATIONS = new Set(["DescribeExecution", "GetExecutionHistory", "StopExecution", "DescribeStateMachineForExecution"]);
+const EXECUTION_OPERATIONS = new Set([
+  "DescribeExecution",
+  "GetExecutionHistory",
+  "StopExecution",
+  "DescribeStateMachineForExecution",
+  "RedriveExecution",
+]);
 const TASK_RESPONSE_OPERATIONS = new Set(["SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"]);
 
 function stepFunctionsCalls(operation: string, input: Record<string, any>, directory: ResourceDirectory): OperationCall[] | undefined {
@@ -89,6 +95,15 @@ function stepFunctionsCalls(operation: string, input: Record<string, any>, direc
     return executionArn ? [{ action, resource: stateMachineOfExecution(executionArn), executionArn }] : undefined;
   }
   if (operation === "ListStateMachines") return [{ action, resource: "*" }];
+  if (operation === "TestState") {
+    // The reference lists TestState without a resource type; the role it runs as is passed to Step Functions, and
+    // revealSecrets needs states:RevealSecrets.
+    const calls: OperationCall[] = [{ action, resource: "*" }];
+    if (input.revealSecrets === true) calls.push({ action: "states:RevealSecrets", resource: "*" });
+    if (typeof input.roleArn === "string")
+      calls.push({ action: "iam:PassRole", resource: input.roleArn, context: { "iam:passedtoservice": ["states.amazonaws.com"] } });
+    return calls;
+  }
   if (operation === "CreateStateMachine" && typeof input.name === "string") {
     const calls: OperationCall[] = [
       { action, resource: `arn:aws:states:${directory.region}:${directory.accountId}:stateMachine:${input.name}` },

@@ -16,6 +16,8 @@ import { isSupportedResource } from "./resources";
 import { diagnoseDefinition } from "./diagnostics";
 import type { LoadedExecution, StepFunctionsPersistence } from "./persistence";
 import { mergeTags, parseTags, tagsToWire } from "./tags";
+import { redriveStatusOf } from "./redrive";
+import { testState, type TestStateRequest } from "./testState";
 import { TaskTokenError } from "./tokens";
 import type { TaskTokenRegistry } from "./tokens";
 
@@ -87,6 +89,8 @@ export const OPERATIONS = [
   "TagResource",
   "UntagResource",
   "ListTagsForResource",
+  "RedriveExecution",
+  "TestState",
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -107,6 +111,7 @@ const SHAPES: Record<Operation, RequestShape> = {
   ListExecutions: {
     stateMachineArn: { type: "string", required: true, min: 1, max: 2048 },
     statusFilter: { type: "string", allowed: STATUSES },
+    redriveFilter: { type: "string", allowed: ["REDRIVEN", "NOT_REDRIVEN"] },
     maxResults: MAX_RESULTS,
     nextToken: NEXT_TOKEN,
   },
@@ -164,6 +169,22 @@ const SHAPES: Record<Operation, RequestShape> = {
   TagResource: { resourceArn: { type: "string", required: true, min: 1, max: 256 }, tags: { type: "array", required: true } },
   UntagResource: { resourceArn: { type: "string", required: true, min: 1, max: 256 }, tagKeys: { type: "array", required: true } },
   ListTagsForResource: { resourceArn: { type: "string", required: true, min: 1, max: 256 } },
+  RedriveExecution: {
+    executionArn: { type: "string", required: true, min: 1, max: 2048 },
+    clientToken: { type: "string", min: 1, max: 64 },
+  },
+  TestState: {
+    definition: { type: "string", required: true, min: 1, max: 1_048_576, sensitive: true },
+    roleArn: { type: "string", min: 1, max: 256 },
+    input: { type: "string", sensitive: true },
+    inspectionLevel: { type: "string", allowed: ["INFO", "DEBUG", "TRACE"] },
+    revealSecrets: { type: "boolean" },
+    variables: { type: "string", sensitive: true },
+    stateName: { type: "string", min: 1, max: 80 },
+    mock: { type: "object" },
+    context: { type: "string", sensitive: true },
+    stateConfiguration: { type: "object" },
+  },
 };
 
 const toSeconds = (milliseconds: number) => milliseconds / 1000;
@@ -187,6 +208,8 @@ export class StepFunctionsApi {
   private readonly machines = new Map<string, StateMachineRecord>();
   private readonly executions = new Map<string, Execution>();
   private executionSequence = 0;
+  /** The client token of each execution's latest redrive. */
+  private readonly redriveTokens = new Map<string, string>();
 
   constructor(private readonly options: StepFunctionsApiOptions) {}
 
@@ -321,7 +344,10 @@ export class StepFunctionsApi {
         output: stored.output,
         error: stored.error,
         cause: stored.cause,
-        events: loaded.events.map((entry) => entry.event),
+        redriveCount: stored.redriveCount,
+        redriveDate: stored.redriveDate,
+        // Rows kept before events carried their thread get it from the journal key.
+        events: loaded.events.map((entry) => (entry.event.thread === undefined ? { ...entry.event, thread: entry.thread } : entry.event)),
       },
     );
     machineRecord?.executions.set(stored.name, execution);
@@ -429,14 +455,54 @@ export class StepFunctionsApi {
       outputDetails: execution.output === undefined ? undefined : { included: true },
       error: execution.error,
       cause: execution.cause,
-      redriveCount: 0,
-      ...redriveStatusOf(execution),
+      redriveCount: execution.redriveCount,
+      redriveDate: execution.redriveDate === undefined ? undefined : toSeconds(execution.redriveDate),
+      ...this.redriveStatus(execution),
     };
+  }
+
+  /**
+   * Restarts a failed, timed-out or aborted execution of a Standard workflow from where it stopped (redrive.ts).
+   * https://docs.aws.amazon.com/step-functions/latest/apireference/API_RedriveExecution.html
+   */
+  private async RedriveExecution(request: Record<string, any>) {
+    const execution = this.executionByArn(request.executionArn);
+    // The same client token again while that redrive runs is the same request (AWS's idempotency).
+    const previousToken = this.redriveTokens.get(execution.arn);
+    if (request.clientToken !== undefined && previousToken === request.clientToken && execution.status === "RUNNING") {
+      return { redriveDate: toSeconds(execution.redriveDate!) };
+    }
+    const { redriveStatus, redriveStatusReason } = this.redriveStatus(execution);
+    if (redriveStatus !== "REDRIVABLE") throw new StepFunctionsApiError("ExecutionNotRedrivable", redriveStatusReason!);
+    if (request.clientToken !== undefined) this.redriveTokens.set(execution.arn, request.clientToken);
+    execution.redrive();
+    const machine = this.machines.get(execution.machine.arn);
+    if (machine) void execution.done.then(() => this.removeIfDeleted(machine));
+    return { redriveDate: toSeconds(execution.redriveDate!) };
+  }
+
+  /** https://docs.aws.amazon.com/step-functions/latest/apireference/API_TestState.html */
+  private async TestState(request: Record<string, any>) {
+    return testState(request as TestStateRequest, { services: this.services, accountId: this.options.accountId });
+  }
+
+  private redriveStatus(execution: Execution) {
+    const machine = this.machines.get(execution.machine.arn);
+    return redriveStatusOf({
+      status: execution.status,
+      machineType: machine?.type ?? "STANDARD",
+      machineStatus: machine?.status ?? "DELETING",
+      startDate: execution.startDate,
+      stopDate: execution.stopDate,
+      historyLength: execution.history.events.length,
+      now: this.services.clock.now(),
+    });
   }
 
   private async ListExecutions(request: Record<string, any>) {
     const machine = this.machine(request.stateMachineArn);
     const status: ExecutionStatus | undefined = request.statusFilter;
+    const redriven: boolean | undefined = request.redriveFilter === undefined ? undefined : request.redriveFilter === "REDRIVEN";
     const after = request.nextToken === undefined ? Infinity : decodeCursor(request.nextToken, `executions:${machine.arn}`);
     const pageSize = request.maxResults || DEFAULT_PAGE_SIZE;
     // Newest first, as AWS lists them; the cursor is the sequence number of the last one returned. The map
@@ -445,7 +511,12 @@ export class StepFunctionsApi {
     const matching: Execution[] = [];
     for (let index = all.length - 1; index >= 0 && matching.length <= pageSize; index--) {
       const execution = all[index];
-      if (execution.sequence < after && (!status || execution.status === status)) matching.push(execution);
+      if (
+        execution.sequence < after &&
+        (!status || execution.status === status) &&
+        (redriven === undefined || redriven === execution.redriveCount > 0)
+      )
+        matching.push(execution);
     }
     const page = matching.slice(0, pageSize);
     return {
@@ -456,7 +527,8 @@ export class StepFunctionsApi {
         status: execution.status,
         startDate: toSeconds(execution.startDate),
         stopDate: execution.stopDate === undefined ? undefined : toSeconds(execution.stopDate),
-        redriveCount: 0,
+        redriveCount: execution.redriveCount,
+        redriveDate: execution.redriveDate === undefined ? undefined : toSeconds(execution.redriveDate),
       })),
       nextToken: matching.length > pageSize ? encodeCursor(`executions:${machine.arn}`, page[page.length - 1].sequence) : undefined,
     };
@@ -734,15 +806,6 @@ function rejectVersioning(request: Record<string, any>): void {
       "publish: state machine versions and aliases are not emulated by the local runtime (see docs/stepfunctions-api.md)",
     );
   }
-}
-
-/**
- * DescribeExecution's redrive fields. Only executions that failed, timed out or were aborted can be redriven;
- * the local runtime does not redrive yet, so those say why.
- * https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html
- */
-function redriveStatusOf(execution: Execution): { redriveStatus: string; redriveStatusReason: string } {
-  return { redriveStatus: "NOT_REDRIVABLE", redriveStatusReason: `Execution is ${execution.status} and cannot be redriven` };
 }
 
 /** Threads whose last recorded event is a Lambda call started but not answered: the call was in flight. */

@@ -24,7 +24,8 @@ export type StepFunctionsErrorCode =
   | "MissingRequiredParameter"
   | "StateMachineDeleting"
   | "ResourceNotFound"
-  | "TooManyTags";
+  | "TooManyTags"
+  | "ExecutionNotRedrivable";
 
 /** Any refused call; the wire answers status 400 with `{"__type": code, "message"}` and `x-amzn-errortype`. */
 export class StepFunctionsApiError extends Error {

@@ -32,8 +32,11 @@ function toDiagnostic(problem: string): Diagnostic {
   const codeMatch = CODE_PREFIX.exec(problem);
   const code = codeMatch ? codeMatch[1] : "SCHEMA_VALIDATION_FAILED";
   const message = codeMatch ? problem.slice(codeMatch[0].length) : problem;
-  const location = TRAILING_POINTER.exec(message)?.[1] ?? LEADING_POINTER.exec(message)?.[1];
-  return { severity: "ERROR", code, message, ...(location ? { location } : {}) };
+  const trailing = TRAILING_POINTER.exec(message);
+  const location = trailing?.[1] ?? LEADING_POINTER.exec(message)?.[1];
+  // The location has its own member: the message keeps only what is wrong.
+  const text = trailing ? message.slice(0, trailing.index) : message;
+  return { severity: "ERROR", code, message: text, ...(location ? { location } : {}) };
 }
 
 /**

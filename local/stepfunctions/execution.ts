@@ -8,7 +8,8 @@ import type { StateMachineDefinition } from "./asl/types";
 import type { Timer } from "./clock";
 import type { ExecutionContextBase } from "./context";
 import { toStatesError, STATES_ERRORS } from "./errors";
-import { History, type HistoryEvent } from "./history";
+import { History, type HistoryEvent, type HistoryThread } from "./history";
+import { attemptKey, planRedrive } from "./redrive";
 import { describeFailure, RunScope, runStates, type EngineServices } from "./interpreter";
 import { NO_JOURNAL, type ExecutionJournal } from "./journal";
 import { VariableScope } from "./variables";
@@ -39,6 +40,8 @@ export interface RestoredState {
   output?: string;
   error?: string;
   cause?: string;
+  redriveCount?: number;
+  redriveDate?: number;
   events: HistoryEvent[];
 }
 
@@ -55,10 +58,12 @@ export class Execution {
   output?: string;
   error?: string;
   cause?: string;
+  /** How many times RedriveExecution restarted it. */
+  redriveCount = 0;
+  redriveDate?: number;
   readonly history: History;
-  /** Resolves when the execution has closed (or the runtime shut it down). */
-  readonly done: Promise<void>;
-  private readonly controller = new AbortController();
+  private closed!: Promise<void>;
+  private controller = new AbortController();
   private timeoutTimer?: Timer;
   private markDone!: () => void;
   /** Read back from the store (its row is kept already). */
@@ -80,8 +85,10 @@ export class Execution {
     this.restored = restored !== undefined;
     const observe = services.onHistoryEvent;
     this.history = new History(() => services.clock.now(), observe && ((event) => observe(arn, machine.arn, event)));
-    this.done = new Promise((resolve) => (this.markDone = resolve));
+    this.closed = new Promise((resolve) => (this.markDone = resolve));
     if (restored) {
+      this.redriveCount = restored.redriveCount ?? 0;
+      this.redriveDate = restored.redriveDate;
       this.history.events.push(...restored.events);
       this.status = restored.status;
       this.stopDate = restored.stopDate;
@@ -92,25 +99,21 @@ export class Execution {
     }
   }
 
+  /** Resolves when the execution has closed (or the runtime shut it down); a redrive makes a new one. */
+  get done(): Promise<void> {
+    return this.closed;
+  }
+
   /**
-   * Records ExecutionStarted and runs in the background. A restored execution runs again from its input
-   * against its journal, so it continues where it was (journal.ts).
+   * Records ExecutionStarted (ExecutionRedriven for a redriven one) and runs in the background. A restored
+   * execution runs again from its input against its journal, so it continues where it was (journal.ts).
    */
   start(): void {
-    const { definition } = this.machine;
-    const input = JSON.parse(this.input);
-    const thread = this.history.thread();
-    const scope = new RunScope(
-      this.services,
-      this.arn,
-      this.name,
-      this.contextBase(input),
-      thread,
-      this.controller.signal,
-      definition.QueryLanguage ?? "JSONPath",
-      new VariableScope(),
-      this.keeping.journal,
-    );
+    if (this.redriveCount > 0) {
+      this.runAttempt(this.restored);
+      return;
+    }
+    const scope = this.attemptScope(this.history.thread());
     scope.record("ExecutionStarted", undefined, {
       input: this.input,
       inputDetails: { truncated: false },
@@ -118,20 +121,68 @@ export class Execution {
     });
     // A restored execution's row is already kept as RUNNING.
     if (!this.restored) this.keeping.changed(this);
+    this.run(scope, this.startDate);
+  }
+
+  /**
+   * RedriveExecution: the same execution runs again from the states it left unfinished (redrive.ts). The caller
+   * has checked that it may (redriveStatusOf).
+   */
+  redrive(): void {
+    this.redriveCount++;
+    this.redriveDate = this.services.clock.now();
+    this.status = "RUNNING";
+    this.stopDate = this.output = this.error = this.cause = undefined;
+    this.controller = new AbortController();
+    this.closed = new Promise((resolve) => (this.markDone = resolve));
+    this.runAttempt(false);
+  }
+
+  private runAttempt(replaying: boolean): void {
+    const plan = planRedrive(this.history.events, this.redriveCount, this.machine.definition);
+    // Replayed, the journal gives the recorded ExecutionRedriven back (and with it the thread's place).
+    const scope = this.attemptScope(this.history.thread(replaying ? 0 : this.history.events.length), attemptKey(this.redriveCount));
+    scope.redrive = plan;
+    scope.record("ExecutionRedriven", undefined, { redriveCount: this.redriveCount });
+    if (!replaying) this.keeping.changed(this);
+    this.run(scope, this.redriveDate ?? this.startDate);
+  }
+
+  private attemptScope(thread: HistoryThread, key?: string): RunScope {
+    const { definition } = this.machine;
+    return new RunScope(
+      this.services,
+      this.arn,
+      this.name,
+      this.contextBase(JSON.parse(this.input)),
+      thread,
+      this.controller.signal,
+      definition.QueryLanguage ?? "JSONPath",
+      new VariableScope(),
+      this.keeping.journal,
+      key,
+    );
+  }
+
+  /** Runs the attempt's states to the execution's end; TimeoutSeconds counts from `since` (the start or the redrive). */
+  private run(scope: RunScope, since: number): void {
+    const { definition } = this.machine;
     if (definition.TimeoutSeconds !== undefined) {
-      // From the start date, so the execution's deadline holds across restarts.
-      const delayMs = this.startDate + definition.TimeoutSeconds * 1000 - this.services.clock.now();
+      // From a kept date, so the execution's deadline holds across restarts.
+      const delayMs = since + definition.TimeoutSeconds * 1000 - this.services.clock.now();
       this.timeoutTimer = this.services.clock.setTimer(() => this.timeOut(scope), delayMs);
     }
-    runStates(definition, input, scope).then(
+    // An attempt ended by StopExecution may settle after a redrive started the next one: it must not end that one.
+    const current = () => this.status === "RUNNING" && !scope.signal.aborted;
+    runStates(definition, JSON.parse(this.input), scope).then(
       (output) => {
-        if (this.status !== "RUNNING") return;
+        if (!current()) return;
         this.output = JSON.stringify(output);
         scope.record("ExecutionSucceeded", undefined, { output: this.output, outputDetails: { truncated: false } });
         this.close("SUCCEEDED");
       },
       (thrown) => {
-        if (this.status !== "RUNNING" || this.controller.signal.aborted) return;
+        if (!current()) return;
         const error = toStatesError(thrown);
         this.error = error.error || undefined;
         this.cause = error.cause || undefined;
@@ -190,7 +241,7 @@ export class Execution {
         Name: this.name,
         RoleArn: this.machine.roleArn,
         StartTime: new Date(this.startDate).toISOString(),
-        RedriveCount: 0,
+        RedriveCount: this.redriveCount,
       },
       StateMachine: { Id: this.machine.arn, Name: this.machine.name },
     };

@@ -9,6 +9,7 @@ export type HistoryEventType =
   | "ExecutionFailed"
   | "ExecutionAborted"
   | "ExecutionTimedOut"
+  | "ExecutionRedriven"
   | "TaskStateEntered"
   | "TaskStateExited"
   | "TaskScheduled"
@@ -52,6 +53,11 @@ export interface HistoryEvent {
   timestamp: number;
   type: HistoryEventType;
   details?: Record<string, unknown>;
+  /**
+   * The journal key of the thread that recorded it ("0", "0.1@2", "r1"): redrive reads a failed attempt back
+   * per thread (redrive.ts). Never on the wire.
+   */
+  thread?: string;
 }
 
 /** Detail fields that carry execution data, left out when `includeExecutionData` is false. */

@@ -24,6 +24,8 @@ import { applyInputPath, applyOutputPath, applyResultPath, resolveTemplate } fro
 import { evaluateTemplate, type JsonataBindings } from "./asl/jsonata/evaluate";
 import { random as seededRandom } from "./asl/jsonata/functions";
 import { VariableScope } from "./variables";
+import type { ChildOutcome, ThreadPlan } from "./redrive";
+import { RetryDue, type StateInspector } from "./inspection";
 import { serializePayload } from "./limits";
 import { errorOutput, findCatcher, findRetrier, maxAttempts, retryDelayMs } from "./retry";
 import { sleep } from "./clock";
@@ -86,6 +88,10 @@ export class RunScope {
   private forks = 0;
   private events = 0;
   private effects = 0;
+  /** In a redriven execution: where this thread starts again (redrive.ts). */
+  redrive?: ThreadPlan;
+  /** Under TestState: what it watches and mocks (inspection.ts). */
+  inspector?: StateInspector;
 
   constructor(
     readonly services: EngineServices,
@@ -106,8 +112,9 @@ export class RunScope {
    * A scope for a branch or iteration: its own history thread, the given (child) abort signal, and a
    * variable scope that reads the outer variables and keeps its own assignments to itself.
    */
-  fork(signal: AbortSignal): RunScope {
-    const key = `${this.key}.${this.forks++}`;
+  fork(signal: AbortSignal, index: number): RunScope {
+    // The iteration or branch index is part of the key: a redrive finds each one's history by it.
+    const key = `${this.key}.${this.forks++}@${index}`;
     return new RunScope(
       this.services,
       this.executionArn,
@@ -130,6 +137,7 @@ export class RunScope {
       return replayed;
     }
     const event = this.thread.record(type, details);
+    event.thread = this.key;
     this.journal.saveEvent(this.key, sequence, event);
     if (type === "ExecutionFailed" || type === "ExecutionTimedOut") {
       this.services.log?.(`${this.executionName} ${stateName ?? "-"} ${type}${describeFailure(details)}`, "warn");
@@ -217,8 +225,18 @@ export class StateRun {
    */
   payload(template: unknown, input: unknown, field: string, extraContext?: Partial<ContextObject>): unknown {
     if (template === undefined) return input;
-    if (!this.isJsonata) return this.resolveTemplate(template, input, extraContext);
-    return evaluateTemplate(template, this.bindings(extraContext), field);
+    const inspector = field === "Arguments" || field === "Parameters" ? this.scope.inspector : undefined;
+    if (!this.isJsonata) {
+      const value = this.resolveTemplate(template, input, extraContext);
+      inspector?.note("afterParameters", value);
+      return value;
+    }
+    const value = evaluateTemplate(template, this.bindings(extraContext), field);
+    if (!inspector) return value;
+    return Promise.resolve(value).then((evaluated) => {
+      inspector.note("afterArguments", evaluated);
+      return evaluated;
+    });
   }
 
   /** A JSONata state's field: `{% %}` strings anywhere inside it are evaluated, everything else is kept. */
@@ -248,6 +266,12 @@ export class StateRun {
     };
   }
 
+  /**
+   * In a redriven execution, while this state is the one its thread resumes at: how its iterations or
+   * branches stood before (those that succeeded are not run again).
+   */
+  redriveChildren?: ReadonlyMap<number, ChildOutcome>;
+
   /** Runs a nested state machine (Parallel branch, Map item processor) in `scope`. */
   runBlock(block: SubStateMachine, input: unknown, scope: RunScope): Promise<unknown> {
     return runStates(block, input, scope);
@@ -256,13 +280,18 @@ export class StateRun {
 
 /** Runs states from `StartAt` until one ends; resolves with the last output, rejects with StatesError. */
 export async function runStates(block: SubStateMachine, input: unknown, scope: RunScope): Promise<unknown> {
-  let stateName = block.StartAt;
-  let data = input;
+  // A redriven thread starts again at the state it left unfinished, with that state's input and its variables.
+  const resume = scope.redrive?.resumeAt;
+  let redriveChildren = scope.redrive?.children;
+  let stateName = resume?.stateName ?? block.StartAt;
+  let data = resume ? resume.input : input;
+  if (resume && Object.keys(resume.variables).length > 0) scope.variables.assign(resume.variables);
   for (;;) {
     if (scope.signal.aborted) throw scope.signal.reason;
     const state = block.States[stateName];
     if (!state) throw new StatesError(STATES_ERRORS.Runtime, `The state '${stateName}' does not exist`);
-    const step = await executeState(stateName, state, data, scope);
+    const step = await executeState(stateName, state, data, scope, redriveChildren);
+    redriveChildren = undefined;
     if (step.end) return step.output;
     stateName = step.next!;
     data = step.output;
@@ -275,7 +304,13 @@ interface StateOutcome {
   end: boolean;
 }
 
-async function executeState(name: string, state: State, rawInput: unknown, scope: RunScope): Promise<StateOutcome> {
+export async function executeState(
+  name: string,
+  state: State,
+  rawInput: unknown,
+  scope: RunScope,
+  redriveChildren?: ReadonlyMap<number, ChildOutcome>,
+): Promise<StateOutcome> {
   const handler = HANDLERS[state.Type];
   const { clock } = scope.services;
   const queryLanguage = state.QueryLanguage ?? scope.queryLanguage;
@@ -288,7 +323,8 @@ async function executeState(name: string, state: State, rawInput: unknown, scope
   const enteredTime = new Date(entered.timestamp).toISOString();
   const retriers = "Retry" in state ? state.Retry : undefined;
   const catchers = "Catch" in state ? state.Catch : undefined;
-  const attemptsPerRetrier = retriers ? retriers.map(() => 0) : [];
+  const inspector = scope.inspector;
+  const attemptsPerRetrier = retriers ? retriers.map(() => inspector?.retriesMade ?? 0) : [];
   let retryCount = 0;
 
   for (;;) {
@@ -302,9 +338,12 @@ async function executeState(name: string, state: State, rawInput: unknown, scope
     );
 
     const run = new StateRun(name, scope, context, queryLanguage, rawInput);
+    run.redriveChildren = redriveChildren;
     try {
       const effectiveInput = !run.isJsonata && "InputPath" in state ? applyInputPath(state.InputPath, rawInput, run.context) : rawInput;
-      const step = await handler.execute(state, effectiveInput, run);
+      if (!run.isJsonata) inspector?.note("afterInputPath", effectiveInput);
+      const step = (await inspector?.execute(state, effectiveInput, run)) ?? (await handler.execute(state, effectiveInput, run));
+      if (handler.output === "result") inspector?.note("result", step.result);
       const fields: DataFieldsOf = step.matchedRule ?? (state as DataFieldsOf);
       const { output, assign } = run.isJsonata
         ? await jsonataOutput(fields, handler, step, rawInput, run)
@@ -326,6 +365,8 @@ async function executeState(name: string, state: State, rawInput: unknown, scope
       if (thrown instanceof BlockFailed && !retrying) run.record(thrown.eventType);
       if (retrying) {
         const delayMs = retryDelayMs(retriers![retrierIndex], attemptsPerRetrier[retrierIndex], scope.services.random);
+        // TestState runs one attempt: it reports the retry instead of waiting for it.
+        if (inspector) throw new RetryDue(error, retrierIndex, delayMs);
         attemptsPerRetrier[retrierIndex]++;
         retryCount++;
         const retryAt = scope.deadline(delayMs);
@@ -336,6 +377,7 @@ async function executeState(name: string, state: State, rawInput: unknown, scope
       if (!catcher) throw error;
       try {
         const { output, assign } = await catcherOutput(catcher, error, rawInput, run);
+        if (inspector) inspector.caught = { catchIndex: catchers!.indexOf(catcher), error };
         const assigned = assign === undefined ? undefined : scope.variables.assign(assign);
         recordExit(scope, handler, name, output, assigned);
         return { output, next: catcher.Next, end: false };
@@ -374,6 +416,8 @@ function jsonPathOutput(
         : step.result;
     assignSource = selected;
     output = applyResultPath("ResultPath" in state ? state.ResultPath : undefined, rawInput, selected);
+    run.scope.inspector?.note("afterResultSelector", selected);
+    run.scope.inspector?.note("afterResultPath", output);
   } else {
     output = effectiveInput;
   }

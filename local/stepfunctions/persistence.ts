@@ -7,6 +7,7 @@ import type { StateStore, StoreCollection } from "../common/store";
 import type { Execution, ExecutionKeeping, ExecutionStatus } from "./execution";
 import { StoredJournal, type EffectEntry, type JournalCollections, type StoredEvent } from "./journal";
 import type { StoredToken, TokenPersistence } from "./tokens";
+import { inAttempt } from "./redrive";
 
 export interface StoredMachine {
   arn: string;
@@ -38,6 +39,9 @@ export interface StoredExecution {
   output?: string;
   error?: string;
   cause?: string;
+  /** RedriveExecution: how many times, and when last (absent on rows kept before redrive existed). */
+  redriveCount?: number;
+  redriveDate?: number;
 }
 
 /** One execution as read back: its row, its history, and (while running) its journal's effects. */
@@ -111,7 +115,10 @@ export class StepFunctionsPersistence {
       this.savedDefinitions.add(definitionHash);
       if (!loaded) this.definitions.put(definitionHash, definitionText);
     }
-    const journal = new StoredJournal(sequence.toString(36), this.guardedJournal(), loaded);
+    // Replay covers the attempt that was running (a redriven execution's earlier attempts only feed its plan).
+    const attempt = loaded?.stored.redriveCount ?? 0;
+    const recorded = loaded && { events: loaded.events.filter((stored) => inAttempt(stored.thread, attempt)), effects: loaded.effects };
+    const journal = new StoredJournal(sequence.toString(36), this.guardedJournal(), recorded);
     return {
       journal,
       changed: (execution) => {
@@ -180,6 +187,8 @@ function toStored(execution: Execution, definitionHash: string): StoredExecution
     output: execution.output,
     error: execution.error,
     cause: execution.cause,
+    redriveCount: execution.redriveCount,
+    redriveDate: execution.redriveDate,
   };
 }
 

@@ -86,14 +86,53 @@ describe("pipeline: DocumentPipeline resources (Pulumi mocks)", function () {
     );
   });
 
-  it("makes SplitDoc the task that receives the token and the aggregation the step after it", () => {
+  it("runs SplitDoc as a Lambda step before the wait, whose receiver gets the token and SplitDoc's job id, then the aggregation", () => {
     const definition = JSON.parse(findOne(resources, "aws:sfn/stateMachine:StateMachine").inputs.definition);
-    assert.equal(definition.States.WaitForCompletion.Resource, "arn:aws:states:::lambda:invoke.waitForTaskToken");
-    assert.equal(definition.States.WaitForCompletion.Parameters.FunctionName, functionArn("docs-workflow-wait-for-completion-receiver"));
-    assert.deepEqual(definition.States.WaitForCompletion.Parameters.Payload, { "taskToken.$": "$$.Task.Token", "input.$": "$" });
-    assert.equal(definition.States.WaitForCompletion.TimeoutSeconds, 3600);
+    assert.equal(definition.StartAt, "SplitDoc");
+    const split = definition.States.SplitDoc;
+    assert.equal(split.Resource, "arn:aws:states:::lambda:invoke");
+    assert.deepEqual(split.Parameters, {
+      FunctionName: functionArn("docs-workflow-split-doc"),
+      Payload: { "executionId.$": "$$.Execution.Id", "startTime.$": "$$.Execution.StartTime", "input.$": "$" },
+    });
+    assert.equal(split.OutputPath, "$.Payload");
+    assert.equal(split.Next, "WaitForCompletion");
+    assert.deepEqual(split.Catch, [
+      { ErrorEquals: ["ProcessingFailed"], Next: "ProcessingFailed" },
+      { ErrorEquals: ["States.TaskFailed"], Next: "UnexpectedFailure" },
+    ]);
+    assert.deepEqual(
+      split.Retry.map((retrier: { ErrorEquals: string[] }) => retrier.ErrorEquals).flat(),
+      ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
+      "only Lambda's transient errors are retried (the same execution is the same job, so a retry is safe)",
+    );
+
+    const wait = definition.States.WaitForCompletion;
+    assert.equal(wait.Resource, "arn:aws:states:::lambda:invoke.waitForTaskToken");
+    assert.deepEqual(wait.Parameters, {
+      FunctionName: functionArn("docs-workflow-wait-for-completion-receiver"),
+      Payload: { "taskToken.$": "$$.Task.Token", "jobId.$": "$.jobId" },
+    });
+    assert.equal(wait.TimeoutSeconds, 3600);
+    assert.equal(wait.Next, "ContinueProcess");
+    assert.deepEqual(wait.Catch, [
+      { ErrorEquals: ["ProcessingFailed"], Next: "ProcessingFailed" },
+      { ErrorEquals: ["States.TaskFailed"], Next: "UnexpectedFailure" },
+      { ErrorEquals: ["States.Timeout", "States.HeartbeatTimeout"], Next: "TimedOut" },
+    ]);
     assert.equal(definition.States.ContinueProcess.Parameters.FunctionName, functionArn("docs-workflow-continue-process"));
-    assert.equal(definition.StartAt, "WaitForCompletion");
+    assert.equal(definition.States.ContinueProcess.End, true);
+  });
+
+  it("names each function in functionNames: split, receiver, processor and aggregate", async () => {
+    const { promiseOf } = await import("../mocks");
+    const name = (logical: string) => findOne(resources, "aws:lambda/function:Function", logical).state.name;
+    assert.deepEqual(await promiseOf(pipeline.functionNames), {
+      split: name("docs-workflow-split-doc"),
+      receiver: name("docs-workflow-wait-for-completion-receiver"),
+      processor: name("docs-processor"),
+      aggregate: name("docs-workflow-continue-process"),
+    });
   });
 
   it("starts jobs from POST /documents with the request body as the execution input", async () => {
@@ -116,14 +155,25 @@ describe("pipeline: DocumentPipeline resources (Pulumi mocks)", function () {
       PIPELINE_RETENTION_SECONDS: String(7 * 24 * 3600),
       PIPELINE_WAIT_TIMEOUT_SECONDS: "3600",
     };
-    for (const name of ["docs-workflow-wait-for-completion-receiver", "docs-processor", "docs-workflow-continue-process"]) {
+    for (const name of [
+      "docs-workflow-split-doc",
+      "docs-workflow-wait-for-completion-receiver",
+      "docs-processor",
+      "docs-workflow-continue-process",
+    ]) {
       assert.deepEqual(findOne(resources, "aws:lambda/function:Function", name).inputs.environment.variables, expected, name);
     }
   });
 
   describe("least privilege", () => {
-    it("lets SplitDoc read documents, write documents and chunks, and put job records: nothing else", () => {
-      assert.deepEqual(policyOf("docs-workflow-wait-for-completion-receiver-extra-policy").Statement, [
+    it("lets SplitDoc read documents, write documents and chunks, and put job records: nothing else, no SendTask*", () => {
+      const role = findOne(resources, "aws:iam/role:Role", "docs-workflow-split-doc-role");
+      const policies = findAll(resources, "aws:iam/rolePolicy:RolePolicy").filter((policy) => policy.inputs.role === role.id);
+      assert.deepEqual(policies.map((policy) => policy.name).sort(), [
+        "docs-workflow-split-doc-extra-policy",
+        "docs-workflow-split-doc-logs-policy",
+      ]);
+      assert.deepEqual(policyOf("docs-workflow-split-doc-extra-policy").Statement, [
         { Sid: "ReadDocuments", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${bucketArn}/documents/*`] },
         {
           Sid: "WriteDocumentsAndChunks",
@@ -132,6 +182,27 @@ describe("pipeline: DocumentPipeline resources (Pulumi mocks)", function () {
           Resource: [`${bucketArn}/documents/*`, `${bucketArn}/chunks/*`],
         },
         { Sid: "RecordJobs", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [tableArn] },
+      ]);
+    });
+
+    it("lets the token receiver update and read job records and answer this state machine's tokens: nothing else", () => {
+      const role = findOne(resources, "aws:iam/role:Role", "docs-workflow-wait-for-completion-receiver-role");
+      const policies = findAll(resources, "aws:iam/rolePolicy:RolePolicy").filter((policy) => policy.inputs.role === role.id);
+      assert.deepEqual(policies.map((policy) => policy.name).sort(), [
+        "docs-workflow-wait-for-completion-receiver-extra-policy",
+        "docs-workflow-wait-for-completion-receiver-logs-policy",
+        "docs-workflow-wait-for-completion-receiver-task-response",
+      ]);
+      assert.deepEqual(policyOf("docs-workflow-wait-for-completion-receiver-extra-policy").Statement, [
+        { Sid: "HandTokenToJob", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [tableArn] },
+      ]);
+      assert.deepEqual(policyOf("docs-workflow-wait-for-completion-receiver-task-response").Statement, [
+        {
+          Sid: "AnswerTaskTokens",
+          Effect: "Allow",
+          Action: ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+          Resource: stateMachineArn,
+        },
       ]);
     });
 
@@ -202,6 +273,7 @@ describe("pipeline: DocumentPipeline with tracing (Pulumi mocks)", function () {
     assert.deepEqual(functions.map((fn) => fn.name).sort(), [
       "traced-processor",
       "traced-workflow-continue-process",
+      "traced-workflow-split-doc",
       "traced-workflow-wait-for-completion-receiver",
     ]);
     for (const fn of functions) {

@@ -107,8 +107,11 @@ describe("pipeline: end to end through the local runtime (npm start)", function 
     const described = await waitForEnd(runtime, await post({ title: "no document" }), 30_000);
     assert.equal(described.status, "FAILED");
     assert.equal(described.error, "ProcessingFailed");
+    // SplitDoc threw: the cause is Lambda's error document, whose errorType the Catch matched.
+    const cause = JSON.parse(described.cause!);
+    assert.equal(cause.errorType, "ProcessingFailed");
     assert.equal(
-      described.cause,
+      cause.errorMessage,
       'the input must have exactly one of "document" (the text) or "documentKey" (an S3 key under documents/); received keys: title',
     );
   });

@@ -10,9 +10,10 @@
 import type { S3Event } from "aws-lambda";
 import type { DeclaredResource } from "../../local/common/service";
 import { countDoneChunks } from "../../handlers/pipeline/jobStore";
+import { receiveToken, type TokenReport } from "../../handlers/pipeline/receiveToken";
 import type { PipelineClients } from "../../handlers/pipeline/resume";
 import { PIPELINE_DEFAULTS, type PipelineSettings } from "../../handlers/pipeline/settings";
-import { splitDocument } from "../../handlers/pipeline/splitDocument";
+import { type SplitEvent, splitDocument } from "../../handlers/pipeline/splitDocument";
 import { type LocalAws, startLocalAws } from "./localAws";
 
 export const BUCKET = "pipeline-docs-1234567";
@@ -123,13 +124,37 @@ export class FakeStepFunctions {
   }
 }
 
+/** A new execution's SplitDoc event, as the state's payload builds it from the Context Object. */
+export function splitEvent(input: SplitEvent["input"]): SplitEvent {
+  const name = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  return {
+    executionId: `arn:aws:states:us-east-1:123456789012:execution:pipeline-workflow-state-machine:${name}`,
+    startTime: new Date().toISOString(),
+    input,
+  };
+}
+
+export interface StartedJob {
+  jobId: string;
+  /** The wait's token (minted by the fake); stored on the job only when `handToken` ran. */
+  taskToken: string;
+  chunkCount: number;
+  events: S3Event[];
+}
+
 export interface PipelineFixture {
   aws: LocalAws;
   settings: PipelineSettings;
   clients: PipelineClients;
   sfn: FakeStepFunctions;
-  /** Splits `text` as a new job (fresh token) and returns the chunk events S3 sent for it. */
-  startJob(text: string): Promise<{ jobId: string; taskToken: string; chunkCount: number; events: S3Event[] }>;
+  /**
+   * Runs SplitDoc on `text` as a new execution and returns the chunk events S3 sent for it. Then, as the
+   * WaitForCompletion step would, hands the wait's token to the job, unless `handToken: false` (the test
+   * calls `handToken` itself, to store the token after or while chunks finish).
+   */
+  startJob(text: string, options?: { handToken?: boolean }): Promise<StartedJob>;
+  /** The token receiver, as WaitForCompletion invokes it. */
+  handToken(job: Pick<StartedJob, "jobId" | "taskToken">, clients?: PipelineClients): Promise<TokenReport>;
   close(): Promise<void>;
 }
 
@@ -144,20 +169,23 @@ export async function startPipelineFixture(overrides: Partial<PipelineSettings> 
   const dynamodb = aws.dynamoDbClient();
   const sfn = new FakeStepFunctions((output) => countDoneChunks(dynamodb, TABLE, output.jobId));
   const clients: PipelineClients = { s3: aws.s3Client(), dynamodb, sfn };
+  const handToken: PipelineFixture["handToken"] = (job, through = clients) =>
+    receiveToken({ jobId: job.jobId, taskToken: job.taskToken }, through, settings, () => undefined);
   return {
     aws,
     settings,
     clients,
     sfn,
-    async startJob(text) {
+    async startJob(text, options = {}) {
       const before = aws.invocations.length;
-      const taskToken = sfn.newToken();
-      const result = await splitDocument({ taskToken, input: { document: text } }, clients, settings, () => undefined);
-      if ("rejected" in result) throw new Error(`split rejected the document: ${result.rejected}`);
+      const result = await splitDocument(splitEvent({ document: text }), clients, settings, () => undefined);
       await aws.s3.drainNotifications();
       const events = aws.invocations.slice(before).map((invocation) => JSON.parse(invocation.payload) as S3Event);
-      return { jobId: result.jobId, taskToken, chunkCount: result.chunkCount, events };
+      const job = { jobId: result.jobId, taskToken: sfn.newToken(), chunkCount: result.chunkCount, events };
+      if (options.handToken !== false) await handToken(job);
+      return job;
     },
+    handToken,
     close: () => aws.close(),
   };
 }
@@ -214,4 +242,53 @@ export function crashingClients(clients: PipelineClients, crashAfter: number): {
       },
     }) as unknown as C;
   return { clients: { s3: wrap(clients.s3), dynamodb: wrap(clients.dynamodb), sfn: wrap(clients.sfn) }, calls };
+}
+
+/**
+ * Wraps the clients so a test can order calls across concurrent handlers: `hold(n, until)` keeps the n-th call
+ * (1-based, across S3, DynamoDB and Step Functions) from being sent until `until` settles, and `finished(n)`
+ * resolves once the n-th call has taken effect. Calls not held go straight through.
+ */
+export class CallSequencer {
+  readonly calls: string[] = [];
+  readonly clients: PipelineClients;
+  private readonly holds = new Map<number, Promise<unknown>>();
+  private readonly finishes = new Map<number, { promise: Promise<void>; resolve: () => void }>();
+
+  constructor(inner: PipelineClients) {
+    const wrap = <C extends { send: (...args: any[]) => Promise<any> }>(client: C): C =>
+      ({
+        send: async (command: any, ...rest: any[]) => {
+          this.calls.push(command.constructor.name.replace(/Command$/, ""));
+          const callNumber = this.calls.length;
+          await this.holds.get(callNumber);
+          try {
+            return await client.send(command, ...rest);
+          } finally {
+            this.finishEntry(callNumber).resolve();
+          }
+        },
+      }) as unknown as C;
+    this.clients = { s3: wrap(inner.s3), dynamodb: wrap(inner.dynamodb), sfn: wrap(inner.sfn) };
+  }
+
+  hold(callNumber: number, until: Promise<unknown>): this {
+    this.holds.set(callNumber, until);
+    return this;
+  }
+
+  finished(callNumber: number): Promise<void> {
+    return this.finishEntry(callNumber).promise;
+  }
+
+  private finishEntry(callNumber: number) {
+    let entry = this.finishes.get(callNumber);
+    if (!entry) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      entry = { promise, resolve };
+      this.finishes.set(callNumber, entry);
+    }
+    return entry;
+  }
 }

@@ -14,7 +14,7 @@ import { DocumentPipeline } from "../../components/documentPipeline";
 import type { DeclaredResource, LocalService } from "../../local/common/service";
 import { declare, findAll, findOne, type RecordedResource } from "../mocks";
 import { SerializedFunctions } from "../support/serializedFunction";
-import { FakeStepFunctions, sampleDocument, wc } from "./fixtures";
+import { FakeStepFunctions, sampleDocument, splitEvent, wc } from "./fixtures";
 import { type LocalAws, startLocalAws } from "./localAws";
 
 /** Step Functions' SendTask* API over HTTP (AWS JSON 1.0), answered by the fake's token rules. */
@@ -71,10 +71,10 @@ describe("pipeline: the serialized handler code (__index.js) against local S3 an
     return serialized.run(functionName, events, aws.origin);
   }
 
-  it("splits, processes every chunk event twice, resumes once and aggregates wc's counts", async () => {
+  it("splits, processes every chunk event twice, hands the token over, resumes once and aggregates wc's counts", async () => {
     const text = sampleDocument(80);
     const taskToken = sfn.newToken();
-    const [split] = await run("docs-workflow-wait-for-completion-receiver", [{ taskToken, input: { document: text } }]);
+    const [split] = await run("docs-workflow-split-doc", [splitEvent({ document: text })]);
     assert.equal(split.ok, true, JSON.stringify(split));
     assert.ok(split.result.chunkCount >= 10, `a 200-byte chunk size gives at least 10 chunks; got ${split.result.chunkCount}`);
     await aws.s3.drainNotifications();
@@ -87,7 +87,12 @@ describe("pipeline: the serialized handler code (__index.js) against local S3 an
       ),
     );
 
-    const outcomes = await run("docs-processor", [...events, ...events.slice().reverse()]);
+    // Half the chunks before the token is handed over, the rest (and every duplicate) after.
+    const half = Math.floor(events.length / 2);
+    const early = await run("docs-processor", events.slice(0, half));
+    const [handOver] = await run("docs-workflow-wait-for-completion-receiver", [{ taskToken, jobId: split.result.jobId }]);
+    assert.deepEqual(handOver, { ok: true, result: { jobId: split.result.jobId, resume: "not-complete" } });
+    const outcomes = [...early, ...(await run("docs-processor", [...events.slice(half), ...events.slice().reverse()]))];
     assert.ok(
       outcomes.every((outcome) => outcome.ok),
       JSON.stringify(outcomes.find((outcome) => !outcome.ok)),
@@ -105,14 +110,17 @@ describe("pipeline: the serialized handler code (__index.js) against local S3 an
   it("reports a chunk that is not text with its error name and message (error classes survive serialization)", async () => {
     const taskToken = sfn.newToken();
     const before = aws.invocations.length;
-    const [split] = await run("docs-workflow-wait-for-completion-receiver", [
-      { taskToken, input: { document: `${sampleDocument(3)}\u0000` } },
-    ]);
+    const [split] = await run("docs-workflow-split-doc", [splitEvent({ document: `${sampleDocument(3)}\u0000` })]);
     assert.equal(split.result.chunkCount, 1);
     await aws.s3.drainNotifications();
     const events = aws.invocations.slice(before).map((invocation) => JSON.parse(invocation.payload));
+    // The chunk fails before the token exists: the failure is recorded, and the receiver sends it.
     const [outcome] = await run("docs-processor", events);
     assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    assert.equal(outcome.result[0].resume, "awaiting-token");
+    assert.equal(sfn.accepted(taskToken).length, 0);
+    const [handOver] = await run("docs-workflow-wait-for-completion-receiver", [{ taskToken, jobId: split.result.jobId }]);
+    assert.deepEqual(handOver, { ok: true, result: { jobId: split.result.jobId, resume: "signalled" } });
     const [failure] = sfn.accepted(taskToken);
     assert.equal(failure.error, "ProcessingFailed");
     assert.match(
@@ -126,13 +134,12 @@ describe("pipeline: the serialized handler code (__index.js) against local S3 an
     );
   });
 
-  it("fails the job on the ProcessingFailed path when SplitDoc is given a key outside the document prefix", async () => {
-    const taskToken = sfn.newToken();
-    const [split] = await run("docs-workflow-wait-for-completion-receiver", [{ taskToken, input: { documentKey: "results/secret.json" } }]);
-    assert.deepEqual(split, { ok: true, result: { rejected: 'documentKey "results/secret.json" must name an object under "documents/"' } });
-    const [failure] = sfn.accepted(taskToken);
-    assert.equal(failure.kind, "failure");
-    assert.equal(failure.error, "ProcessingFailed");
-    assert.equal(failure.cause, 'documentKey "results/secret.json" must name an object under "documents/"');
+  it("fails SplitDoc with a ProcessingFailed error (the Catch's error name) when given a key outside the document prefix", async () => {
+    const [split] = await run("docs-workflow-split-doc", [splitEvent({ documentKey: "results/secret.json" })]);
+    assert.deepEqual(split, {
+      ok: false,
+      errorType: "ProcessingFailed",
+      errorMessage: 'documentKey "results/secret.json" must name an object under "documents/"',
+    });
   });
 });

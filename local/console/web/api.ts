@@ -31,5 +31,8 @@ export async function postJson<T>(path: string, body: unknown): Promise<WriteRes
 export function subscribe(query: Record<string, string>, onChange: (executionArns: string[]) => void): () => void {
   const source = new EventSource(`/console/api/live?${new URLSearchParams(query)}`);
   source.addEventListener("change", (event) => onChange(JSON.parse((event as MessageEvent).data).executions));
+  // A page loads its data, then subscribes: a change between the two (or while the stream reconnects) sends no
+  // notice, so every (re)connection counts as one, and the page loads again.
+  source.addEventListener("open", () => onChange([]));
   return () => source.close();
 }

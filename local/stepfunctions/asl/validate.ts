@@ -69,12 +69,31 @@ export function validateDefinition(definitionJson: string, options: ValidateOpti
     if (pointer !== undefined && pointer.endsWith("/QueryLanguage") && !pointerExists(parsed, pointer)) continue;
     // A valid Type reported only because JSON schema `oneOf` tried the other state types' schemas too.
     if (pointer !== undefined && pointer.endsWith("/Type") && STATE_TYPES.has(String(valueAt(parsed, pointer)))) continue;
-    problems.push(`${error["Error code"]}: ${error.Message}`);
+    problems.push(awsProblem(error));
   }
   problems.push(...ownProblems);
 
   if (problems.length > 0) throw new DefinitionError([...new Set(problems)]);
   return { definition: parsed as StateMachineDefinition };
+}
+
+/** AWS's form of one problem: `CODE: message at /json/pointer` (several are joined with ", " in InvalidDefinition). */
+export function problemText(code: string, message: string, location: string): string {
+  return `${code}: ${message} at ${location || "/"}`;
+}
+
+/** asl-validator's names for what AWS calls otherwise. */
+const AWS_CODES: Record<string, string> = { MISSING_TERMINAL_STATE: "MISSING_END_STATE" };
+
+/** asl-validator's "<pointer> is invalid. <detail>" in AWS's form, naming the field and ending with its location. */
+function awsProblem(error: aslValidator.StateMachineError): string {
+  const code = AWS_CODES[error["Error code"]] ?? error["Error code"];
+  const pointer = error.schemaError?.instancePath;
+  if (pointer === undefined || !error.Message.startsWith(pointer)) return `${code}: ${error.Message}`;
+  const detail = error.Message.slice(pointer.length).replace(/^ is invalid\.?\s*/, "");
+  const field = pointer.split("/").pop()!.replace(/~1/g, "/").replace(/~0/g, "~");
+  const subject = pointer === "" ? "The definition" : `The field '${field}'`;
+  return problemText(code, `${subject} is invalid: ${detail}`, pointer);
 }
 
 /**
@@ -316,19 +335,22 @@ class DefinitionChecker {
 
   check(definition: JsonObject): string[] {
     if (definition.QueryLanguage === "JSONata") this.machineLanguage = "JSONata";
-    this.checkScope(definition, "the state machine", "");
+    this.checkScope(definition, "");
     return this.problems;
   }
 
   /** One set of states with its StartAt: the state machine, a Parallel branch or a Map item processor. */
-  private checkScope(scope: JsonObject, description: string, pointer: string): void {
+  private checkScope(scope: JsonObject, pointer: string): void {
     if (!isObject(scope.States)) return;
     const states = scope.States;
     if (typeof scope.StartAt === "string" && !(scope.StartAt in states)) {
-      this.problems.push(`StartAt: ${description} starts at '${scope.StartAt}', which is not one of its states`);
+      // AWS's own wording for a StartAt that names no state.
+      this.problems.push(
+        problemText("MISSING_TRANSITION_TARGET", `Missing 'Next' target: ${scope.StartAt}`, jsonPointer(pointer, "StartAt")),
+      );
     }
     for (const [name, state] of Object.entries(states)) {
-      if (isObject(state)) this.checkState(name, state, states, jsonPointer(jsonPointer(pointer, "States"), name));
+      if (isObject(state)) this.checkState(state, states, jsonPointer(jsonPointer(pointer, "States"), name));
     }
   }
 
@@ -340,11 +362,11 @@ class DefinitionChecker {
     const timestamp = state.Timestamp;
     if (typeof timestamp !== "string" || jsonataExpressionText(timestamp) !== undefined || parseTimestamp(timestamp)) return;
     const location = jsonPointer(pointer, "Timestamp");
-    this.problems.push(`SCHEMA_VALIDATION_FAILED: String does not match RFC3339 timestamp at ${location}`);
+    this.problems.push(problemText("SCHEMA_VALIDATION_FAILED", "String does not match RFC3339 timestamp", location));
     this.flaggedPointers.add(location);
   }
 
-  private checkState(name: string, state: JsonObject, siblings: JsonObject, pointer: string): void {
+  private checkState(state: JsonObject, siblings: JsonObject, pointer: string): void {
     const language: QueryLanguage =
       state.QueryLanguage === "JSONata" || state.QueryLanguage === "JSONPath" ? state.QueryLanguage : this.machineLanguage;
     for (const problem of [
@@ -357,62 +379,66 @@ class DefinitionChecker {
       if (location) this.flaggedPointers.add(location[1]);
     }
 
-    this.checkTarget(name, "Next", state.Next, siblings);
+    this.checkTarget(state.Next, siblings, jsonPointer(pointer, "Next"));
     if (state.Type === "Choice") {
       if (Array.isArray(state.Choices)) {
         state.Choices.forEach((rule, index) => {
           if (!isObject(rule)) return;
-          this.checkTarget(name, `Choices[${index}].Next`, rule.Next, siblings);
+          this.checkTarget(rule.Next, siblings, jsonPointer(jsonPointer(jsonPointer(pointer, "Choices"), index), "Next"));
           if (language === "JSONPath" && isObject(rule.Assign)) {
-            this.checkPayloadTemplate(
-              name,
-              rule.Assign,
-              `Choices[${index}].Assign`,
-              jsonPointer(jsonPointer(jsonPointer(pointer, "Choices"), index), "Assign"),
-            );
+            this.checkPayloadTemplate(rule.Assign, jsonPointer(jsonPointer(jsonPointer(pointer, "Choices"), index), "Assign"));
           }
         });
       }
-      this.checkTarget(name, "Default", state.Default, siblings);
+      this.checkTarget(state.Default, siblings, jsonPointer(pointer, "Default"));
     }
     for (const field of ["Retry", "Catch"] as const) {
-      if (Array.isArray(state[field])) this.checkErrorHandlers(name, field, state[field] as unknown[], siblings);
+      if (Array.isArray(state[field])) this.checkErrorHandlers(field, state[field] as unknown[], siblings, jsonPointer(pointer, field));
     }
     if (language === "JSONPath") {
       for (const field of ["Parameters", "ResultSelector", "ItemSelector", "Assign"]) {
-        if (isObject(state[field])) this.checkPayloadTemplate(name, state[field], field, jsonPointer(pointer, field));
+        if (isObject(state[field])) this.checkPayloadTemplate(state[field], jsonPointer(pointer, field));
       }
     }
 
     if (state.Type === "Wait") this.checkWaitTimestamp(state, pointer);
-    if (state.Type === "Task") this.checkTask(name, state, language);
+    if (state.Type === "Task") this.checkTask(state, language, pointer);
     if (state.Type === "Parallel" && Array.isArray(state.Branches)) {
       state.Branches.forEach((branch, index) => {
-        if (isObject(branch)) this.checkScope(branch, `branch ${index} of '${name}'`, jsonPointer(jsonPointer(pointer, "Branches"), index));
+        if (isObject(branch)) this.checkScope(branch, jsonPointer(jsonPointer(pointer, "Branches"), index));
       });
     }
-    if (state.Type === "Map") this.checkMap(name, state, pointer);
+    if (state.Type === "Map") this.checkMap(state, pointer);
   }
 
-  private checkTarget(stateName: string, field: string, target: unknown, siblings: JsonObject): void {
+  /** A transition must name a state of the same scope (AWS's MISSING_TRANSITION_TARGET, also for Default and Catch). */
+  private checkTarget(target: unknown, siblings: JsonObject, location: string): void {
     if (typeof target === "string" && !(target in siblings)) {
-      this.problems.push(`State '${stateName}': ${field} '${target}' is not a state of the same scope`);
+      this.problems.push(problemText("MISSING_TRANSITION_TARGET", `Missing 'Next' target: ${target}`, location));
     }
   }
 
-  private checkTask(name: string, task: JsonObject, language: QueryLanguage): void {
-    const problem = (message: string) => this.problems.push(`State '${name}': ${message}`);
+  private checkTask(task: JsonObject, language: QueryLanguage, pointer: string): void {
+    const problem = (message: string, field: string) =>
+      this.problems.push(problemText("SCHEMA_VALIDATION_FAILED", message, jsonPointer(pointer, field)));
     const resource = task.Resource;
     if (typeof resource === "string" && this.options.supportedResource && !this.options.supportedResource(resource)) {
-      problem(`resource '${resource}' is not supported by the local runtime`);
+      this.problems.push(
+        problemText(
+          "INVALID_RESOURCE",
+          `The resource '${resource}' is not supported by the local runtime`,
+          jsonPointer(pointer, "Resource"),
+        ),
+      );
     }
-    if ("Credentials" in task) problem("Credentials (cross-account role assumption) is not supported by the local runtime");
+    if ("Credentials" in task)
+      problem("The field 'Credentials' (cross-account role assumption) is not supported by the local runtime", "Credentials");
 
     const heartbeat = task.HeartbeatSeconds;
     const timeout = task.TimeoutSeconds ?? DEFAULT_TASK_TIMEOUT_SECONDS;
     if (typeof heartbeat === "number" && typeof timeout === "number" && heartbeat >= timeout) {
       const timeoutText = "TimeoutSeconds" in task ? `${timeout}` : `${timeout}, AWS's default`;
-      problem(`HeartbeatSeconds (${heartbeat}) must be smaller than TimeoutSeconds (${timeoutText})`);
+      problem(`HeartbeatSeconds (${heartbeat}) must be smaller than TimeoutSeconds (${timeoutText})`, "HeartbeatSeconds");
     }
 
     if (typeof resource === "string" && resource.endsWith(".waitForTaskToken")) {
@@ -424,20 +450,22 @@ class DefinitionChecker {
       ) {
         problem(
           language === "JSONata"
-            ? "a .waitForTaskToken task must pass the token: reference $states.context.Task.Token in its Arguments"
-            : "a .waitForTaskToken task must pass the token: reference $$.Task.Token (or $$.Task, or $$) in its Parameters",
+            ? "A .waitForTaskToken task must pass the token: reference $states.context.Task.Token in its Arguments"
+            : "A .waitForTaskToken task must pass the token: reference $$.Task.Token (or $$.Task, or $$) in its Parameters",
+          language === "JSONata" ? "Arguments" : "Parameters",
         );
       }
       if (this.options.stateMachineType === "EXPRESS") {
-        problem("EXPRESS state machines do not support the .waitForTaskToken integration pattern (use STANDARD)");
+        problem("EXPRESS state machines do not support the .waitForTaskToken integration pattern (use STANDARD)", "Resource");
       }
     }
   }
 
-  private checkMap(name: string, map: JsonObject, pointer: string): void {
-    const unsupported = (feature: string) => this.problems.push(`State '${name}': ${feature} is not supported by the local runtime`);
+  private checkMap(map: JsonObject, pointer: string): void {
+    const unsupported = (feature: string, location: string) =>
+      this.problems.push(problemText("SCHEMA_VALIDATION_FAILED", `${feature} is not supported by the local runtime`, location));
     for (const field of ["ItemReader", "ItemBatcher", "ResultWriter"]) {
-      if (field in map) unsupported(`${field} (distributed Map)`);
+      if (field in map) unsupported(`The field '${field}' (distributed Map)`, jsonPointer(pointer, field));
     }
     for (const field of [
       "ToleratedFailureCount",
@@ -445,15 +473,18 @@ class DefinitionChecker {
       "ToleratedFailurePercentage",
       "ToleratedFailurePercentagePath",
     ]) {
-      if (field in map) unsupported(`${field} (distributed Map)`);
+      if (field in map) unsupported(`The field '${field}' (distributed Map)`, jsonPointer(pointer, field));
     }
     const processorField = "ItemProcessor" in map ? "ItemProcessor" : "Iterator";
     const processor = map[processorField];
     if (isObject(processor)) {
       if (isObject(processor.ProcessorConfig) && processor.ProcessorConfig.Mode === "DISTRIBUTED") {
-        unsupported("ItemProcessor.ProcessorConfig.Mode: DISTRIBUTED");
+        unsupported(
+          "ProcessorConfig Mode DISTRIBUTED",
+          jsonPointer(jsonPointer(jsonPointer(pointer, processorField), "ProcessorConfig"), "Mode"),
+        );
       }
-      this.checkScope(processor, `the item processor of '${name}'`, jsonPointer(pointer, processorField));
+      this.checkScope(processor, jsonPointer(pointer, processorField));
     }
   }
 
@@ -461,56 +492,61 @@ class DefinitionChecker {
    * Retry and Catch: `States.ALL` alone and last; names starting with `States.` must be AWS's own.
    * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
    */
-  private checkErrorHandlers(name: string, field: "Retry" | "Catch", handlers: unknown[], siblings: JsonObject): void {
+  private checkErrorHandlers(field: "Retry" | "Catch", handlers: unknown[], siblings: JsonObject, pointer: string): void {
+    const problem = (message: string, location: string) => this.problems.push(problemText("SCHEMA_VALIDATION_FAILED", message, location));
     handlers.forEach((handler, index) => {
       if (!isObject(handler)) return;
-      const where = `State '${name}': ${field}[${index}]`;
-      if (field === "Catch") this.checkTarget(name, `Catch[${index}].Next`, handler.Next, siblings);
-      if (!Array.isArray(handler.ErrorEquals)) return;
-      const errorNames = handler.ErrorEquals.filter((errorName): errorName is string => typeof errorName === "string");
-      if (errorNames.includes("States.ALL")) {
-        if (errorNames.length > 1) this.problems.push(`${where}: States.ALL must be the only error name in its ErrorEquals`);
-        if (index !== handlers.length - 1) {
-          this.problems.push(`${where}: the ${field === "Retry" ? "retrier" : "catcher"} with States.ALL must be the last one`);
+      const handlerPointer = jsonPointer(pointer, index);
+      if (field === "Catch") this.checkTarget(handler.Next, siblings, jsonPointer(handlerPointer, "Next"));
+      const errorEquals = handler.ErrorEquals;
+      if (!Array.isArray(errorEquals)) return;
+      const errorEqualsPointer = jsonPointer(handlerPointer, "ErrorEquals");
+      errorEquals.forEach((errorName, position) => {
+        if (typeof errorName !== "string") return;
+        if (errorName === "States.ALL" && errorEquals.length > 1) {
+          problem("States.ALL must be the only error name in its ErrorEquals", jsonPointer(errorEqualsPointer, position));
         }
-      }
-      for (const errorName of errorNames) {
         if (errorName.startsWith("States.") && !RESERVED_ERROR_NAMES.has(errorName)) {
-          this.problems.push(`${where}: '${errorName}' is not a Step Functions error; names starting with 'States.' are reserved`);
+          problem(
+            `'${errorName}' is not a Step Functions error; names starting with 'States.' are reserved`,
+            jsonPointer(errorEqualsPointer, position),
+          );
         }
+      });
+      if (errorEquals.includes("States.ALL") && index !== handlers.length - 1) {
+        problem(`The ${field === "Retry" ? "retrier" : "catcher"} with States.ALL must be the last one`, handlerPointer);
       }
     });
   }
 
   /** Every `.$` field must hold a path or a well-formed intrinsic call. */
-  private checkPayloadTemplate(name: string, template: unknown, location: string, pointer: string): void {
+  private checkPayloadTemplate(template: unknown, pointer: string): void {
     if (Array.isArray(template)) {
-      template.forEach((item, index) => this.checkPayloadTemplate(name, item, `${location}[${index}]`, jsonPointer(pointer, index)));
+      template.forEach((item, index) => this.checkPayloadTemplate(item, jsonPointer(pointer, index)));
       return;
     }
     if (!isObject(template)) return;
     for (const [key, value] of Object.entries(template)) {
-      const fieldLocation = `${location}.${key}`;
       const fieldPointer = jsonPointer(pointer, key);
       if (!key.endsWith(".$")) {
-        this.checkPayloadTemplate(name, value, fieldLocation, fieldPointer);
+        this.checkPayloadTemplate(value, fieldPointer);
         continue;
       }
       const flag = (message: string) => {
-        this.problems.push(`State '${name}': ${fieldLocation} ${message}`);
+        this.problems.push(problemText("SCHEMA_VALIDATION_FAILED", `The value for the field '${key}' ${message}`, fieldPointer));
         this.flaggedPointers.add(fieldPointer);
       };
       if (typeof value !== "string") {
-        flag(`must be a string holding a path or an intrinsic function, received ${JSON.stringify(value)}`);
+        flag(`must be a STRING holding a JSONPath or an intrinsic function call, received ${JSON.stringify(value)}`);
       } else if (isIntrinsic(value)) {
         try {
           parseIntrinsic(value);
         } catch (error) {
           if (!(error instanceof IntrinsicSyntaxError)) throw error;
-          flag(`holds an invalid intrinsic function: ${error.reason} (at character ${error.position + 1} of '${value}')`);
+          flag(`is not a valid intrinsic function call: ${error.reason} (at character ${error.position + 1} of '${value}')`);
         }
       } else if (!value.startsWith("$")) {
-        flag(`must hold a path ($...) or an intrinsic function (States.Name(...)), received '${value}'`);
+        flag(`must be a valid JSONPath ($...) or intrinsic function call (States.Name(...)), received '${value}'`);
       }
     }
   }

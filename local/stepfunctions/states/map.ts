@@ -37,7 +37,14 @@ export const mapState: StateHandler<MapState> = {
     const worker = async () => {
       while (nextIndex < items.length && failure === undefined && !iterations.signal.aborted) {
         const index = nextIndex++;
-        const scope = run.scope.fork(iterations.signal);
+        // Redriven: an iteration that succeeded before keeps its output and does not run again.
+        const before = run.redriveChildren?.get(index);
+        if (before && "output" in before) {
+          results[index] = before.output;
+          continue;
+        }
+        const scope = run.scope.fork(iterations.signal, index);
+        if (before) scope.redrive = before.plan;
         scope.record("MapIterationStarted", run.stateName, { name: run.stateName, index });
         try {
           // ItemSelector reads the Map state's input ($ or $states.input) and the item from the context object.

@@ -21,15 +21,20 @@ export const parallelState: StateHandler<ParallelState> = {
     let failure: unknown;
     try {
       const results = await Promise.all(
-        state.Branches.map((branch) =>
-          run.runBlock(branch, branchInput, run.scope.fork(branches.signal)).catch((error) => {
+        state.Branches.map((branch, index) => {
+          // Redriven: a branch that succeeded before keeps its output and does not run again.
+          const before = run.redriveChildren?.get(index);
+          if (before && "output" in before) return before.output;
+          const scope = run.scope.fork(branches.signal, index);
+          if (before) scope.redrive = before.plan;
+          return run.runBlock(branch, branchInput, scope).catch((error) => {
             if (failure === undefined && !run.signal.aborted) {
               failure = error;
               branches.abort(new SiblingFailed());
             }
             return undefined;
-          }),
-        ),
+          });
+        }),
       );
       if (run.signal.aborted) throw run.signal.reason;
       run.scope.thread.catchUp();

@@ -129,7 +129,7 @@ describe("asl/validate", () => {
     it("reports asl-validator's schema errors (an unknown state type)", () => {
       const problems = problemsOf(machineWith({ Type: "Sleep" }));
       assert.ok(
-        problems.some((problem) => /^SCHEMA_VALIDATION_FAILED: \/States\/Only\/Type is invalid/.test(problem)),
+        problems.some((problem) => /^SCHEMA_VALIDATION_FAILED: The field 'Type' is invalid: .* at \/States\/Only\/Type$/.test(problem)),
         problems.join("\n"),
       );
       assert.ok(!problems.some((problem) => /QueryLanguage/.test(problem)), "asl-validator's injected QueryLanguage is not reported");
@@ -165,7 +165,7 @@ describe("asl/validate", () => {
         "/TimeoutSeconds",
       ]) {
         assert.ok(
-          problems.some((problem) => problem.startsWith(`SCHEMA_VALIDATION_FAILED: ${pointer} is invalid`)),
+          problems.some((problem) => problem.startsWith("SCHEMA_VALIDATION_FAILED: The field '") && problem.endsWith(` at ${pointer}`)),
           `missing ${pointer}:\n${problems.join("\n")}`,
         );
       }
@@ -174,7 +174,7 @@ describe("asl/validate", () => {
     it("reports a state machine without a terminal state", () => {
       const problems = problemsOf({ StartAt: "A", States: { A: { Type: "Pass", Next: "B" }, B: { Type: "Pass", Next: "A" } } });
       assert.ok(
-        problems.some((problem) => problem.startsWith("MISSING_TERMINAL_STATE")),
+        problems.some((problem) => problem.startsWith("MISSING_END_STATE: ")),
         problems.join("\n"),
       );
     });
@@ -191,7 +191,7 @@ describe("asl/validate", () => {
   });
 
   describe("transitions", () => {
-    it("reports Next, Catch, Choice and Default targets that are not states, each by state", () => {
+    it("reports Next, Catch, Choice and Default targets that are not states as AWS's MISSING_TRANSITION_TARGET, each at its location", () => {
       const problems = problemsOf({
         StartAt: "Start",
         States: {
@@ -200,16 +200,16 @@ describe("asl/validate", () => {
           Work: { Type: "Task", Resource: WORKER_ARN, Catch: [{ ErrorEquals: ["States.ALL"], Next: "Missing4" }], End: true },
         },
       });
-      assert.ok(problems.includes("State 'Start': Next 'Missing1' is not a state of the same scope"));
-      assert.ok(problems.includes("State 'Decide': Choices[0].Next 'Missing2' is not a state of the same scope"));
-      assert.ok(problems.includes("State 'Decide': Default 'Missing3' is not a state of the same scope"));
-      assert.ok(problems.includes("State 'Work': Catch[0].Next 'Missing4' is not a state of the same scope"));
+      assert.ok(problems.includes("MISSING_TRANSITION_TARGET: Missing 'Next' target: Missing1 at /States/Start/Next"));
+      assert.ok(problems.includes("MISSING_TRANSITION_TARGET: Missing 'Next' target: Missing2 at /States/Decide/Choices/0/Next"));
+      assert.ok(problems.includes("MISSING_TRANSITION_TARGET: Missing 'Next' target: Missing3 at /States/Decide/Default"));
+      assert.ok(problems.includes("MISSING_TRANSITION_TARGET: Missing 'Next' target: Missing4 at /States/Work/Catch/0/Next"));
     });
 
     it("reports a StartAt that is not a state", () => {
       assert.ok(
         problemsOf({ StartAt: "Nope", States: { A: { Type: "Succeed" } } }).includes(
-          "StartAt: the state machine starts at 'Nope', which is not one of its states",
+          "MISSING_TRANSITION_TARGET: Missing 'Next' target: Nope at /StartAt",
         ),
       );
     });
@@ -222,7 +222,10 @@ describe("asl/validate", () => {
           After: { Type: "Succeed" },
         },
       });
-      assert.ok(problems.includes("State 'Inner': Next 'After' is not a state of the same scope"), problems.join("\n"));
+      assert.ok(
+        problems.includes("MISSING_TRANSITION_TARGET: Missing 'Next' target: After at /States/Fork/Branches/0/States/Inner/Next"),
+        problems.join("\n"),
+      );
     });
   });
 
@@ -241,7 +244,7 @@ describe("asl/validate", () => {
       const definition = callbackDefinition();
       definition.States.WaitForCompletion.Catch[2].ErrorEquals = ["States.ALL", "Other"];
       assert.deepEqual(problemsOf(definition), [
-        "State 'WaitForCompletion': Catch[2]: States.ALL must be the only error name in its ErrorEquals",
+        "SCHEMA_VALIDATION_FAILED: States.ALL must be the only error name in its ErrorEquals at /States/WaitForCompletion/Catch/2/ErrorEquals/0",
       ]);
     });
 
@@ -250,8 +253,8 @@ describe("asl/validate", () => {
       definition.States.WaitForCompletion.Catch.reverse();
       definition.States.WaitForCompletion.Retry.unshift({ ErrorEquals: ["States.ALL"] });
       assert.deepEqual(problemsOf(definition), [
-        "State 'WaitForCompletion': Retry[0]: the retrier with States.ALL must be the last one",
-        "State 'WaitForCompletion': Catch[0]: the catcher with States.ALL must be the last one",
+        "SCHEMA_VALIDATION_FAILED: The retrier with States.ALL must be the last one at /States/WaitForCompletion/Retry/0",
+        "SCHEMA_VALIDATION_FAILED: The catcher with States.ALL must be the last one at /States/WaitForCompletion/Catch/0",
       ]);
     });
 
@@ -259,7 +262,7 @@ describe("asl/validate", () => {
       const definition = callbackDefinition();
       definition.States.WaitForCompletion.Catch[0].ErrorEquals = ["States.ProcessingFailed"];
       assert.deepEqual(problemsOf(definition), [
-        "State 'WaitForCompletion': Catch[0]: 'States.ProcessingFailed' is not a Step Functions error; names starting with 'States.' are reserved",
+        "SCHEMA_VALIDATION_FAILED: 'States.ProcessingFailed' is not a Step Functions error; names starting with 'States.' are reserved at /States/WaitForCompletion/Catch/0/ErrorEquals/0",
       ]);
     });
 
@@ -267,11 +270,11 @@ describe("asl/validate", () => {
       const definition = callbackDefinition();
       definition.States.WaitForCompletion.HeartbeatSeconds = 900;
       assert.deepEqual(problemsOf(definition), [
-        "State 'WaitForCompletion': HeartbeatSeconds (900) must be smaller than TimeoutSeconds (600)",
+        "SCHEMA_VALIDATION_FAILED: HeartbeatSeconds (900) must be smaller than TimeoutSeconds (600) at /States/WaitForCompletion/HeartbeatSeconds",
       ]);
       definition.States.WaitForCompletion.HeartbeatSeconds = 600;
       assert.deepEqual(problemsOf(definition), [
-        "State 'WaitForCompletion': HeartbeatSeconds (600) must be smaller than TimeoutSeconds (600)",
+        "SCHEMA_VALIDATION_FAILED: HeartbeatSeconds (600) must be smaller than TimeoutSeconds (600) at /States/WaitForCompletion/HeartbeatSeconds",
       ]);
     });
 
@@ -281,7 +284,7 @@ describe("asl/validate", () => {
       assert.deepEqual(problemsOf(definition), []);
       definition.States.WaitForCompletion.HeartbeatSeconds = 99_999_999;
       assert.deepEqual(problemsOf(definition), [
-        "State 'WaitForCompletion': HeartbeatSeconds (99999999) must be smaller than TimeoutSeconds (99999999, AWS's default)",
+        "SCHEMA_VALIDATION_FAILED: HeartbeatSeconds (99999999) must be smaller than TimeoutSeconds (99999999, AWS's default) at /States/WaitForCompletion/HeartbeatSeconds",
       ]);
     });
 
@@ -289,7 +292,7 @@ describe("asl/validate", () => {
       const definition = callbackDefinition();
       definition.States.WaitForCompletion.Parameters.Payload = { "input.$": "$", note: "$$.Task.Token is only text here" };
       assert.deepEqual(problemsOf(definition), [
-        "State 'WaitForCompletion': a .waitForTaskToken task must pass the token: reference $$.Task.Token (or $$.Task, or $$) in its Parameters",
+        "SCHEMA_VALIDATION_FAILED: A .waitForTaskToken task must pass the token: reference $$.Task.Token (or $$.Task, or $$) in its Parameters at /States/WaitForCompletion/Parameters",
       ]);
     });
 
@@ -305,14 +308,14 @@ describe("asl/validate", () => {
       const problems = problemsOf(machineWith({ Type: "Task", Resource: WAIT_FOR_TOKEN }));
       assert.ok(
         problems.includes(
-          "State 'Only': a .waitForTaskToken task must pass the token: reference $$.Task.Token (or $$.Task, or $$) in its Parameters",
+          "SCHEMA_VALIDATION_FAILED: A .waitForTaskToken task must pass the token: reference $$.Task.Token (or $$.Task, or $$) in its Parameters at /States/Only/Parameters",
         ),
       );
     });
 
     it("rejects .waitForTaskToken in an EXPRESS state machine", () => {
       assert.deepEqual(problemsOf(callbackDefinition(), { ...localResources, stateMachineType: "EXPRESS" }), [
-        "State 'WaitForCompletion': EXPRESS state machines do not support the .waitForTaskToken integration pattern (use STANDARD)",
+        "SCHEMA_VALIDATION_FAILED: EXPRESS state machines do not support the .waitForTaskToken integration pattern (use STANDARD) at /States/WaitForCompletion/Resource",
       ]);
     });
 
@@ -328,22 +331,24 @@ describe("asl/validate", () => {
         }),
       );
       assert.deepEqual(problems, [
-        "State 'Only': Parameters.bad.$ holds an invalid intrinsic function: expected ')' before the end (at character 24 of 'States.Format('{}', $.a')",
-        "State 'Only': Parameters.nested[0].unknown.$ holds an invalid intrinsic function: unknown function States.Shout; supported: " +
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'bad.$' is not a valid intrinsic function call: expected ')' before the end (at character 24 of 'States.Format('{}', $.a') at /States/Only/Parameters/bad.$",
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'unknown.$' is not a valid intrinsic function call: unknown function States.Shout; supported: " +
           "States.Format, States.StringToJson, States.JsonToString, States.Array, States.ArrayPartition, States.ArrayContains, States.ArrayRange, " +
           "States.ArrayGetItem, States.ArrayLength, States.ArrayUnique, States.Base64Encode, States.Base64Decode, States.Hash, States.JsonMerge, " +
-          "States.MathRandom, States.MathAdd, States.StringSplit, States.UUID (at character 1 of 'States.Shout($.a)')",
-        "State 'Only': Parameters.arity.$ holds an invalid intrinsic function: States.ArrayLength takes exactly 1 argument, received 2 (at character 1 of 'States.ArrayLength($.a, 2)')",
+          "States.MathRandom, States.MathAdd, States.StringSplit, States.UUID (at character 1 of 'States.Shout($.a)') at /States/Only/Parameters/nested/0/unknown.$",
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'arity.$' is not a valid intrinsic function call: States.ArrayLength takes exactly 1 argument, received 2 (at character 1 of 'States.ArrayLength($.a, 2)') at /States/Only/Parameters/arity.$",
       ]);
     });
 
     it("reports a .$ field that holds neither a path nor an intrinsic function, once", () => {
       assert.deepEqual(problemsOf(machineWith({ Type: "Pass", ResultPath: "$.r", Parameters: { "count.$": 3 } })), [
-        "State 'Only': Parameters.count.$ must be a string holding a path or an intrinsic function, received 3",
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'count.$' must be a STRING holding a JSONPath or an intrinsic function call, received 3 at /States/Only/Parameters/count.$",
       ]);
       assert.deepEqual(
         problemsOf({ StartAt: "T", States: { T: { Type: "Task", Resource: WORKER_ARN, ResultSelector: { "x.$": "hello" }, End: true } } }),
-        ["State 'T': ResultSelector.x.$ must hold a path ($...) or an intrinsic function (States.Name(...)), received 'hello'"],
+        [
+          "SCHEMA_VALIDATION_FAILED: The value for the field 'x.$' must be a valid JSONPath ($...) or intrinsic function call (States.Name(...)), received 'hello' at /States/T/ResultSelector/x.$",
+        ],
       );
     });
   });
@@ -356,7 +361,7 @@ describe("asl/validate", () => {
         Parameters: { Cluster: "c", TaskDefinition: "t" },
       });
       assert.deepEqual(problemsOf(definition), [
-        "State 'Only': resource 'arn:aws:states:::ecs:runTask.sync' is not supported by the local runtime",
+        "INVALID_RESOURCE: The resource 'arn:aws:states:::ecs:runTask.sync' is not supported by the local runtime at /States/Only/Resource",
       ]);
     });
 
@@ -493,7 +498,9 @@ describe("asl/validate", () => {
         machineWith({ Type: "Task", Resource: WORKER_ARN, Credentials: { RoleArn: "arn:aws:iam::123456789012:role/other" } }),
       );
       assert.ok(
-        problems.includes("State 'Only': Credentials (cross-account role assumption) is not supported by the local runtime"),
+        problems.includes(
+          "SCHEMA_VALIDATION_FAILED: The field 'Credentials' (cross-account role assumption) is not supported by the local runtime at /States/Only/Credentials",
+        ),
         problems.join("\n"),
       );
     });
@@ -514,11 +521,11 @@ describe("asl/validate", () => {
         }),
       );
       for (const expected of [
-        "State 'Only': ItemReader (distributed Map) is not supported by the local runtime",
-        "State 'Only': ItemBatcher (distributed Map) is not supported by the local runtime",
-        "State 'Only': ResultWriter (distributed Map) is not supported by the local runtime",
-        "State 'Only': ToleratedFailurePercentage (distributed Map) is not supported by the local runtime",
-        "State 'Only': ItemProcessor.ProcessorConfig.Mode: DISTRIBUTED is not supported by the local runtime",
+        "SCHEMA_VALIDATION_FAILED: The field 'ItemReader' (distributed Map) is not supported by the local runtime at /States/Only/ItemReader",
+        "SCHEMA_VALIDATION_FAILED: The field 'ItemBatcher' (distributed Map) is not supported by the local runtime at /States/Only/ItemBatcher",
+        "SCHEMA_VALIDATION_FAILED: The field 'ResultWriter' (distributed Map) is not supported by the local runtime at /States/Only/ResultWriter",
+        "SCHEMA_VALIDATION_FAILED: The field 'ToleratedFailurePercentage' (distributed Map) is not supported by the local runtime at /States/Only/ToleratedFailurePercentage",
+        "SCHEMA_VALIDATION_FAILED: ProcessorConfig Mode DISTRIBUTED is not supported by the local runtime at /States/Only/ItemProcessor/ProcessorConfig/Mode",
       ]) {
         assert.ok(problems.includes(expected), `missing: ${expected}\n${problems.join("\n")}`);
       }
@@ -537,7 +544,9 @@ describe("asl/validate", () => {
         },
       });
       assert.ok(
-        problems.includes("State 'Deep': resource 'arn:aws:states:::ecs:runTask' is not supported by the local runtime"),
+        problems.includes(
+          "INVALID_RESOURCE: The resource 'arn:aws:states:::ecs:runTask' is not supported by the local runtime at /States/Fork/Branches/0/States/Deep/Resource",
+        ),
         problems.join("\n"),
       );
       assert.ok(
@@ -564,15 +573,16 @@ describe("asl/validate", () => {
     definition.States.Pause = { Type: "Wait", Seconds: "ten", End: true };
     const problems = problemsOf(definition);
     assert.equal(problems.length, 6, problems.join("\n"));
-    assert.match(problems[0], /^SCHEMA_VALIDATION_FAILED: \/States\/Pause\/Seconds is invalid/);
+    assert.match(problems[0], /^SCHEMA_VALIDATION_FAILED: The field 'Seconds' is invalid: .* at \/States\/Pause\/Seconds$/);
+    // Each as AWS reports it: its code, and its location last.
     assert.deepEqual(
-      problems.slice(1).map((problem) => /^State '(\w+)': (\w+)/.exec(problem)?.slice(1).join(" ")),
+      problems.slice(1).map((problem) => /^([A-Z_]+): .* at (\S+)$/.exec(problem)?.slice(1).join(" ")),
       [
-        "WaitForCompletion Catch",
-        "WaitForCompletion HeartbeatSeconds",
-        "WaitForCompletion a",
-        "ContinueProcess Parameters",
-        "Extra resource",
+        "MISSING_TRANSITION_TARGET /States/WaitForCompletion/Catch/0/Next",
+        "SCHEMA_VALIDATION_FAILED /States/WaitForCompletion/HeartbeatSeconds",
+        "SCHEMA_VALIDATION_FAILED /States/WaitForCompletion/Parameters",
+        "SCHEMA_VALIDATION_FAILED /States/ContinueProcess/Parameters/x.$",
+        "INVALID_RESOURCE /States/Extra/Resource",
       ],
     );
   });

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DescribeStateMachineCommand, ListStateMachinesCommand } from "@aws-sdk/client-sfn";
+import { DescribeStateMachineCommand, ListStateMachinesCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import type { Browser, Page } from "playwright-core";
 import { allStateNames } from "../../../local/console/model/diagram";
 import { launchBrowser } from "../../support/browser";
@@ -146,6 +146,27 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
     await Promise.all([page.waitForURL(/\/console\/executions\//), page.click("#start-execution")]);
     await page.waitForSelector("h1 .status-succeeded", { timeout: 30_000 });
     assert.equal(await page.locator('[data-state="ContinueProcess"]').getAttribute("data-fate"), "succeeded");
+  });
+
+  it("shows an execution's end that came after the page loaded but before its live stream opened", async () => {
+    const { body } = await start(runtime, { outcome: "silence" });
+    // Hold the page's event stream until the execution has ended: no change notice can reach the page for it.
+    let releaseStream!: () => void;
+    const streamHeld = new Promise<void>((resolve) => (releaseStream = resolve));
+    await page.route("**/console/api/live?*", async (route) => {
+      await streamHeld;
+      await route.continue();
+    });
+    try {
+      await page.goto(executionLink(runtime, body.executionArn));
+      await page.waitForSelector("h1 .status-running");
+      await runtime.sfn.send(new StopExecutionCommand({ executionArn: body.executionArn, error: "Stopped", cause: "by the test" }));
+      releaseStream();
+      await page.waitForSelector("h1 .status-aborted", { timeout: 15_000 });
+    } finally {
+      releaseStream();
+      await page.unroute("**/console/api/live?*");
+    }
   });
 
   it("a failed execution shows ProcessingFailed and its cause, and the failed state's exception on click", async () => {

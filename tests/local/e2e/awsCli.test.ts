@@ -9,8 +9,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { start, startRuntime, waitForEnd, waitingTaskToken, type RuntimeProcess } from "./runtimeProcess";
+import { cliDataPathWithNewerOperations } from "./cliModels";
 
 const AWS_CLI = "/usr/bin/aws";
+/** The CLI's own models plus TestState and RedriveExecution (cliModels.ts). */
+let dataPath: string | undefined;
 
 function aws(
   runtime: RuntimeProcess,
@@ -30,6 +33,7 @@ function aws(
           AWS_PAGER: "",
           AWS_CONFIG_FILE: "/dev/null",
           AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+          ...(dataPath ? { AWS_DATA_PATH: dataPath } : {}),
         },
       },
       (error, stdout, stderr) => resolve({ code: error ? ((error as any).code ?? 1) : 0, stdout, stderr }),
@@ -45,9 +49,11 @@ describe("local runtime end to end: the AWS CLI (/usr/bin/aws)", function () {
     this.timeout(180_000);
     assert.ok(fs.existsSync(AWS_CLI), `${AWS_CLI} is missing: install Debian's awscli package (apt-get install awscli), as .ci/run does`);
     runtime = await startRuntime(["-c", "failureRate=0"]);
+    dataPath = cliDataPathWithNewerOperations();
   });
   after(async () => {
     if (runtime) await runtime.stop();
+    if (dataPath) fs.rmSync(dataPath, { recursive: true, force: true });
   });
 
   it("`aws lambda invoke` runs a declared function and writes its response", async () => {
@@ -140,5 +146,93 @@ describe("local runtime end to end: the AWS CLI (/usr/bin/aws)", function () {
     const described = JSON.parse(stdout);
     assert.equal(described.status, "SUCCEEDED");
     assert.equal(described.stateMachineArn, runtime.outputs.stateMachineArn);
+  });
+
+  it("`aws stepfunctions test-state --inspection-level DEBUG` runs one state and shows its data flow", async () => {
+    const definition = {
+      Type: "Pass",
+      InputPath: "$.order",
+      Parameters: { "id.$": "$.id", kind: "test" },
+      ResultPath: "$.shaped",
+      Next: "After",
+    };
+    const { code, stdout, stderr } = await aws(runtime, [
+      "stepfunctions",
+      "test-state",
+      "--definition",
+      JSON.stringify(definition),
+      "--role-arn",
+      "arn:aws:iam::123456789012:role/tester",
+      "--input",
+      JSON.stringify({ order: { id: 7 } }),
+      "--inspection-level",
+      "DEBUG",
+    ]);
+    assert.equal(code, 0, stderr);
+    const answer = JSON.parse(stdout);
+    assert.equal(answer.status, "SUCCEEDED");
+    assert.equal(answer.nextState, "After");
+    assert.deepEqual(JSON.parse(answer.output), { order: { id: 7 }, shaped: { id: 7, kind: "test" } });
+    assert.deepEqual(JSON.parse(answer.inspectionData.afterInputPath), { id: 7 });
+    assert.deepEqual(JSON.parse(answer.inspectionData.afterParameters), { id: 7, kind: "test" });
+  });
+
+  it("`aws stepfunctions redrive-execution` continues a failed execution from its failed state; describe-execution counts the redrive", async () => {
+    // Fails on the first attempt only: the value parsed depends on $$.Execution.RedriveCount.
+    const definition = {
+      StartAt: "Parse",
+      States: {
+        Parse: {
+          Type: "Pass",
+          Parameters: { "value.$": "States.StringToJson(States.ArrayGetItem(States.Array('not json', '1'), $$.Execution.RedriveCount))" },
+          End: true,
+        },
+      },
+    };
+    const created = await aws(runtime, [
+      "stepfunctions",
+      "create-state-machine",
+      "--name",
+      "cli-redrive",
+      "--definition",
+      JSON.stringify(definition),
+      "--role-arn",
+      "arn:aws:iam::123456789012:role/cli-redrive",
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const { stateMachineArn } = JSON.parse(created.stdout);
+    const started = await aws(runtime, ["stepfunctions", "start-execution", "--state-machine-arn", stateMachineArn]);
+    assert.equal(started.code, 0, started.stderr);
+    const { executionArn } = JSON.parse(started.stdout);
+    const describe = async () => {
+      const described = await aws(runtime, ["stepfunctions", "describe-execution", "--execution-arn", executionArn]);
+      assert.equal(described.code, 0, described.stderr);
+      return JSON.parse(described.stdout);
+    };
+    const until = async (status: string) => {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const described = await describe();
+        if (described.status === status) return described;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.fail(`the execution did not reach ${status}`);
+    };
+    const failed = await until("FAILED");
+    assert.equal(failed.redriveStatus, "REDRIVABLE");
+
+    const redriven = await aws(runtime, ["stepfunctions", "redrive-execution", "--execution-arn", executionArn]);
+    assert.equal(redriven.code, 0, redriven.stderr);
+    assert.ok(JSON.parse(redriven.stdout).redriveDate);
+    const succeeded = await until("SUCCEEDED");
+    assert.equal(succeeded.redriveCount, 1);
+    assert.deepEqual(JSON.parse(succeeded.output), { value: 1 });
+    assert.equal(succeeded.redriveStatus, "NOT_REDRIVABLE");
+
+    const again = await aws(runtime, ["stepfunctions", "redrive-execution", "--execution-arn", executionArn]);
+    assert.notEqual(again.code, 0);
+    assert.match(
+      again.stderr,
+      /\(ExecutionNotRedrivable\) when calling the RedriveExecution operation: Execution is SUCCEEDED and cannot be redriven\./,
+    );
   });
 });

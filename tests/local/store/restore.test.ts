@@ -245,4 +245,69 @@ describe("Step Functions state across restarts (SQLite store)", function () {
     assert.equal(described.output, '{"early":true}');
     await stop(second);
   });
+
+  it("a redriven execution waiting in its redriven task continues after a restart, from the redrive, with its redrive count", async () => {
+    const definition = {
+      StartAt: "Remember",
+      States: {
+        Remember: { Type: "Pass", Assign: { "order.$": "$.order" }, Next: "Wait" },
+        Wait: {
+          Type: "Task",
+          Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
+          Parameters: {
+            FunctionName: functionArn("receiver"),
+            Payload: { "token.$": "$$.Task.Token", "redrives.$": "$$.Execution.RedriveCount" },
+          },
+          ResultPath: "$.answer",
+          Next: "Done",
+        },
+        Done: { Type: "Pass", Parameters: { "order.$": "$order", "answer.$": "$.answer" }, End: true },
+      },
+    };
+    const first = open(directory);
+    const sent: Array<{ token: string; redrives: number }> = [];
+    first.lambda.on("receiver", (event) => {
+      sent.push(event);
+      if (sent.length === 1) throw new Error("the first attempt fails");
+    });
+    const machineArn = first.service.createStateMachine({
+      name: "redriven",
+      definition: JSON.stringify(definition),
+      roleArn: ROLE_ARN,
+    }).arn;
+    const { executionArn } = await first.service.call("StartExecution", {
+      stateMachineArn: machineArn,
+      input: JSON.stringify({ order: 42 }),
+    });
+    await first.service.execution(executionArn)!.done;
+    await first.service.call("RedriveExecution", { executionArn });
+    while (sent.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(sent[1].redrives, 1);
+    await stop(first);
+
+    const second = open(directory);
+    second.lambda.on("receiver", () => assert.fail("the redriven task's call had returned: it is not made again"));
+    await second.service.restore();
+    const running = await second.service.call("DescribeExecution", { executionArn });
+    assert.equal(running.status, "RUNNING");
+    assert.equal(running.redriveCount, 1);
+    await second.service.call("SendTaskSuccess", { taskToken: sent[1].token, output: '"yes"' });
+    await second.service.execution(executionArn)!.done;
+    const described = await second.service.call("DescribeExecution", { executionArn });
+    assert.equal(described.status, "SUCCEEDED");
+    assert.deepEqual(JSON.parse(described.output), { order: 42, answer: "yes" });
+    const { events } = await second.service.call("GetExecutionHistory", { executionArn, maxResults: 1000 });
+    const types = events.map((event: { type: string }) => event.type);
+    assert.equal(types.filter((type: string) => type === "ExecutionRedriven").length, 1);
+    assert.equal(types.filter((type: string) => type === "PassStateEntered").length, 2, "Remember once, Done once");
+    await stop(second);
+
+    const third = open(directory);
+    await third.service.restore();
+    const kept = await third.service.call("DescribeExecution", { executionArn });
+    assert.equal(kept.redriveCount, 1);
+    assert.equal(kept.redriveDate, described.redriveDate);
+    assert.equal(kept.redriveStatus, "NOT_REDRIVABLE");
+    await stop(third);
+  });
 });
