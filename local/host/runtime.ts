@@ -25,6 +25,7 @@ import { openStateStore } from "../store/open";
 import { IamEnforcer, type HttpDirectory } from "../iam/enforcer";
 import { IAM_MODES, type IamMode } from "../iam/modes";
 import { authorizingInvoker } from "../iam/invoker";
+import { authorizingQueueSender, authorizingTopicPublisher } from "../iam/messaging";
 
 export { IAM_MODES, type IamMode };
 
@@ -151,9 +152,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     context.lambda = enforcing ? authorizingInvoker(lambda, iam, (name) => qualifiedFunctionArn(lambda, name)) : lambda;
     const sqs = new SqsService(context);
-    context.sqs = sqs.queues;
-    const sns = new SnsService(context, sqs.queues);
-    context.sns = sns.api;
+    // Sends and publishes made on someone's behalf (tasks as the state machine's role, SNS delivering to a queue) are authorized.
+    context.sqs = enforcing ? authorizingQueueSender(sqs.queues, iam, context.region) : sqs.queues;
+    const sns = new SnsService(context, context.sqs);
+    context.sns = enforcing ? authorizingTopicPublisher(sns.api, iam) : sns.api;
     const stepFunctions = new StepFunctionsService(context);
     const httpApi = new HttpApiService(context, stepFunctions);
     const s3 = new S3Service(context);

@@ -167,11 +167,14 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
   screen(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, signingName: string, directory: HttpDirectory): boolean {
     if (this.mode === "off") return false;
     const identified = this.identify(req, url, body, signingName);
+    // SNS, and SQS for callers of the query protocol (the AWS CLI 2.9), expect XML errors.
+    const queryProtocol =
+      signingName === "sns" || (signingName === "sqs" && !String(req.headers["x-amz-target"] ?? "").startsWith("AmazonSQS."));
     if ("failure" in identified) {
       const line = `refused ${signingName} request ${req.method} ${url.pathname}: ${identified.failure.code} (${identified.failure.message})`;
       if (this.mode === "enforce") {
         this.options.log("iam", line);
-        sendRefusal(res, signingName, identified.failure, url.pathname);
+        sendRefusal(res, signingName, identified.failure, url.pathname, queryProtocol);
         return true;
       }
       this.options.log("iam", `warn: AWS would have ${line}`);
@@ -182,7 +185,7 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
     if (principal.kind === "terminal" || signingName === "execute-api") return false;
     if (principal.kind === "anonymous" && signingName !== "s3") {
       if (this.mode === "enforce") {
-        sendRefusal(res, signingName, authenticationRefusal(signingName, "missing"), url.pathname);
+        sendRefusal(res, signingName, authenticationRefusal(signingName, "missing"), url.pathname, queryProtocol);
         return true;
       }
       return false;
@@ -195,7 +198,7 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
           signingName === "s3"
             ? decision.message.replace(` on resource: ${call.resource} `, ` on resource: "${call.resource}" `)
             : decision.message;
-        sendRefusal(res, signingName, accessDeniedRefusal(signingName, message), url.pathname);
+        sendRefusal(res, signingName, accessDeniedRefusal(signingName, message), url.pathname, queryProtocol);
         return true;
       }
     }
@@ -264,9 +267,10 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
         : principal.kind === "role"
           ? `because no identity-based policy allows the ${request.action} action`
           : `because no resource-based policy allows the ${request.action} action`;
+    const spelled = spelledAsInMessages(request.action);
     return {
       decision,
-      message: `User: ${callerArn} is not authorized to perform: ${request.action} on resource: ${request.resource} ${reason}`,
+      message: `User: ${callerArn} is not authorized to perform: ${spelled} on resource: ${request.resource} ${reason.replace(request.action, spelled)}`,
       principal: callerArn,
     };
   }
@@ -353,4 +357,14 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
       `${enforced ? "DENIED" : "warn: AWS would deny"} ${who}: ${request.action} on ${request.resource}${request.executionArn ? ` (execution ${request.executionArn})` : ""}; ${trustFailure ? message : fix}`,
     );
   }
+}
+
+/**
+ * The action as the service spells it in its AccessDenied message: SQS in lower case ("sqs:sendmessage"), SNS
+ * with its prefix in capitals ("SNS:Publish"); the others as the policy language names them.
+ */
+function spelledAsInMessages(action: string): string {
+  if (action.startsWith("sqs:")) return action.toLowerCase();
+  if (action.startsWith("sns:")) return `SNS:${action.slice(4)}`;
+  return action;
 }
