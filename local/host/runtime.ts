@@ -156,6 +156,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     context.sqs = enforcing ? authorizingQueueSender(sqs.queues, iam, context.region) : sqs.queues;
     const sns = new SnsService(context, context.sqs);
     context.sns = enforcing ? authorizingTopicPublisher(sns.api, iam) : sns.api;
+    iam.useLivePolicies((arn) => {
+      const queue = sqs.queues.byArn(arn);
+      if (queue) return { policy: queue.attributes.get("Policy") ?? "", source: `queue policy of ${queue.name}` };
+      const topic = sns.topics.find(arn);
+      return topic && { policy: topic.attributes.get("Policy") ?? "", source: `topic policy of ${topic.name}` };
+    });
     const stepFunctions = new StepFunctionsService(context);
     const httpApi = new HttpApiService(context, stepFunctions);
     const s3 = new S3Service(context);

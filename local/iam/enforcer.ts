@@ -21,6 +21,7 @@ import { CredentialIssuer, principalArn, type IssuedCredentials } from "./princi
 import { accessDeniedRefusal, authenticationRefusal, sendRefusal, type AuthenticationProblem } from "./responses";
 import { checkScope, readSignature, signatureMatches } from "./sigv4";
 import { unknownActions } from "./reference";
+import { readPolicy, type SourcedStatement } from "./policy";
 import { PolicyStore } from "./store";
 import { IAM_MODES, type IamMode } from "./modes";
 
@@ -53,6 +54,12 @@ export interface DeniedCallLog {
   deniedCalls(executionArn?: string): DeniedCall[];
 }
 
+/**
+ * A queue's or topic's policy as it is now (declared, or set through SQS's and SNS's own APIs, as CreateQueue's
+ * Policy attribute): the policy text ("" for none) and how to name it; undefined when `resourceArn` is no such queue or topic.
+ */
+export type LiveResourcePolicies = (resourceArn: string) => { policy: string; source: string } | undefined;
+
 export interface HttpDirectory extends ResourceDirectory {
   objectExists(bucket: string, key: string): boolean;
 }
@@ -67,6 +74,8 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
   private readonly denials: DeniedCall[] = [];
   private readonly trustDecisions = new Map<string, boolean>();
   private readonly allowedRecently = new Map<string, number>();
+  private livePolicies: LiveResourcePolicies | undefined;
+  private readonly parsedLivePolicies = new Map<string, SourcedStatement[]>();
   private readonly now: () => number;
 
   constructor(
@@ -77,6 +86,11 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
     this.now = options.now ?? Date.now;
     this.store = options.mode === "off" ? undefined : new PolicyStore(resources);
     for (const note of this.store?.notes ?? []) options.log("iam", note);
+  }
+
+  /** Queue and topic policies are read where SQS and SNS keep them: the APIs may set them after the start. */
+  useLivePolicies(lookup: LiveResourcePolicies): void {
+    this.livePolicies = lookup;
   }
 
   /** Logs the actions the program's policies name that AWS does not know (AWS would refuse such a policy). */
@@ -252,7 +266,7 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
       case "terminal":
         return { decision: { effect: "ImplicitDeny" }, message: "", principal: callerArn };
     }
-    const resourcePolicy = store.resourcePolicyFor(request.resource);
+    const resourcePolicy = this.resourcePolicyFor(request.resource);
     const decision = evaluate({
       principal: evaluated,
       action: request.action,
@@ -273,6 +287,26 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
       message: `User: ${callerArn} is not authorized to perform: ${spelled} on resource: ${request.resource} ${reason.replace(request.action, spelled)}`,
       principal: callerArn,
     };
+  }
+
+  private resourcePolicyFor(resourceArn: string): SourcedStatement[] {
+    const live = this.livePolicies?.(resourceArn);
+    if (!live) return this.store!.resourcePolicyFor(resourceArn);
+    if (live.policy === "") return [];
+    const key = `${live.source}\n${live.policy}`;
+    let statements = this.parsedLivePolicies.get(key);
+    if (!statements) {
+      try {
+        statements = readPolicy(live.policy, live.source);
+      } catch (error) {
+        // SQS and SNS refuse a malformed policy when it is set; one that got here allows nothing.
+        this.options.log("iam", `${(error as Error).message}: it allows nothing`);
+        statements = [];
+      }
+      if (this.parsedLivePolicies.size > 1000) this.parsedLivePolicies.clear();
+      this.parsedLivePolicies.set(key, statements);
+    }
+    return statements;
   }
 
   /** Global condition keys (aws:...) plus the request's own, lower-cased. */

@@ -9,9 +9,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { PublishCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { startLocalRuntime, type LocalRuntime } from "../../../local/host/runtime";
+import { aws } from "../messaging/support";
 
 const REPOSITORY = path.resolve(__dirname, "../../..");
 const FIXTURE = path.join(REPOSITORY, "tests/local/messaging/fixture");
@@ -204,6 +205,32 @@ describe("local IAM enforcement on SQS and SNS (a copy of the messaging fixture 
     );
   });
 
+  it("reads a queue's policy as set through SQS's API: SNS is refused until SetQueueAttributes gives the queue one naming the topic", async () => {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "api-made" }));
+    const arn = queueArn(QueueUrl!);
+    await sns.send(
+      new SubscribeCommand({ TopicArn: out.eventsTopicArn, Protocol: "sqs", Endpoint: arn, Attributes: { RawMessageDelivery: "true" } }),
+    );
+    await sns.send(new PublishCommand({ TopicArn: out.eventsTopicArn, Message: "before the policy" }));
+    await sleep(500);
+    assert.equal((await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }))).Messages, undefined);
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "sns.amazonaws.com" },
+          Action: "sqs:SendMessage",
+          Resource: arn,
+          Condition: { ArnEquals: { "aws:SourceArn": out.eventsTopicArn } },
+        },
+      ],
+    };
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify(policy) } }));
+    await sns.send(new PublishCommand({ TopicArn: out.eventsTopicArn, Message: "after the policy" }));
+    assert.deepEqual(await receive(QueueUrl!, 1, () => true, 10_000), ["after the policy"]);
+  });
+
   it("refuses a function's SQS and SNS calls its role does not name: SQS AccessDenied (JSON protocol), SNS AuthorizationError (query protocol)", async () => {
     const worker = credentialsOf(functionNamed("jobs-worker"));
     await assert.rejects(
@@ -223,6 +250,13 @@ describe("local IAM enforcement on SQS and SNS (a copy of the messaging fixture 
         assert.match(error.message, new RegExp(`not authorized to perform: SNS:Publish on resource: ${out.eventsTopicArn} because`));
         return true;
       },
+    );
+    // The AWS CLI 2.9 speaks SQS's query protocol: the same refusal as XML.
+    const cli = await aws(runtime, ["sqs", "send-message", "--queue-url", out.jobsUrl, "--message-body", "x"], worker);
+    assert.notEqual(cli.code, 0);
+    assert.match(
+      cli.stderr,
+      /An error occurred \(AccessDenied\) when calling the SendMessage operation: User: arn:aws:sts::123456789012:assumed-role\/.+ is not authorized to perform: sqs:sendmessage on resource/,
     );
     // What the role does name is allowed.
     const sent = await client(SQSClient, worker).send(
