@@ -75,6 +75,8 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
   private readonly trustDecisions = new Map<string, boolean>();
   private readonly allowedRecently = new Map<string, number>();
   private livePolicies: LiveResourcePolicies | undefined;
+  /** Whether a policy could tell a role's sessions apart (see namesSessions). */
+  private sessionSensitive: boolean;
   private readonly parsedLivePolicies = new Map<string, SourcedStatement[]>();
   private readonly now: () => number;
 
@@ -85,6 +87,7 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
     this.mode = options.mode;
     this.now = options.now ?? Date.now;
     this.store = options.mode === "off" ? undefined : new PolicyStore(resources);
+    this.sessionSensitive = namesSessions(this.store?.statements() ?? []);
     for (const note of this.store?.notes ?? []) options.log("iam", note);
   }
 
@@ -160,7 +163,7 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
     if (!this.store || request.principal.kind === "terminal") return { allowed: true, message: "" };
     // The same caller asking the same thing within a second gets the same answer (only aws:CurrentTime and
     // aws:EpochTime could differ, by less than that): the hot path of a busy run is one Map lookup.
-    const cacheKey = `${JSON.stringify(request.principal)}\n${request.action}\n${request.resource}\n${request.context ? JSON.stringify(request.context) : ""}`;
+    const cacheKey = `${this.callerKey(request.principal)}\n${request.action}\n${request.resource}\n${request.context ? JSON.stringify(request.context) : ""}`;
     const now = this.now();
     const cached = this.allowedRecently.get(cacheKey);
     if (cached !== undefined && now - cached < DECISION_CACHE_MS) return { allowed: true, message: "" };
@@ -229,6 +232,23 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
     return false;
   }
 
+  /**
+   * The caller, for the decision cache. A role session's name (a state machine's sessions are named after each
+   * execution) changes only aws:userid and the session ARN, so it is left out unless some policy names either.
+   */
+  private callerKey(principal: Principal): string {
+    switch (principal.kind) {
+      case "role":
+        return `role\n${principal.roleArn}\n${principal.assumedBy}\n${principal.sourceArn ?? ""}${this.sessionSensitive ? `\n${principal.sessionName}` : ""}`;
+      case "service":
+        return `service\n${principal.service}\n${principal.sourceArn ?? ""}\n${principal.sourceAccount ?? ""}`;
+      case "terminal":
+        return `terminal\n${principal.accessKeyId ?? ""}`;
+      case "anonymous":
+        return "anonymous";
+    }
+  }
+
   deniedCalls(executionArn?: string): DeniedCall[] {
     return executionArn === undefined ? [...this.denials] : this.denials.filter((call) => call.executionArn === executionArn);
   }
@@ -290,7 +310,8 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
   }
 
   private resourcePolicyFor(resourceArn: string): SourcedStatement[] {
-    const live = this.livePolicies?.(resourceArn);
+    // Only queues and topics have policies SQS and SNS may change at run time.
+    const live = /^arn:aws[\w-]*:s(?:qs|ns):/.test(resourceArn) ? this.livePolicies?.(resourceArn) : undefined;
     if (!live) return this.store!.resourcePolicyFor(resourceArn);
     if (live.policy === "") return [];
     const key = `${live.source}\n${live.policy}`;
@@ -303,6 +324,7 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
         this.options.log("iam", `${(error as Error).message}: it allows nothing`);
         statements = [];
       }
+      if (namesSessions(statements)) this.sessionSensitive = true;
       if (this.parsedLivePolicies.size > 1000) this.parsedLivePolicies.clear();
       this.parsedLivePolicies.set(key, statements);
     }
@@ -401,4 +423,9 @@ function spelledAsInMessages(action: string): string {
   if (action.startsWith("sqs:")) return action.toLowerCase();
   if (action.startsWith("sns:")) return `SNS:${action.slice(4)}`;
   return action;
+}
+
+/** Whether a statement could tell two sessions of a role apart: by aws:userid, or by naming an assumed-role session ARN. */
+function namesSessions(statements: readonly SourcedStatement[]): boolean {
+  return statements.some(({ statement }) => /aws:userid|assumed-role/i.test(JSON.stringify(statement)));
 }
