@@ -5,6 +5,7 @@
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
  * https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
  */
+import type { Principal } from "./access";
 
 /** One message attribute; `BinaryValue` is raw bytes (base64 only on the wire). */
 export interface MessageAttributeValue {
@@ -28,9 +29,17 @@ export interface SendMessageResult {
   MD5OfMessageAttributes?: string;
 }
 
+/** Who sends or publishes on someone's behalf, for IAM (local/iam/messaging.ts checks it); absent: already authorized. */
+export interface MessagingCaller {
+  /** A state machine's role session (sqs:sendMessage, sns:publish tasks), SNS itself delivering to a queue. */
+  caller?: Principal;
+  /** The execution on whose behalf, if any (listed with denied calls). */
+  executionArn?: string;
+}
+
 export interface QueueSender {
-  /** Throws a `MessagingError` with SQS's error code when the request is refused. */
-  sendMessage(request: SendMessageRequest, senderId?: string): SendMessageResult;
+  /** Throws a `MessagingError` with SQS's error code when the request is refused (AccessDenied when IAM refuses it). */
+  sendMessage(request: SendMessageRequest, senderId?: string, on?: MessagingCaller): SendMessageResult;
 }
 
 export interface PublishRequest {
@@ -42,8 +51,11 @@ export interface PublishRequest {
 }
 
 export interface TopicPublisher {
-  /** Throws a `MessagingError` with SNS's error code when the request is refused; delivery happens after it returns. */
-  publish(request: PublishRequest): Promise<{ MessageId: string }>;
+  /**
+   * Throws a `MessagingError` with SNS's error code when the request is refused (AuthorizationError when IAM
+   * refuses it); delivery happens after it returns.
+   */
+  publish(request: PublishRequest, on?: MessagingCaller): Promise<{ MessageId: string }>;
 }
 
 /** A refused request, with the codes both protocols report. */

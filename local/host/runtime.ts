@@ -28,6 +28,7 @@ import { watchAndReload } from "./watchAndReload";
 import { IamEnforcer, type HttpDirectory } from "../iam/enforcer";
 import { IAM_MODES, type IamMode } from "../iam/modes";
 import { authorizingInvoker } from "../iam/invoker";
+import { authorizingQueueSender, authorizingTopicPublisher } from "../iam/messaging";
 
 export { IAM_MODES, type IamMode };
 
@@ -174,9 +175,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     context.lambda = enforcing ? authorizingInvoker(lambda, iam, (name) => qualifiedFunctionArn(lambda, name)) : lambda;
     const sqs = new SqsService(context);
-    context.sqs = sqs.queues;
-    const sns = new SnsService(context, sqs.queues);
-    context.sns = sns.api;
+    // Sends and publishes made on someone's behalf (tasks as the state machine's role, SNS delivering to a queue) are authorized.
+    context.sqs = enforcing ? authorizingQueueSender(sqs.queues, iam, context.region) : sqs.queues;
+    const sns = new SnsService(context, context.sqs);
+    context.sns = enforcing ? authorizingTopicPublisher(sns.api, iam) : sns.api;
+    iam.useLivePolicies((arn) => {
+      const queue = sqs.queues.byArn(arn);
+      if (queue) return { policy: queue.attributes.get("Policy") ?? "", source: `queue policy of ${queue.name}` };
+      const topic = sns.topics.find(arn);
+      return topic && { policy: topic.attributes.get("Policy") ?? "", source: `topic policy of ${topic.name}` };
+    });
     const stepFunctions = new StepFunctionsService(context);
     const httpApi = new HttpApiService(context, stepFunctions);
     const s3 = new S3Service(context);

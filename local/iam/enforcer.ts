@@ -21,6 +21,7 @@ import { CredentialIssuer, principalArn, type IssuedCredentials } from "./princi
 import { accessDeniedRefusal, authenticationRefusal, sendRefusal, type AuthenticationProblem } from "./responses";
 import { checkScope, readSignature, signatureMatches } from "./sigv4";
 import { unknownActions } from "./reference";
+import { readPolicy, type SourcedStatement } from "./policy";
 import { PolicyStore } from "./store";
 import { IAM_MODES, type IamMode } from "./modes";
 
@@ -53,6 +54,12 @@ export interface DeniedCallLog {
   deniedCalls(executionArn?: string): DeniedCall[];
 }
 
+/**
+ * A queue's or topic's policy as it is now (declared, or set through SQS's and SNS's own APIs, as CreateQueue's
+ * Policy attribute): the policy text ("" for none) and how to name it; undefined when `resourceArn` is no such queue or topic.
+ */
+export type LiveResourcePolicies = (resourceArn: string) => { policy: string; source: string } | undefined;
+
 export interface HttpDirectory extends ResourceDirectory {
   objectExists(bucket: string, key: string): boolean;
 }
@@ -67,6 +74,10 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
   private readonly denials: DeniedCall[] = [];
   private readonly trustDecisions = new Map<string, boolean>();
   private readonly allowedRecently = new Map<string, number>();
+  private livePolicies: LiveResourcePolicies | undefined;
+  /** Whether a policy could tell a role's sessions apart (see namesSessions). */
+  private sessionSensitive: boolean;
+  private readonly parsedLivePolicies = new Map<string, SourcedStatement[]>();
   private readonly now: () => number;
 
   constructor(
@@ -76,6 +87,7 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
     this.mode = options.mode;
     this.now = options.now ?? Date.now;
     this.store = options.mode === "off" ? undefined : new PolicyStore(resources);
+    this.sessionSensitive = namesSessions(this.store?.statements() ?? []);
     for (const note of this.store?.notes ?? []) options.log("iam", note);
   }
 
@@ -89,10 +101,16 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
     if (this.mode === "off") return;
     const store = new PolicyStore(resources);
     this.store = store;
+    this.sessionSensitive = namesSessions(store.statements());
     this.trustDecisions.clear();
     this.allowedRecently.clear();
     for (const note of store.notes) this.options.log("iam", note);
     await this.checkNamedActions();
+  }
+
+  /** Queue and topic policies are read where SQS and SNS keep them: the APIs may set them after the start. */
+  useLivePolicies(lookup: LiveResourcePolicies): void {
+    this.livePolicies = lookup;
   }
 
   /** Logs the actions the program's policies name that AWS does not know (AWS would refuse such a policy). */
@@ -162,7 +180,7 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
     if (!this.store || request.principal.kind === "terminal") return { allowed: true, message: "" };
     // The same caller asking the same thing within a second gets the same answer (only aws:CurrentTime and
     // aws:EpochTime could differ, by less than that): the hot path of a busy run is one Map lookup.
-    const cacheKey = `${JSON.stringify(request.principal)}\n${request.action}\n${request.resource}\n${request.context ? JSON.stringify(request.context) : ""}`;
+    const cacheKey = `${this.callerKey(request.principal)}\n${request.action}\n${request.resource}\n${request.context ? JSON.stringify(request.context) : ""}`;
     const now = this.now();
     const cached = this.allowedRecently.get(cacheKey);
     if (cached !== undefined && now - cached < DECISION_CACHE_MS) return { allowed: true, message: "" };
@@ -183,11 +201,14 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
   screen(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, signingName: string, directory: HttpDirectory): boolean {
     if (this.mode === "off") return false;
     const identified = this.identify(req, url, body, signingName);
+    // SNS, and SQS for callers of the query protocol (the AWS CLI 2.9), expect XML errors.
+    const queryProtocol =
+      signingName === "sns" || (signingName === "sqs" && !String(req.headers["x-amz-target"] ?? "").startsWith("AmazonSQS."));
     if ("failure" in identified) {
       const line = `refused ${signingName} request ${req.method} ${url.pathname}: ${identified.failure.code} (${identified.failure.message})`;
       if (this.mode === "enforce") {
         this.options.log("iam", line);
-        sendRefusal(res, signingName, identified.failure, url.pathname);
+        sendRefusal(res, signingName, identified.failure, url.pathname, queryProtocol);
         return true;
       }
       this.options.log("iam", `warn: AWS would have ${line}`);
@@ -198,7 +219,7 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
     if (principal.kind === "terminal" || signingName === "execute-api") return false;
     if (principal.kind === "anonymous" && signingName !== "s3") {
       if (this.mode === "enforce") {
-        sendRefusal(res, signingName, authenticationRefusal(signingName, "missing"), url.pathname);
+        sendRefusal(res, signingName, authenticationRefusal(signingName, "missing"), url.pathname, queryProtocol);
         return true;
       }
       return false;
@@ -211,7 +232,7 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
           signingName === "s3"
             ? decision.message.replace(` on resource: ${call.resource} `, ` on resource: "${call.resource}" `)
             : decision.message;
-        sendRefusal(res, signingName, accessDeniedRefusal(signingName, message), url.pathname);
+        sendRefusal(res, signingName, accessDeniedRefusal(signingName, message), url.pathname, queryProtocol);
         return true;
       }
     }
@@ -226,6 +247,23 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
       }
     }
     return false;
+  }
+
+  /**
+   * The caller, for the decision cache. A role session's name (a state machine's sessions are named after each
+   * execution) changes only aws:userid and the session ARN, so it is left out unless some policy names either.
+   */
+  private callerKey(principal: Principal): string {
+    switch (principal.kind) {
+      case "role":
+        return `role\n${principal.roleArn}\n${principal.assumedBy}\n${principal.sourceArn ?? ""}${this.sessionSensitive ? `\n${principal.sessionName}` : ""}`;
+      case "service":
+        return `service\n${principal.service}\n${principal.sourceArn ?? ""}\n${principal.sourceAccount ?? ""}`;
+      case "terminal":
+        return `terminal\n${principal.accessKeyId ?? ""}`;
+      case "anonymous":
+        return "anonymous";
+    }
   }
 
   deniedCalls(executionArn?: string): DeniedCall[] {
@@ -265,7 +303,7 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
       case "terminal":
         return { decision: { effect: "ImplicitDeny" }, message: "", principal: callerArn };
     }
-    const resourcePolicy = store.resourcePolicyFor(request.resource);
+    const resourcePolicy = this.resourcePolicyFor(request.resource);
     const decision = evaluate({
       principal: evaluated,
       action: request.action,
@@ -280,11 +318,34 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
         : principal.kind === "role"
           ? `because no identity-based policy allows the ${request.action} action`
           : `because no resource-based policy allows the ${request.action} action`;
+    const spelled = spelledAsInMessages(request.action);
     return {
       decision,
-      message: `User: ${callerArn} is not authorized to perform: ${request.action} on resource: ${request.resource} ${reason}`,
+      message: `User: ${callerArn} is not authorized to perform: ${spelled} on resource: ${request.resource} ${reason.replace(request.action, spelled)}`,
       principal: callerArn,
     };
+  }
+
+  private resourcePolicyFor(resourceArn: string): SourcedStatement[] {
+    // Only queues and topics have policies SQS and SNS may change at run time.
+    const live = /^arn:aws[\w-]*:s(?:qs|ns):/.test(resourceArn) ? this.livePolicies?.(resourceArn) : undefined;
+    if (!live) return this.store!.resourcePolicyFor(resourceArn);
+    if (live.policy === "") return [];
+    const key = `${live.source}\n${live.policy}`;
+    let statements = this.parsedLivePolicies.get(key);
+    if (!statements) {
+      try {
+        statements = readPolicy(live.policy, live.source);
+      } catch (error) {
+        // SQS and SNS refuse a malformed policy when it is set; one that got here allows nothing.
+        this.options.log("iam", `${(error as Error).message}: it allows nothing`);
+        statements = [];
+      }
+      if (namesSessions(statements)) this.sessionSensitive = true;
+      if (this.parsedLivePolicies.size > 1000) this.parsedLivePolicies.clear();
+      this.parsedLivePolicies.set(key, statements);
+    }
+    return statements;
   }
 
   /** Global condition keys (aws:...) plus the request's own, lower-cased. */
@@ -369,4 +430,19 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
       `${enforced ? "DENIED" : "warn: AWS would deny"} ${who}: ${request.action} on ${request.resource}${request.executionArn ? ` (execution ${request.executionArn})` : ""}; ${trustFailure ? message : fix}`,
     );
   }
+}
+
+/**
+ * The action as the service spells it in its AccessDenied message: SQS in lower case ("sqs:sendmessage"), SNS
+ * with its prefix in capitals ("SNS:Publish"); the others as the policy language names them.
+ */
+function spelledAsInMessages(action: string): string {
+  if (action.startsWith("sqs:")) return action.toLowerCase();
+  if (action.startsWith("sns:")) return `SNS:${action.slice(4)}`;
+  return action;
+}
+
+/** Whether a statement could tell two sessions of a role apart: by aws:userid, or by naming an assumed-role session ARN. */
+function namesSessions(statements: readonly SourcedStatement[]): boolean {
+  return statements.some(({ statement }) => /aws:userid|assumed-role/i.test(JSON.stringify(statement)));
 }

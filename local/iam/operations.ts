@@ -6,6 +6,7 @@
  * https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
  */
 import type { IncomingMessage } from "node:http";
+import { isQueryRequest, parseQueryForm } from "../common/awsQuery";
 
 export interface OperationCall {
   action: string;
@@ -44,6 +45,10 @@ export function describeRequest(
       return lambdaCalls(req, url, directory);
     case "s3":
       return s3Calls(req, url, body);
+    case "sqs":
+      return sqsRequest(req, url, body, directory);
+    case "sns":
+      return snsRequest(url, body, directory);
     default:
       return undefined;
   }
@@ -119,6 +124,112 @@ function stepFunctionsCalls(operation: string, input: Record<string, any>, direc
 export function stateMachineOfExecution(executionArn: string): string {
   const parts = executionArn.split(":");
   return [...parts.slice(0, 5), "stateMachine", parts[6]].join(":");
+}
+
+// ---- SQS -----------------------------------------------------------------------------------------------------
+
+/** The batch operations are authorized as their single-message actions (the reference lists no *Batch actions). */
+const SQS_ACTIONS: Record<string, string> = {
+  SendMessage: "SendMessage",
+  SendMessageBatch: "SendMessage",
+  ReceiveMessage: "ReceiveMessage",
+  DeleteMessage: "DeleteMessage",
+  DeleteMessageBatch: "DeleteMessage",
+  ChangeMessageVisibility: "ChangeMessageVisibility",
+  ChangeMessageVisibilityBatch: "ChangeMessageVisibility",
+  GetQueueAttributes: "GetQueueAttributes",
+  SetQueueAttributes: "SetQueueAttributes",
+  PurgeQueue: "PurgeQueue",
+  DeleteQueue: "DeleteQueue",
+};
+
+/** SQS speaks JSON (`X-Amz-Target: AmazonSQS.<Operation>`, the SDK v3) and the query protocol (the AWS CLI 2.9). */
+function sqsRequest(req: IncomingMessage, url: URL, body: Buffer, directory: ResourceDirectory): DescribedRequest | undefined {
+  const target = String(req.headers["x-amz-target"] ?? "");
+  if (target.startsWith("AmazonSQS."))
+    return jsonOperation(req, body, "AmazonSQS.", (operation, input) => sqsCalls(operation, input, directory));
+  const form = parseQueryForm(isQueryRequest(req.headers["content-type"], body) ? body.toString("utf8") : "", url.searchParams);
+  if (typeof form.Action !== "string") return undefined;
+  const input: Record<string, unknown> = { ...form };
+  // The query protocol may name the queue by the request path instead of a QueueUrl parameter.
+  if (input.QueueUrl === undefined && /^\/\d{12}\/[^/]+$/.test(url.pathname)) input.QueueUrl = `http://local${url.pathname}`;
+  const calls = sqsCalls(form.Action, input, directory);
+  return calls && { calls };
+}
+
+function sqsCalls(operation: string, input: Record<string, any>, directory: ResourceDirectory): OperationCall[] | undefined {
+  const queue = (account: unknown, name: string) =>
+    `arn:aws:sqs:${directory.region}:${typeof account === "string" && account !== "" ? account : directory.accountId}:${name}`;
+  switch (operation) {
+    case "ListQueues":
+      return [{ action: "sqs:ListQueues", resource: "*" }];
+    case "CreateQueue":
+    case "GetQueueUrl":
+      return typeof input.QueueName === "string" && input.QueueName !== ""
+        ? [{ action: `sqs:${operation}`, resource: queue(input.QueueOwnerAWSAccountId, input.QueueName) }]
+        : undefined;
+  }
+  const action = SQS_ACTIONS[operation];
+  const arn = action ? queueArnOfUrl(input.QueueUrl, directory.region) : undefined;
+  // An unknown operation or a URL naming no queue: the service answers (UnknownOperation, QueueDoesNotExist).
+  return arn ? [{ action: `sqs:${action}`, resource: arn }] : undefined;
+}
+
+/** `https://sqs.<region>.amazonaws.com/<account>/<name>` (any host: the path names the queue) → the queue's ARN. */
+export function queueArnOfUrl(queueUrl: unknown, region: string): string | undefined {
+  if (typeof queueUrl !== "string") return undefined;
+  let path: string;
+  try {
+    path = new URL(queueUrl).pathname;
+  } catch {
+    return undefined;
+  }
+  const match = /^\/(\d{12})\/([\w.-]{1,80})$/.exec(path);
+  return match ? `arn:aws:sqs:${region}:${match[1]}:${match[2]}` : undefined;
+}
+
+// ---- SNS ------------------------------------------------------------------------------------------------------
+
+const SNS_TOPIC_OPERATIONS = new Set([
+  "DeleteTopic",
+  "GetTopicAttributes",
+  "SetTopicAttributes",
+  "ListSubscriptionsByTopic",
+  "ConfirmSubscription",
+  "Publish",
+]);
+const SNS_SUBSCRIPTION_OPERATIONS = new Set(["Unsubscribe", "GetSubscriptionAttributes", "SetSubscriptionAttributes"]);
+
+/** SNS speaks only the query protocol. */
+function snsRequest(url: URL, body: Buffer, directory: ResourceDirectory): DescribedRequest | undefined {
+  if (url.pathname.startsWith("/_local/")) return undefined; // the outbox and the signing key: the runtime's own pages
+  const form = parseQueryForm(body.toString("utf8"), url.searchParams);
+  const operation = form.Action;
+  if (typeof operation !== "string") return undefined;
+  const text = (name: string) => (typeof form[name] === "string" && form[name] !== "" ? (form[name] as string) : undefined);
+  const calls = (action: string, resource: string | undefined, context?: Record<string, string[]>) =>
+    resource ? { calls: [{ action: `sns:${action}`, resource, context }] } : undefined;
+  if (operation === "ListTopics" || operation === "ListSubscriptions") return calls(operation, "*");
+  if (operation === "CreateTopic") {
+    const name = text("Name");
+    return name ? calls(operation, `arn:aws:sns:${directory.region}:${directory.accountId}:${name}`) : undefined;
+  }
+  // PublishBatch is authorized as sns:Publish.
+  if (operation === "PublishBatch") return calls("Publish", text("TopicArn"));
+  if (SNS_TOPIC_OPERATIONS.has(operation)) return calls(operation, text("TopicArn"));
+  if (operation === "Subscribe") {
+    const context: Record<string, string[]> = {};
+    if (text("Protocol")) context["sns:Protocol"] = [text("Protocol")!];
+    if (text("Endpoint")) context["sns:Endpoint"] = [text("Endpoint")!];
+    return calls(operation, text("TopicArn"), context);
+  }
+  // A subscription's actions are authorized on its topic: `<topicArn>:<subscription id>`.
+  if (SNS_SUBSCRIPTION_OPERATIONS.has(operation)) {
+    const subscriptionArn = text("SubscriptionArn");
+    const topicArn = subscriptionArn?.split(":").length === 7 ? subscriptionArn.slice(0, subscriptionArn.lastIndexOf(":")) : undefined;
+    return calls(operation, topicArn);
+  }
+  return undefined;
 }
 
 // ---- DynamoDB ------------------------------------------------------------------------------------------------

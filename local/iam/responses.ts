@@ -1,12 +1,20 @@
 /**
  * What a refused call gets, in each service's own protocol: JSON 1.0 services (Step Functions, DynamoDB) and
  * Lambda's REST-JSON put the code in `__type`/`x-amzn-ErrorType`, S3 answers an XML `<Error>`, API Gateway a
- * `{"message"}` body. DynamoDB answers every client error with 400; the others answer refusals with 403.
+ * `{"message"}` body, the query protocol (SNS; SQS for the AWS CLI) an XML `<ErrorResponse>`, and SQS's JSON
+ * protocol coral's shape with the query code in `x-amzn-query-error`. DynamoDB answers every client error with
+ * 400; the others answer refusals with 403.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
  * https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
+import { sendQueryError } from "../common/awsQuery";
+import { MessagingError } from "../common/messaging";
+import { SNS_NAMESPACE } from "../sns/wire";
+import { accessDenied as sqsAccessDenied, jsonErrorType as sqsJsonErrorType } from "../sqs/errors";
+import { SQS_NAMESPACE } from "../sqs/wire";
+import { authorizationError as snsAuthorizationError } from "../sns/errors";
 
 export type AuthenticationProblem = "incomplete" | "mismatch" | "expired" | "scope" | "unknownKey" | "badToken" | "missing";
 
@@ -76,11 +84,44 @@ export function authenticationRefusal(signingName: string, problem: Authenticati
 /** AWS's AccessDenied for `signingName`'s protocol. */
 export function accessDeniedRefusal(signingName: string, message: string): Refusal {
   if (signingName === "s3") return { statusCode: 403, code: "AccessDenied", message };
+  if (signingName === "sqs") return refusalOf(sqsAccessDenied(message));
+  if (signingName === "sns") return refusalOf(snsAuthorizationError(message));
   return { statusCode: signingName === "dynamodb" ? 400 : 403, code: "AccessDeniedException", message };
 }
 
-export function sendRefusal(res: ServerResponse, signingName: string, refusal: Refusal, resource = "/"): void {
+function refusalOf(error: MessagingError): Refusal {
+  return { statusCode: error.statusCode, code: error.queryCode, message: error.message };
+}
+
+/** The query protocol's codes for a refused signature (SNS's and SQS's common errors), by the JSON protocol's. */
+const QUERY_AUTHENTICATION_CODES: Record<string, string> = {
+  IncompleteSignatureException: "IncompleteSignature",
+  InvalidSignatureException: "SignatureDoesNotMatch",
+  UnrecognizedClientException: "InvalidClientTokenId",
+  MissingAuthenticationTokenException: "MissingAuthenticationToken",
+};
+
+/**
+ * Sends the refusal in the request's protocol. `queryProtocol`: the request came in SNS's or SQS's query protocol
+ * (form-encoded `Action=`), which expects an XML `<ErrorResponse>`.
+ */
+export function sendRefusal(res: ServerResponse, signingName: string, refusal: Refusal, resource = "/", queryProtocol = false): void {
   if (res.headersSent) return void res.end();
+  if (signingName === "sqs" || signingName === "sns") {
+    const code = QUERY_AUTHENTICATION_CODES[refusal.code] ?? refusal.code;
+    const error = new MessagingError(code, refusal.message, code, refusal.statusCode);
+    if (queryProtocol || signingName === "sns") return sendQueryError(res, signingName === "sns" ? SNS_NAMESPACE : SQS_NAMESPACE, error);
+    const text = JSON.stringify({ __type: sqsJsonErrorType(error), message: refusal.message });
+    res
+      .writeHead(refusal.statusCode, {
+        "Content-Type": "application/x-amz-json-1.0",
+        "Content-Length": Buffer.byteLength(text),
+        "x-amzn-RequestId": randomUUID(),
+        "x-amzn-query-error": `${code};Sender`,
+      })
+      .end(text);
+    return;
+  }
   if (signingName === "s3") {
     const requestId = randomBytes(8).toString("hex").toUpperCase();
     const body =

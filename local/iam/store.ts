@@ -93,10 +93,12 @@ export class PolicyStore {
 
   /** Every action any declared policy names (to check against the Service Authorization Reference). */
   namedActions(): string[] {
-    const statements = [...this.roles.values()]
-      .flatMap((role) => [...role.trust, ...role.identity])
-      .concat([...this.resourcePolicies.values()].flat());
-    return statements.flatMap(({ statement }) => asList(statement.Action ?? statement.NotAction));
+    return this.statements().flatMap(({ statement }) => asList(statement.Action ?? statement.NotAction));
+  }
+
+  /** Every declared statement: trust, identity and resource policies. */
+  statements(): SourcedStatement[] {
+    return [...this.roles.values()].flatMap((role) => [...role.trust, ...role.identity]).concat([...this.resourcePolicies.values()].flat());
   }
 
   role(arn: string): RoleRecord | undefined {

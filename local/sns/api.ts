@@ -164,6 +164,14 @@ export class SnsApi implements TopicPublisher {
         return await this.deliverer.deliver(subscription, published);
       } catch (error) {
         const reason = (error as Error)?.message ?? String(error);
+        // A refusal (the queue's or function's policy does not let SNS in) is not retried by SNS: it is final.
+        const refused = (error as Error)?.name === "AccessDenied" || (error as Error)?.name === "AccessDeniedException";
+        if (refused) {
+          this.log(
+            `delivery of ${published.messageId} to ${subscription.protocol}:${subscription.endpoint} FAILED: ${(error as Error).name} (${reason}); SNS does not retry a refused delivery`,
+          );
+          return;
+        }
         if (attempt >= DELIVERY_ATTEMPTS) {
           this.log(
             `delivery of ${published.messageId} to ${subscription.protocol}:${subscription.endpoint} FAILED after ${attempt} attempts: ${reason}`,

@@ -6,6 +6,7 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
  */
 import { createSign, generateKeyPairSync, type KeyObject } from "node:crypto";
+import type { Principal } from "../common/access";
 import type { LambdaInvoker } from "../common/invoker";
 import type { MessageAttributeValue, QueueSender } from "../common/messaging";
 import type { Outbox } from "./outbox";
@@ -47,10 +48,12 @@ export class Deliverer {
     const raw = subscription.attributes.get("RawMessageDelivery")?.toLowerCase() === "true";
     switch (subscription.protocol) {
       case "lambda": {
+        // SNS invokes as itself, for the topic: only the function's resource policy can allow it.
         const result = await targets.lambda.invoke({
           functionName: subscription.endpoint,
           payload: JSON.stringify({ Records: [this.lambdaRecord(subscription, published)] }),
           invocationType: "Event",
+          caller: snsFor(published.topicArn),
         });
         if (result.statusCode !== 202) targets.log(`delivery to ${subscription.endpoint} answered ${result.statusCode}`);
         return;
@@ -65,6 +68,8 @@ export class Deliverer {
             MessageAttributes: raw && Object.keys(published.messageAttributes).length > 0 ? published.messageAttributes : undefined,
           },
           "AIDASNSLOCAL",
+          // Only the queue's policy can let SNS send, for this topic (aws:SourceArn).
+          { caller: snsFor(published.topicArn) },
         );
         return;
       }
@@ -172,6 +177,10 @@ export class Deliverer {
     }
     return this.signingKey;
   }
+}
+
+function snsFor(topicArn: string): Principal {
+  return { kind: "service", service: "sns.amazonaws.com", sourceArn: topicArn };
 }
 
 /** `{"name": {"Type": "String", "Value": "..."}}`, binary values base64-encoded. */

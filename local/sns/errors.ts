@@ -20,3 +20,5 @@ export const batchRequestTooLong = () =>
 export const invalidBatchEntryId = () =>
   snsError("InvalidBatchEntryId", "The Id of a batch entry in a batch request doesn't abide by the specification.");
 export const invalidAction = (action: string) => snsError("InvalidAction", `The action ${action} is not valid for this endpoint.`);
+/** IAM refused the call (SNS spells the action "SNS:Publish" in its message). */
+export const authorizationError = (message: string) => snsError("AuthorizationError", message, 403);

@@ -74,6 +74,11 @@ export class TopicRegistry {
     return topic;
   }
 
+  /** The topic with this ARN, if there is one. */
+  find(arn: string): Topic | undefined {
+    return this.topics.get(arn);
+  }
+
   /** InvalidParameter for a malformed ARN, NotFound for a well-formed one with no topic. */
   get(arn: unknown, parameter = "TopicArn"): Topic {
     const match = typeof arn === "string" ? TOPIC_ARN.exec(arn) : null;

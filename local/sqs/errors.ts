@@ -97,8 +97,15 @@ export const fifoNotEmulated = (name: string) =>
     "AWS.SimpleQueueService.UnsupportedOperation",
   );
 
+/**
+ * IAM refused the call. SQS names the action in lower case in its message ("not authorized to perform:
+ * sqs:sendmessage"); the JSON protocol answers coral's AccessDeniedException with the query code in
+ * `x-amzn-query-error`, the query protocol `AccessDenied`, both with 403.
+ */
+export const accessDenied = (message: string) => new MessagingError("AccessDenied", message, "AccessDenied", 403);
+
 /** The JSON protocol's `__type`: SQS's own shapes live in `com.amazonaws.sqs`, the generic validation ones in coral's. */
 export function jsonErrorType(error: MessagingError): string {
-  const coral = ["InvalidParameterValue", "MissingParameter"];
+  const coral = ["InvalidParameterValue", "MissingParameter", "AccessDenied"];
   return coral.includes(error.code) ? `com.amazon.coral.service#${error.code}Exception` : `com.amazonaws.sqs#${error.code}`;
 }

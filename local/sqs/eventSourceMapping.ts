@@ -5,9 +5,18 @@
  * `ReportBatchItemFailures`, only the listed messages stay. Redrive to a dead-letter queue is the queue's.
  * https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+ *
+ * Under IAM enforcement the pollers act as the function's execution role, which needs sqs:ReceiveMessage,
+ * sqs:DeleteMessage and sqs:GetQueueAttributes on the queue: without ReceiveMessage (or GetQueueAttributes)
+ * nothing is received, without DeleteMessage every handled message comes back after its visibility timeout.
+ * AWS also checks the three when the mapping is created (InvalidParameterValueException); the runtime says so at
+ * start and runs the mapping anyway, so the consequence at run time can be seen (as after a policy change on AWS).
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions
  */
 import { raceAbort } from "../common/abort";
+import type { AccessControl, Principal } from "../common/access";
 import type { LambdaInvoker } from "../common/invoker";
+import type { LogLevel } from "../common/service";
 import type { QueueRegistry } from "./queues";
 import type { Queue, StoredMessage } from "./queue";
 
@@ -26,21 +35,52 @@ export interface EventSourceMappingConfig {
 
 /** The longest a poll waits (SQS's long-polling maximum), so pollers sleep between messages instead of spinning. */
 const LONG_POLL_SECONDS = 20;
+/** After a refused receive, pollers wait this long before asking again (one denial logged per pause, not per poller). */
+const PAUSE_AFTER_DENIAL_MS = 10_000;
+/** The actions the execution role needs on the queue, in the order Lambda checks them when the mapping is created. */
+const POLLER_ACTIONS = ["ReceiveMessage", "DeleteMessage", "GetQueueAttributes"] as const;
+
+/** Who the pollers are for IAM: the function's execution role. */
+export interface PollerAccess {
+  control: AccessControl;
+  principal: Principal;
+}
 
 export class SqsEventSourceMapping {
   private readonly stopped = new AbortController();
   private readonly loops: Promise<void>[] = [];
+  /** While a refused receive's pause lasts, every poller waits. */
+  private pausedUntil = 0;
 
   constructor(
     readonly config: EventSourceMappingConfig,
     private readonly queues: QueueRegistry,
     private readonly lambda: LambdaInvoker,
     private readonly region: string,
-    private readonly log: (line: string) => void,
+    private readonly log: (line: string, level?: LogLevel) => void,
+    private readonly access?: PollerAccess,
   ) {}
 
   start(): void {
+    const missing = POLLER_ACTIONS.find((action) => !this.allowed(action));
+    if (missing)
+      this.log(
+        `event source mapping ${this.config.functionName} ← ${this.config.eventSourceArn}: AWS refuses to create it ` +
+          `(InvalidParameterValueException: The provided execution role does not have permissions to call ${missing} on SQS); ` +
+          `locally it runs, its pollers acting as the role`,
+        "warn",
+      );
     for (let i = 0; i < this.config.maximumConcurrency; i++) this.loops.push(this.poll());
+  }
+
+  /** Whether the execution role may call `action` on the queue (always, when IAM is off). */
+  private allowed(action: (typeof POLLER_ACTIONS)[number]): boolean {
+    if (!this.access) return true;
+    return this.access.control.authorize({
+      principal: this.access.principal,
+      action: `sqs:${action}`,
+      resource: this.config.eventSourceArn,
+    }).allowed;
   }
 
   async close(): Promise<void> {
@@ -55,6 +95,18 @@ export class SqsEventSourceMapping {
       if (!queue) {
         // The queue may be created later through the API; check again in a moment.
         await delay(1000, signal);
+        continue;
+      }
+      if (Date.now() < this.pausedUntil) {
+        await delay(this.pausedUntil - Date.now(), signal);
+        continue;
+      }
+      if (!this.allowed("ReceiveMessage") || !this.allowed("GetQueueAttributes")) {
+        this.pausedUntil = Date.now() + PAUSE_AFTER_DENIAL_MS;
+        this.log(
+          `${this.config.functionName}: its role may not read ${queue.name}; polling again in ${PAUSE_AFTER_DENIAL_MS / 1000} s`,
+          "warn",
+        );
         continue;
       }
       const batch = await this.collectBatch(queue, signal);
@@ -112,7 +164,15 @@ export class SqsEventSourceMapping {
       this.log(`${functionName}: batchItemFailures names an identifier not in the batch; the whole batch returns to ${queue.name}`);
       return;
     }
-    for (const message of batch) if (!failed.has(message.messageId)) queue.delete(message.messageId);
+    const handled = batch.filter((message) => !failed.has(message.messageId));
+    if (handled.length > 0 && !this.allowed("DeleteMessage")) {
+      this.log(
+        `${functionName}: its role may not delete from ${queue.name}; ${handled.length} handled message(s) return after the visibility timeout`,
+        "warn",
+      );
+      return;
+    }
+    for (const message of handled) queue.delete(message.messageId);
   }
 }
 

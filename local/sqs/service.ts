@@ -7,7 +7,8 @@ import { isQueryRequest, parseQueryForm } from "../common/awsQuery";
 import { MessagingError } from "../common/messaging";
 import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
 import { SqsApi } from "./api";
-import { SqsEventSourceMapping } from "./eventSourceMapping";
+import type { Principal } from "../common/access";
+import { SqsEventSourceMapping, type PollerAccess } from "./eventSourceMapping";
 import { SqsPersistence } from "./persistence";
 import { QueueRegistry } from "./queues";
 import {
@@ -165,7 +166,7 @@ export class SqsService implements LocalService {
       return;
     }
     const functionName = String(inputs.functionName);
-    const declared = all.some(
+    const declared = all.find(
       (other) => other.type === "aws:lambda/function:Function" && (other.state.name === functionName || other.state.arn === functionName),
     );
     if (!declared) throw new Error(`its function '${functionName}' is not a function this program declares`);
@@ -192,10 +193,24 @@ export class SqsService implements LocalService {
       this.queues,
       this.context.lambda,
       this.context.region,
-      (line) => this.context.log("sqs", line),
+      (line, level) => this.context.log("sqs", line, level),
+      this.pollerAccess(declared),
     );
     this.mappings.push(mapping);
     mapping.start();
+  }
+
+  /** Lambda's pollers act as the function's execution role (a session of it, named after the function). */
+  private pollerAccess(fn: DeclaredResource): PollerAccess | undefined {
+    const roleArn = fn.state.role ?? fn.inputs.role;
+    if (!this.context.access || typeof roleArn !== "string") return undefined;
+    const principal: Principal = {
+      kind: "role",
+      roleArn,
+      sessionName: String(fn.state.name ?? fn.name),
+      assumedBy: "lambda.amazonaws.com",
+    };
+    return { control: this.context.access, principal };
   }
 
   async restore(): Promise<string[]> {

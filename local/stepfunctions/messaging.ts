@@ -6,7 +6,13 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/connect-sns.html
  */
 import { randomUUID } from "node:crypto";
-import { MessagingError, type MessageAttributeValue, type QueueSender, type TopicPublisher } from "../common/messaging";
+import {
+  MessagingError,
+  type MessageAttributeValue,
+  type MessagingCaller,
+  type QueueSender,
+  type TopicPublisher,
+} from "../common/messaging";
 import { StatesError, STATES_ERRORS } from "./errors";
 import type { MessagingAction } from "./resources";
 
@@ -15,26 +21,34 @@ export interface MessagingServices {
   sns?: TopicPublisher;
 }
 
-/** Sends or publishes; resolves with the task result, rejects with the StatesError AWS reports. */
+/**
+ * Sends or publishes as `on.caller` (the state machine's role); resolves with the task result, rejects with the
+ * StatesError AWS reports (an IAM refusal: `SQS.AmazonSQSException` / `SNS.AuthorizationErrorException`).
+ */
 export async function callMessaging(
   action: MessagingAction,
   parameters: unknown,
   services: MessagingServices,
   now: number,
+  on?: MessagingCaller,
 ): Promise<Record<string, unknown>> {
   const fields = (parameters ?? {}) as Record<string, unknown>;
   const requestId = randomUUID();
   try {
     if (action === "sqs:sendMessage") {
       if (!services.sqs) throw new StatesError(STATES_ERRORS.Runtime, "No local SQS is running for sqs:sendMessage");
-      const result = services.sqs.sendMessage({
-        QueueUrl: requiredString(fields, "QueueUrl", action),
-        MessageBody: asText(fields.MessageBody),
-        DelaySeconds: fields.DelaySeconds as number | undefined,
-        MessageAttributes: messageAttributes(fields.MessageAttributes),
-        MessageGroupId: fields.MessageGroupId as string | undefined,
-        MessageDeduplicationId: fields.MessageDeduplicationId as string | undefined,
-      });
+      const result = services.sqs.sendMessage(
+        {
+          QueueUrl: requiredString(fields, "QueueUrl", action),
+          MessageBody: asText(fields.MessageBody),
+          DelaySeconds: fields.DelaySeconds as number | undefined,
+          MessageAttributes: messageAttributes(fields.MessageAttributes),
+          MessageGroupId: fields.MessageGroupId as string | undefined,
+          MessageDeduplicationId: fields.MessageDeduplicationId as string | undefined,
+        },
+        undefined,
+        on,
+      );
       return { ...withoutUndefined(result), ...sdkMetadata(requestId, now) };
     }
     if (!services.sns) throw new StatesError(STATES_ERRORS.Runtime, "No local SNS is running for sns:publish");
@@ -44,13 +58,16 @@ export async function callMessaging(
         "sns:publish to a TargetArn or PhoneNumber is not emulated locally: publish to a TopicArn",
       );
     }
-    const result = await services.sns.publish({
-      TopicArn: requiredString(fields, "TopicArn", action),
-      Message: asText(fields.Message),
-      Subject: fields.Subject as string | undefined,
-      MessageStructure: fields.MessageStructure as string | undefined,
-      MessageAttributes: messageAttributes(fields.MessageAttributes),
-    });
+    const result = await services.sns.publish(
+      {
+        TopicArn: requiredString(fields, "TopicArn", action),
+        Message: asText(fields.Message),
+        Subject: fields.Subject as string | undefined,
+        MessageStructure: fields.MessageStructure as string | undefined,
+        MessageAttributes: messageAttributes(fields.MessageAttributes),
+      },
+      on,
+    );
     return { ...result, ...sdkMetadata(requestId, now) };
   } catch (thrown) {
     if (!(thrown instanceof MessagingError)) throw thrown;

@@ -222,7 +222,7 @@ async function messagingTask(
   try {
     // Replayed after a restart: the recorded response, so a message already sent is not sent again.
     const response = await run.scope.effect(() =>
-      raceAbort(callMessaging(action, parameters, run.services, run.services.clock.now()), signal),
+      raceAbort(callMessaging(action, parameters, run.services, run.services.clock.now(), stateMachineCaller(run)), signal),
     );
     const output = JSON.stringify(response);
     checkResultSize(output, run);
@@ -261,7 +261,10 @@ function messagingSubmission(action: MessagingAction): CallbackSubmission {
     resourceType,
     resource: `${resource}.waitForTaskToken`,
     async submit(parameters, run, signal, startHeartbeatClock) {
-      const response = await raceAbort(callMessaging(action, parameters, run.services, run.services.clock.now()), signal);
+      const response = await raceAbort(
+        callMessaging(action, parameters, run.services, run.services.clock.now(), stateMachineCaller(run)),
+        signal,
+      );
       startHeartbeatClock();
       return response;
     },

@@ -228,9 +228,24 @@ describe("local runtime end to end: the demo stack's four workflows and their ch
 
   it("SNS → SQS fan-out: one publish reaches every subscribed queue, enveloped unless raw delivery is set", async () => {
     const topicArn = runtime.outputs.approvalTopicArn;
+    const [, , , region, account] = topicArn.split(":");
+    // As on AWS, SNS delivers only to a queue whose policy lets the topic send (IAM is enforced here).
+    const topicSends = (name: string) =>
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "sns.amazonaws.com" },
+            Action: "sqs:SendMessage",
+            Resource: `arn:aws:sqs:${region}:${account}:${name}`,
+            Condition: { ArnEquals: { "aws:SourceArn": topicArn } },
+          },
+        ],
+      });
     const queues = await Promise.all(
       ["fanout-enveloped", "fanout-raw"].map(async (name) => {
-        const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+        const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { Policy: topicSends(name) } }));
         const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
         return { url: QueueUrl!, arn: Attributes!.QueueArn! };
       }),

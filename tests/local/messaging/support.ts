@@ -15,7 +15,9 @@ export interface MessagingRuntime extends RuntimeProcess {
 }
 
 export async function startMessagingRuntime(): Promise<MessagingRuntime> {
-  // The fixture declares roles without policies (it tests SQS/SNS, not IAM): IAM enforcement is off for it.
+  // IAM is off here: these specs also create queues, topics and state machines through the API, with roles and
+  // policies the program does not declare. The fixture's own policies are what AWS needs; the same program runs
+  // under enforcement in tests/local/iam/messagingEnforcement.test.ts.
   const runtime = await startRuntime(["--cwd", FIXTURE, "--iam", "off"], { LOCAL_LAMBDA_NODE: "machine" });
   const options = { endpoint: runtime.origin, region: "us-east-1", credentials, maxAttempts: 1 };
   const sqs = new SQSClient(options);
@@ -75,8 +77,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Debian's AWS CLI 2.9 (query protocol for SQS and SNS), as the README tells users to run it. */
-export function aws(runtime: RuntimeProcess, args: string[]): Promise<CliResult> {
+/** Debian's AWS CLI 2.9 (query protocol for SQS and SNS), as the README tells users to run it (by default as the terminal). */
+export function aws(
+  runtime: Pick<RuntimeProcess, "origin">,
+  args: string[],
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = { accessKeyId: "AKIDCLI", secretAccessKey: "cli" },
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       "/usr/bin/aws",
@@ -85,8 +91,9 @@ export function aws(runtime: RuntimeProcess, args: string[]): Promise<CliResult>
         env: {
           PATH: process.env.PATH,
           HOME: os.tmpdir(),
-          AWS_ACCESS_KEY_ID: "AKIDCLI",
-          AWS_SECRET_ACCESS_KEY: "cli",
+          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+          ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
           AWS_PAGER: "",
           AWS_CONFIG_FILE: "/dev/null",
           AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
