@@ -23,6 +23,9 @@ function copyFixtureWithThreeStatementsChanged(): string {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), "iam-messaging-"));
   for (const entry of fs.readdirSync(FIXTURE)) fs.cpSync(path.join(FIXTURE, entry), path.join(directory, entry), { recursive: true });
   fs.symlinkSync(path.join(REPOSITORY, "node_modules"), path.join(directory, "node_modules"));
+  // The program is evaluated in a child process started in the copy: ts-node there needs the project's settings,
+  // and Pulumi's closure serialization a package.json.
+  for (const file of ["tsconfig.json", "package.json"]) fs.copyFileSync(path.join(REPOSITORY, file), path.join(directory, file));
   const program = path.join(directory, "index.ts");
   patch(program, `{ Sid: "SendCallbacks", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: callbacks.arn },`, "");
   patch(
