@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { MessagingError } from "./messaging";
+import { escapeXml } from "./xml";
 
 export type QueryValue = string | QueryValue[] | { [key: string]: QueryValue };
 
@@ -41,10 +42,6 @@ export function queryList(value: QueryValue | undefined): QueryValue[] {
   if (value === undefined) return [];
   if (Array.isArray(value)) return value.filter((item) => item !== undefined);
   return [value];
-}
-
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"'\r]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;", "\r": "&#xD;" })[c]!);
 }
 
 /** An element tree: `{ Tag: "text" }`, `{ Tag: { Child: ... } }`, `{ Tag: [a, b] }` (repeated `<Tag>`); undefined is left out. */

@@ -1,6 +1,7 @@
 /** Small HTTP helpers shared by the origin server and the API Gateway emulation. */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { escapeXml } from "./xml";
 
 /** Requests larger than this are refused with 413 before any service sees them (no AWS API here takes more). */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -64,15 +65,11 @@ export function sendSignatureError(res: ServerResponse, signingName: string | un
   if (signingName !== "s3") return sendAwsJsonError(res, 400, "IncompleteSignatureException", message);
   const requestId = randomUUID();
   const text =
-    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AuthorizationHeaderMalformed</Code><Message>${escapeXmlText(message)}</Message>` +
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AuthorizationHeaderMalformed</Code><Message>${escapeXml(message)}</Message>` +
     `<RequestId>${requestId}</RequestId></Error>`;
   res
     .writeHead(400, { "Content-Type": "application/xml", "Content-Length": String(Buffer.byteLength(text)), "x-amz-request-id": requestId })
     .end(text);
-}
-
-function escapeXmlText(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 /**

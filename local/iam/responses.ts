@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { sendQueryError } from "../common/awsQuery";
 import { MessagingError } from "../common/messaging";
+import { escapeXml } from "../common/xml";
 import { SNS_NAMESPACE } from "../sns/wire";
 import { accessDenied as sqsAccessDenied, jsonErrorType as sqsJsonErrorType } from "../sqs/errors";
 import { SQS_NAMESPACE } from "../sqs/wire";
@@ -166,8 +167,4 @@ export function sendRefusal(res: ServerResponse, signingName: string, refusal: R
       "x-amzn-RequestId": requestId,
     })
     .end(text);
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }

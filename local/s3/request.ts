@@ -8,7 +8,7 @@ import { checksum, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, isChecksumAlgori
 import { S3Error } from "./errors";
 import type { S3EventName } from "./eventNotifications";
 import type { StoredObject } from "./objectStore";
-import { escapeXml } from "./xml";
+import { escapeXml } from "../common/xml";
 
 export interface Request {
   method: string;

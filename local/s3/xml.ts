@@ -5,9 +5,7 @@
  */
 export const S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/";
 
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!);
-}
+import { escapeXml } from "../common/xml";
 
 function unescapeXml(text: string): string {
   return text.replace(/&(amp|lt|gt|quot|apos|#(\d+)|#x([0-9a-fA-F]+));/g, (_, name: string, decimal?: string, hex?: string) => {
