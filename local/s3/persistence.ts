@@ -50,8 +50,14 @@ export class S3Persistence {
     this.buckets.put(name, { creationDate: creationDate.toISOString() });
   }
 
+  /**
+   * Forgets the bucket and every object record in it (a bucket removed with `forceDestroy` still holds some);
+   * their files, named by no record now, are swept at the next start, so a bucket made again at once under the
+   * same name never loses a new file to this deletion.
+   */
   deleteBucket(name: string): void {
     this.buckets.delete(name);
+    this.objects.deletePrefix(recordKey(name, ""));
   }
 
   /** Writes the content (fsynced) and the object's record (committed with the request's batch). */

@@ -31,6 +31,33 @@ describe("S3 objects in the state folder", () => {
     }
   });
 
+  it("forgets a deleted bucket's objects with it, so a bucket removed with forceDestroy stays removed after a restart", async () => {
+    let store = SqliteStore.open(directory);
+    let persistence = new S3Persistence(store, store.filesFor("s3"));
+    persistence.saveBucket("gone", new Date(0));
+    persistence.saveBucket("kept", new Date(0));
+    persistence.saveObject("gone", object("a.txt", "a"));
+    persistence.saveObject("kept", object("b.txt", "b"));
+    await store.committed();
+    persistence.deleteBucket("gone");
+    await store.committed();
+    store.close();
+
+    store = SqliteStore.open(directory);
+    persistence = new S3Persistence(store, store.filesFor("s3"));
+    const { buckets, objects } = persistence.load();
+    assert.deepEqual(
+      buckets.map(({ name }) => name),
+      ["kept"],
+    );
+    assert.deepEqual(
+      objects.map(({ bucketName, object }) => [bucketName, object.key]),
+      [["kept", "b.txt"]],
+    );
+    assert.equal(filesUnder(store.filesFor("s3")).length, 1, "the deleted bucket's file is swept at the start");
+    store.close();
+  });
+
   it("reads objects back after the store is reopened, keeping one file per object after an overwrite, and deleting none it names", async () => {
     let store = SqliteStore.open(directory);
     let persistence = new S3Persistence(store, store.filesFor("s3"));
