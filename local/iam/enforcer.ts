@@ -104,6 +104,8 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
     this.sessionSensitive = namesSessions(store.statements());
     this.trustDecisions.clear();
     this.allowedRecently.clear();
+    // Parsed live (queue and topic) policies may name sessions; sessionSensitive is recomputed as they are read again.
+    this.parsedLivePolicies.clear();
     for (const note of store.notes) this.options.log("iam", note);
     await this.checkNamedActions();
   }
