@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { isQueryRequest, parseQueryForm } from "../common/awsQuery";
+import { s3Target } from "../s3/target";
 
 export interface OperationCall {
   action: string;
@@ -305,16 +306,11 @@ function lambdaCalls(req: IncomingMessage, url: URL, directory: ResourceDirector
 
 function s3Calls(req: IncomingMessage, url: URL, body: Buffer): DescribedRequest | undefined {
   const method = req.method ?? "GET";
-  const path = url.pathname.slice(1);
-  const slash = path.indexOf("/");
-  let bucket: string;
-  let key: string | undefined;
-  try {
-    bucket = decodeURIComponent(slash < 0 ? path : path.slice(0, slash));
-    key = slash < 0 ? undefined : decodeURIComponent(path.slice(slash + 1));
-  } catch {
-    return undefined;
-  }
+  // The same split S3 makes (raw target, literal keys), so the object authorized is the object served.
+  const target = s3Target(req.url ?? "/");
+  if (!target) return undefined;
+  const bucket = target.bucket ?? "";
+  const key = target.key;
   const query = url.searchParams;
   if (!bucket) return method === "GET" ? { calls: [{ action: "s3:ListAllMyBuckets", resource: "*" }] } : undefined;
   const bucketArn = `arn:aws:s3:::${bucket}`;
@@ -351,8 +347,9 @@ function s3Calls(req: IncomingMessage, url: URL, body: Buffer): DescribedRequest
       const calls: OperationCall[] = [{ action: "s3:PutObject", resource: objectArn }];
       const copySource = req.headers["x-amz-copy-source"];
       if (typeof copySource === "string" && !query.has("uploadId")) {
-        const source = decodeURIComponent(copySource.replace(/^\//, "").split("?")[0]);
-        calls.push({ action: "s3:GetObject", resource: `arn:aws:s3:::${source}` });
+        // A header that is not valid percent-encoding names no object: S3 refuses it with its own 400.
+        const source = decodedOrUndefined(copySource.replace(/^\//, "").split("?")[0]);
+        if (source !== undefined) calls.push({ action: "s3:GetObject", resource: `arn:aws:s3:::${source}` });
       }
       return { calls };
     }
@@ -372,4 +369,12 @@ function unescapeXml(text: string): string {
     .replace(/&quot;/g, '"')
     .replace(/&apos;/g, "'")
     .replace(/&amp;/g, "&");
+}
+
+function decodedOrUndefined(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }

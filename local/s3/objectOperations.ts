@@ -92,7 +92,12 @@ export function copyObject(s3: S3Store, bucketName: string, key: string, request
   const target = s3.bucketNamed(bucketName);
   const source = String(request.headers["x-amz-copy-source"]);
   const [sourcePath] = source.split("?versionId=");
-  const decoded = decodeURIComponent(sourcePath.replace(/^\//, ""));
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(sourcePath.replace(/^\//, ""));
+  } catch {
+    throw new S3Error("InvalidArgument", `Invalid copy source: not valid percent-encoding: ${source}`);
+  }
   const slash = decoded.indexOf("/");
   if (slash <= 0) throw new S3Error("InvalidArgument", `Invalid copy source object key: ${source}`);
   const sourceObject = s3.bucketNamed(decoded.slice(0, slash)).get(decoded.slice(slash + 1));

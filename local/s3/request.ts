@@ -9,6 +9,7 @@ import { S3Error } from "./errors";
 import type { S3EventName } from "./eventNotifications";
 import type { StoredObject } from "./objectStore";
 import { escapeXml } from "../common/xml";
+import { s3Target } from "./target";
 
 export interface Request {
   method: string;
@@ -31,22 +32,9 @@ export interface Reply {
 
 export function parseRequest(req: IncomingMessage, body: Buffer, requestId: string): Request {
   const url = new URL(req.url ?? "/", "http://local");
-  // The raw path, not url.pathname: WHATWG URL parsing resolves "." and ".." segments, and S3 keys are
-  // literal ("docs/../readme.txt" is its own key, "../../etc/passwd" is a key in this bucket).
-  const rawTarget = req.url ?? "/";
-  const queryAt = rawTarget.indexOf("?");
-  const path = (queryAt < 0 ? rawTarget : rawTarget.slice(0, queryAt)).replace(/^\//, "");
-  const slash = path.indexOf("/");
-  const rawBucket = slash < 0 ? path : path.slice(0, slash);
-  const rawKey = slash < 0 ? undefined : path.slice(slash + 1);
-  let bucketName: string | undefined;
-  let key: string | undefined;
-  try {
-    bucketName = rawBucket ? decodeURIComponent(rawBucket) : undefined;
-    key = rawKey === undefined ? undefined : decodeURIComponent(rawKey);
-  } catch {
-    throw new S3Error("InvalidArgument", `The request path is not valid percent-encoding: /${path}`);
-  }
+  const target = s3Target(req.url ?? "/");
+  if (!target) throw new S3Error("InvalidArgument", `The request path is not valid percent-encoding: ${(req.url ?? "/").split("?")[0]}`);
+  const { bucket: bucketName, key } = target;
   return {
     method: req.method ?? "GET",
     bucketName,

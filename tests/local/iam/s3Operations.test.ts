@@ -1,0 +1,33 @@
+/**
+ * What IAM authorizes for an S3 request is exactly the object S3 acts on: both read bucket and key from the raw
+ * request target, where "." and ".." are parts of a literal key, never path steps to resolve.
+ */
+import assert from "node:assert/strict";
+import type { IncomingMessage } from "node:http";
+import { describeRequest, type ResourceDirectory } from "../../../local/iam/operations";
+import { parseRequest } from "../../../local/s3/request";
+
+const DIRECTORY: ResourceDirectory = { region: "us-east-1", accountId: "123456789012", executionArnOfToken: () => undefined };
+
+function request(method: string, target: string, headers: Record<string, string> = {}): IncomingMessage {
+  return { method, url: target, headers, socket: {} } as unknown as IncomingMessage;
+}
+
+function authorized(req: IncomingMessage) {
+  return describeRequest("s3", req, new URL(req.url!, "http://127.0.0.1"), Buffer.alloc(0), DIRECTORY)?.calls;
+}
+
+describe("local IAM: the S3 object a request names", () => {
+  for (const target of ["/bkt/other/../chunks/x.txt", "/public/../private/x", "/bkt/./a", "/bkt/%2e%2e/b"]) {
+    it(`authorizes ${target} on the bucket and literal key S3 writes to`, () => {
+      const req = request("PUT", target);
+      const served = parseRequest(req, Buffer.alloc(0), "test");
+      assert.deepEqual(authorized(req), [{ action: "s3:PutObject", resource: `arn:aws:s3:::${served.bucketName}/${served.key}` }]);
+    });
+  }
+
+  it("still checks the write when the copy source is not valid percent-encoding (S3 then refuses the header)", () => {
+    const req = request("PUT", "/bkt/target.txt", { "x-amz-copy-source": "/bkt/%E0%A4%A" });
+    assert.deepEqual(authorized(req), [{ action: "s3:PutObject", resource: "arn:aws:s3:::bkt/target.txt" }]);
+  });
+});
