@@ -5,7 +5,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_Operations.html
  */
 import { randomUUID } from "node:crypto";
-import { DefinitionError, validateDefinition } from "./asl/validate";
+import { validateDefinition } from "./asl/validate";
 import { checkRequest, StepFunctionsApiError, type RequestShape } from "./apiErrors";
 import { executionArn, requireArn, requireRoleArn, requireValidName, stateMachineArn } from "./arns";
 import { Execution, type ExecutionMachine, type ExecutionStatus } from "./execution";
@@ -18,6 +18,7 @@ import type { LoadedExecution, StepFunctionsPersistence } from "./persistence";
 import { mergeTags, parseTags, tagsToWire } from "./tags";
 import { redriveStatusOf } from "./redrive";
 import { testState, type TestStateRequest } from "./testState";
+import { checkDefinition } from "./definitionCheck";
 import { TaskTokenError } from "./tokens";
 import type { TaskTokenRegistry } from "./tokens";
 
@@ -770,15 +771,6 @@ export class StepFunctionsApi {
 }
 
 /** Validates a definition as CreateStateMachine and UpdateStateMachine do. */
-function checkDefinition(definitionText: string, type: StateMachineType) {
-  try {
-    return validateDefinition(definitionText, { supportedResource: isSupportedResource, stateMachineType: type }).definition;
-  } catch (error) {
-    if (error instanceof DefinitionError) throw new StepFunctionsApiError("InvalidDefinition", error.message);
-    throw error;
-  }
-}
-
 /** A frozen copy of the machine's current revision: what a new execution runs, whatever updates follow. */
 function currentRevision(machine: StateMachineRecord): MachineRevision {
   const { arn, name, roleArn, definition, definitionText, loggingConfiguration, tracingConfiguration, revisionId, updateDate } = machine;

@@ -131,13 +131,7 @@ export class StepFunctionsPersistence {
   /** Every kept execution with its history; effects only for running ones (the only ones replayed). */
   loadExecutions(): LoadedExecution[] {
     const eventsByExecution = groupByExecution(this.journal.events.entries());
-    const effectsByExecution = new Map<string, Array<[string, EffectEntry]>>();
-    for (const entry of this.journal.effects.entries()) {
-      const journalId = entry[0].slice(0, entry[0].indexOf("\u0001"));
-      const list = effectsByExecution.get(journalId);
-      if (list) list.push(entry);
-      else effectsByExecution.set(journalId, [entry]);
-    }
+    const effectsByExecution = groupByExecution(this.journal.effects.entries());
     const definitionTexts = new Map(this.definitions.entries());
     for (const hash of definitionTexts.keys()) this.savedDefinitions.add(hash);
     return this.executions

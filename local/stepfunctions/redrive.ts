@@ -90,11 +90,8 @@ function threadOutcome(
   if (!open) {
     // Finished only if the last state it left ends its block (a branch cut off between two states has not).
     if (lastOutput !== undefined && lastExited !== undefined && terminal.has(lastExited)) return { output: JSON.parse(lastOutput) };
-    if (lastExited !== undefined) {
-      // Cut off after a state and before the next: a Map iteration or branch runs again from its start.
-      return { plan: previous ?? {} };
-    }
-    // The thread recorded no state this attempt (it was cut off before its first): as it stood before.
+    // Cut off between two states (a Map iteration or branch runs again from its start), or before its first
+    // state this attempt: either way it stands as before.
     return { plan: previous ?? {} };
   }
   const plan: ThreadPlan = { resumeAt: { stateName: open.name, input: open.input, variables } };

@@ -6,16 +6,16 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/test-state-isolation.html
  */
 import { randomUUID } from "node:crypto";
-import type { MapState, ParallelState, State, StateMachineDefinition, SubStateMachine, TaskState } from "./asl/types";
-import { DefinitionError, validateDefinition } from "./asl/validate";
+import type { MapState, ParallelState, State, SubStateMachine, TaskState } from "./asl/types";
 import { StepFunctionsApiError } from "./apiErrors";
 import { requireRoleArn, stateMachineArn } from "./arns";
 import type { ExecutionContextBase } from "./context";
 import { StatesError, STATES_ERRORS, toStatesError } from "./errors";
+import { checkDefinition } from "./definitionCheck";
 import { History } from "./history";
 import { RetryDue, type InspectionStep, type StateInspector } from "./inspection";
 import { executeState, RunScope, type EngineServices } from "./interpreter";
-import { isSupportedResource, parseTaskResource } from "./resources";
+import { parseTaskResource } from "./resources";
 import type { StateStep } from "./states/handler";
 import { VariableScope } from "./variables";
 
@@ -194,7 +194,7 @@ function stateUnderTest(
     );
   }
   if (stateName !== undefined) {
-    const definition = checked(definitionText);
+    const definition = checkDefinition(definitionText, "STANDARD");
     const state = findState(definition, stateName);
     if (!state) throw validation(`The state '${stateName}' does not exist in the definition`);
     return { name: stateName, state, queryLanguage: state.QueryLanguage ?? definition.QueryLanguage ?? "JSONPath" };
@@ -223,17 +223,8 @@ function stateUnderTest(
       ...Object.fromEntries(targets.map((target) => [target, { Type: "Succeed" }])),
     },
   };
-  const definition = checked(JSON.stringify(wrapped));
+  const definition = checkDefinition(JSON.stringify(wrapped), "STANDARD");
   return { name, state: definition.States[name], queryLanguage: definition.States[name].QueryLanguage ?? "JSONPath" };
-}
-
-function checked(definitionText: string): StateMachineDefinition {
-  try {
-    return validateDefinition(definitionText, { supportedResource: isSupportedResource, stateMachineType: "STANDARD" }).definition;
-  } catch (error) {
-    if (error instanceof DefinitionError) throw new StepFunctionsApiError("InvalidDefinition", error.message);
-    throw error;
-  }
 }
 
 function transitionTargets(state: Record<string, any>): string[] {
