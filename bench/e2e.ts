@@ -6,10 +6,19 @@
  *
  * Beside it, in the same run, the floor (`bench/floor.ts`): the same transport with no emulator logic. Each level
  * runs the floor, then ours, back to back, and prints ours / floor: the throughput ratio, and p99 ours / floor.
+ * Each row also gives the CPU one execution cost: the server process (the runtime; the floor's server) plus its
+ * children (function processes; the floor's two workers), read from /proc, so a gap can be placed.
  * Targets (issue 11): throughput ≥ 0.6 of the floor at 1, 10 and 100 concurrent; p99 at 100 ≤ 2× the floor's.
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { startFloor } from "./floor";
+import { cpuBetween, treeCpu, type TreeCpu } from "./processCpu";
 import { startRuntime } from "../tests/local/e2e/runtimeProcess";
+
+/** An execution that has not ended after this long is reported as lost instead of waited for forever. */
+const EXECUTION_DEADLINE_MS = 120_000;
 
 const LEVELS: Array<{ concurrency: number; executions: number }> = [
   { concurrency: 1, executions: 200 },
@@ -46,7 +55,17 @@ export function driver(startUrl: string, onLine: (listener: (line: string) => vo
     const { executionArn } = (await response.json()) as { executionArn: string };
     if (!executionArn) throw new Error(`start failed: ${response.status}`);
     const name = executionArn.split(":").pop()!;
-    const ended = endedEarly.get(name) ?? (await new Promise<Ended>((resolve) => waiters.set(name, resolve)));
+    let timer: NodeJS.Timeout | undefined;
+    const ended =
+      endedEarly.get(name) ??
+      (await new Promise<Ended>((resolve, reject) => {
+        waiters.set(name, resolve);
+        timer = setTimeout(
+          () => reject(new Error(`${executionArn} did not end within ${EXECUTION_DEADLINE_MS / 1000} s`)),
+          EXECUTION_DEADLINE_MS,
+        );
+      }));
+    clearTimeout(timer);
     endedEarly.delete(name);
     waiters.delete(name);
     if (!ended.succeeded) throw new Error(`${executionArn} did not succeed`);
@@ -73,6 +92,32 @@ export function driver(startUrl: string, onLine: (listener: (line: string) => vo
   return { run };
 }
 
+/** CPU milliseconds per execution: the server process itself / its children (function processes, workers). */
+function cpuCells(cpu: TreeCpu | undefined, executions: number): string {
+  if (!cpu) return "(no /proc)";
+  const perExecution = (seconds: number) => ((seconds * 1000) / executions).toFixed(2);
+  return `${perExecution(cpu.own)} + ${perExecution(cpu.descendants)}`;
+}
+
+/** Median fdatasync of a 4 KB overwrite in the temporary folder: what one durable acknowledgement waits for. */
+function fdatasyncMs(): number {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-sync-")), "probe");
+  const descriptor = fs.openSync(file, "w");
+  const block = Buffer.alloc(4096, 1);
+  fs.writeSync(descriptor, block);
+  fs.fsyncSync(descriptor);
+  const times: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const started = performance.now();
+    fs.writeSync(descriptor, block, 0, block.length, 0);
+    fs.fdatasyncSync(descriptor);
+    times.push(performance.now() - started);
+  }
+  fs.closeSync(descriptor);
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  return times.sort((a, b) => a - b)[times.length >> 1];
+}
+
 function row(label: string, concurrency: number, executions: number, figures: Figures): string {
   const cells = [
     figures.perSecond.toFixed(0).padStart(12),
@@ -91,13 +136,18 @@ async function main(): Promise<void> {
     await ours.run(20, 20);
     await bare.run(20, 20);
     console.log(`local runtime at ${runtime.origin}; machine: ${require("node:os").cpus().length} cores, Node ${process.version}`);
-    console.log("       concurrency  executions  executions/s   p50 ms   p99 ms   max ms");
+    console.log(`one fdatasync on this disk (a durable acknowledgement waits for one): median ${fdatasyncMs().toFixed(2)} ms`);
+    console.log("       concurrency  executions  executions/s   p50 ms   p99 ms   max ms  CPU ms per execution: process + children");
     const ratios: string[] = [];
     for (const { concurrency, executions } of LEVELS) {
+      let before = treeCpu(floor.pid);
       const floorFigures = await bare.run(concurrency, executions);
-      console.log(row("floor", concurrency, executions, floorFigures));
+      console.log(
+        `${row("floor", concurrency, executions, floorFigures)}  ${cpuCells(cpuBetween(before, treeCpu(floor.pid)), executions)}`,
+      );
+      before = treeCpu(runtime.pid);
       const ourFigures = await ours.run(concurrency, executions);
-      console.log(row("ours", concurrency, executions, ourFigures));
+      console.log(`${row("ours", concurrency, executions, ourFigures)}  ${cpuCells(cpuBetween(before, treeCpu(runtime.pid)), executions)}`);
       ratios.push(
         `${String(concurrency).padStart(11)}  ${(ourFigures.perSecond / floorFigures.perSecond).toFixed(2).padStart(16)}  ${(ourFigures.p99 / floorFigures.p99).toFixed(2).padStart(16)}`,
       );

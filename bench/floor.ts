@@ -19,6 +19,8 @@ const WORKERS = 2;
 
 export interface FloorProcess {
   startUrl: string;
+  /** The server's process id (its two workers are its children). */
+  pid: number;
   /** Calls `listener` with each complete line the server prints. */
   onLine(listener: (line: string) => void): void;
   stop(): Promise<void>;
@@ -50,6 +52,7 @@ export async function startFloor(): Promise<FloorProcess> {
   listeners.length = 0;
   return {
     startUrl: `${origin}/start`,
+    pid: child.pid!,
     onLine: (listener) => void listeners.push(listener),
     stop: async () => {
       if (child.exitCode === null) child.kill("SIGTERM");
@@ -96,7 +99,6 @@ function work(): void {
       endpoint: message.origin,
       region: "us-east-1",
       credentials: { accessKeyId: "AKIDFLOOR", secretAccessKey: "floor" },
-      maxAttempts: 1,
     });
     sfn.send(new SendTaskSuccessCommand({ taskToken: message.taskToken, output: "{}" })).catch((error: unknown) => {
       console.error(error);
