@@ -2,8 +2,8 @@
  * The evaluation cache: `.local/<stack>/program.json` holds the last evaluation of the program and the key it
  * was made under, a hash of everything that can change what the program declares: the program's own sources
  * (every project file it required, as the evaluation listed them), Pulumi*.yaml, the -c overrides,
- * package-lock.json (the packages, @pulumi/aws's behaviour among them), the Node version, and the runtime's
- * own evaluation code. A warm start whose key matches skips Pulumi entirely.
+ * package-lock.json (the packages, @pulumi/aws's behaviour among them), the Node version, AWS_REGION (the region
+ * when the stack sets none: it is in every ARN), and the runtime's own evaluation code. A warm start whose key matches skips Pulumi entirely.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -42,7 +42,16 @@ export function projectFiles(projectDirectory: string): string[] {
 
 export function cacheKey(inputs: CacheInputs, sources: readonly string[]): string | undefined {
   const hash = createHash("sha256");
-  hash.update(JSON.stringify({ format: CACHE_FORMAT, node: process.version, stack: inputs.stack, overrides: inputs.configOverrides }));
+  hash.update(
+    JSON.stringify({
+      format: CACHE_FORMAT,
+      node: process.version,
+      stack: inputs.stack,
+      overrides: inputs.configOverrides,
+      // loader.ts reads it when the stack's config names no aws:region.
+      region: process.env.AWS_REGION ?? null,
+    }),
+  );
   const files = [...new Set([...projectFiles(inputs.projectDirectory), ...sources])].map((file) =>
     path.resolve(inputs.projectDirectory, file),
   );
