@@ -18,7 +18,7 @@ import { buildDefinition, type StepTarget } from "./definition";
 import type { ResolvedFunctionArgs } from "./functionArgs";
 import { createLambdaStep, type LambdaStep } from "./lambdaStep";
 import { invokePolicy, serviceTrustPolicy, stateMachineLogDeliveryPolicy, taskResponsePolicy, xrayWritePolicy } from "./policies";
-import type { ResolvedChannel, ResolvedFunctionRef } from "./resolveSteps";
+import { type ResolvedChannel, type ResolvedFunctionRef, stepSlug } from "./resolveSteps";
 import { createStartApi } from "./startApi";
 
 export * from "./args";
@@ -34,14 +34,7 @@ export const CALLBACK_WORKFLOW_TYPE = "sfn-callback:index:CallbackWorkflow";
  */
 export const VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/";
 
-/** `WaitForCompletion` → `wait-for-completion`: step names in child resource names. */
-export function stepSlug(stepName: string): string {
-  return stepName
-    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
-    .replace(/[^A-Za-z0-9]+/g, "-")
-    .replace(/^-|-$/g, "")
-    .toLowerCase();
-}
+export { stepSlug };
 
 export class CallbackWorkflow extends pulumi.ComponentResource {
   /** Every function the workflow defined, by `<step name>` (lambda steps) or `<step name>.<role>` (receiver, worker, notifier, answer, subscriber-N). */

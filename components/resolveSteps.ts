@@ -149,6 +149,15 @@ export interface ResolvedFailStep {
 
 export type ResolvedStep = ResolvedLambdaStep | ResolvedCallbackStep | ResolvedPassStep | ResolvedSucceedStep | ResolvedFailStep;
 
+/** `WaitForCompletion` → `wait-for-completion`: step names in child resource names. */
+export function stepSlug(stepName: string): string {
+  return stepName
+    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+    .replace(/[^A-Za-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .toLowerCase();
+}
+
 /** Checks the steps and applies defaults; problems are added to `problems`. */
 export function resolveSteps(steps: StepArgs[], problems: string[]): ResolvedStep[] {
   if (!Array.isArray(steps) || steps.length === 0) {
@@ -164,6 +173,23 @@ export function resolveSteps(steps: StepArgs[], problems: string[]): ResolvedSte
       problems.push(`steps[${index}].name (${describe(name)}) is not unique: every step needs its own name`);
     }
     names.add(name);
+  });
+  // Lambda and callback steps name their resources after the step: two names with one slug would declare two
+  // resources under one name, which Pulumi refuses only at deploy time, with a message about URNs.
+  const slugs = new Map<string, string>();
+  steps.forEach((step, index) => {
+    if ((step?.type !== "lambda" && step?.type !== "callback") || typeof step.name !== "string" || step.name.length === 0) return;
+    const slug = stepSlug(step.name);
+    const other = slugs.get(slug);
+    if (slug === "") {
+      problems.push(
+        `steps[${index}].name (${describe(step.name)}) needs a letter or digit: a ${step.type} step's resources are named after it`,
+      );
+    } else if (other !== undefined && other !== step.name) {
+      problems.push(
+        `steps[${index}].name (${describe(step.name)}) and step ${describe(other)} both name their resources "${slug}": rename one`,
+      );
+    } else slugs.set(slug, step.name);
   });
 
   const resolved: ResolvedStep[] = [];

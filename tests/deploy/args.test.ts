@@ -155,6 +155,33 @@ describe("deploy: CallbackWorkflow args (resolveArgs)", () => {
     }
   });
 
+  it("refuses two lambda or callback steps whose names give their resources one name, and a name without a letter or digit", () => {
+    assert.deepEqual(
+      problemsOf(
+        withSteps(
+          wait({ name: "WaitForCompletion", next: "wait for completion" }),
+          wait({ name: "wait for completion", next: "***" }),
+          wait({ name: "***", next: "Done" }),
+          { type: "succeed", name: "Done" },
+        ),
+      ),
+      [
+        'steps[1].name ("wait for completion") and step "WaitForCompletion" both name their resources "wait-for-completion": rename one',
+        'steps[2].name ("***") needs a letter or digit: a callback step\'s resources are named after it',
+      ],
+    );
+    // Steps that declare no resources may share a slug.
+    assert.doesNotThrow(() =>
+      resolveArgs(
+        withSteps(
+          wait({ next: "Done", catch: [{ errors: ["ProcessingFailed"], next: "done" }] }),
+          { type: "succeed", name: "Done" },
+          { type: "fail", name: "done", error: "E" },
+        ),
+      ),
+    );
+  });
+
   it("requires unique step names and next/catch targets that name a step", () => {
     assert.deepEqual(
       problemsOf(
