@@ -2,16 +2,25 @@
  * Applies an edited program to the running services (watch mode): what the new evaluation no longer
  * declares, or declares differently, is deprovisioned (dependents first: reverse declaration order), then
  * what is new or changed is provisioned (in declaration order), through LocalService's contract.
+ *
+ * A resource that fails to provision does not stop the ones after it: they are provisioned too, and the
+ * failures are returned, so the caller can count them as not there and provision them again at the next reload.
  */
 import type { LocalService } from "../common/service";
 import { diffPrograms, type ProgramDiff } from "../program/diff";
 import type { EvaluatedResource } from "../program/evaluator";
 
+export interface ProgramChange {
+  diff: ProgramDiff;
+  /** Resources of the new program that failed to provision, in declaration order, each with its error. */
+  failed: Array<{ resource: EvaluatedResource; error: Error }>;
+}
+
 export async function applyProgramChange(
   servicesByType: ReadonlyMap<string, LocalService>,
   previous: readonly EvaluatedResource[],
   next: readonly EvaluatedResource[],
-): Promise<ProgramDiff> {
+): Promise<ProgramChange> {
   const diff = diffPrograms(previous, next);
   const replacements = new Map(diff.changed.map(({ previous: old, next: replacement }) => [old.urn, replacement]));
   const leaving = previous.filter((resource) => replacements.has(resource.urn) || diff.removed.includes(resource)).reverse();
@@ -19,6 +28,7 @@ export async function applyProgramChange(
     await servicesByType.get(resource.type)?.deprovision(resource, replacements.get(resource.urn));
   }
   const arriving = new Set([...diff.added, ...diff.changed.map(({ next: replacement }) => replacement)]);
+  const failed: ProgramChange["failed"] = [];
   for (const resource of next) {
     if (!arriving.has(resource)) continue;
     const service = servicesByType.get(resource.type);
@@ -26,8 +36,8 @@ export async function applyProgramChange(
     try {
       await service.provision(resource, next);
     } catch (error) {
-      throw new Error(`${resource.type} "${resource.name}": ${(error as Error).message}`, { cause: error });
+      failed.push({ resource, error: new Error(`${resource.type} "${resource.name}": ${(error as Error).message}`, { cause: error }) });
     }
   }
-  return diff;
+  return { diff, failed };
 }

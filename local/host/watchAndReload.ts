@@ -41,9 +41,20 @@ export function watchAndReload(options: WatchAndReloadOptions): { close(): Promi
     }
     if (closed) return;
     try {
-      const diff = await applyProgramChange(options.servicesByType, options.current().resources, next.resources);
-      options.replace(next);
-      options.log("reload", `reloaded in ${Math.round(performance.now() - startedAt)} ms: ${describeDiff(diff)}`);
+      const { diff, failed } = await applyProgramChange(options.servicesByType, options.current().resources, next.resources);
+      if (failed.length === 0) {
+        options.replace(next);
+        options.log("reload", `reloaded in ${Math.round(performance.now() - startedAt)} ms: ${describeDiff(diff)}`);
+        return;
+      }
+      // What failed to provision counts as not there: the next reload provisions it again, changed or not.
+      const failedUrns = new Set(failed.map(({ resource }) => resource.urn));
+      options.replace({ ...next, resources: next.resources.filter((resource) => !failedUrns.has(resource.urn)) });
+      options.log(
+        "reload",
+        `reload applied except ${failed.length} resource${failed.length === 1 ? "" : "s"}, tried again at the next save: ` +
+          `${failed.map(({ error }) => error.message).join("; ")} (${describeDiff(diff)})`,
+      );
     } catch (error) {
       options.replace(next);
       options.log("reload", `reload applied only in part (fix the program and save again): ${(error as Error).message}`);

@@ -1,0 +1,108 @@
+import * as assert from "node:assert/strict";
+import type { DeclaredResource, LocalService } from "../../../local/common/service";
+import type { EvaluatedProgram, EvaluatedResource } from "../../../local/program/evaluator";
+import type { ProgramSource } from "../../../local/program/source";
+import { applyProgramChange } from "../../../local/host/reload";
+import { watchAndReload } from "../../../local/host/watchAndReload";
+
+const TYPE = "test:index/thing:Thing";
+
+function resource(name: string, inputs: Record<string, unknown> = {}): EvaluatedResource {
+  return {
+    urn: `urn:pulumi:dev::demo::${TYPE}::${name}`,
+    type: TYPE,
+    name,
+    id: name,
+    inputs,
+    state: {},
+    custom: true,
+    remote: false,
+  } as EvaluatedResource;
+}
+
+/** A service that records what it was asked, and refuses to provision the names in `refuse`. */
+function recordingService(refuse: Set<string>) {
+  const provisioned: string[] = [];
+  const deprovisioned: string[] = [];
+  const service = {
+    resourceTypes: [TYPE],
+    provision: async (declared: DeclaredResource) => {
+      if (refuse.has(declared.name)) throw new Error(`cannot make ${declared.name}`);
+      provisioned.push(declared.name);
+    },
+    deprovision: async (declared: DeclaredResource) => void deprovisioned.push(declared.name),
+  } as unknown as LocalService;
+  return { service, provisioned, deprovisioned, services: new Map([[TYPE, service]]) };
+}
+
+function program(resources: EvaluatedResource[]): EvaluatedProgram {
+  return { stack: "dev", config: {}, configSources: {}, resources, outputs: {} } as unknown as EvaluatedProgram;
+}
+
+describe("watch mode: applying an edited program", () => {
+  it("provisions every resource after one that fails, and returns the failure with the resource's type and name", async () => {
+    const { services, provisioned } = recordingService(new Set(["b"]));
+    const change = await applyProgramChange(services, [], [resource("a"), resource("b"), resource("c")]);
+    assert.deepEqual(provisioned, ["a", "c"]);
+    assert.deepEqual(
+      change.failed.map(({ resource: failed, error }) => [failed.name, error.message]),
+      [["b", `${TYPE} "b": cannot make b`]],
+    );
+    assert.equal(change.diff.added.length, 3);
+  });
+
+  it("provisions a resource that failed at one reload again at the next, though the program did not change it", async () => {
+    const refuse = new Set(["b"]);
+    const { services, provisioned } = recordingService(refuse);
+    let current = program([resource("a")]);
+    const edited = program([resource("a"), resource("b"), resource("c")]);
+    let onChange: (files: string[]) => void = () => undefined;
+    const source = {
+      evaluate: async () => edited,
+      watch: (listener: (files: string[]) => void) => (onChange = listener),
+    } as unknown as ProgramSource;
+    const lines: string[] = [];
+    const logged = (pattern: RegExp) =>
+      new Promise<string>((resolve, reject) => {
+        const started = Date.now();
+        const check = setInterval(() => {
+          const line = lines.find((text) => pattern.test(text));
+          if (line || Date.now() - started > 5000) clearInterval(check);
+          if (line) resolve(line);
+          else if (Date.now() - started > 5000) reject(new Error(`no log line matched ${pattern}; logged: ${lines.join(" | ")}`));
+        }, 5);
+      });
+    const watcher = watchAndReload({
+      source,
+      servicesByType: services,
+      current: () => current,
+      replace: (next) => (current = next),
+      log: (_source, line) => lines.push(line),
+    });
+    try {
+      onChange(["index.ts"]);
+      const partial = await logged(/^reload applied except 1 resource/);
+      assert.match(partial, /cannot make b/);
+      assert.deepEqual(
+        provisioned,
+        ["b", "c"].filter((name) => name !== "b"),
+      );
+      assert.deepEqual(
+        current.resources.map(({ name }) => name),
+        ["a", "c"],
+      );
+
+      refuse.clear();
+      lines.length = 0;
+      onChange(["handlers/other.ts"]);
+      await logged(/^reloaded in \d+ ms/);
+      assert.deepEqual(provisioned, ["c", "b"]);
+      assert.deepEqual(
+        current.resources.map(({ name }) => name),
+        ["a", "b", "c"],
+      );
+    } finally {
+      await watcher.close();
+    }
+  });
+});
