@@ -226,6 +226,10 @@ export class StepFunctionsApi {
     const arn = input.arn ?? stateMachineArn(this.services.region, this.options.accountId, input.name);
     const definition = checkDefinition(input.definition, type);
     const existing = this.machines.get(arn);
+    if (existing?.status === "DELETING") {
+      // AWS refuses the name until the old machine is gone, even for an identical definition.
+      throw new StepFunctionsApiError("StateMachineDeleting", `State Machine is being deleted: '${arn}'`);
+    }
     if (existing) {
       if (existing.definitionText === input.definition && existing.roleArn === input.roleArn && existing.type === type) return existing;
       throw new StepFunctionsApiError("StateMachineAlreadyExists", `State Machine Already Exists: '${arn}'`);

@@ -158,6 +158,40 @@ describe("Step Functions control plane over HTTP (AWS SDK v3)", () => {
       await expectSdkError(sfn.send(new ListExecutionsCommand({ stateMachineArn: arn })), "StateMachineDoesNotExist");
     });
 
+    it("answers StateMachineDeleting to CreateStateMachine with a DELETING machine's name, identical or not", async () => {
+      const definition = JSON.stringify(waitingDefinition("Done"));
+      const arn = h.machine(JSON.parse(definition), "recreate-while-deleting");
+      const running = await startWaiting(arn);
+      await sfn.send(new DeleteStateMachineCommand({ stateMachineArn: arn }));
+      const message = `State Machine is being deleted: '${arn}'`;
+      await expectSdkError(
+        sfn.send(new CreateStateMachineCommand({ name: "recreate-while-deleting", definition, roleArn: ROLE_ARN })),
+        "StateMachineDeleting",
+        message,
+      );
+      const other = JSON.stringify(waitingDefinition("Other"));
+      await expectSdkError(
+        sfn.send(new CreateStateMachineCommand({ name: "recreate-while-deleting", definition: other, roleArn: ROLE_ARN })),
+        "StateMachineDeleting",
+        message,
+      );
+      const ended = h.service.execution(running.executionArn)!.done;
+      await sfn.send(new SendTaskSuccessCommand({ taskToken: running.token, output: "{}" }));
+      await ended;
+      await waitUntil(async () => {
+        try {
+          await sfn.send(new CreateStateMachineCommand({ name: "recreate-while-deleting", definition: other, roleArn: ROLE_ARN }));
+          return true;
+        } catch (error: any) {
+          assert.equal(error.name, "StateMachineDeleting");
+          return false;
+        }
+      });
+      const machine = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn }));
+      assert.equal(machine.status, "ACTIVE");
+      assert.equal(JSON.parse(machine.definition!).States.Wait.Next, "Other");
+    });
+
     it("deletes an idle machine at once, and deleting it again succeeds", async () => {
       const arn = h.machine(waitingDefinition("Done"));
       await sfn.send(new DeleteStateMachineCommand({ stateMachineArn: arn }));
