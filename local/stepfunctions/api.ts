@@ -14,7 +14,7 @@ import type { EngineServices } from "./interpreter";
 import { exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES } from "./limits";
 import { isSupportedResource } from "./resources";
 import { diagnoseDefinition } from "./diagnostics";
-import type { LoadedExecution, StepFunctionsPersistence } from "./persistence";
+import type { LoadedExecution, StepFunctionsPersistence, StoredMachine } from "./persistence";
 import { mergeTags, parseTags, tagsToWire } from "./tags";
 import { redriveStatusOf } from "./redrive";
 import { testState, type TestStateRequest } from "./testState";
@@ -267,6 +267,10 @@ export class StepFunctionsApi {
       creationDate: machine.creationDate,
       loggingConfiguration: machine.loggingConfiguration,
       tracingConfiguration: machine.tracingConfiguration,
+      revisionId: machine.revisionId,
+      updateDate: machine.updateDate,
+      status: machine.status,
+      tags: [...machine.tags],
     });
   }
 
@@ -280,9 +284,25 @@ export class StepFunctionsApi {
     const summary: RestoreSummary = { runningExecutions: 0, finishedExecutions: 0, reinvokedTasks: 0 };
     if (!persistence) return summary;
     for (const stored of persistence.loadMachines()) {
-      if (this.machines.has(stored.arn)) continue;
+      const declared = this.machines.get(stored.arn);
+      if (declared) {
+        this.keepHistoryOf(declared, stored);
+        continue;
+      }
       try {
-        this.createStateMachine({ ...stored, definition: stored.definitionText, arn: stored.arn });
+        const machine = this.createStateMachine({
+          ...stored,
+          definition: stored.definitionText,
+          arn: stored.arn,
+          tags: new Map(stored.tags ?? []),
+        });
+        Object.assign(machine, {
+          creationDate: stored.creationDate,
+          updateDate: stored.updateDate ?? stored.creationDate,
+          revisionId: stored.revisionId,
+          status: stored.status ?? "ACTIVE",
+        });
+        this.saveMachine(machine);
       } catch (error) {
         this.services.log?.(`state machine ${stored.arn} kept from an earlier run cannot be restored: ${(error as Error).message}`);
       }
@@ -301,7 +321,34 @@ export class StepFunctionsApi {
     this.services.tokens.restore();
     for (const execution of toStart) execution.start();
     summary.runningExecutions = toStart.length;
+    // A machine deleted while executions ran goes once they end, as before the restart (or now, if none runs).
+    for (const machine of [...this.machines.values()]) {
+      if (machine.status !== "DELETING") continue;
+      for (const execution of machine.executions.values())
+        if (execution.status === "RUNNING") void execution.done.then(() => this.removeIfDeleted(machine));
+      this.removeIfDeleted(machine);
+    }
     return summary;
+  }
+
+  /**
+   * A machine the program declared again (before the restore) is the one kept from the earlier run: it keeps its
+   * creation date, and its revision while the declaration is unchanged; a changed one is a new revision, as
+   * UpdateStateMachine would make. A change of type is a replacement (a new machine), as on AWS.
+   */
+  private keepHistoryOf(declared: StateMachineRecord, stored: StoredMachine): void {
+    if (declared.type !== stored.type) return;
+    declared.creationDate = stored.creationDate;
+    const unchanged =
+      declared.definitionText === stored.definitionText &&
+      declared.roleArn === stored.roleArn &&
+      JSON.stringify(declared.loggingConfiguration) === JSON.stringify(stored.loggingConfiguration) &&
+      JSON.stringify(declared.tracingConfiguration) === JSON.stringify(stored.tracingConfiguration);
+    if (unchanged) {
+      declared.revisionId = stored.revisionId;
+      declared.updateDate = stored.updateDate ?? stored.creationDate;
+    } else declared.revisionId = randomUUID();
+    this.saveMachine(declared);
   }
 
   private restoreExecution(loaded: LoadedExecution, definitions: Map<string, ExecutionMachine["definition"]>): Execution | undefined {
@@ -699,6 +746,7 @@ export class StepFunctionsApi {
     // Deleting a state machine that does not exist (any more) succeeds, as on AWS.
     if (!machine) return {};
     machine.status = "DELETING";
+    this.saveMachine(machine);
     this.removeIfDeleted(machine);
     return {};
   }
@@ -715,6 +763,7 @@ export class StepFunctionsApi {
   private async TagResource(request: Record<string, any>) {
     const machine = this.taggedResource(request.resourceArn);
     mergeTags(machine.tags, parseTags(request.tags), machine.arn);
+    this.saveMachine(machine);
     return {};
   }
 
@@ -724,6 +773,7 @@ export class StepFunctionsApi {
       if (typeof key !== "string") throw new StepFunctionsApiError("SerializationException", "STRING_VALUE expected for 'tagKeys' members");
       machine.tags.delete(key);
     }
+    this.saveMachine(machine);
     return {};
   }
 

@@ -18,6 +18,14 @@ export interface StoredMachine {
   creationDate: number;
   loggingConfiguration: Record<string, unknown>;
   tracingConfiguration: Record<string, unknown>;
+  /** The current revision (absent: the first one, and on rows kept before revisions were kept). */
+  revisionId?: string;
+  /** When the current revision was made (absent on rows kept before: the creation date). */
+  updateDate?: number;
+  /** DELETING: deleted while executions still ran (absent on rows kept before: ACTIVE). */
+  status?: "ACTIVE" | "DELETING";
+  /** Key/value pairs in the order they were added (ListTagsForResource keeps it). */
+  tags?: Array<[string, string]>;
 }
 
 export interface StoredExecution {
