@@ -1,7 +1,6 @@
 /** Small HTTP helpers shared by the origin server and the API Gateway emulation. */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { escapeXml } from "./xml";
 
 /** Requests larger than this are refused with 413 before any service sees them (no AWS API here takes more). */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -53,22 +52,6 @@ export function sendJson(res: ServerResponse, statusCode: number, body: unknown,
   const text = JSON.stringify(body);
   res
     .writeHead(statusCode, { "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(text)), ...headers })
-    .end(text);
-}
-
-/**
- * A request whose SigV4 credential cannot be read, answered in its service's protocol: S3's XML
- * `AuthorizationHeaderMalformed`, the JSON protocols' `IncompleteSignatureException` (both 400).
- * https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
- */
-export function sendSignatureError(res: ServerResponse, signingName: string | undefined, message: string): void {
-  if (signingName !== "s3") return sendAwsJsonError(res, 400, "IncompleteSignatureException", message);
-  const requestId = randomUUID();
-  const text =
-    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AuthorizationHeaderMalformed</Code><Message>${escapeXml(message)}</Message>` +
-    `<RequestId>${requestId}</RequestId></Error>`;
-  res
-    .writeHead(400, { "Content-Type": "application/xml", "Content-Length": String(Buffer.byteLength(text)), "x-amz-request-id": requestId })
     .end(text);
 }
 

@@ -17,7 +17,7 @@ import { SqsService } from "../sqs/service";
 import { SnsService } from "../sns/service";
 import { ConsoleService } from "../console/service";
 import { isLoopbackHost } from "../common/loopback";
-import { MAX_REQUEST_BYTES, readBody, RequestTooLargeError, sendAwsJsonError, sendJson, sendSignatureError } from "../common/http";
+import { MAX_REQUEST_BYTES, readBody, RequestTooLargeError, sendAwsJsonError, sendJson } from "../common/http";
 import { Router } from "./router";
 import type { LocalContext, LocalService, LogLevel } from "../common/service";
 import { answerNotReady, answerOwnEndpoint, isOwnEndpoint, notReadyAnswer, type RuntimePhase, type RuntimeStatus } from "./ownEndpoints";
@@ -28,6 +28,7 @@ import { watchAndReload } from "./watchAndReload";
 import { IamEnforcer, type HttpDirectory } from "../iam/enforcer";
 import { IAM_MODES, type IamMode } from "../iam/modes";
 import { authorizingInvoker } from "../iam/invoker";
+import { sendMalformedCredential } from "../iam/responses";
 import { authorizingQueueSender, authorizingTopicPublisher } from "../iam/messaging";
 
 export { IAM_MODES, type IamMode };
@@ -344,7 +345,7 @@ async function serve(
       if (screen(req, res, url, body, destination.signingName)) return;
       return await destination.service.handle(req, res, body);
     }
-    if (destination.kind === "malformedSignature") return sendSignatureError(res, destination.signingName, destination.message);
+    if (destination.kind === "malformedSignature") return sendMalformedCredential(req, res, destination.signingName, destination.message);
     if (destination.kind === "unknownService") {
       return sendAwsJsonError(
         res,

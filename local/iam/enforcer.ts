@@ -18,7 +18,7 @@ import type { DeclaredResource } from "../common/service";
 import { evaluate, type Decision, type EvaluatedPrincipal } from "./evaluate";
 import { describeRequest, type ResourceDirectory } from "./operations";
 import { CredentialIssuer, principalArn, type IssuedCredentials } from "./principals";
-import { accessDeniedRefusal, authenticationRefusal, sendRefusal, type AuthenticationProblem } from "./responses";
+import { accessDeniedRefusal, authenticationRefusal, sendRefusal, usesQueryProtocol, type AuthenticationProblem } from "./responses";
 import { checkScope, readSignature, signatureMatches } from "./sigv4";
 import { unknownActions } from "./reference";
 import { readPolicy, type SourcedStatement } from "./policy";
@@ -203,9 +203,7 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
   screen(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, signingName: string, directory: HttpDirectory): boolean {
     if (this.mode === "off") return false;
     const identified = this.identify(req, url, body, signingName);
-    // SNS, and SQS for callers of the query protocol (the AWS CLI 2.9), expect XML errors.
-    const queryProtocol =
-      signingName === "sns" || (signingName === "sqs" && !String(req.headers["x-amz-target"] ?? "").startsWith("AmazonSQS."));
+    const queryProtocol = usesQueryProtocol(req, signingName);
     if ("failure" in identified) {
       const line = `refused ${signingName} request ${req.method} ${url.pathname}: ${identified.failure.code} (${identified.failure.message})`;
       if (this.mode === "enforce") {

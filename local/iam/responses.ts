@@ -8,7 +8,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendQueryError } from "../common/awsQuery";
 import { MessagingError } from "../common/messaging";
 import { escapeXml } from "../common/xml";
@@ -101,6 +101,26 @@ const QUERY_AUTHENTICATION_CODES: Record<string, string> = {
   UnrecognizedClientException: "InvalidClientTokenId",
   MissingAuthenticationTokenException: "MissingAuthenticationToken",
 };
+
+/** SNS, and SQS for callers of the query protocol (the AWS CLI 2.9; the SDK v3 speaks JSON to SQS), expect XML errors. */
+export function usesQueryProtocol(req: IncomingMessage, signingName: string): boolean {
+  return signingName === "sns" || (signingName === "sqs" && !String(req.headers["x-amz-target"] ?? "").startsWith("AmazonSQS."));
+}
+
+/**
+ * A request whose SigV4 credential cannot be read, answered 400 in the protocol of the service it seems to be for:
+ * S3's `AuthorizationHeaderMalformed`, the query protocol's `IncompleteSignature`, the JSON protocols'
+ * `IncompleteSignatureException` (also when no service can be read from it).
+ */
+export function sendMalformedCredential(req: IncomingMessage, res: ServerResponse, signingName: string | undefined, message: string): void {
+  const refusal = {
+    statusCode: 400,
+    code: signingName === "s3" ? "AuthorizationHeaderMalformed" : "IncompleteSignatureException",
+    message,
+  };
+  const resource = new URL(req.url ?? "/", "http://local").pathname;
+  sendRefusal(res, signingName ?? "", refusal, resource, signingName !== undefined && usesQueryProtocol(req, signingName));
+}
 
 /**
  * Sends the refusal in the request's protocol. `queryProtocol`: the request came in SNS's or SQS's query protocol

@@ -19,6 +19,7 @@ import {
   SendMessageBatchCommand,
   SendMessageCommand,
   SetQueueAttributesCommand,
+  SQSClient,
 } from "@aws-sdk/client-sqs";
 import {
   CreateTopicCommand,
@@ -28,6 +29,7 @@ import {
   ListTopicsCommand,
   PublishBatchCommand,
   PublishCommand,
+  SNSClient,
   SubscribeCommand,
   UnsubscribeCommand,
 } from "@aws-sdk/client-sns";
@@ -490,6 +492,31 @@ describe("local SQS and SNS end to end (SDK v3 and AWS CLI)", function () {
         runtime.sns.send(new SubscribeCommand({ TopicArn: out.eventsTopicArn, Protocol: "http", Endpoint: "http://example.com/hook" })),
       );
       assert.match(remote.message, /only to loopback/);
+    });
+  });
+
+  describe("a credential that cannot be read (not valid percent-encoding)", () => {
+    const malformed = { accessKeyId: "AKID%ZZ", secretAccessKey: "messaging" };
+
+    it("answers SNS's query-protocol XML error IncompleteSignature (400), which the SDK v3 reads", async () => {
+      const sns = new SNSClient({ endpoint: runtime.origin, region: "us-east-1", credentials: malformed, maxAttempts: 1 });
+      const refused = await rejection(sns.send(new ListTopicsCommand({})));
+      sns.destroy();
+      assert.equal(refused.name, "IncompleteSignature");
+      assert.equal(refused.$metadata.httpStatusCode, 400);
+      assert.match(refused.message, /the Credential is not valid percent-encoding: "AKID%ZZ\//);
+    });
+
+    it("answers SQS in the protocol of the request: the SDK v3's JSON and the AWS CLI's query XML", async function () {
+      this.timeout(180_000);
+      const sqs = new SQSClient({ endpoint: runtime.origin, region: "us-east-1", credentials: malformed, maxAttempts: 1 });
+      const refused = await rejection(sqs.send(new ListQueuesCommand({})));
+      sqs.destroy();
+      assert.equal(refused.name, "IncompleteSignature");
+      assert.equal(refused.$metadata.httpStatusCode, 400);
+      const cli = await aws(runtime, ["sqs", "list-queues"], malformed);
+      assert.notEqual(cli.code, 0);
+      assert.match(cli.stderr, /An error occurred \(IncompleteSignature\) when calling the ListQueues operation: .*percent-encoding/);
     });
   });
 
