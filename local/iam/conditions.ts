@@ -5,8 +5,10 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
  */
-import type { ConditionBlock } from "./policy";
 import { matchesArn, matchesGlob } from "./wildcards";
+
+/** A statement's Condition element: operator → condition key → value(s). */
+export type ConditionBlock = Record<string, Record<string, unknown>>;
 
 /** Condition keys of one request, lower-cased names → values (a single-valued key has one). */
 export type ConditionContext = ReadonlyMap<string, readonly string[]>;
@@ -51,7 +53,39 @@ const NEGATED: Record<string, string> = {
   ArnNotLike: "ArnLike",
 };
 
-export class ConditionError extends Error {}
+/** An operator name read apart: its set qualifier, its IfExists suffix, and the comparison it names. */
+interface Operator {
+  set?: "ForAnyValue" | "ForAllValues";
+  ifExists: boolean;
+  /** The base operator without qualifier or suffix (`StringNotLike`, `Null`). */
+  name: string;
+}
+
+function readOperator(operatorName: string): Operator {
+  let name = operatorName;
+  let set: Operator["set"];
+  const qualifier = /^(ForAnyValue|ForAllValues):(.+)$/.exec(name);
+  if (qualifier) [set, name] = [qualifier[1] as Operator["set"], qualifier[2]];
+  const ifExists = name.endsWith("IfExists");
+  if (ifExists) name = name.slice(0, -"IfExists".length);
+  return { set, ifExists, name };
+}
+
+const isKnown = (name: string) => name === "Null" || (NEGATED[name] ?? name) in POSITIVE;
+
+/**
+ * What IAM's grammar refuses in a Condition element (an unknown operator, an operator without its key/value
+ * object), or undefined; checked when a policy is read, so evaluation never meets an operator it cannot apply.
+ */
+export function conditionProblem(block: unknown): string | undefined {
+  if (block === null || typeof block !== "object" || Array.isArray(block)) return "the Condition element must be an object";
+  for (const [operatorName, keys] of Object.entries(block)) {
+    if (!isKnown(readOperator(operatorName).name)) return `unknown condition operator "${operatorName}"`;
+    if (keys === null || typeof keys !== "object" || Array.isArray(keys))
+      return `condition operator "${operatorName}" needs an object of condition keys and values`;
+  }
+  return undefined;
+}
 
 /** Whether every condition of a statement holds. `resolve` substitutes policy variables in policy values. */
 export function conditionsHold(block: ConditionBlock | undefined, context: ConditionContext, resolve: (value: string) => string): boolean {
@@ -66,21 +100,15 @@ export function conditionsHold(block: ConditionBlock | undefined, context: Condi
 }
 
 function operatorHolds(operatorName: string, contextValues: readonly string[] | undefined, policyValues: string[]): boolean {
-  let name = operatorName;
-  let set: "ForAnyValue" | "ForAllValues" | undefined;
-  const qualifier = /^(ForAnyValue|ForAllValues):(.+)$/.exec(name);
-  if (qualifier) [set, name] = [qualifier[1] as "ForAnyValue" | "ForAllValues", qualifier[2]];
-  const ifExists = name.endsWith("IfExists");
-  if (ifExists) name = name.slice(0, -"IfExists".length);
-
+  const { set, ifExists, name } = readOperator(operatorName);
   if (name === "Null") {
     // Null: "true" holds when the key is absent, "false" when it is present.
     const absent = contextValues === undefined || contextValues.length === 0;
     return policyValues.some((value) => (value.toLowerCase() === "true") === absent);
   }
   const positiveName = NEGATED[name] ?? name;
+  // readPolicy refused unknown operators (conditionProblem); a statement built in code names only known ones.
   const compare = POSITIVE[positiveName];
-  if (!compare) throw new ConditionError(`unknown condition operator "${operatorName}"`);
   const negated = positiveName !== name;
   const absent = contextValues === undefined || contextValues.length === 0;
 

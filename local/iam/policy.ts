@@ -2,8 +2,9 @@
  * IAM policy documents as the program declares them (standard IAM JSON), read into one normalized shape.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements.html
  */
+import { conditionProblem, type ConditionBlock } from "./conditions";
 
-export type ConditionBlock = Record<string, Record<string, unknown>>;
+export type { ConditionBlock } from "./conditions";
 export type PrincipalBlock = "*" | Record<string, string | string[]>;
 
 export interface PolicyStatement {
@@ -33,7 +34,9 @@ export interface SourcedStatement {
   variables: boolean;
 }
 
-export class PolicyError extends Error {}
+export class PolicyError extends Error {
+  override name = "PolicyError";
+}
 
 /** Parses a policy (JSON text or object); throws PolicyError with the reason AWS's MalformedPolicyDocument would give. */
 export function readPolicy(policy: unknown, source: string): SourcedStatement[] {
@@ -56,6 +59,10 @@ export function readPolicy(policy: unknown, source: string): SourcedStatement[] 
       );
     if ((statement.Action === undefined) === (statement.NotAction === undefined))
       throw new PolicyError(`${source}: statement ${statement.Sid ?? index} needs exactly one of Action and NotAction`);
+    // IAM refuses these when the policy is put (`pulumi up` would fail), so the local runtime does too.
+    const problem = statement.Condition === undefined ? undefined : conditionProblem(statement.Condition);
+    if (problem)
+      throw new PolicyError(`${source}: MalformedPolicyDocument: Syntax errors in policy. Statement ${statement.Sid ?? index}: ${problem}`);
     return {
       statement,
       source: statement.Sid ? `${source}, statement "${statement.Sid}"` : `${source}, statement ${index}`,

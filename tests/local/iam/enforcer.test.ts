@@ -189,6 +189,56 @@ describe("local IAM enforcer", () => {
     );
   });
 
+  it("refuses at start a program whose policy has an unknown condition operator, naming the policy and its role", () => {
+    const bad = resource("aws:iam/rolePolicy:RolePolicy", "flow-typo", {
+      role: "flow-role",
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: "sqs:SendMessage", Resource: "*", Condition: { StringEqualsX: { "aws:SourceAccount": ACCOUNT } } },
+        ],
+      }),
+    });
+    const start = () => new IamEnforcer([...RESOURCES, bad], { mode: "enforce", region: "us-east-1", accountId: ACCOUNT, log: () => {} });
+    assert.throws(start, {
+      name: "PolicyError",
+      message:
+        'role policy "flow-typo" of role flow-role: MalformedPolicyDocument: Syntax errors in policy. Statement 0: unknown condition operator "StringEqualsX"',
+    });
+  });
+
+  it("lets a queue policy with an unknown condition operator allow nothing (a denial, never a crash)", () => {
+    const log: string[] = [];
+    const iam = enforcer("enforce", log);
+    const queue = `arn:aws:sqs:us-east-1:${ACCOUNT}:jobs`;
+    const policy = JSON.stringify({
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: "*",
+          Action: "sqs:SendMessage",
+          Resource: queue,
+          Condition: { ArnEqualsX: { "aws:SourceArn": MACHINE } },
+        },
+      ],
+    });
+    iam.useLivePolicies((arn) => (arn === queue ? { policy, source: "queue policy of jobs" } : undefined));
+    const decision = iam.authorize({
+      principal: { kind: "service", service: "sns.amazonaws.com", sourceArn: MACHINE },
+      action: "sqs:SendMessage",
+      resource: queue,
+    });
+    assert.equal(decision.allowed, false);
+    assert.ok(
+      log.some((line) =>
+        line.includes(
+          'queue policy of jobs: MalformedPolicyDocument: Syntax errors in policy. Statement 0: unknown condition operator "ArnEqualsX"',
+        ),
+      ),
+      log.join("\n"),
+    );
+  });
+
   it("checks nothing when off, and always allows the terminal", () => {
     assert.equal(
       enforcer("off").authorize({ principal: machineRole(), action: "lambda:InvokeFunction", resource: OTHER_FUNCTION }).allowed,

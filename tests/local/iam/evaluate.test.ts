@@ -244,6 +244,28 @@ describe("IAM policy evaluation", () => {
     });
   });
 
+  it("refuses, when it reads the policy, a condition operator IAM does not have (MalformedPolicyDocument), naming it and its statement", () => {
+    const withCondition = (Condition: unknown) => ({ Statement: [{ Sid: "Scoped", Effect: "Allow", Action: "s3:*", Condition }] });
+    assert.throws(() => readPolicy(withCondition({ StringEqualsX: { "aws:SourceAccount": "1" } }), 'role policy "p" of role r'), {
+      name: "PolicyError",
+      message:
+        'role policy "p" of role r: MalformedPolicyDocument: Syntax errors in policy. Statement Scoped: unknown condition operator "StringEqualsX"',
+    });
+    assert.throws(() => readPolicy(withCondition({ "ForSomeValues:StringLike": { "s3:prefix": "a" } }), "p"), /"ForSomeValues:StringLike"/);
+    assert.throws(
+      () => readPolicy(withCondition({ StringEquals: "aws:SourceAccount" }), "p"),
+      /condition operator "StringEquals" needs an object/,
+    );
+    // Every qualifier, IfExists suffix, negation and Null is an operator IAM knows.
+    const known = {
+      "ForAllValues:StringNotLikeIfExists": { k: "v" },
+      "ForAnyValue:ArnLike": { k: "v" },
+      Null: { k: "true" },
+      BoolIfExists: { k: "true" },
+    };
+    assert.equal(readPolicy(withCondition(known), "p").length, 1);
+  });
+
   it("refuses a policy without Effect or with both Action and NotAction, naming the statement", () => {
     assert.throws(() => readPolicy({ Statement: [{ Sid: "A", Action: "s3:*" }] }, "p"), /statement A has Effect undefined/);
     assert.throws(
