@@ -33,8 +33,9 @@ export class StepFunctionsApiError extends Error {
   constructor(
     readonly code: StepFunctionsErrorCode,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = code;
   }
 }

@@ -8,7 +8,7 @@ export function checkDefinition(definitionText: string, type: "STANDARD" | "EXPR
   try {
     return validateDefinition(definitionText, { supportedResource: isSupportedResource, stateMachineType: type }).definition;
   } catch (error) {
-    if (error instanceof DefinitionError) throw new StepFunctionsApiError("InvalidDefinition", error.message);
+    if (error instanceof DefinitionError) throw new StepFunctionsApiError("InvalidDefinition", error.message, { cause: error });
     throw error;
   }
 }

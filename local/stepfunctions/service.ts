@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
 import { StepFunctionsApi, type CreateStateMachineInput, type RunningExecution, type StateMachineRecord } from "./api";
 import { StepFunctionsApiError } from "./apiErrors";
+import { DefinitionError } from "./asl/validate";
 import { DeferringClock, systemClock, type Clock } from "./clock";
 import { StepFunctionsPersistence } from "./persistence";
 import type { Execution, ExecutionStatus } from "./execution";
@@ -107,7 +108,7 @@ export class StepFunctionsService implements LocalService {
     } catch (error) {
       // A service integration the engine does not run yet (e.g. sqs:sendMessage before the local SQS exists) leaves
       // that one machine out, said aloud, instead of refusing to run the whole stack.
-      if (error instanceof StepFunctionsApiError && /is not supported by the local runtime/.test(error.message)) {
+      if (error instanceof StepFunctionsApiError && error.cause instanceof DefinitionError && error.cause.kind === "unsupported") {
         this.context.log("states", `state machine '${resource.name}' is declared only, not run locally: ${error.message}`);
         return;
       }

@@ -25,9 +25,18 @@ import { assignProblems, queryLanguageProblems } from "./validateLanguage";
 
 export type * from "./types";
 
+/**
+ * Why a definition is refused: `invalid` (AWS would refuse it too), or `unsupported` when every problem is a
+ * feature the local runtime does not run (AWS would accept it; the runtime may declare such a machine only).
+ */
+export type DefinitionErrorKind = "invalid" | "unsupported";
+
 /** Raised for an invalid or unsupported definition; the Step Functions API answers `InvalidDefinition`. */
 export class DefinitionError extends Error {
-  constructor(readonly problems: string[]) {
+  constructor(
+    readonly problems: string[],
+    readonly kind: DefinitionErrorKind = "invalid",
+  ) {
     // AWS's InvalidDefinition message: "Invalid State Machine Definition: '<CODE>: <detail>, ...'"
     super(`Invalid State Machine Definition: '${problems.join(", ")}'`);
     this.name = "DefinitionError";
@@ -73,7 +82,10 @@ export function validateDefinition(definitionJson: string, options: ValidateOpti
   }
   problems.push(...ownProblems);
 
-  if (problems.length > 0) throw new DefinitionError([...new Set(problems)]);
+  if (problems.length > 0) {
+    const unique = [...new Set(problems)];
+    throw new DefinitionError(unique, unique.every((problem) => checker.localLimits.has(problem)) ? "unsupported" : "invalid");
+  }
   return { definition: parsed as StateMachineDefinition };
 }
 
@@ -328,10 +340,19 @@ class DefinitionChecker {
   private readonly problems: string[] = [];
   /** JSON pointers of the `.$` fields reported here, so asl-validator's vaguer report of them is dropped. */
   readonly flaggedPointers = new Set<string>();
+  /** The problems that are features the local runtime lacks (AWS accepts them). */
+  readonly localLimits = new Set<string>();
 
   private machineLanguage: QueryLanguage = "JSONPath";
 
   constructor(private readonly options: ValidateOptions) {}
+
+  /** Reports a feature AWS runs and the local runtime does not. */
+  private lacking(code: string, message: string, location: string): void {
+    const problem = problemText(code, `${message} is not supported by the local runtime`, location);
+    this.localLimits.add(problem);
+    this.problems.push(problem);
+  }
 
   check(definition: JsonObject): string[] {
     if (definition.QueryLanguage === "JSONata") this.machineLanguage = "JSONata";
@@ -423,16 +444,14 @@ class DefinitionChecker {
       this.problems.push(problemText("SCHEMA_VALIDATION_FAILED", message, jsonPointer(pointer, field)));
     const resource = task.Resource;
     if (typeof resource === "string" && this.options.supportedResource && !this.options.supportedResource(resource)) {
-      this.problems.push(
-        problemText(
-          "INVALID_RESOURCE",
-          `The resource '${resource}' is not supported by the local runtime`,
-          jsonPointer(pointer, "Resource"),
-        ),
-      );
+      this.lacking("INVALID_RESOURCE", `The resource '${resource}'`, jsonPointer(pointer, "Resource"));
     }
     if ("Credentials" in task)
-      problem("The field 'Credentials' (cross-account role assumption) is not supported by the local runtime", "Credentials");
+      this.lacking(
+        "SCHEMA_VALIDATION_FAILED",
+        "The field 'Credentials' (cross-account role assumption)",
+        jsonPointer(pointer, "Credentials"),
+      );
 
     const heartbeat = task.HeartbeatSeconds;
     const timeout = task.TimeoutSeconds ?? DEFAULT_TASK_TIMEOUT_SECONDS;
@@ -462,8 +481,7 @@ class DefinitionChecker {
   }
 
   private checkMap(map: JsonObject, pointer: string): void {
-    const unsupported = (feature: string, location: string) =>
-      this.problems.push(problemText("SCHEMA_VALIDATION_FAILED", `${feature} is not supported by the local runtime`, location));
+    const unsupported = (feature: string, location: string) => this.lacking("SCHEMA_VALIDATION_FAILED", feature, location);
     for (const field of ["ItemReader", "ItemBatcher", "ResultWriter"]) {
       if (field in map) unsupported(`The field '${field}' (distributed Map)`, jsonPointer(pointer, field));
     }

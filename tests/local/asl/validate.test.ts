@@ -42,6 +42,17 @@ function callbackDefinition(): Record<string, any> {
   };
 }
 
+/** The kind of the DefinitionError a definition raises. */
+function kindOfError(definition: unknown): string {
+  try {
+    validateDefinition(JSON.stringify(definition), localResources);
+  } catch (error) {
+    assert.ok(error instanceof DefinitionError, `expected a DefinitionError, got ${String(error)}`);
+    return error.kind;
+  }
+  assert.fail("expected the definition to be refused");
+}
+
 function problemsOf(definition: unknown, options: ValidateOptions = localResources): string[] {
   try {
     validateDefinition(typeof definition === "string" ? definition : JSON.stringify(definition), options);
@@ -363,6 +374,17 @@ describe("asl/validate", () => {
       assert.deepEqual(problemsOf(definition), [
         "INVALID_RESOURCE: The resource 'arn:aws:states:::ecs:runTask.sync' is not supported by the local runtime at /States/Only/Resource",
       ]);
+    });
+
+    it("calls a definition whose every problem is a missing local feature 'unsupported', and one with any other problem 'invalid'", () => {
+      const ecs = { Type: "Task", Resource: "arn:aws:states:::ecs:runTask.sync", Parameters: { Cluster: "c", TaskDefinition: "t" } };
+      assert.equal(kindOfError(machineWith(ecs)), "unsupported");
+      assert.equal(
+        kindOfError(machineWith({ Type: "Task", Resource: WORKER_ARN, Credentials: { RoleArn: "arn:aws:iam::123456789012:role/o" } })),
+        "unsupported",
+      );
+      assert.equal(kindOfError({ StartAt: "Run", States: { Run: { ...ecs, Next: "Nowhere" } } }), "invalid");
+      assert.equal(kindOfError({ StartAt: "Missing", States: { T: { Type: "Pass", End: true } } }), "invalid");
     });
 
     it("accepts any resource when no supportedResource callback is given", () => {

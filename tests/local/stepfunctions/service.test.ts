@@ -83,6 +83,33 @@ describe("StepFunctionsService provisioning and lifecycle", () => {
     });
   });
 
+  it("declares without running a machine whose only problems are features the local runtime lacks, and refuses one that is also wrong", async () => {
+    const h = createHarness();
+    const ecs = { Type: "Task", Resource: "arn:aws:states:::ecs:runTask.sync", Parameters: { Cluster: "c", TaskDefinition: "t" } };
+    const unsupported = declaredStateMachine("ecs-sfn", {
+      definition: JSON.stringify({ StartAt: "Run", States: { Run: { ...ecs, End: true } } }),
+      roleArn: ROLE_ARN,
+    });
+    await h.service.provision(unsupported);
+    assert.ok(
+      h.logs.some((line) => line.startsWith("[states] state machine 'ecs-sfn' is declared only, not run locally: ")),
+      h.logs.join("\n"),
+    );
+    await assert.rejects(h.service.call("DescribeStateMachine", { stateMachineArn: unsupported.state.arn }), {
+      code: "StateMachineDoesNotExist",
+    });
+
+    // The same unsupported task beside a transition to nowhere: AWS would refuse it too, so the start must.
+    const wrong = declaredStateMachine("ecs-and-typo-sfn", {
+      definition: JSON.stringify({ StartAt: "Run", States: { Run: { ...ecs, Next: "Nowhere" } } }),
+      roleArn: ROLE_ARN,
+    });
+    await assert.rejects(
+      h.service.provision(wrong),
+      /^Error: State machine 'ecs-and-typo-sfn' .* cannot run locally: .*MISSING_TRANSITION_TARGET/,
+    );
+  });
+
   it("refuses an EXPRESS machine that waits for a task token", async () => {
     const h = createHarness();
     const resource = declaredStateMachine("express-sfn", {
