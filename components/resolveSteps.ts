@@ -4,7 +4,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
-import { PAYLOAD_KEYS, referencesTaskToken, TASK_TOKEN_PATH } from "../workflow/contract";
+import { isStatesErrorName, PAYLOAD_KEYS, referencesTaskToken, TASK_TOKEN_PATH } from "../workflow/contract";
 import { checkWholeNumber, describe, type ResolvedFunctionArgs, isDefinedHere, resolveFunction } from "./functionArgs";
 import type {
   CatchArgs,
@@ -35,24 +35,6 @@ export const DEFAULT_TOKEN_PAYLOAD: Readonly<Record<string, string>> = Object.fr
   [`${PAYLOAD_KEYS.taskToken}.$`]: TASK_TOKEN_PATH,
   [`${PAYLOAD_KEYS.input}.$`]: "$",
 });
-
-/** Error names AWS defines; any other name starting with `States.` is a typo that would never match. */
-export const STATES_ERRORS = [
-  "States.ALL",
-  "States.HeartbeatTimeout",
-  "States.Timeout",
-  "States.TaskFailed",
-  "States.Permissions",
-  "States.ResultPathMatchFailure",
-  "States.ParameterPathFailure",
-  "States.QueryEvaluationError",
-  "States.BranchFailed",
-  "States.NoChoiceMatched",
-  "States.IntrinsicFailure",
-  "States.ExceedToleratedFailureThreshold",
-  "States.ItemReaderFailed",
-  "States.ResultWriterFailed",
-];
 
 /** A function reference after checks: defined here (with its resolved args) or existing (by ARN). */
 export type ResolvedFunctionRef = { definedHere: ResolvedFunctionArgs } | { existingArn: pulumi.Input<string> };
@@ -306,7 +288,7 @@ function checkErrorNames(key: string, errors: unknown, isLast: boolean, problems
     problems.push(`${key}: States.ALL must be alone in its list and in the last catcher or retrier`);
   }
   for (const error of errors as string[]) {
-    if (error.startsWith("States.") && !STATES_ERRORS.includes(error)) {
+    if (error.startsWith("States.") && !isStatesErrorName(error)) {
       problems.push(`${key}: ${error} is not an error Step Functions defines (names starting with "States." are reserved)`);
     }
   }

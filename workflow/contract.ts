@@ -16,11 +16,43 @@ export const PROCESSING_FAILED_ERROR = ERROR_NAMES.processingFailed;
 export const REJECTED_ERROR = ERROR_NAMES.rejected;
 
 /**
+ * Step Functions' own error names, in one list for the engine, the definition validator and the components'
+ * checks: any other name starting with `States.` is refused by AWS in `ErrorEquals`.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+ */
+export const STATES_ERRORS = {
+  ALL: "States.ALL",
+  Timeout: "States.Timeout",
+  HeartbeatTimeout: "States.HeartbeatTimeout",
+  TaskFailed: "States.TaskFailed",
+  Permissions: "States.Permissions",
+  ResultPathMatchFailure: "States.ResultPathMatchFailure",
+  ParameterPathFailure: "States.ParameterPathFailure",
+  BranchFailed: "States.BranchFailed",
+  NoChoiceMatched: "States.NoChoiceMatched",
+  IntrinsicFailure: "States.IntrinsicFailure",
+  QueryEvaluationError: "States.QueryEvaluationError",
+  ExceedToleratedFailureThreshold: "States.ExceedToleratedFailureThreshold",
+  ItemReaderFailed: "States.ItemReaderFailed",
+  ResultWriterFailed: "States.ResultWriterFailed",
+  DataLimitExceeded: "States.DataLimitExceeded",
+  Runtime: "States.Runtime",
+  HttpSocket: "States.Http.Socket",
+} as const;
+
+/** Whether `name` is one of Step Functions' own error names (STATES_ERRORS). */
+export function isStatesErrorName(name: string): boolean {
+  return STATES_ERROR_NAMES.has(name);
+}
+
+const STATES_ERROR_NAMES: ReadonlySet<string> = new Set(Object.values(STATES_ERRORS));
+
+/**
  * The errors a wait ends with when no answer (or heartbeat) came in time. AWS records `States.Timeout` for both
  * a timeout and a missed heartbeat; `States.HeartbeatTimeout` is listed too, as AWS's error-handling page names it.
  * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
  */
-export const TIMEOUT_ERRORS = ["States.Timeout", "States.HeartbeatTimeout"] as const;
+export const TIMEOUT_ERRORS = [STATES_ERRORS.Timeout, STATES_ERRORS.HeartbeatTimeout] as const;
 
 /** Keys of the payloads the project's callback steps send: the token receiver reads the token from `taskToken`. */
 export const PAYLOAD_KEYS = { taskToken: "taskToken", input: "input", executionId: "executionId" } as const;

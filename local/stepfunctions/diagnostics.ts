@@ -4,6 +4,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_ValidateStateMachineDefinition.html
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_ValidateStateMachineDefinitionDiagnostic.html
  */
+import { jsonPointer } from "./asl/jsonPointer";
 import { DefinitionError, validateDefinition, type ValidateOptions } from "./asl/validate";
 
 export type DiagnosticSeverity = "ERROR" | "WARNING";
@@ -81,7 +82,7 @@ export function definitionWarnings(definition: unknown): Diagnostic[] {
   const visitTemplate = (template: unknown, pointer: string) => {
     if (template === null || typeof template !== "object") return;
     for (const [key, value] of Object.entries(template)) {
-      const childPointer = `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      const childPointer = jsonPointer(pointer, key);
       if (typeof value === "string" && !key.endsWith(".$") && LOOKS_LIKE_PATH.test(value)) {
         warnings.push({
           severity: "WARNING",
@@ -98,7 +99,7 @@ export function definitionWarnings(definition: unknown): Diagnostic[] {
     if (states === null || typeof states !== "object") return;
     for (const [name, state] of Object.entries(states as Record<string, any>)) {
       if (state === null || typeof state !== "object") continue;
-      const statePointer = `${pointer}/States/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      const statePointer = jsonPointer(`${pointer}/States`, name);
       for (const field of ["Parameters", "ResultSelector", "ItemSelector"]) visitTemplate(state[field], `${statePointer}/${field}`);
       if (state.Type === "Pass" && typeof state.Result === "string" && LOOKS_LIKE_PATH.test(state.Result)) {
         warnings.push({

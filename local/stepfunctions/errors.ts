@@ -1,3 +1,5 @@
+import { STATES_ERRORS } from "../../workflow/contract";
+
 /**
  * Errors raised while running a state machine, named exactly as AWS names them.
  * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
@@ -25,24 +27,8 @@ export class StatesError extends Error {
   }
 }
 
-export const STATES_ERRORS = {
-  ALL: "States.ALL",
-  Timeout: "States.Timeout",
-  HeartbeatTimeout: "States.HeartbeatTimeout",
-  TaskFailed: "States.TaskFailed",
-  Permissions: "States.Permissions",
-  ResultPathMatchFailure: "States.ResultPathMatchFailure",
-  ParameterPathFailure: "States.ParameterPathFailure",
-  BranchFailed: "States.BranchFailed",
-  NoChoiceMatched: "States.NoChoiceMatched",
-  IntrinsicFailure: "States.IntrinsicFailure",
-  QueryEvaluationError: "States.QueryEvaluationError",
-  ExceedToleratedFailureThreshold: "States.ExceedToleratedFailureThreshold",
-  ItemReaderFailed: "States.ItemReaderFailed",
-  ResultWriterFailed: "States.ResultWriterFailed",
-  DataLimitExceeded: "States.DataLimitExceeded",
-  Runtime: "States.Runtime",
-} as const;
+// One list for the engine, the validator and the components (workflow/contract.ts); re-exported for the engine.
+export { STATES_ERRORS } from "../../workflow/contract";
 
 const UNCATCHABLE = new Set<string>([STATES_ERRORS.Runtime, STATES_ERRORS.DataLimitExceeded]);
 

@@ -6,6 +6,12 @@ import { StatesError, STATES_ERRORS } from "./errors";
  */
 export const PAYLOAD_LIMIT_BYTES = 262_144;
 
+/**
+ * A Standard execution runs for a year at most, redrives included: a longer Wait fails at once, and an execution
+ * that old can no longer be redriven. https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
+ */
+export const MAX_EXECUTION_MS = 365 * 24 * 3600 * 1000;
+
 /** AWS's default for a Task's TimeoutSeconds (the ASL specification's 60 does not apply on AWS). */
 export const DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
 

@@ -15,6 +15,7 @@
 import type { HistoryEvent } from "./history";
 import type { ExecutionStatus } from "./execution";
 import type { State, SubStateMachine } from "./asl/types";
+import { MAX_EXECUTION_MS } from "./limits";
 
 /** Where one thread (the execution, a branch, an iteration) starts again. */
 export interface ThreadPlan {
@@ -131,8 +132,6 @@ function terminalStates(block: SubStateMachine, into = new Set<string>()): Set<s
 export const REDRIVABLE_PERIOD_MS = 14 * 24 * 3600 * 1000;
 /** An execution's history holds at most 25,000 events; a redrive needs room for more. */
 export const HISTORY_EVENT_LIMIT = 25_000;
-/** A Standard execution may run for a year at most, redrives included. */
-export const MAX_EXECUTION_MS = 365 * 24 * 3600 * 1000;
 
 export interface RedriveStatus {
   redriveStatus: "REDRIVABLE" | "NOT_REDRIVABLE";

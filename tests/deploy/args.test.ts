@@ -225,6 +225,12 @@ describe("deploy: CallbackWorkflow args (resolveArgs)", () => {
     );
   });
 
+  it("accepts in a catcher every States. error the engine and the validator know (States.Runtime, States.DataLimitExceeded, States.Http.Socket)", () => {
+    const errors = ["States.Runtime", "States.DataLimitExceeded", "States.Http.Socket", "States.QueryEvaluationError"];
+    const resolved = resolveArgs(withSteps(wait({ catch: [{ errors, next: "Done" }] }), { type: "succeed", name: "Done" }));
+    assert.deepEqual(resolved.steps[0].type === "callback" && resolved.steps[0].catch[0].errors, errors);
+  });
+
   it("checks SQS settings against SQS's and Lambda's limits", () => {
     const worker = { function: { callbackFactory: factory, timeoutSeconds: 60 }, batchSize: 11, deadLetter: { maxReceiveCount: 0 } };
     assert.deepEqual(

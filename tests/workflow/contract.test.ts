@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { referencesTaskToken } from "../../workflow/contract";
+import { isStatesErrorName, referencesTaskToken, STATES_ERRORS, TIMEOUT_ERRORS } from "../../workflow/contract";
 
 describe("workflow contract: referencesTaskToken (the AWS CDK's rule)", () => {
   it("accepts $$.Task.Token in a .$ field at any depth, and inside an intrinsic", () => {
@@ -27,5 +27,14 @@ describe("workflow contract: referencesTaskToken (the AWS CDK's rule)", () => {
     assert.equal(referencesTaskToken({ "input.$": "$" }), false);
     assert.equal(referencesTaskToken(null), false);
     assert.equal(referencesTaskToken(undefined), false);
+  });
+});
+
+describe("workflow contract: Step Functions' own error names (one list for engine, validator and components)", () => {
+  it("knows every States. error AWS defines, States.Http.Socket and States.Runtime included, and nothing else", () => {
+    for (const name of ["States.ALL", "States.Runtime", "States.DataLimitExceeded", "States.Http.Socket", "States.HeartbeatTimeout"])
+      assert.equal(isStatesErrorName(name), true, name);
+    for (const name of ["States.Timout", "States.all", "ProcessingFailed", "States."]) assert.equal(isStatesErrorName(name), false, name);
+    assert.deepEqual(TIMEOUT_ERRORS, [STATES_ERRORS.Timeout, STATES_ERRORS.HeartbeatTimeout]);
   });
 });

@@ -15,11 +15,12 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type aslValidator from "asl-validator";
-import { referencesTaskToken } from "../../../workflow/contract";
+import { isStatesErrorName, referencesTaskToken } from "../../../workflow/contract";
 import { DEFAULT_TASK_TIMEOUT_SECONDS } from "../limits";
 import { parseTimestamp } from "./choice";
 import { IntrinsicSyntaxError, isIntrinsic, parseIntrinsic } from "./intrinsics";
 import { jsonataExpressionText } from "./jsonata/evaluate";
+import { jsonPointer, pointerKeys } from "./jsonPointer";
 import type { QueryLanguage, StateMachineDefinition } from "./types";
 import { assignProblems, queryLanguageProblems } from "./validateLanguage";
 
@@ -103,7 +104,7 @@ function awsProblem(error: aslValidator.StateMachineError): string {
   const pointer = error.schemaError?.instancePath;
   if (pointer === undefined || !error.Message.startsWith(pointer)) return `${code}: ${error.Message}`;
   const detail = error.Message.slice(pointer.length).replace(/^ is invalid\.?\s*/, "");
-  const field = pointer.split("/").pop()!.replace(/~1/g, "/").replace(/~0/g, "~");
+  const field = pointerKeys(pointer).pop()!;
   const subject = pointer === "" ? "The definition" : `The field '${field}'`;
   return problemText(code, `${subject} is invalid: ${detail}`, pointer);
 }
@@ -249,10 +250,7 @@ const SUCCEED_STUB = Object.freeze({ Type: "Succeed", Comment: "stub" });
  */
 function stubFailingPart(scope: JsonObject, pointer: string | undefined): boolean {
   if (pointer === undefined) return false;
-  const keys = pointer
-    .split("/")
-    .slice(1)
-    .map((token) => token.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const keys = pointerKeys(pointer);
   if (keys[0] === "States" && keys.length > 1) {
     if (!isObject(scope.States) || scope.States[keys[1]] === SUCCEED_STUB) return false;
     scope.States[keys[1]] = SUCCEED_STUB;
@@ -296,38 +294,12 @@ function pointerExists(document: unknown, pointer: string): boolean {
 /** The value a JSON pointer names in `document`, or undefined. */
 function valueAt(document: unknown, pointer: string): unknown {
   let node = document;
-  for (const token of pointer.split("/").slice(1)) {
-    const key = token.replace(/~1/g, "/").replace(/~0/g, "~");
+  for (const key of pointerKeys(pointer)) {
     if (node === null || typeof node !== "object" || !(key in node)) return undefined;
     node = (node as JsonObject)[key];
   }
   return node;
 }
-
-function jsonPointer(parent: string, key: string | number): string {
-  return `${parent}/${String(key).replace(/~/g, "~0").replace(/\//g, "~1")}`;
-}
-
-/** Step Functions' own error names; any other name starting with `States.` is rejected by AWS. */
-const RESERVED_ERROR_NAMES = new Set([
-  "States.ALL",
-  "States.DataLimitExceeded",
-  "States.ExceedToleratedFailureThreshold",
-  "States.HeartbeatTimeout",
-  "States.Http.Socket",
-  "States.IntrinsicFailure",
-  "States.ItemReaderFailed",
-  "States.NoChoiceMatched",
-  "States.ParameterPathFailure",
-  "States.Permissions",
-  "States.QueryEvaluationError",
-  "States.ResultPathMatchFailure",
-  "States.ResultWriterFailed",
-  "States.Runtime",
-  "States.TaskFailed",
-  "States.Timeout",
-  "States.BranchFailed",
-]);
 
 type JsonObject = Record<string, unknown>;
 
@@ -524,7 +496,7 @@ class DefinitionChecker {
         if (errorName === "States.ALL" && errorEquals.length > 1) {
           problem("States.ALL must be the only error name in its ErrorEquals", jsonPointer(errorEqualsPointer, position));
         }
-        if (errorName.startsWith("States.") && !RESERVED_ERROR_NAMES.has(errorName)) {
+        if (errorName.startsWith("States.") && !isStatesErrorName(errorName)) {
           problem(
             `'${errorName}' is not a Step Functions error; names starting with 'States.' are reserved`,
             jsonPointer(errorEqualsPointer, position),

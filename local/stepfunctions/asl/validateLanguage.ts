@@ -10,6 +10,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html
  */
 import { compileJsonata, JsonataSyntaxError, templateExpressions } from "./jsonata/evaluate";
+import { jsonPointer } from "./jsonPointer";
 import { COMPARISON_OPERATORS, type QueryLanguage } from "./types";
 import { RESERVED_VARIABLE, VARIABLE_NAME } from "./variableNames";
 
@@ -57,10 +58,6 @@ function schemaProblem(message: string, pointer: string): string {
   return `SCHEMA_VALIDATION_FAILED: ${message} at ${pointer}`;
 }
 
-function pointerTo(parent: string, key: string | number): string {
-  return `${parent}/${String(key).replace(/~/g, "~0").replace(/\//g, "~1")}`;
-}
-
 /** Problems of one state's query language: fields of the other language, expressions that do not parse. */
 export function queryLanguageProblems(
   state: JsonObject,
@@ -73,35 +70,40 @@ export function queryLanguageProblems(
     problems.push(
       schemaProblem(
         "A state cannot set QueryLanguage to JSONPath when the state machine's QueryLanguage is JSONata",
-        pointerTo(pointer, "QueryLanguage"),
+        jsonPointer(pointer, "QueryLanguage"),
       ),
     );
   }
   const handlers = [
-    ...arrayOf(state.Catch).map((catcher, index) => ({ value: catcher, pointer: pointerTo(pointerTo(pointer, "Catch"), index) })),
+    ...arrayOf(state.Catch).map((catcher, index) => ({ value: catcher, pointer: jsonPointer(jsonPointer(pointer, "Catch"), index) })),
   ];
-  const rules = arrayOf(state.Choices).map((rule, index) => ({ value: rule, pointer: pointerTo(pointerTo(pointer, "Choices"), index) }));
+  const rules = arrayOf(state.Choices).map((rule, index) => ({
+    value: rule,
+    pointer: jsonPointer(jsonPointer(pointer, "Choices"), index),
+  }));
   if (language === "JSONata") {
     for (const field of JSONPATH_FIELDS) {
       if (field in state)
-        problems.push(schemaProblem(`The field '${field}' is not supported in JSONata states`, pointerTo(pointer, field)));
+        problems.push(schemaProblem(`The field '${field}' is not supported in JSONata states`, jsonPointer(pointer, field)));
     }
     for (const { value, pointer: catcherPointer } of handlers) {
       if ("ResultPath" in value) {
-        problems.push(schemaProblem("The field 'ResultPath' is not supported in JSONata states", pointerTo(catcherPointer, "ResultPath")));
+        problems.push(
+          schemaProblem("The field 'ResultPath' is not supported in JSONata states", jsonPointer(catcherPointer, "ResultPath")),
+        );
       }
     }
     for (const { value: rule, pointer: rulePointer } of rules) {
       if (!("Condition" in rule)) problems.push(schemaProblem("A Choice rule of a JSONata state must have a Condition", rulePointer));
       for (const field of ["Variable", "And", "Or", "Not", ...COMPARISON_OPERATORS]) {
         if (field in rule)
-          problems.push(schemaProblem(`The field '${field}' is not supported in JSONata states`, pointerTo(rulePointer, field)));
+          problems.push(schemaProblem(`The field '${field}' is not supported in JSONata states`, jsonPointer(rulePointer, field)));
       }
     }
     const expressions = [
-      ...EXPRESSION_FIELDS.flatMap((field) => templateExpressions(state[field], pointerTo(pointer, field))),
+      ...EXPRESSION_FIELDS.flatMap((field) => templateExpressions(state[field], jsonPointer(pointer, field))),
       ...[...handlers, ...rules].flatMap(({ value, pointer: itemPointer }) =>
-        ["Output", "Assign", "Condition"].flatMap((field) => templateExpressions(value[field], pointerTo(itemPointer, field))),
+        ["Output", "Assign", "Condition"].flatMap((field) => templateExpressions(value[field], jsonPointer(itemPointer, field))),
       ),
     ];
     for (const { text, field } of expressions) {
@@ -115,12 +117,12 @@ export function queryLanguageProblems(
   } else {
     for (const field of JSONATA_FIELDS) {
       if (field in state)
-        problems.push(schemaProblem(`The field '${field}' is supported only in JSONata states`, pointerTo(pointer, field)));
+        problems.push(schemaProblem(`The field '${field}' is supported only in JSONata states`, jsonPointer(pointer, field)));
     }
     for (const { value, pointer: itemPointer } of [...handlers, ...rules]) {
       for (const field of ["Output", "Condition"]) {
         if (field in value)
-          problems.push(schemaProblem(`The field '${field}' is supported only in JSONata states`, pointerTo(itemPointer, field)));
+          problems.push(schemaProblem(`The field '${field}' is supported only in JSONata states`, jsonPointer(itemPointer, field)));
       }
     }
   }
@@ -131,14 +133,14 @@ export function queryLanguageProblems(
 export function assignProblems(state: JsonObject, language: QueryLanguage, pointer: string): string[] {
   const problems: string[] = [];
   const assigns = [
-    { value: state.Assign, pointer: pointerTo(pointer, "Assign") },
+    { value: state.Assign, pointer: jsonPointer(pointer, "Assign") },
     ...arrayOf(state.Catch).map((catcher, index) => ({
       value: catcher.Assign,
-      pointer: pointerTo(pointerTo(pointerTo(pointer, "Catch"), index), "Assign"),
+      pointer: jsonPointer(jsonPointer(jsonPointer(pointer, "Catch"), index), "Assign"),
     })),
     ...arrayOf(state.Choices).map((rule, index) => ({
       value: rule.Assign,
-      pointer: pointerTo(pointerTo(pointerTo(pointer, "Choices"), index), "Assign"),
+      pointer: jsonPointer(jsonPointer(jsonPointer(pointer, "Choices"), index), "Assign"),
     })),
   ];
   for (const assign of assigns) {
@@ -151,12 +153,12 @@ export function assignProblems(state: JsonObject, language: QueryLanguage, point
       // In JSONPath, `name.$` takes a path or an intrinsic function, as in Parameters.
       const name = language === "JSONPath" && key.endsWith(".$") ? key.slice(0, -2) : key;
       if (name === RESERVED_VARIABLE) {
-        problems.push(schemaProblem(`The variable name '${name}' is reserved`, pointerTo(assign.pointer, key)));
+        problems.push(schemaProblem(`The variable name '${name}' is reserved`, jsonPointer(assign.pointer, key)));
       } else if (!VARIABLE_NAME.test(name)) {
         problems.push(
           schemaProblem(
             `The variable name '${name}' is invalid: use letters, digits and underscores, not starting with a digit, at most 80 characters`,
-            pointerTo(assign.pointer, key),
+            jsonPointer(assign.pointer, key),
           ),
         );
       }

@@ -8,16 +8,10 @@ import { jsonataExpressionText } from "../asl/jsonata/evaluate";
 import { readRequiredPath } from "../asl/paths";
 import { sleep } from "../clock";
 import { StatesError, STATES_ERRORS } from "../errors";
+import { MAX_EXECUTION_MS } from "../limits";
 import type { StateRun } from "../interpreter";
 import { integerField, stringField } from "./fieldValues";
 import type { StateHandler } from "./handler";
-
-/**
- * The longest wait that can end: a Standard execution lasts at most one year, so AWS fails a wait beyond
- * that at once ("Wait state delay is too long.").
- * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
- */
-export const MAX_WAIT_MS = 365 * 24 * 3600 * 1000;
 
 export const waitState: StateHandler<WaitState> = {
   eventPrefix: "Wait",
@@ -30,7 +24,8 @@ export const waitState: StateHandler<WaitState> = {
     if (state.Seconds !== undefined) delayMs = (await integerField(run, state.Seconds, "Seconds", 0)) * 1000;
     else if (state.SecondsPath !== undefined) delayMs = secondsAtPath(state.SecondsPath, input, run) * 1000;
     else delayMs = (await waitUntil(state, input, run)) - clock.now();
-    if (delayMs > MAX_WAIT_MS) throw new StatesError(STATES_ERRORS.Runtime, "Wait state delay is too long.");
+    // The longest wait that can end: AWS fails one beyond an execution's year at once.
+    if (delayMs > MAX_EXECUTION_MS) throw new StatesError(STATES_ERRORS.Runtime, "Wait state delay is too long.");
     // An absolute deadline, kept across restarts: an overdue Wait ends at once.
     const until = run.scope.deadline(delayMs);
     // Overdue after a restart: still through the clock (with a negative delay), which fires overdue timers in deadline order.
