@@ -7,6 +7,7 @@
  */
 import { PAYLOAD_KEYS, TASK_TOKEN_PATH } from "../workflow/contract";
 import type { ResolvedCallbackStep, ResolvedLambdaStep, ResolvedStep } from "./resolveSteps";
+import type { RetryArgs } from "./steps";
 
 /**
  * Transient Lambda service errors AWS recommends retrying on every `lambda:invoke` task.
@@ -18,6 +19,18 @@ export const LAMBDA_TRANSIENT_ERRORS = [
   "Lambda.SdkClientException",
   "Lambda.TooManyRequestsException",
 ] as const;
+
+/**
+ * AWS's retrier for those errors (the Step Functions console's default on a Lambda Invoke state): every Lambda
+ * step gets it. A callback step may ask for it (`retry`) when its receiver copes with a retry, which hands it a
+ * new token (the old one is dead), as the document pipeline's WaitForCompletion does.
+ */
+export const LAMBDA_TRANSIENT_RETRY: Readonly<RetryArgs> = Object.freeze({
+  errors: [...LAMBDA_TRANSIENT_ERRORS],
+  intervalSeconds: 1,
+  maxAttempts: 3,
+  backoffRate: 2,
+});
 
 /** The approval channel's notifier gets the token, the execution's ARN (named in the message) and the step's input. */
 export const APPROVAL_NOTIFIER_PAYLOAD: Readonly<Record<string, string>> = Object.freeze({
@@ -151,16 +164,13 @@ function transition(next: string | undefined): { Next: string } | { End: true } 
   return next !== undefined ? { Next: next } : { End: true };
 }
 
-function errorHandling(step: ResolvedLambdaStep | ResolvedCallbackStep, defaultRetry: Retrier[]) {
-  const retry: Retrier[] = [
-    ...defaultRetry,
-    ...step.retry.map((retrier) => ({
-      ErrorEquals: [...retrier.errors],
-      ...(retrier.intervalSeconds !== undefined ? { IntervalSeconds: retrier.intervalSeconds } : {}),
-      ...(retrier.maxAttempts !== undefined ? { MaxAttempts: retrier.maxAttempts } : {}),
-      ...(retrier.backoffRate !== undefined ? { BackoffRate: retrier.backoffRate } : {}),
-    })),
-  ];
+function errorHandling(step: ResolvedLambdaStep | ResolvedCallbackStep, defaultRetry: readonly RetryArgs[]) {
+  const retry: Retrier[] = [...defaultRetry, ...step.retry].map((retrier) => ({
+    ErrorEquals: [...retrier.errors],
+    ...(retrier.intervalSeconds !== undefined ? { IntervalSeconds: retrier.intervalSeconds } : {}),
+    ...(retrier.maxAttempts !== undefined ? { MaxAttempts: retrier.maxAttempts } : {}),
+    ...(retrier.backoffRate !== undefined ? { BackoffRate: retrier.backoffRate } : {}),
+  }));
   const catchers: Catcher[] = step.catch.map((catcher) => ({
     ErrorEquals: [...catcher.errors],
     Next: catcher.next,
@@ -183,7 +193,7 @@ function lambdaState<Arn>(step: ResolvedLambdaStep, to: StepTarget<Arn>, partiti
     OutputPath: "$.Payload",
     ...(step.timeoutSeconds !== undefined ? { TimeoutSeconds: step.timeoutSeconds } : {}),
     // Lambda's transient service errors are retried first, as AWS advises for every Lambda task.
-    ...errorHandling(step, [{ ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }]),
+    ...errorHandling(step, [LAMBDA_TRANSIENT_RETRY]),
     ...transition(step.next),
   };
 }

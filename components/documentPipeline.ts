@@ -22,6 +22,7 @@ import { type ChunkProcessor, MIN_CHUNK_BYTES } from "../handlers/pipeline/textC
 import { PROCESSING_FAILED_ERROR, TIMEOUT_ERRORS } from "../workflow/contract";
 import { type StartApiArgs, type WorkflowLoggingArgs, DEFAULTS as WORKFLOW_DEFAULTS } from "./args";
 import { CallbackWorkflow } from "./callbackWorkflow";
+import { LAMBDA_TRANSIENT_RETRY } from "./definition";
 import { checkRetentionDays, checkWholeNumber } from "./functionArgs";
 import { createLambdaStep } from "./lambdaStep";
 
@@ -344,6 +345,10 @@ export class DocumentPipeline extends pulumi.ComponentResource {
               payload: { "taskToken.$": "$$.Task.Token", "jobId.$": "$.jobId" },
             },
             timeoutSeconds: resolved.timeoutSeconds,
+            // Lambda's transient errors mostly mean the receiver never ran (throttled, or refused by the service):
+            // the retry hands it the new token and the job goes on. Had it run and stored the first token, the
+            // retry's token is refused (jobStore.storeTaskToken) and the step fails as it would without a retry.
+            retry: [LAMBDA_TRANSIENT_RETRY],
             catch: [
               { errors: [PROCESSING_FAILED_ERROR], next: PIPELINE_STATE_NAMES.processingFailed },
               { errors: ["States.TaskFailed"], next: PIPELINE_STATE_NAMES.unexpectedFailure },

@@ -124,6 +124,26 @@ describe("pipeline: DocumentPipeline resources (Pulumi mocks)", function () {
     assert.equal(definition.States.ContinueProcess.End, true);
   });
 
+  it("retries the idempotent token receiver on Lambda's transient errors, as AWS advises, before any catcher sees them", () => {
+    const definition = JSON.parse(findOne(resources, "aws:sfn/stateMachine:StateMachine").inputs.definition);
+    const wait = definition.States.WaitForCompletion;
+    assert.deepEqual(wait.Retry, [
+      {
+        ErrorEquals: [
+          "Lambda.ServiceException",
+          "Lambda.AWSLambdaException",
+          "Lambda.SdkClientException",
+          "Lambda.TooManyRequestsException",
+        ],
+        IntervalSeconds: 1,
+        MaxAttempts: 3,
+        BackoffRate: 2,
+      },
+    ]);
+    // The same retrier as SplitDoc's: one rule for every Lambda the workflow invokes.
+    assert.deepEqual(wait.Retry, definition.States.SplitDoc.Retry);
+  });
+
   it("names each function in functionNames: split, receiver, processor and aggregate", async () => {
     const { promiseOf } = await import("../mocks");
     const name = (logical: string) => findOne(resources, "aws:lambda/function:Function", logical).state.name;
