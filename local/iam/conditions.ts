@@ -71,7 +71,9 @@ function readOperator(operatorName: string): Operator {
   return { set, ifExists, name };
 }
 
-const isKnown = (name: string) => name === "Null" || (NEGATED[name] ?? name) in POSITIVE;
+/** The operator a negated one inverts (`StringNotLike` → `StringLike`); own keys only, so `toString` is no operator. */
+const positiveOf = (name: string) => (Object.hasOwn(NEGATED, name) ? NEGATED[name] : name);
+const isKnown = (name: string) => name === "Null" || Object.hasOwn(POSITIVE, positiveOf(name));
 
 /**
  * What IAM's grammar refuses in a Condition element (an unknown operator, an operator without its key/value
@@ -106,7 +108,7 @@ function operatorHolds(operatorName: string, contextValues: readonly string[] | 
     const absent = contextValues === undefined || contextValues.length === 0;
     return policyValues.some((value) => (value.toLowerCase() === "true") === absent);
   }
-  const positiveName = NEGATED[name] ?? name;
+  const positiveName = positiveOf(name);
   // readPolicy refused unknown operators (conditionProblem); a statement built in code names only known ones.
   const compare = POSITIVE[positiveName];
   const negated = positiveName !== name;

@@ -252,6 +252,13 @@ describe("IAM policy evaluation", () => {
         'role policy "p" of role r: MalformedPolicyDocument: Syntax errors in policy. Statement Scoped: unknown condition operator "StringEqualsX"',
     });
     assert.throws(() => readPolicy(withCondition({ "ForSomeValues:StringLike": { "s3:prefix": "a" } }), "p"), /"ForSomeValues:StringLike"/);
+    // Names every object has are no operators (an Allow with one must not hold).
+    for (const name of ["toString", "constructor", "hasOwnProperty", "ForAnyValue:valueOf"]) {
+      assert.throws(
+        () => readPolicy(withCondition({ [name]: { "aws:SourceAccount": "1" } }), "p"),
+        new RegExp(`unknown condition operator "${name}"`),
+      );
+    }
     assert.throws(
       () => readPolicy(withCondition({ StringEquals: "aws:SourceAccount" }), "p"),
       /condition operator "StringEquals" needs an object/,
