@@ -47,9 +47,15 @@ export function watchAndReload(options: WatchAndReloadOptions): { close(): Promi
         options.log("reload", `reloaded in ${Math.round(performance.now() - startedAt)} ms: ${describeDiff(diff)}`);
         return;
       }
-      // What failed to provision counts as not there: the next reload provisions it again, changed or not.
+      // A failed resource is tried again at the next reload, edited or not: a new one counts as not there (it is
+      // added again); a changed one as still its previous declaration, which its service kept (the next reload
+      // replaces it again, or removes it if the program no longer declares it).
       const failedUrns = new Set(failed.map(({ resource }) => resource.urn));
-      options.replace({ ...next, resources: next.resources.filter((resource) => !failedUrns.has(resource.urn)) });
+      const previousOf = new Map(diff.changed.map(({ previous }) => [previous.urn, previous]));
+      const resources = next.resources.flatMap((resource) =>
+        !failedUrns.has(resource.urn) ? [resource] : previousOf.has(resource.urn) ? [previousOf.get(resource.urn)!] : [],
+      );
+      options.replace({ ...next, resources });
       options.log(
         "reload",
         `reload applied except ${failed.length} resource${failed.length === 1 ? "" : "s"}, tried again at the next save: ` +

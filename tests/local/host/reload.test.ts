@@ -105,4 +105,63 @@ describe("watch mode: applying an edited program", () => {
       await watcher.close();
     }
   });
+
+  it("keeps a changed resource that failed to provision as its previous declaration, so the next save replaces or removes it", async () => {
+    const refuse = new Set(["b"]);
+    const { services, provisioned, deprovisioned } = recordingService(refuse);
+    let current = program([resource("a"), resource("b", { version: 1 })]);
+    const programs = [
+      program([resource("a"), resource("b", { version: 2 })]),
+      program([resource("a"), resource("b", { version: 2 })]),
+      program([resource("a")]),
+    ];
+    let onChange: (files: string[]) => void = () => undefined;
+    const source = {
+      evaluate: async () => programs.shift()!,
+      watch: (listener: (files: string[]) => void) => (onChange = listener),
+    } as unknown as ProgramSource;
+    let reloads = 0;
+    const reloaded = () =>
+      new Promise<void>((resolve, reject) => {
+        const started = Date.now();
+        const wanted = ++reloads;
+        const check = setInterval(() => {
+          if (lines.filter((line) => /^(reloaded in|reload applied except)/.test(line)).length >= wanted) {
+            clearInterval(check);
+            resolve();
+          } else if (Date.now() - started > 5000) {
+            clearInterval(check);
+            reject(new Error(`reload ${wanted} did not end; logged: ${lines.join(" | ")}`));
+          }
+        }, 5);
+      });
+    const lines: string[] = [];
+    const watcher = watchAndReload({
+      source,
+      servicesByType: services,
+      current: () => current,
+      replace: (next) => (current = next),
+      log: (_source, line) => lines.push(line),
+    });
+    try {
+      onChange(["index.ts"]);
+      await reloaded();
+      assert.deepEqual(current.resources.find(({ name }) => name === "b")?.inputs, { version: 1 });
+      refuse.clear();
+      onChange(["index.ts"]);
+      await reloaded();
+      // Replaced again: the kept previous declaration goes, then the new one is provisioned.
+      assert.deepEqual([deprovisioned, provisioned], [["b", "b"], ["b"]]);
+      assert.deepEqual(current.resources.find(({ name }) => name === "b")?.inputs, { version: 2 });
+      onChange(["index.ts"]);
+      await reloaded();
+      assert.deepEqual(deprovisioned, ["b", "b", "b"]);
+      assert.deepEqual(
+        current.resources.map(({ name }) => name),
+        ["a"],
+      );
+    } finally {
+      await watcher.close();
+    }
+  });
 });
