@@ -16,6 +16,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { evaluateInChild } from "../local/program/evaluator";
+import { treeCpu } from "./processCpu";
 
 const REPOSITORY = path.resolve(__dirname, "..");
 const PROGRAM_FILES = ["index.ts", "components", "handlers", "workflow", "Pulumi.yaml", "Pulumi.dev.yaml", "package.json", "tsconfig.json"];
@@ -27,11 +28,9 @@ interface Run {
   output: string;
 }
 
-/** CPU time (user + system) of a live process, from /proc (Linux). */
+/** CPU time (user + system) of a live process, from /proc (Linux; NaN elsewhere). */
 function cpuMsOf(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+  return (treeCpu(pid)?.own ?? NaN) * 1000;
 }
 
 /** Ready: GET /_local/health on the origin the CLI printed answers 200 (the runtime has loaded and restored). */

@@ -113,11 +113,8 @@ export function usesQueryProtocol(req: IncomingMessage, signingName: string): bo
  * `IncompleteSignatureException` (also when no service can be read from it).
  */
 export function sendMalformedCredential(req: IncomingMessage, res: ServerResponse, signingName: string | undefined, message: string): void {
-  const refusal = {
-    statusCode: 400,
-    code: signingName === "s3" ? "AuthorizationHeaderMalformed" : "IncompleteSignatureException",
-    message,
-  };
+  // The status and code of an incomplete signature, with the reader's own message (S3's prefix is in it already).
+  const refusal = { ...authenticationRefusal(signingName ?? "", "incomplete"), message };
   const resource = new URL(req.url ?? "/", "http://local").pathname;
   sendRefusal(res, signingName ?? "", refusal, resource, signingName !== undefined && usesQueryProtocol(req, signingName));
 }
