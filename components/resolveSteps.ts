@@ -156,20 +156,23 @@ export function resolveSteps(steps: StepArgs[], problems: string[]): ResolvedSte
     }
     names.add(name);
   });
-  // Lambda and callback steps name their resources after the step: two names with one slug would declare two
+  // Lambda and callback steps name their resources `<workflow>-<slug>` and `<workflow>-<slug>-<suffix>` (role, logs,
+  // receiver, queue, ...). Two slugs that are equal, or one the other's prefix up to a "-", could declare two
   // resources under one name, which Pulumi refuses only at deploy time, with a message about URNs.
   const slugs = new Map<string, string>();
   steps.forEach((step, index) => {
     if ((step?.type !== "lambda" && step?.type !== "callback") || typeof step.name !== "string" || step.name.length === 0) return;
     const slug = stepSlug(step.name);
-    const other = slugs.get(slug);
     if (slug === "") {
       problems.push(
         `steps[${index}].name (${describe(step.name)}) needs a letter or digit: a ${step.type} step's resources are named after it`,
       );
-    } else if (other !== undefined && other !== step.name) {
+      return;
+    }
+    const clash = [...slugs].find(([other]) => other === slug || slug.startsWith(`${other}-`) || other.startsWith(`${slug}-`));
+    if (clash) {
       problems.push(
-        `steps[${index}].name (${describe(step.name)}) and step ${describe(other)} both name their resources "${slug}": rename one`,
+        `steps[${index}].name (${describe(step.name)}) names its resources "${slug}…", which can clash with step ${describe(clash[1])}'s ("${clash[0]}…"): rename one`,
       );
     } else slugs.set(slug, step.name);
   });

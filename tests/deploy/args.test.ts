@@ -166,9 +166,20 @@ describe("deploy: CallbackWorkflow args (resolveArgs)", () => {
         ),
       ),
       [
-        'steps[1].name ("wait for completion") and step "WaitForCompletion" both name their resources "wait-for-completion": rename one',
+        'steps[1].name ("wait for completion") names its resources "wait-for-completion…", which can clash with step "WaitForCompletion"\'s ("wait-for-completion…"): rename one',
         'steps[2].name ("***") needs a letter or digit: a callback step\'s resources are named after it',
       ],
+    );
+    // A callback step "Wait" names its receiver "<workflow>-wait-receiver", as a lambda step "Wait Receiver" names its function.
+    assert.deepEqual(
+      problemsOf(
+        withSteps(
+          wait({ next: "Wait Receiver" }),
+          { type: "lambda", name: "Wait Receiver", function: { callbackFactory: factory }, next: "Done" },
+          { type: "succeed", name: "Done" },
+        ),
+      ),
+      ['steps[1].name ("Wait Receiver") names its resources "wait-receiver…", which can clash with step "Wait"\'s ("wait…"): rename one'],
     );
     // Steps that declare no resources may share a slug.
     assert.doesNotThrow(() =>
