@@ -153,6 +153,8 @@ export class S3Service implements LocalService {
     try {
       request = parseRequest(req, body, requestId);
       reply = this.route(request);
+      // The content is on disk and the record in the store's batch before anyone hears of the write.
+      await reply.kept;
     } catch (error) {
       reply = errorReply(error, request, requestId);
     }
@@ -171,6 +173,7 @@ export class S3Service implements LocalService {
   }
 
   async close(): Promise<void> {
+    await this.store.idle();
     await this.drainNotifications();
   }
 
