@@ -42,6 +42,11 @@ export interface InvocationRequest {
   requestId: string;
   payload: string;
   clientContext?: unknown;
+  /**
+   * Wait a turn after the result for the log lines still in the pipe, so `log` holds all of them (LogType=Tail).
+   * An asynchronous invocation's caller reads no log: its process goes back to the pool at once.
+   */
+  collectLog?: boolean;
 }
 
 type ChildMessage =
@@ -201,7 +206,7 @@ export class FunctionProcess {
       });
     });
     // Log lines travel on a different pipe than the result: let the ones already written arrive.
-    await new Promise((resolve) => setImmediate(resolve));
+    if (request.collectLog) await new Promise((resolve) => setImmediate(resolve));
     return { outcome, log: this.invocationLog };
   }
 

@@ -110,7 +110,7 @@ export class LocalFunction {
         reserved === 0 ? "Rate Exceeded." : `Rate Exceeded. (ReservedFunctionConcurrentInvocationLimitExceeded: ${reserved})`,
       );
     }
-    return this.run(randomUUID(), payload, options);
+    return this.run(randomUUID(), payload, { ...options, collectLog: true });
   }
 
   /**
@@ -192,7 +192,7 @@ export class LocalFunction {
   private async run(
     requestId: string,
     payload: string,
-    options: { signal?: AbortSignal; clientContext?: unknown },
+    options: { signal?: AbortSignal; clientContext?: unknown; collectLog?: boolean },
   ): Promise<InvocationRecord> {
     this.inFlight++;
     // Counted until the function is done, not until the caller stops waiting: an invocation whose caller went
@@ -201,7 +201,7 @@ export class LocalFunction {
       try {
         for (let attempt = 1; ; attempt++) {
           const process = await this.acquire();
-          const done = await process.invoke({ requestId, payload, clientContext: options.clientContext });
+          const done = await process.invoke({ requestId, payload, clientContext: options.clientContext, collectLog: options.collectLog });
           this.release(process);
           // A warm process killed while idle never began the invocation: a fresh one runs it. Bounded, so a
           // function whose processes die as soon as they start still gets an answer.

@@ -4,7 +4,7 @@
  * Record shape: https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
  * Filtering: https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-filtering.html
  */
-import { randomBytes } from "node:crypto";
+import { hostIdOf } from "./requestIds";
 
 export interface LambdaNotification {
   /** S3's configurationId (Pulumi lets users set `id`; S3 generates one otherwise). */
@@ -85,7 +85,7 @@ export function s3EventRecord(object: EventObject, context: RecordContext) {
     eventName: context.eventName,
     userIdentity: { principalId: "AWS:AIDALOCAL" },
     requestParameters: { sourceIPAddress: context.sourceIpAddress },
-    responseElements: { "x-amz-request-id": context.requestId, "x-amz-id-2": randomBytes(24).toString("base64") },
+    responseElements: { "x-amz-request-id": context.requestId, "x-amz-id-2": hostIdOf(context.requestId) },
     s3: {
       s3SchemaVersion: "1.0",
       configurationId: context.configurationId,

@@ -59,9 +59,10 @@ export function completeUpload(s3: S3Store, bucketName: string, key: string, req
   });
   const body = Buffer.concat(bodies);
   const etag = multipartEtag(requested.map((part) => upload.parts.get(part.partNumber)!.etag));
-  bucket.put({ ...upload.template, key, body, etag, lastModified: new Date() });
+  const kept = bucket.put({ ...upload.template, key, body, etag, lastModified: new Date() });
   bucket.uploads.delete(upload.uploadId);
   return {
+    kept,
     body: xmlDocument("CompleteMultipartUploadResult", {
       Location: `${s3.context.origin}/${bucketName}/${encodeURIComponent(key)}`,
       Bucket: bucketName,

@@ -20,8 +20,9 @@ export function putObject(s3: S3Store, bucketName: string, key: string, request:
     lastModified: new Date(),
     checksum: givenChecksum,
   };
-  bucket.put(object);
+  const kept = bucket.put(object);
   return {
+    kept,
     headers: { ETag: object.etag, ...checksumHeader(givenChecksum) },
     events: [{ eventName: "ObjectCreated:Put", bucketName, object: { key, size: payload.length, etag: object.etag } }],
   };
@@ -65,7 +66,11 @@ export function deleteObject(s3: S3Store, bucketName: string, key: string): Repl
   const bucket = s3.bucketNamed(bucketName);
   const removed = bucket.delete(key);
   // S3 answers 204 whether or not the key existed, and notifies only when something was deleted.
-  return { status: 204, events: removed ? [{ eventName: "ObjectRemoved:Delete", bucketName, object: { key, size: 0, etag: "" } }] : [] };
+  return {
+    status: 204,
+    kept: removed?.kept,
+    events: removed ? [{ eventName: "ObjectRemoved:Delete", bucketName, object: { key, size: 0, etag: "" } }] : [],
+  };
 }
 
 export function deleteObjects(s3: S3Store, bucketName: string, request: Request): Reply {
@@ -78,13 +83,18 @@ export function deleteObjects(s3: S3Store, bucketName: string, request: Request)
   const quiet = elementTexts(xml, "Quiet")[0] === "true";
   const deleted: { Key: string }[] = [];
   const events: NonNullable<Reply["events"]> = [];
+  const kept: Promise<void>[] = [];
   for (const objectXml of objects) {
     const key = elementTexts(objectXml, "Key")[0];
     if (key === undefined) throw new S3Error("MalformedXML", "Every <Object> in a Delete request needs a <Key>.");
-    if (bucket.delete(key)) events.push({ eventName: "ObjectRemoved:Delete", bucketName, object: { key, size: 0, etag: "" } });
+    const removed = bucket.delete(key);
+    if (removed) {
+      kept.push(removed.kept);
+      events.push({ eventName: "ObjectRemoved:Delete", bucketName, object: { key, size: 0, etag: "" } });
+    }
     deleted.push({ Key: key });
   }
-  return { body: xmlDocument("DeleteResult", { Deleted: quiet ? [] : deleted }), events };
+  return { body: xmlDocument("DeleteResult", { Deleted: quiet ? [] : deleted }), events, kept: Promise.all(kept) };
 }
 
 export function copyObject(s3: S3Store, bucketName: string, key: string, request: Request): Reply {
@@ -121,8 +131,9 @@ export function copyObject(s3: S3Store, bucketName: string, key: string, request
     metadata: { ...metadataSource.metadata },
     checksum: sourceObject.checksum,
   };
-  target.put(object);
+  const kept = target.put(object);
   return {
+    kept,
     body: xmlDocument("CopyObjectResult", { LastModified: object.lastModified.toISOString(), ETag: object.etag }),
     events: [{ eventName: "ObjectCreated:Copy", bucketName, object: { key, size: object.body.length, etag: object.etag } }],
   };

@@ -32,10 +32,13 @@ export interface MultipartUpload {
   parts: Map<number, { body: Buffer; etag: string }>;
 }
 
-/** Keeps a bucket's objects across restarts (local/s3/persistence.ts); called before memory changes. */
+/**
+ * Keeps a bucket's objects across restarts (local/s3/persistence.ts); called after memory changed, and resolves
+ * once the change is handed to the store (the caller then awaits the store's commit before acknowledging).
+ */
 export interface BucketKeeper {
-  saved(bucketName: string, object: StoredObject): void;
-  deleted(bucketName: string, key: string): void;
+  saved(bucketName: string, object: StoredObject): Promise<void>;
+  deleted(bucketName: string, key: string): Promise<void>;
 }
 
 export class Bucket {
@@ -54,9 +57,22 @@ export class Bucket {
     return object;
   }
 
-  put(object: StoredObject): void {
-    this.keeper?.saved(this.name, object);
+  /**
+   * Puts an object; the promise resolves once it is kept (at once without a keeper). Memory changes at once, so
+   * conditional writes and reads see requests in arrival order; should the content not reach the disk, memory goes
+   * back to the previous object (unless a later write replaced this one meanwhile) and the promise rejects.
+   */
+  put(object: StoredObject): Promise<void> {
+    const previous = this.objects.get(object.key);
     this.load(object);
+    if (!this.keeper) return Promise.resolve();
+    return this.keeper.saved(this.name, object).catch((error: unknown) => {
+      if (this.objects.get(object.key) === object) {
+        if (previous) this.load(previous);
+        else this.forget(object.key);
+      }
+      throw error;
+    });
   }
 
   /** Puts an object in memory only (one read back from the store). */
@@ -65,9 +81,15 @@ export class Bucket {
     this.objects.set(object.key, object);
   }
 
-  delete(key: string): boolean {
+  /** Deletes an object: `kept` resolves once the deletion is handed to the store; undefined if there was none. */
+  delete(key: string): { kept: Promise<void> } | undefined {
+    if (!this.forget(key)) return undefined;
+    return { kept: this.keeper ? this.keeper.deleted(this.name, key) : Promise.resolve() };
+  }
+
+  /** Removes an object from memory only. */
+  private forget(key: string): boolean {
     if (!this.objects.delete(key)) return false;
-    this.keeper?.deleted(this.name, key);
     this.sortedKeys.splice(this.insertionPoint(key), 1);
     return true;
   }

@@ -4,6 +4,12 @@
  * metadata that names it is committed, and each version of an object gets a new file, so a crash at any point
  * leaves the previous version or the new one, never a mix; files no record names (a crash between the two
  * steps) are removed at the next start.
+ *
+ * The content is written and fsynced on libuv's thread pool, not on the event loop: under the pipeline's load a
+ * synchronous fsync per PUT held the runtime's only JavaScript thread for the disk's latency (as the store's own
+ * log sync did before walSync.ts). Writes to one key still reach the store in the order they were made (a later
+ * PUT's record is put after an earlier one's, whichever file is synced first), so the last write acknowledged
+ * is the one kept.
  */
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -37,6 +43,10 @@ export function objectFilePath(root: string, bucketName: string, key: string, ve
 export class S3Persistence {
   private readonly buckets: StoreCollection<{ creationDate: string }>;
   private readonly objects: StoreCollection<KeptObject>;
+  /** Per object, the last save or delete whose record is not yet handed to the store: the next one waits for it. */
+  private readonly pending = new Map<string, Promise<void>>();
+  /** Bumped when a bucket is deleted: a save begun before must not bring a record back into the deleted bucket. */
+  private readonly bucketGenerations = new Map<string, number>();
 
   constructor(
     private readonly store: StateStore,
@@ -56,36 +66,54 @@ export class S3Persistence {
    * same name never loses a new file to this deletion.
    */
   deleteBucket(name: string): void {
+    this.bucketGenerations.set(name, (this.bucketGenerations.get(name) ?? 0) + 1);
     this.buckets.delete(name);
     this.objects.deletePrefix(recordKey(name, ""));
   }
 
-  /** Writes the content (fsynced) and the object's record (committed with the request's batch). */
-  saveObject(bucketName: string, object: StoredObject): void {
+  /**
+   * Writes the content (fsynced, on the thread pool), then the object's record (committed with the store's next
+   * batch). Resolves once the record is in the store, after every earlier save or delete of the same key; the
+   * caller then awaits `store.committed()` before acknowledging. Rejects if the content could not be written.
+   */
+  saveObject(bucketName: string, object: StoredObject): Promise<void> {
+    const name = recordKey(bucketName, object.key);
+    const generation = this.bucketGenerations.get(bucketName) ?? 0;
     const file = objectFilePath(this.root, bucketName, object.key, randomBytes(6).toString("hex"));
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const descriptor = fs.openSync(file, "wx");
-    try {
-      fs.writeSync(descriptor, object.body);
-      fs.fsyncSync(descriptor);
-    } finally {
-      fs.closeSync(descriptor);
-    }
-    const previous = this.objects.get(recordKey(bucketName, object.key));
-    const { body: _body, lastModified, ...metadata } = object;
-    this.objects.put(recordKey(bucketName, object.key), {
-      ...metadata,
-      lastModified: lastModified.toISOString(),
-      file: path.relative(this.root, file),
+    const written = writeDurably(file, object.body);
+    return this.inOrder(name, async () => {
+      try {
+        await written;
+      } catch (error) {
+        await fs.promises.rm(file, { force: true }).catch(() => undefined);
+        throw error;
+      }
+      if ((this.bucketGenerations.get(bucketName) ?? 0) !== generation) {
+        // The bucket was deleted after this write began: the deletion is the later change.
+        this.removeFileAfterCommit(path.relative(this.root, file));
+        return;
+      }
+      const previous = this.objects.get(name);
+      const { body: _body, lastModified, ...metadata } = object;
+      this.objects.put(name, { ...metadata, lastModified: lastModified.toISOString(), file: path.relative(this.root, file) });
+      if (previous) this.removeFileAfterCommit(previous.file);
     });
-    if (previous) this.removeFileAfterCommit(previous.file);
   }
 
-  deleteObject(bucketName: string, key: string): void {
-    const previous = this.objects.get(recordKey(bucketName, key));
-    if (!previous) return;
-    this.objects.delete(recordKey(bucketName, key));
-    this.removeFileAfterCommit(previous.file);
+  /** Deletes the object's record (after every earlier save of the key) and, once that is committed, its file. */
+  deleteObject(bucketName: string, key: string): Promise<void> {
+    const name = recordKey(bucketName, key);
+    return this.inOrder(name, async () => {
+      const previous = this.objects.get(name);
+      if (!previous) return;
+      this.objects.delete(name);
+      this.removeFileAfterCommit(previous.file);
+    });
+  }
+
+  /** Resolves once every save and delete begun so far has reached the store (or failed). */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending.values()]);
   }
 
   /** Every kept bucket and object, contents read back; files no record names are deleted. */
@@ -106,11 +134,35 @@ export class S3Persistence {
     return { buckets, objects };
   }
 
+  /** Runs `step` after the previous step for the same record has settled (failed or not). */
+  private inOrder(name: string, step: () => Promise<void>): Promise<void> {
+    const previous = this.pending.get(name);
+    const current = previous ? previous.then(step) : step();
+    const tail = current.catch(() => undefined);
+    this.pending.set(name, tail);
+    void tail.then(() => {
+      if (this.pending.get(name) === tail) this.pending.delete(name);
+    });
+    return current;
+  }
+
   private removeFileAfterCommit(file: string): void {
     void this.store.committed().then(
       () => fs.rmSync(path.join(this.root, file), { force: true }),
       () => undefined,
     );
+  }
+}
+
+/** Creates `file` with `body` and fsyncs it, all on libuv's thread pool. */
+async function writeDurably(file: string, body: Buffer): Promise<void> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const handle = await fs.promises.open(file, "wx");
+  try {
+    await handle.writeFile(body);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

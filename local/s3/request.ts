@@ -26,7 +26,9 @@ export interface Reply {
   status?: number;
   headers?: Record<string, string | number | undefined>;
   body?: Buffer | string;
-  /** Notifications to send once the response is out (S3 notifies after the write is durable). */
+  /** Settles once the request's writes are handed to the store (content files fsynced); rejects if one failed. */
+  kept?: Promise<unknown>;
+  /** Notifications to send once the write is kept, before the answer (S3 notifies after the write is durable). */
   events?: { eventName: S3EventName; bucketName: string; object: { key: string; size: number; etag: string } }[];
 }
 

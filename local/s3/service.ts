@@ -17,7 +17,6 @@
  * This class routes requests and sends notifications; the operations live beside it by kind (bucketOperations,
  * listObjects, objectOperations, multipart), reading requests with request.ts and buckets through S3Store.
  */
-import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from "./bucketOperations";
@@ -28,6 +27,7 @@ import { abortUpload, completeUpload, createUpload, uploadPart } from "./multipa
 import { readLambdaNotifications } from "./notificationConfiguration";
 import { copyObject, deleteObject, deleteObjects, getObject, putObject } from "./objectOperations";
 import { errorReply, parseRequest, type Reply, type Request } from "./request";
+import { hostIdOf, nextRequestId } from "./requestIds";
 import { S3Store } from "./store";
 
 export const BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"] as const;
@@ -147,16 +147,18 @@ export class S3Service implements LocalService {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
-    const requestId = randomBytes(8).toString("hex").toUpperCase();
+    const requestId = nextRequestId();
     let reply: Reply;
     let request: Request | undefined;
     try {
       request = parseRequest(req, body, requestId);
       reply = this.route(request);
+      // The content is on disk and the record in the store's batch before anyone hears of the write.
+      await reply.kept;
     } catch (error) {
       reply = errorReply(error, request, requestId);
     }
-    const headers: Record<string, string | number> = { "x-amz-request-id": requestId, "x-amz-id-2": randomBytes(24).toString("base64") };
+    const headers: Record<string, string | number> = { "x-amz-request-id": requestId, "x-amz-id-2": hostIdOf(requestId) };
     for (const [name, value] of Object.entries(reply.headers ?? {})) if (value !== undefined) headers[name] = value;
     const payload = reply.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(reply.body);
     if (reply.body !== undefined && !headers["Content-Type"]) headers["Content-Type"] = "application/xml";
@@ -171,6 +173,7 @@ export class S3Service implements LocalService {
   }
 
   async close(): Promise<void> {
+    await this.store.idle();
     await this.drainNotifications();
   }
 

@@ -38,6 +38,11 @@ export class S3Store {
     this.persistence?.deleteBucket(name);
   }
 
+  /** Resolves once every object write begun so far has reached the store (or failed). */
+  idle(): Promise<void> {
+    return this.persistence?.idle() ?? Promise.resolve();
+  }
+
   /** Reads back the buckets and objects kept from earlier runs; returns how many objects. */
   restore(): number {
     if (!this.persistence) return 0;

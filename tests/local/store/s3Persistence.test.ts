@@ -36,8 +36,7 @@ describe("S3 objects in the state folder", () => {
     let persistence = new S3Persistence(store, store.filesFor("s3"));
     persistence.saveBucket("gone", new Date(0));
     persistence.saveBucket("kept", new Date(0));
-    persistence.saveObject("gone", object("a.txt", "a"));
-    persistence.saveObject("kept", object("b.txt", "b"));
+    await Promise.all([persistence.saveObject("gone", object("a.txt", "a")), persistence.saveObject("kept", object("b.txt", "b"))]);
     await store.committed();
     persistence.deleteBucket("gone");
     await store.committed();
@@ -62,11 +61,13 @@ describe("S3 objects in the state folder", () => {
     let store = SqliteStore.open(directory);
     let persistence = new S3Persistence(store, store.filesFor("s3"));
     persistence.saveBucket("bucket", new Date(0));
-    persistence.saveObject("bucket", object("../escape.txt", "first"));
-    persistence.saveObject("bucket", object("../escape.txt", "second"));
-    persistence.saveObject("bucket", object("docs/a.txt", "kept"));
-    persistence.saveObject("bucket", object("docs/gone.txt", "deleted"));
-    persistence.deleteObject("bucket", "docs/gone.txt");
+    await Promise.all([
+      persistence.saveObject("bucket", object("../escape.txt", "first")),
+      persistence.saveObject("bucket", object("../escape.txt", "second")),
+      persistence.saveObject("bucket", object("docs/a.txt", "kept")),
+      persistence.saveObject("bucket", object("docs/gone.txt", "deleted")),
+      persistence.deleteObject("bucket", "docs/gone.txt"),
+    ]);
     await store.committed();
     await new Promise((resolve) => setImmediate(resolve));
     store.close();
@@ -83,6 +84,58 @@ describe("S3 objects in the state folder", () => {
       ],
     );
     assert.equal(filesUnder(store.filesFor("s3")).length, 2);
+    store.close();
+  });
+
+  it("keeps the later of two writes to one key even when the earlier one's content takes longer to reach the disk", async () => {
+    let store = SqliteStore.open(directory);
+    let persistence = new S3Persistence(store, store.filesFor("s3"));
+    persistence.saveBucket("bucket", new Date(0));
+    const large = "x".repeat(32 * 1024 * 1024);
+    const saves = [persistence.saveObject("bucket", object("k.txt", large)), persistence.saveObject("bucket", object("k.txt", "later"))];
+    await Promise.all(saves);
+    await store.committed();
+    store.close();
+
+    store = SqliteStore.open(directory);
+    persistence = new S3Persistence(store, store.filesFor("s3"));
+    const { objects } = persistence.load();
+    assert.deepEqual(
+      objects.map(({ object }) => [object.key, object.body.toString()]),
+      [["k.txt", "later"]],
+    );
+    store.close();
+  });
+
+  it("deletes a key after a write to it begun earlier, so the deletion is what a restart finds", async () => {
+    let store = SqliteStore.open(directory);
+    let persistence = new S3Persistence(store, store.filesFor("s3"));
+    persistence.saveBucket("bucket", new Date(0));
+    const written = persistence.saveObject("bucket", object("k.txt", "y".repeat(16 * 1024 * 1024)));
+    const deleted = persistence.deleteObject("bucket", "k.txt");
+    await Promise.all([written, deleted]);
+    await store.committed();
+    store.close();
+
+    store = SqliteStore.open(directory);
+    persistence = new S3Persistence(store, store.filesFor("s3"));
+    assert.deepEqual(persistence.load().objects, []);
+    store.close();
+  });
+
+  it("answers a write only once its content file is on disk, and rejects one whose file cannot be written", async () => {
+    const store = SqliteStore.open(directory);
+    const root = store.filesFor("s3");
+    const persistence = new S3Persistence(store, root);
+    persistence.saveBucket("bucket", new Date(0));
+    await persistence.saveObject("bucket", object("a.txt", "content"));
+    assert.deepEqual(
+      filesUnder(root).map((file) => fs.readFileSync(file, "utf8")),
+      ["content"],
+    );
+    // A file where the bucket's folder should be: the content cannot be written.
+    fs.writeFileSync(path.join(root, "blocked"), "");
+    await assert.rejects(persistence.saveObject("blocked", object("b.txt", "lost")), /EEXIST|ENOTDIR/);
     store.close();
   });
 });
