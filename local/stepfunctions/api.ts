@@ -8,19 +8,19 @@ import { randomUUID } from "node:crypto";
 import { validateDefinition } from "./asl/validate";
 import { checkRequest, StepFunctionsApiError, type RequestShape } from "./apiErrors";
 import { executionArn, requireArn, requireRoleArn, requireValidName, stateMachineArn } from "./arns";
-import { Execution, type ExecutionMachine, type ExecutionStatus } from "./execution";
-import { eventToWire } from "./history";
+import { Execution, type ExecutionMachine, type ExecutionStatus, type Parking } from "./execution";
+import { eventToWire, type HistoryEvent } from "./history";
 import type { EngineServices } from "./interpreter";
 import { exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES } from "./limits";
 import { isSupportedResource } from "./resources";
 import { diagnoseDefinition } from "./diagnostics";
 import type { LoadedExecution, StepFunctionsPersistence, StoredMachine } from "./persistence";
 import { mergeTags, parseTags, tagsToWire } from "./tags";
-import { redriveStatusOf } from "./redrive";
+import { attemptKey, redriveStatusOf } from "./redrive";
 import { testState, type TestStateRequest } from "./testState";
 import { checkDefinition } from "./definitionCheck";
 import { TaskTokenError } from "./tokens";
-import type { TaskTokenRegistry } from "./tokens";
+import type { StoredToken, TaskTokenRegistry } from "./tokens";
 
 export type StateMachineType = "STANDARD" | "EXPRESS";
 
@@ -277,7 +277,8 @@ export class StepFunctionsApi {
   /**
    * Brings back what the store kept: state machines created through the API (the program's own are declared
    * again at every start, and the program's definition wins), then every execution. Running ones are replayed
-   * from their journal and continue (execution.ts); the caller holds the clock meanwhile.
+   * from their journal and continue (execution.ts), except those that only wait on a callback: they are parked
+   * (`parkingOf`) and replayed when first touched. The caller holds the clock meanwhile.
    */
   restore(): RestoreSummary {
     const persistence = this.options.persistence;
@@ -307,20 +308,35 @@ export class StepFunctionsApi {
         this.services.log?.(`state machine ${stored.arn} kept from an earlier run cannot be restored: ${(error as Error).message}`);
       }
     }
+    const { tokens, clock } = this.services;
+    const waitingTokens = new Map<string, Array<[string, StoredToken]>>();
+    for (const entry of tokens.restore()) {
+      const list = waitingTokens.get(entry[1].executionArn);
+      if (list) list.push(entry);
+      else waitingTokens.set(entry[1].executionArn, [entry]);
+    }
     const definitions = new Map<string, ExecutionMachine["definition"]>();
     const toStart: Execution[] = [];
+    const now = clock.now();
     for (const loaded of persistence.loadExecutions()) {
       const execution = this.restoreExecution(loaded, definitions);
       if (!execution) continue;
       this.executionSequence = Math.max(this.executionSequence, execution.sequence);
-      if (execution.status === "RUNNING") {
+      if (execution.status !== "RUNNING") {
+        summary.finishedExecutions++;
+        continue;
+      }
+      summary.runningExecutions++;
+      const parking = parkingOf(execution, waitingTokens.get(execution.arn), now);
+      if (parking) {
+        tokens.park(parking.token);
+        execution.park(parking);
+      } else {
         toStart.push(execution);
-        summary.reinvokedTasks += countCallsInFlight(loaded);
-      } else summary.finishedExecutions++;
+        summary.reinvokedTasks += countCallsInFlight(execution.history.events);
+      }
     }
-    this.services.tokens.restore();
     for (const execution of toStart) execution.start();
-    summary.runningExecutions = toStart.length;
     // A machine deleted while executions ran goes once they end, as before the restart (or now, if none runs).
     for (const machine of [...this.machines.values()]) {
       if (machine.status !== "DELETING") continue;
@@ -399,7 +415,10 @@ export class StepFunctionsApi {
         redriveCount: stored.redriveCount,
         redriveDate: stored.redriveDate,
         // Rows kept before events carried their thread get it from the journal key.
-        events: loaded.events.map((entry) => (entry.event.thread === undefined ? { ...entry.event, thread: entry.thread } : entry.event)),
+        events: () =>
+          loaded
+            .record()
+            .events.map((entry) => (entry.event.thread === undefined ? { ...entry.event, thread: entry.thread } : entry.event)),
       },
     );
     machineRecord?.executions.set(stored.name, execution);
@@ -425,7 +444,7 @@ export class StepFunctionsApi {
         stateMachineArn: execution.machine.arn,
         name: execution.name,
         startDate: new Date(execution.startDate),
-        lastEventType: execution.history.events[execution.history.events.length - 1]?.type ?? "ExecutionStarted",
+        lastEventType: execution.lastEventType,
       }));
   }
 
@@ -613,6 +632,7 @@ export class StepFunctionsApi {
 
   private async StopExecution(request: Record<string, any>) {
     const execution = this.executionByArn(request.executionArn);
+    if (execution.parked) await execution.wake();
     execution.stop(request.error, request.cause);
     return { stopDate: toSeconds(execution.stopDate ?? this.services.clock.now()) };
   }
@@ -630,16 +650,19 @@ export class StepFunctionsApi {
     } catch (error) {
       throw new StepFunctionsApiError("InvalidOutput", `Invalid Output: '${(error as Error).message}'`);
     }
+    await this.wakeFor(request.taskToken);
     this.withToken(() => this.services.tokens.succeed(request.taskToken, output));
     return {};
   }
 
   private async SendTaskFailure(request: Record<string, any>) {
+    await this.wakeFor(request.taskToken);
     this.withToken(() => this.services.tokens.fail(request.taskToken, request.error, request.cause));
     return {};
   }
 
   private async SendTaskHeartbeat(request: Record<string, any>) {
+    await this.wakeFor(request.taskToken);
     this.withToken(() => this.services.tokens.heartbeat(request.taskToken));
     return {};
   }
@@ -814,6 +837,12 @@ export class StepFunctionsApi {
     return execution;
   }
 
+  /** A callback for a parked execution's task: the execution is replayed first, so the task is live to take it. */
+  private async wakeFor(taskToken: string): Promise<void> {
+    const executionArn = this.services.tokens.parkedExecutionOf(taskToken);
+    if (executionArn) await this.executions.get(executionArn)?.wake();
+  }
+
   private withToken(action: () => void): void {
     try {
       action();
@@ -855,10 +884,30 @@ function rejectVersioning(request: Record<string, any>): void {
 }
 
 /** Threads whose last recorded event is a Lambda call started but not answered: the call was in flight. */
-function countCallsInFlight(loaded: LoadedExecution): number {
-  const lastByThread = new Map<string, string>();
-  for (const { thread, event } of loaded.events) lastByThread.set(thread, event.type);
+function countCallsInFlight(events: readonly HistoryEvent[]): number {
+  const lastByThread = new Map<string | undefined, string>();
+  for (const event of events) lastByThread.set(event.thread, event.type);
   return [...lastByThread.values()].filter((type) => type === "TaskStarted" || type === "LambdaFunctionStarted").length;
+}
+
+/**
+ * Whether a restored running execution can wait parked, not replayed: its only live step is a callback task of its
+ * own thread (not a branch or iteration, so nothing else runs) that has handed its token out and waits, and none of
+ * its deadlines has passed (overdue timers fire at once in deadline order, which replaying them all together gives).
+ * Anything else (a Wait state, a retry delay, a call in flight, a callback acknowledged before the stop, rows kept by
+ * an earlier version) is replayed at restore as before.
+ */
+function parkingOf(
+  execution: Execution,
+  waiting: ReadonlyArray<[string, StoredToken]> | undefined,
+  now: number,
+): (Parking & { token: string }) | undefined {
+  if (waiting?.length !== 1) return undefined;
+  const [token, stored] = waiting[0];
+  if (!stored.handedOut || stored.handedOut.thread !== attemptKey(execution.redriveCount)) return undefined;
+  const deadlines = [stored.handedOut.taskDeadline, stored.heartbeatDeadline, execution.deadline].filter((at) => at !== undefined);
+  if (deadlines.some((at) => at <= now)) return undefined;
+  return { token, deadlines, lastEventType: "TaskSubmitted" };
 }
 
 /** Paging tokens: opaque to callers, bound to the listing they came from. */

@@ -42,7 +42,19 @@ export interface RestoredState {
   cause?: string;
   redriveCount?: number;
   redriveDate?: number;
-  events: HistoryEvent[];
+  /** Its history, read from the store when first needed. */
+  events: () => HistoryEvent[];
+}
+
+/**
+ * A restored execution whose only live step waits on a callback (api.ts decides): it is not replayed at restore,
+ * only its deadlines are armed, and it is replayed when something touches it (wake).
+ */
+export interface Parking {
+  /** Absolute times (ms since the epoch) at which the execution must be live to act: its timers. */
+  deadlines: number[];
+  /** The type of its latest history event (the shutdown listing names it without reading the history). */
+  lastEventType: string;
 }
 
 /** Why an execution's signal was aborted (never a StatesError: these end the execution without Catch). */
@@ -63,8 +75,12 @@ export class Execution {
   redriveDate?: number;
   readonly history: History;
   private closed!: Promise<void>;
-  private controller = new AbortController();
+  /** Made when the execution first runs: a restored execution that never runs again needs none. */
+  private controller?: AbortController;
   private timeoutTimer?: Timer;
+  /** Set while the execution is parked (restored, not replayed yet). */
+  private parking?: { timers: Timer[]; lastEventType: string };
+  private woken?: Promise<void>;
   private markDone!: () => void;
   /** Read back from the store (its row is kept already). */
   private readonly restored: boolean;
@@ -84,12 +100,11 @@ export class Execution {
   ) {
     this.restored = restored !== undefined;
     const observe = services.onHistoryEvent;
-    this.history = new History(() => services.clock.now(), observe && ((event) => observe(arn, machine.arn, event)));
+    this.history = new History(() => services.clock.now(), observe && ((event) => observe(arn, machine.arn, event)), restored?.events);
     this.closed = new Promise((resolve) => (this.markDone = resolve));
     if (restored) {
       this.redriveCount = restored.redriveCount ?? 0;
       this.redriveDate = restored.redriveDate;
-      this.history.events.push(...restored.events);
       this.status = restored.status;
       this.stopDate = restored.stopDate;
       this.output = restored.output;
@@ -102,6 +117,46 @@ export class Execution {
   /** Resolves when the execution has closed (or the runtime shut it down); a redrive makes a new one. */
   get done(): Promise<void> {
     return this.closed;
+  }
+
+  /** True while restored and not replayed yet (see Parking). */
+  get parked(): boolean {
+    return this.parking !== undefined;
+  }
+
+  /** The type of the latest history event ("ExecutionStarted" before the first). */
+  get lastEventType(): string {
+    if (this.parking && !this.history.loaded) return this.parking.lastEventType;
+    return this.history.events[this.history.events.length - 1]?.type ?? "ExecutionStarted";
+  }
+
+  /** When TimeoutSeconds ends the running attempt (counted from the start, or from the latest redrive). */
+  get deadline(): number | undefined {
+    const { TimeoutSeconds } = this.machine.definition;
+    if (TimeoutSeconds === undefined) return undefined;
+    const since = this.redriveCount > 0 ? (this.redriveDate ?? this.startDate) : this.startDate;
+    return since + TimeoutSeconds * 1000;
+  }
+
+  /** Restores a running execution without replaying it: only its deadlines are armed, each of which wakes it. */
+  park(parking: Parking): void {
+    const { clock } = this.services;
+    const timers = parking.deadlines.map((at) => clock.setTimer(() => void this.wake(), at - clock.now()));
+    this.parking = { timers, lastEventType: parking.lastEventType };
+  }
+
+  /**
+   * Replays a parked execution from its journal, as a restart replays the others: resolves once it is back at its
+   * live edge (the replay runs on settled promises: one macrotask later it is there), so the caller can act on it.
+   */
+  wake(): Promise<void> {
+    if (this.parking) {
+      for (const timer of this.parking.timers) timer.cancel();
+      this.parking = undefined;
+      this.start();
+      this.woken = new Promise((resolve) => setImmediate(resolve));
+    }
+    return this.woken ?? Promise.resolve();
   }
 
   /**
@@ -121,7 +176,7 @@ export class Execution {
     });
     // A restored execution's row is already kept as RUNNING.
     if (!this.restored) this.keeping.changed(this);
-    this.run(scope, this.startDate);
+    this.run(scope);
   }
 
   /**
@@ -133,7 +188,7 @@ export class Execution {
     this.redriveDate = this.services.clock.now();
     this.status = "RUNNING";
     this.stopDate = this.output = this.error = this.cause = undefined;
-    this.controller = new AbortController();
+    this.controller = undefined;
     this.closed = new Promise((resolve) => (this.markDone = resolve));
     this.runAttempt(false);
   }
@@ -145,7 +200,7 @@ export class Execution {
     scope.redrive = plan;
     scope.record("ExecutionRedriven", undefined, { redriveCount: this.redriveCount });
     if (!replaying) this.keeping.changed(this);
-    this.run(scope, this.redriveDate ?? this.startDate);
+    this.run(scope);
   }
 
   private attemptScope(thread: HistoryThread, key?: string): RunScope {
@@ -156,7 +211,7 @@ export class Execution {
       this.name,
       this.contextBase(JSON.parse(this.input)),
       thread,
-      this.controller.signal,
+      (this.controller ??= new AbortController()).signal,
       definition.QueryLanguage ?? "JSONPath",
       new VariableScope(),
       this.keeping.journal,
@@ -164,14 +219,13 @@ export class Execution {
     );
   }
 
-  /** Runs the attempt's states to the execution's end; TimeoutSeconds counts from `since` (the start or the redrive). */
-  private run(scope: RunScope, since: number): void {
+  /** Runs the attempt's states to the execution's end; TimeoutSeconds counts from the start or the redrive (`deadline`). */
+  private run(scope: RunScope): void {
     const { definition } = this.machine;
-    if (definition.TimeoutSeconds !== undefined) {
-      // From a kept date, so the execution's deadline holds across restarts.
-      const delayMs = since + definition.TimeoutSeconds * 1000 - this.services.clock.now();
-      this.timeoutTimer = this.services.clock.setTimer(() => this.timeOut(scope), delayMs);
-    }
+    const deadline = this.deadline;
+    // From a kept date, so the execution's deadline holds across restarts.
+    if (deadline !== undefined)
+      this.timeoutTimer = this.services.clock.setTimer(() => this.timeOut(scope), deadline - this.services.clock.now());
     // An attempt ended by StopExecution may settle after a redrive started the next one: it must not end that one.
     const current = () => this.status === "RUNNING" && !scope.signal.aborted;
     runStates(definition, JSON.parse(this.input), scope).then(
@@ -201,7 +255,7 @@ export class Execution {
     this.keeping.journal.saveEvent("stop", 0, aborted);
     this.close("ABORTED");
     this.services.log?.(`${this.name} - ExecutionAborted${describeFailure({ error, cause })}`, "warn");
-    this.controller.abort(new ExecutionInterrupted("stopped"));
+    this.controller?.abort(new ExecutionInterrupted("stopped"));
     return true;
   }
 
@@ -209,7 +263,8 @@ export class Execution {
   interrupt(): void {
     if (this.status !== "RUNNING") return;
     this.timeoutTimer?.cancel();
-    this.controller.abort(new ExecutionInterrupted("shutdown"));
+    for (const timer of this.parking?.timers ?? []) timer.cancel();
+    this.controller?.abort(new ExecutionInterrupted("shutdown"));
     this.markDone();
   }
 
@@ -220,7 +275,7 @@ export class Execution {
     scope.thread.catchUp();
     scope.record("ExecutionTimedOut", undefined, { error: this.error, cause: this.cause });
     this.close("TIMED_OUT");
-    this.controller.abort(new ExecutionInterrupted("timedOut"));
+    this.controller?.abort(new ExecutionInterrupted("timedOut"));
   }
 
   private close(status: Exclude<ExecutionStatus, "RUNNING">): void {

@@ -102,12 +102,27 @@ export function eventToWire(event: HistoryEvent, includeExecutionData = true): R
  * so `previousEventId` points at the event that came before it in the same branch, as on AWS.
  */
 export class History {
-  readonly events: HistoryEvent[] = [];
+  private kept?: HistoryEvent[];
 
+  /** `load` gives the events recorded before a restart; they are read from the store when first asked for. */
   constructor(
     private readonly now: () => number,
     private readonly onEvent?: (event: HistoryEvent) => void,
+    private load?: () => HistoryEvent[],
   ) {}
+
+  get events(): HistoryEvent[] {
+    if (!this.kept) {
+      this.kept = this.load?.() ?? [];
+      this.load = undefined;
+    }
+    return this.kept;
+  }
+
+  /** False while a restored execution's events are still only in the store. */
+  get loaded(): boolean {
+    return this.kept !== undefined;
+  }
 
   thread(previousEventId = 0): HistoryThread {
     return new HistoryThread(this, previousEventId);

@@ -17,6 +17,8 @@ export type EffectEntry = { value: unknown } | { error: { error: string; cause: 
 export interface ExecutionJournal {
   /** The event a thread recorded at position `sequence` before the restart, if any. */
   replayedEvent(thread: string, sequence: number): HistoryEvent | undefined;
+  /** The same event without taking it (a step whose value that event records looks ahead). */
+  peekEvent(thread: string, sequence: number): HistoryEvent | undefined;
   saveEvent(thread: string, sequence: number, event: HistoryEvent): void;
   effect(thread: string, sequence: number): EffectEntry | undefined;
   saveEffect(thread: string, sequence: number, entry: EffectEntry): void;
@@ -29,6 +31,7 @@ export interface ExecutionJournal {
 /** The journal of an execution that nothing will ever replay (in-memory state). */
 export const NO_JOURNAL: ExecutionJournal = {
   replayedEvent: () => undefined,
+  peekEvent: () => undefined,
   saveEvent: () => undefined,
   effect: () => undefined,
   saveEffect: () => undefined,
@@ -41,6 +44,12 @@ export interface StoredEvent {
   thread: string;
   sequence: number;
   event: HistoryEvent;
+}
+
+/** What an execution had recorded before the restart: its events (of the attempt replayed) and its effects. */
+export interface RecordedJournal {
+  events: readonly StoredEvent[];
+  effects: ReadonlyArray<[string, EffectEntry]>;
 }
 
 export interface JournalCollections {
@@ -61,23 +70,34 @@ export class StoredJournal implements ExecutionJournal {
   private readonly recordedEffects = new Map<string, EffectEntry>();
   private eventsAhead = 0;
 
+  /**
+   * `recorded` is read when the replay first asks for it: an execution restored without being replayed (one that
+   * waits on a callback, api.ts) reads its journal only when something wakes it.
+   */
   constructor(
     private readonly journalId: string,
     private readonly collections: JournalCollections,
-    recorded?: { events: readonly StoredEvent[]; effects: ReadonlyArray<[string, EffectEntry]> },
-  ) {
+    private recorded?: () => RecordedJournal,
+  ) {}
+
+  private load(): void {
+    const recorded = this.recorded?.();
+    this.recorded = undefined;
     if (!recorded) return;
     for (const stored of recorded.events) this.recordedEvents.set(`${stored.thread}#${stored.sequence}`, stored.event);
-    const prefix = `${journalId}\u0001`;
+    const prefix = `${this.journalId}\u0001`;
     for (const [key, entry] of recorded.effects) this.recordedEffects.set(key.slice(prefix.length), entry);
     this.eventsAhead = this.recordedEvents.size;
   }
 
   get replaying(): boolean {
+    if (this.recorded) this.load();
     return this.eventsAhead > 0;
   }
 
   replayedEvent(thread: string, sequence: number): HistoryEvent | undefined {
+    if (this.recorded) this.load();
+    if (this.eventsAhead === 0) return undefined;
     const key = `${thread}#${sequence}`;
     const event = this.recordedEvents.get(key);
     if (event) {
@@ -87,12 +107,18 @@ export class StoredJournal implements ExecutionJournal {
     return event;
   }
 
+  peekEvent(thread: string, sequence: number): HistoryEvent | undefined {
+    if (this.recorded) this.load();
+    return this.eventsAhead === 0 ? undefined : this.recordedEvents.get(`${thread}#${sequence}`);
+  }
+
   saveEvent(thread: string, sequence: number, event: HistoryEvent): void {
     this.collections.events.put(eventKey(this.journalId, event.id), { thread, sequence, event });
   }
 
   effect(thread: string, sequence: number): EffectEntry | undefined {
-    return this.recordedEffects.get(`${thread}#${sequence}`);
+    if (this.recorded) this.load();
+    return this.recordedEffects.size === 0 ? undefined : this.recordedEffects.get(`${thread}#${sequence}`);
   }
 
   saveEffect(thread: string, sequence: number, entry: EffectEntry): void {
@@ -100,6 +126,7 @@ export class StoredJournal implements ExecutionJournal {
   }
 
   discardReplayData(): void {
+    this.recorded = undefined;
     this.recordedEffects.clear();
     this.recordedEvents.clear();
     this.eventsAhead = 0;

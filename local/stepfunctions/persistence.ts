@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { StateStore, StoreCollection } from "../common/store";
 import type { Execution, ExecutionKeeping, ExecutionStatus } from "./execution";
-import { StoredJournal, type EffectEntry, type JournalCollections, type StoredEvent } from "./journal";
+import { StoredJournal, type EffectEntry, type JournalCollections, type RecordedJournal, type StoredEvent } from "./journal";
 import type { StoredToken, TokenPersistence } from "./tokens";
 import { inAttempt } from "./redrive";
 
@@ -52,12 +52,14 @@ export interface StoredExecution {
   redriveDate?: number;
 }
 
-/** One execution as read back: its row, its history, and (while running) its journal's effects. */
+/**
+ * One execution as read back: its row and definition at once; its history and (while running) its journal's
+ * effects only when first asked for (`record`, read once), since most restored executions never need them.
+ */
 export interface LoadedExecution {
   stored: StoredExecution;
   definitionText: string;
-  events: StoredEvent[];
-  effects: Array<[string, EffectEntry]>;
+  record(): { events: StoredEvent[]; effects: Array<[string, EffectEntry]> };
 }
 
 export class StepFunctionsPersistence {
@@ -65,6 +67,8 @@ export class StepFunctionsPersistence {
   private readonly definitions: StoreCollection<string>;
   private readonly executions: StoreCollection<StoredExecution>;
   private readonly journal: JournalCollections;
+  /** The journal collections as executions write them: nothing once the runtime is stopping (one for all). */
+  private readonly guardedJournal: JournalCollections;
   private readonly tokens: StoreCollection<StoredToken>;
   private readonly meta: StoreCollection<string>;
   private readonly savedDefinitions = new Set<string>();
@@ -76,6 +80,7 @@ export class StepFunctionsPersistence {
     this.definitions = store.collection("states.definitions");
     this.executions = store.collection("states.executions");
     this.journal = { events: store.collection("states.events"), effects: store.collection("states.effects") };
+    this.guardedJournal = { events: this.guarded(this.journal.events), effects: this.guarded(this.journal.effects) };
     this.tokens = store.collection("states.tokens");
     this.meta = store.collection("states.meta");
   }
@@ -125,8 +130,13 @@ export class StepFunctionsPersistence {
     }
     // Replay covers the attempt that was running (a redriven execution's earlier attempts only feed its plan).
     const attempt = loaded?.stored.redriveCount ?? 0;
-    const recorded = loaded && { events: loaded.events.filter((stored) => inAttempt(stored.thread, attempt)), effects: loaded.effects };
-    const journal = new StoredJournal(sequence.toString(36), this.guardedJournal(), recorded);
+    const recorded =
+      loaded &&
+      ((): RecordedJournal => {
+        const { events, effects } = loaded.record();
+        return { events: events.filter((stored) => inAttempt(stored.thread, attempt)), effects };
+      });
+    const journal = new StoredJournal(sequence.toString(36), this.guardedJournal, recorded);
     return {
       journal,
       changed: (execution) => {
@@ -136,20 +146,28 @@ export class StepFunctionsPersistence {
     };
   }
 
-  /** Every kept execution with its history; effects only for running ones (the only ones replayed). */
+  /**
+   * Every kept execution, oldest first. Only the rows are read here; each one's history and effects are read by
+   * key range when first needed (effects only for running ones, the only ones replayed).
+   */
   loadExecutions(): LoadedExecution[] {
-    const eventsByExecution = groupByExecution(this.journal.events.entries());
-    const effectsByExecution = groupByExecution(this.journal.effects.entries());
     const definitionTexts = new Map(this.definitions.entries());
     for (const hash of definitionTexts.keys()) this.savedDefinitions.add(hash);
     return this.executions
       .entries()
-      .map(([, stored]) => ({
-        stored,
-        definitionText: definitionTexts.get(stored.definitionHash) ?? "",
-        events: (eventsByExecution.get(stored.sequence.toString(36)) ?? []).map(([, event]) => event),
-        effects: effectsByExecution.get(stored.sequence.toString(36)) ?? [],
-      }))
+      .map(([, stored]) => {
+        let record: ReturnType<LoadedExecution["record"]> | undefined;
+        const prefix = `${stored.sequence.toString(36)}\u0001`;
+        return {
+          stored,
+          definitionText: definitionTexts.get(stored.definitionHash) ?? "",
+          record: () =>
+            (record ??= {
+              events: this.journal.events.entries(prefix).map(([, event]) => event),
+              effects: stored.status === "RUNNING" ? this.journal.effects.entries(prefix) : [],
+            }),
+        };
+      })
       .sort((a, b) => a.stored.sequence - b.stored.sequence);
   }
 
@@ -158,15 +176,14 @@ export class StepFunctionsPersistence {
     this.stopped = true;
   }
 
-  private guardedJournal(): JournalCollections {
-    const guard = <T>(collection: StoreCollection<T>): StoreCollection<T> => ({
+  private guarded<T>(collection: StoreCollection<T>): StoreCollection<T> {
+    return {
       get: (key) => collection.get(key),
       put: (key, value) => void (this.stopped || collection.put(key, value)),
       delete: (key) => void (this.stopped || collection.delete(key)),
       deletePrefix: (prefix) => void (this.stopped || collection.deletePrefix(prefix)),
       entries: (prefix) => collection.entries(prefix),
-    });
-    return { events: guard(this.journal.events), effects: guard(this.journal.effects) };
+    };
   }
 }
 
@@ -192,15 +209,4 @@ function toStored(execution: Execution, definitionHash: string): StoredExecution
     redriveCount: execution.redriveCount,
     redriveDate: execution.redriveDate,
   };
-}
-
-function groupByExecution<T>(entries: Array<[string, T]>): Map<string, Array<[string, T]>> {
-  const groups = new Map<string, Array<[string, T]>>();
-  for (const entry of entries) {
-    const journalId = entry[0].slice(0, entry[0].indexOf("\u0001"));
-    const group = groups.get(journalId);
-    if (group) group.push(entry);
-    else groups.set(journalId, [entry]);
-  }
-  return groups;
 }

@@ -53,7 +53,19 @@ interface WaitingTask {
   heartbeatDeadline?: number;
   /** Restored with a running heartbeat clock: the task's next startHeartbeatClock must not restart it. */
   heartbeatClockRestored?: boolean;
+  handedOut?: HandedOut;
   settle(outcome: CallbackOutcome): void;
+}
+
+/**
+ * Set once the task has handed its token out (its TaskSubmitted is recorded) and only waits: with it, a restart
+ * can bring the task back without replaying its execution (api.ts parks such executions).
+ */
+export interface HandedOut {
+  /** The journal key of the thread whose task waits ("0": the execution's own, not a branch or iteration). */
+  thread: string;
+  /** When the task's TimeoutSeconds ends it (ms since the epoch). */
+  taskDeadline: number;
 }
 
 /** A token as kept in the store: its state, and how it ended once it has (the callback a 200 acknowledged). */
@@ -63,6 +75,10 @@ export interface StoredToken {
   outcome?: CallbackOutcome;
   heartbeatMs?: number;
   heartbeatDeadline?: number;
+  /** The task's state and when its token was minted (absent on rows kept by earlier versions). */
+  stateName?: string;
+  openedAt?: number;
+  handedOut?: HandedOut;
 }
 
 /** Where the registry keeps tokens across restarts: its HMAC key and one row per token of a running execution. */
@@ -98,6 +114,8 @@ export class TaskTokenRegistry {
   private readonly storedByExecution = new Map<string, string[]>();
   /** Tokens of running executions read back from the store, until their task is replayed. */
   private readonly restored = new Map<string, StoredToken>();
+  /** Restored tokens still waiting whose execution is parked (not replayed yet): they count as waiting. */
+  private readonly parked = new Map<string, StoredToken>();
 
   constructor(
     private readonly clock: Clock,
@@ -106,17 +124,29 @@ export class TaskTokenRegistry {
     this.key = persistence?.key ?? randomBytes(32);
   }
 
-  /** Reads back the tokens kept in the store; returns how many were still waiting. */
-  restore(): number {
-    if (!this.persistence) return 0;
-    let waiting = 0;
-    for (const [token, stored] of this.persistence.tokens.entries()) {
+  /** Reads back the tokens kept in the store; returns the ones still waiting. */
+  restore(): Array<[token: string, stored: StoredToken]> {
+    if (!this.persistence) return [];
+    const waiting: Array<[string, StoredToken]> = [];
+    for (const entry of this.persistence.tokens.entries()) {
+      const [token, stored] = entry;
       this.restored.set(token, stored);
       this.remember(stored.executionArn, token);
-      if (stored.state === "waiting") waiting++;
+      if (stored.state === "waiting") waiting.push(entry);
       else this.closed.set(token, { state: stored.state, executionArn: stored.executionArn });
     }
     return waiting;
+  }
+
+  /** A restored waiting token whose execution stays parked: it counts and shows as waiting until `open` takes it. */
+  park(token: string): void {
+    const stored = this.restored.get(token);
+    if (stored?.state === "waiting") this.parked.set(token, stored);
+  }
+
+  /** The execution of a parked token (SendTask* must wake it first), else undefined. */
+  parkedExecutionOf(token: string): string | undefined {
+    return this.parked.get(token)?.executionArn;
   }
 
   /** A fresh token for one task attempt (the task keeps it in its journal, so a replay opens the same one). */
@@ -135,11 +165,19 @@ export class TaskTokenRegistry {
     const heartbeatMs = options.heartbeatSeconds === undefined ? undefined : options.heartbeatSeconds * 1000;
     const restored = this.restored.get(token);
     this.restored.delete(token);
+    this.parked.delete(token);
     if (restored && restored.state !== "waiting") {
       if (restored.outcome) settle(restored.outcome);
       return { token, outcome, closedBeforeRestart: true };
     }
-    const task: WaitingTask = { executionArn, stateName: options.stateName, openedAt: this.clock.now(), heartbeatMs, settle };
+    const task: WaitingTask = {
+      executionArn,
+      stateName: options.stateName,
+      openedAt: restored?.openedAt ?? this.clock.now(),
+      heartbeatMs,
+      handedOut: restored?.handedOut,
+      settle,
+    };
     this.waiting.set(token, task);
     if (restored?.heartbeatDeadline !== undefined) {
       task.heartbeatClockRestored = true;
@@ -168,6 +206,14 @@ export class TaskTokenRegistry {
     this.save(token, task, "waiting");
   }
 
+  /** The task has handed its token out and only waits now: kept, so that a restart can park its execution. */
+  handedOut(token: string, handedOut: HandedOut): void {
+    const task = this.waiting.get(token);
+    if (!task || task.handedOut) return;
+    task.handedOut = handedOut;
+    this.save(token, task, "waiting");
+  }
+
   /** Forgets the kept tokens of an execution that has closed (they answer TaskTimedOut by their HMAC). */
   forgetExecution(executionArn: string): void {
     const tokens = this.storedByExecution.get(executionArn);
@@ -176,6 +222,7 @@ export class TaskTokenRegistry {
     for (const token of tokens) {
       this.persistence.tokens.delete(token);
       this.restored.delete(token);
+      this.parked.delete(token);
     }
   }
 
@@ -204,7 +251,7 @@ export class TaskTokenRegistry {
 
   /** The token's state; "unknown" for tokens never minted here or closed long ago. */
   stateOf(token: string): TaskTokenState | "unknown" {
-    if (this.waiting.has(token)) return "waiting";
+    if (this.waiting.has(token) || this.parked.has(token)) return "waiting";
     return this.closed.get(token)?.state ?? "unknown";
   }
 
@@ -227,11 +274,22 @@ export class TaskTokenRegistry {
         heartbeatDeadline,
       });
     }
+    for (const [token, stored] of this.parked) {
+      if (stored.executionArn !== executionArn) continue;
+      const { stateName, openedAt, heartbeatMs, heartbeatDeadline } = stored;
+      found.push({
+        token,
+        stateName,
+        openedAt: openedAt!,
+        heartbeatSeconds: heartbeatMs === undefined ? undefined : heartbeatMs / 1000,
+        heartbeatDeadline,
+      });
+    }
     return found;
   }
 
   get waitingCount(): number {
-    return this.waiting.size;
+    return this.waiting.size + this.parked.size;
   }
 
   /** Stops every heartbeat clock and forgets waiting tokens in memory only (runtime shutdown: the store keeps them waiting). */
@@ -240,7 +298,9 @@ export class TaskTokenRegistry {
       task.heartbeatTimer?.cancel();
       this.closed.set(token, { state: "cancelled", executionArn: task.executionArn });
     }
+    for (const [token, stored] of this.parked) this.closed.set(token, { state: "cancelled", executionArn: stored.executionArn });
     this.waiting.clear();
+    this.parked.clear();
   }
 
   private require(token: string): WaitingTask {
@@ -278,6 +338,9 @@ export class TaskTokenRegistry {
       outcome,
       heartbeatMs: task.heartbeatMs,
       heartbeatDeadline: task.heartbeatDeadline,
+      stateName: task.stateName,
+      openedAt: task.openedAt,
+      handedOut: state === "waiting" ? task.handedOut : undefined,
     });
   }
 

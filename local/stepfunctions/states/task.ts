@@ -65,10 +65,10 @@ export const taskState: StateHandler<TaskState> = {
         case "lambdaInvoke":
           return await invokeTask(state, input, run, settings, task.signal);
         case "lambdaInvokeWaitForTaskToken":
-          return await callbackTask(state, input, run, settings, task.signal, lambdaSubmission);
+          return await callbackTask(state, input, run, settings, task.signal, timeoutAt, lambdaSubmission);
         case "messaging":
           return resource.waitForTaskToken
-            ? await callbackTask(state, input, run, settings, task.signal, messagingSubmission(resource.action))
+            ? await callbackTask(state, input, run, settings, task.signal, timeoutAt, messagingSubmission(resource.action))
             : await messagingTask(resource.action, state, input, run, settings, task.signal);
         case "lambdaFunction":
           return await functionArnTask(resource.functionArn, state, input, run, settings, task.signal);
@@ -281,6 +281,7 @@ async function callbackTask(
   run: StateRun,
   settings: TaskSettings,
   signal: AbortSignal,
+  timeoutAt: number,
   submission: CallbackSubmission,
 ) {
   const { resourceType, resource } = submission;
@@ -297,12 +298,16 @@ async function callbackTask(
       // Replayed after a restart: the recorded response. A submission still in flight when the runtime died is made
       // again (at least once; see docs/local-runtime.md), with the same token, unless its callback was acknowledged
       // meanwhile: then the task's outcome is known and nothing is sent again (the response was lost with the runtime).
-      const submitted = await run.scope.effect(async () =>
-        opened.closedBeforeRestart
-          ? { note: "the submission's response was lost with the stopped runtime; its callback had arrived" }
-          : await submission.submit(parameters, run, signal, () => tokens.startHeartbeatClock(opened.token)),
+      // The response is kept once, in TaskSubmitted (not also as the effect's value).
+      const submitted = await run.scope.effect(
+        async () =>
+          opened.closedBeforeRestart
+            ? { note: "the submission's response was lost with the stopped runtime; its callback had arrived" }
+            : await submission.submit(parameters, run, signal, () => tokens.startHeartbeatClock(opened.token)),
+        (taskSubmitted) => JSON.parse(String(taskSubmitted.details?.output)),
       );
       run.record("TaskSubmitted", { resourceType, resource, output: JSON.stringify(submitted), outputDetails: { truncated: false } });
+      tokens.handedOut(opened.token, { thread: run.scope.key, taskDeadline: timeoutAt });
       const outcome = await raceAbort(opened.outcome, signal);
       switch (outcome.kind) {
         case "success":
