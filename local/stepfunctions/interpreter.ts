@@ -149,15 +149,17 @@ export class RunScope {
    * Performs a step with an outcome from outside (a Lambda call) once: replayed, it gives the recorded value
    * or throws the recorded StatesError. Anything else thrown (an abort) is not an outcome and is not kept.
    *
-   * `keptIn`: the value is recorded in full by this thread's next history event (a callback task's submission, in
-   * its TaskSubmitted), so it is not kept a second time: replayed, that event gives it back.
+   * `keptIn`: the value is recorded in full by this thread's next history event, of type `keptIn.type` (a callback
+   * task's submission, in its TaskSubmitted), so it is not kept a second time: replayed, that event gives it back.
    */
-  async effect<T>(perform: () => Promise<T>, keptIn?: (nextEvent: HistoryEvent) => T): Promise<T> {
+  async effect<T>(perform: () => Promise<T>, keptIn?: { type: HistoryEventType; value(event: HistoryEvent): T }): Promise<T> {
     const sequence = this.effects++;
     const recorded = this.journal.effect(this.key, sequence);
     if (recorded) return replayEffect(recorded) as T;
-    const nextEvent = keptIn && this.journal.peekEvent(this.key, this.events);
-    if (nextEvent) return keptIn!(nextEvent);
+    if (keptIn) {
+      const nextEvent = this.journal.peekEvent(this.key, this.events);
+      if (nextEvent?.type === keptIn.type) return keptIn.value(nextEvent);
+    }
     try {
       const value = await perform();
       if (!keptIn) this.journal.saveEffect(this.key, sequence, { value });

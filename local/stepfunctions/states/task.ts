@@ -304,7 +304,7 @@ async function callbackTask(
           opened.closedBeforeRestart
             ? { note: "the submission's response was lost with the stopped runtime; its callback had arrived" }
             : await submission.submit(parameters, run, signal, () => tokens.startHeartbeatClock(opened.token)),
-        (taskSubmitted) => JSON.parse(String(taskSubmitted.details?.output)),
+        { type: "TaskSubmitted", value: (taskSubmitted) => JSON.parse(String(taskSubmitted.details?.output)) },
       );
       run.record("TaskSubmitted", { resourceType, resource, output: JSON.stringify(submitted), outputDetails: { truncated: false } });
       tokens.handedOut(opened.token, { thread: run.scope.key, taskDeadline: timeoutAt });

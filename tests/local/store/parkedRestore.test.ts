@@ -58,7 +58,7 @@ async function startWaiting(
   directory: string,
   definition: string,
   start: number,
-): Promise<{ executionArn: string; token: string; history: unknown[] }> {
+): Promise<{ executionArn: string; token: string; history: Array<{ type: string }> }> {
   const first = open(directory, new ManualClock(start));
   let token: string | undefined;
   first.lambda.on("receiver", (event) => void (token = event.token));
