@@ -66,8 +66,9 @@ export const eventKey = (journalId: string, id: number) => `${journalId}\u0001${
 const effectKey = (journalId: string, thread: string, sequence: number) => `${journalId}\u0001${thread}#${sequence}`;
 
 export class StoredJournal implements ExecutionJournal {
-  private readonly recordedEvents = new Map<string, HistoryEvent>();
-  private readonly recordedEffects = new Map<string, EffectEntry>();
+  /** Made only for a replay (a new execution, the most common, needs neither). */
+  private recordedEvents?: Map<string, HistoryEvent>;
+  private recordedEffects?: Map<string, EffectEntry>;
   private eventsAhead = 0;
 
   /**
@@ -84,9 +85,9 @@ export class StoredJournal implements ExecutionJournal {
     const recorded = this.recorded?.();
     this.recorded = undefined;
     if (!recorded) return;
-    for (const stored of recorded.events) this.recordedEvents.set(`${stored.thread}#${stored.sequence}`, stored.event);
-    const prefix = `${this.journalId}\u0001`;
-    for (const [key, entry] of recorded.effects) this.recordedEffects.set(key.slice(prefix.length), entry);
+    this.recordedEvents = new Map(recorded.events.map((stored) => [`${stored.thread}#${stored.sequence}`, stored.event]));
+    const prefixLength = `${this.journalId}\u0001`.length;
+    this.recordedEffects = new Map(recorded.effects.map(([key, entry]) => [key.slice(prefixLength), entry]));
     this.eventsAhead = this.recordedEvents.size;
   }
 
@@ -99,9 +100,9 @@ export class StoredJournal implements ExecutionJournal {
     if (this.recorded) this.load();
     if (this.eventsAhead === 0) return undefined;
     const key = `${thread}#${sequence}`;
-    const event = this.recordedEvents.get(key);
+    const event = this.recordedEvents!.get(key);
     if (event) {
-      this.recordedEvents.delete(key);
+      this.recordedEvents!.delete(key);
       this.eventsAhead--;
     }
     return event;
@@ -109,7 +110,7 @@ export class StoredJournal implements ExecutionJournal {
 
   peekEvent(thread: string, sequence: number): HistoryEvent | undefined {
     if (this.recorded) this.load();
-    return this.eventsAhead === 0 ? undefined : this.recordedEvents.get(`${thread}#${sequence}`);
+    return this.eventsAhead === 0 ? undefined : this.recordedEvents!.get(`${thread}#${sequence}`);
   }
 
   saveEvent(thread: string, sequence: number, event: HistoryEvent): void {
@@ -118,7 +119,7 @@ export class StoredJournal implements ExecutionJournal {
 
   effect(thread: string, sequence: number): EffectEntry | undefined {
     if (this.recorded) this.load();
-    return this.recordedEffects.size === 0 ? undefined : this.recordedEffects.get(`${thread}#${sequence}`);
+    return this.recordedEffects?.get(`${thread}#${sequence}`);
   }
 
   saveEffect(thread: string, sequence: number, entry: EffectEntry): void {
@@ -127,8 +128,8 @@ export class StoredJournal implements ExecutionJournal {
 
   discardReplayData(): void {
     this.recorded = undefined;
-    this.recordedEffects.clear();
-    this.recordedEvents.clear();
+    this.recordedEffects = undefined;
+    this.recordedEvents = undefined;
     this.eventsAhead = 0;
     this.collections.effects.deletePrefix(`${this.journalId}\u0001`);
   }
