@@ -565,7 +565,10 @@ export class StepFunctionsApi {
       machineStatus: machine?.status ?? "DELETING",
       startDate: execution.startDate,
       stopDate: execution.stopDate,
-      historyLength: execution.history.events.length,
+      // Read only when the status leaves the question open: a parked execution's history stays in the store.
+      get historyLength() {
+        return execution.history.events.length;
+      },
       now: this.services.clock.now(),
     });
   }

@@ -121,6 +121,7 @@ describe("Executions waiting on a callback are restored parked and replayed when
       },
     ]);
     assert.equal((await second.service.call("DescribeExecution", { executionArn })).status, "RUNNING");
+    assert.equal(execution.history.loaded, false, "describing a parked execution leaves its history in the store");
     const { events } = await second.service.call("GetExecutionHistory", { executionArn });
     assert.deepEqual(events, history);
     assert.deepEqual(
