@@ -69,18 +69,25 @@ async function startMany(service: StepFunctionsService, machineArn: string, coun
   return arns;
 }
 
+/**
+ * Leaves `WAITING` executions waiting on tokens in `directory`. In a function of its own, so that nothing of that
+ * first runtime is reachable while the second one restores: `npm start` restores in a fresh process.
+ */
+async function leaveWaiting(directory: string): Promise<void> {
+  const lambda = new TokenCollector();
+  const first = openService(directory, lambda);
+  const machineArn = first.service.createStateMachine({ name: "waiting", definition: CALLBACK, roleArn: ROLE_ARN }).arn;
+  await startMany(first.service, machineArn, WAITING);
+  while (first.service.tokens.waitingCount < WAITING) await new Promise((resolve) => setImmediate(resolve));
+  await first.store.committed();
+  await first.service.close();
+  first.store.close();
+}
+
 async function restoreWaiting(): Promise<void> {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), "bench-durable-"));
   try {
-    const lambda = new TokenCollector();
-    const first = openService(directory, lambda);
-    const machineArn = first.service.createStateMachine({ name: "waiting", definition: CALLBACK, roleArn: ROLE_ARN }).arn;
-    await startMany(first.service, machineArn, WAITING);
-    while (first.service.tokens.waitingCount < WAITING) await new Promise((resolve) => setImmediate(resolve));
-    await first.store.committed();
-    await first.service.close();
-    first.store.close();
-
+    await leaveWaiting(directory);
     const second = openService(directory, new TokenCollector());
     // As at `npm start`: the program's state machines are declared (and their definitions checked) before the restore.
     second.service.createStateMachine({ name: "waiting", definition: CALLBACK, roleArn: ROLE_ARN });
