@@ -7,7 +7,7 @@
 import type { Principal } from "../common/access";
 import type { InvocationType, InvokeResult, LambdaInvoker } from "../common/invoker";
 import { StatesError } from "./errors";
-import { raceAbort } from "../common/abort";
+import type { TaskCancellation } from "./signals";
 import { randomUUID } from "node:crypto";
 
 export interface FunctionCall {
@@ -15,7 +15,8 @@ export interface FunctionCall {
   qualifier?: string;
   payload: string;
   invocationType: InvocationType;
-  signal: AbortSignal;
+  /** The task's cancellation: the invoker gets its signal, the wait ends when it is cancelled. */
+  cancellation: TaskCancellation;
   /** The state machine's role session, as which Step Functions invokes. */
   caller?: Principal;
   executionArn?: string;
@@ -25,18 +26,22 @@ export interface FunctionCall {
 export async function callFunction(lambda: LambdaInvoker, call: FunctionCall): Promise<InvokeResult> {
   let result: InvokeResult;
   try {
-    // Raced with the signal so a stopped or timed-out task ends now even if the invoker is slow to honour it.
+    const { cancellation } = call;
+    // Raced with the cancellation so a stopped or timed-out task ends now even if the invoker is slow to honour it.
+    // The signal is made only if the invoker reads it (see TaskCancellation).
     const invocation = lambda.invoke({
       functionName: call.qualifier ? `${call.functionName}:${call.qualifier}` : call.functionName,
       payload: call.payload,
       invocationType: call.invocationType,
-      signal: call.signal,
+      get signal() {
+        return cancellation.signal;
+      },
       caller: call.caller,
       executionArn: call.executionArn,
     });
-    result = await raceAbort(invocation, call.signal);
+    result = await cancellation.race(invocation);
   } catch (thrown) {
-    if (call.signal.aborted) throw call.signal.reason;
+    if (call.cancellation.aborted) throw call.cancellation.reason;
     const error = thrown as Error;
     if (error?.name === "ResourceNotFoundException" || error?.name === "TooManyRequestsException") {
       throw new StatesError(`Lambda.${error.name}`, error.message);
