@@ -29,6 +29,21 @@ export function setLongTimer(callback: () => void, delayMs: number, maxStepMs = 
 
 export const systemClock: Clock = { now: () => Date.now(), setTimer: (callback, delayMs) => setLongTimer(callback, delayMs) };
 
+let lastIsoMs = Number.NaN;
+let lastIso = "";
+
+/**
+ * A time as ISO 8601 text (`EnteredTime`, `StartTime`). Remembers the last one: the states of a chain are mostly
+ * entered within the same millisecond, and formatting a Date costs as much as a state's own work.
+ */
+export function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+}
+
 /**
  * Resolves after `delayMs` on `clock`, or rejects with the signal's reason as soon as `signal` aborts
  * (the timer is cancelled, so nothing lingers after a stop).

@@ -28,7 +28,7 @@ import type { ChildOutcome, ThreadPlan } from "./redrive";
 import { RetryDue, type StateInspector } from "./inspection";
 import { serializePayload } from "./limits";
 import { errorOutput, findCatcher, findRetrier, maxAttempts, retryDelayMs } from "./retry";
-import { sleep } from "./clock";
+import { isoTime, sleep } from "./clock";
 import { BlockFailed, type StateHandler, type StateStep } from "./states/handler";
 import { taskState } from "./states/task";
 import { passState } from "./states/pass";
@@ -88,6 +88,9 @@ export class RunScope {
   private forks = 0;
   private events = 0;
   private effects = 0;
+  /** The value this thread last wrote into its history as JSON, and that text (see `jsonText`). */
+  private lastSerialized: unknown;
+  private lastSerializedText?: string;
   /** In a redriven execution: where this thread starts again (redrive.ts). */
   redrive?: ThreadPlan;
   /** Under TestState: what it watches and mocks (inspection.ts). */
@@ -127,6 +130,21 @@ export class RunScope {
       this.journal,
       key,
     );
+  }
+
+  /**
+   * JSON text of a state's data for the history. A state's output is the next state's input (and often a
+   * task's payload), so the text of the last value is kept: state data is never mutated (asl/paths.ts).
+   */
+  jsonText(value: unknown): string {
+    if (value !== this.lastSerialized || this.lastSerializedText === undefined) this.rememberText(value, JSON.stringify(value));
+    return this.lastSerializedText!;
+  }
+
+  /** Notes that `text` is the JSON text of `value` (serialized elsewhere, e.g. with a size check). */
+  rememberText(value: unknown, text: string): void {
+    this.lastSerialized = value;
+    this.lastSerializedText = text;
   }
 
   record(type: HistoryEventType, stateName: string | undefined, details?: Record<string, unknown>): HistoryEvent {
@@ -316,11 +334,11 @@ export async function executeState(
   const queryLanguage = state.QueryLanguage ?? scope.queryLanguage;
   const entered = scope.record(`${handler.eventPrefix}StateEntered` as HistoryEventType, name, {
     name,
-    input: JSON.stringify(rawInput),
+    input: scope.jsonText(rawInput),
     inputDetails: { truncated: false },
   });
   // From the event, so a replayed execution sees the time the state was first entered.
-  const enteredTime = new Date(entered.timestamp).toISOString();
+  const enteredTime = isoTime(entered.timestamp);
   const retriers = "Retry" in state ? state.Retry : undefined;
   const catchers = "Catch" in state ? state.Catch : undefined;
   const inspector = scope.inspector;
@@ -342,7 +360,11 @@ export async function executeState(
     try {
       const effectiveInput = !run.isJsonata && "InputPath" in state ? applyInputPath(state.InputPath, rawInput, run.context) : rawInput;
       if (!run.isJsonata) inspector?.note("afterInputPath", effectiveInput);
-      const step = (await inspector?.execute(state, effectiveInput, run)) ?? (await handler.execute(state, effectiveInput, run));
+      // Not awaited when nothing is pending: a JSONPath Pass or Choice state does its work synchronously.
+      const pending = inspector
+        ? inspector.execute(state, effectiveInput, run).then((mocked) => mocked ?? handler.execute(state, effectiveInput, run))
+        : handler.execute(state, effectiveInput, run);
+      const step = pending instanceof Promise ? await pending : pending;
       if (handler.output === "result") inspector?.note("result", step.result);
       const fields: DataFieldsOf = step.matchedRule ?? (state as DataFieldsOf);
       const { output, assign } = run.isJsonata
@@ -471,11 +493,9 @@ function recordExit(
   output: unknown,
   assigned: Record<string, string> | undefined,
 ): void {
-  const details: Record<string, unknown> = {
-    name,
-    output: serializePayload(output, `output of the state '${name}'`),
-    outputDetails: { truncated: false },
-  };
+  const text = serializePayload(output, `output of the state '${name}'`);
+  if (output !== undefined) scope.rememberText(output, text);
+  const details: Record<string, unknown> = { name, output: text, outputDetails: { truncated: false } };
   if (assigned) {
     // AWS records each assigned variable's value as JSON text.
     details.assignedVariables = assigned;

@@ -337,7 +337,8 @@ async function functionArnTask(
 ) {
   let payload = taskPayload(state, input, run);
   if (payload instanceof Promise) payload = await payload;
-  const payloadText = JSON.stringify(payload);
+  // Often the state's input itself, whose text its Entered event holds already.
+  const payloadText = run.scope.jsonText(payload);
   run.record("LambdaFunctionScheduled", {
     resource: functionArn,
     input: payloadText,
