@@ -22,6 +22,31 @@ export function childController(parent: AbortSignal): ChildController {
 }
 
 /**
+ * The tasks running under each abort signal (an execution's, a branch's, an iteration's): one listener on the
+ * signal cancels them all, instead of one listener added and removed per task (EventTarget's bookkeeping costs
+ * more than the rest of a Pass state's transition).
+ */
+const runningTasks = new WeakMap<AbortSignal, Set<TaskCancellation>>();
+
+function tasksUnder(signal: AbortSignal): Set<TaskCancellation> {
+  let running = runningTasks.get(signal);
+  if (!running) {
+    const tasks = new Set<TaskCancellation>();
+    running = tasks;
+    runningTasks.set(signal, tasks);
+    signal.addEventListener(
+      "abort",
+      () => {
+        for (const task of tasks) task.cancel(signal.reason);
+        tasks.clear();
+      },
+      { once: true },
+    );
+  }
+  return running;
+}
+
+/**
  * What cancels one task attempt: its own TimeoutSeconds, or its parent (the execution, branch or iteration)
  * aborting. The engine waits on it through `race`, with plain callbacks; the AbortSignal that an invoker
  * may listen to is made only when one asks for it (`signal`). On Node 20 making an AbortSignal costs
@@ -32,11 +57,11 @@ export class TaskCancellation {
   private cancelled = false;
   private cancelReason: unknown;
   private waiters: Array<(reason: unknown) => void> = [];
-  private readonly onParentAbort = () => this.cancel(this.parent.reason);
+  private readonly siblings?: Set<TaskCancellation>;
 
-  constructor(private readonly parent: AbortSignal) {
+  constructor(parent: AbortSignal) {
     if (parent.aborted) this.cancel(parent.reason);
-    else parent.addEventListener("abort", this.onParentAbort, { once: true });
+    else (this.siblings = tasksUnder(parent)).add(this);
   }
 
   get aborted(): boolean {
@@ -91,6 +116,6 @@ export class TaskCancellation {
 
   /** Detaches from the parent (the task's work is over). */
   dispose(): void {
-    this.parent.removeEventListener("abort", this.onParentAbort);
+    this.siblings?.delete(this);
   }
 }
