@@ -167,7 +167,13 @@ export class RunScope {
    * Performs a step with an outcome from outside (a Lambda call) once: replayed, it gives the recorded value
    * or throws the recorded StatesError. Anything else thrown (an abort) is not an outcome and is not kept.
    */
-  async effect<T>(perform: () => Promise<T>): Promise<T> {
+  effect<T>(perform: () => Promise<T>): Promise<T> {
+    // Nothing will ever replay this execution: nothing to note down, so no wrapper around the wait.
+    if (this.journal === NO_JOURNAL) return perform();
+    return this.journaledEffect(perform);
+  }
+
+  private async journaledEffect<T>(perform: () => Promise<T>): Promise<T> {
     const sequence = this.effects++;
     const recorded = this.journal.effect(this.key, sequence);
     if (recorded) return replayEffect(recorded) as T;
