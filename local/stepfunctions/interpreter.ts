@@ -263,13 +263,11 @@ export class StateRun {
     });
   }
 
-  /** A JSONata state's field: `{% %}` strings anywhere inside it are evaluated, everything else is kept. */
-  async evaluate(
-    template: unknown,
-    field: string,
-    extraContext?: Partial<ContextObject>,
-    extraStates?: Record<string, unknown>,
-  ): Promise<unknown> {
+  /**
+   * A JSONata state's field: `{% %}` strings anywhere inside it are evaluated, everything else is kept. A value
+   * when every expression took the synchronous shortcut, else a promise; a failure may be thrown at once.
+   */
+  evaluate(template: unknown, field: string, extraContext?: Partial<ContextObject>, extraStates?: Record<string, unknown>): unknown {
     return evaluateTemplate(template, this.bindings(extraContext, extraStates), field);
   }
 
@@ -373,9 +371,10 @@ export async function executeState(
       const step = pending instanceof Promise ? await pending : pending;
       if (handler.output === "result") inspector?.note("result", step.result);
       const fields: DataFieldsOf = step.matchedRule ?? (state as DataFieldsOf);
-      const { output, assign } = run.isJsonata
-        ? await jsonataOutput(fields, handler, step, rawInput, run)
+      const outcome = run.isJsonata
+        ? jsonataOutput(fields, handler, step, rawInput, run)
         : jsonPathOutput(state, fields, handler, step, rawInput, effectiveInput, run);
+      const { output, assign } = outcome instanceof Promise ? await outcome : outcome;
       const assigned = assign === undefined ? undefined : scope.variables.assign(assign);
       if (handler.recordsExit) recordExit(scope, handler, name, output, assigned);
       return {
@@ -454,23 +453,29 @@ function jsonPathOutput(
   return { output, assign };
 }
 
-/** JSONata: Output (default: the result, or the input) and Assign, with `$states.result` where there is one. */
-async function jsonataOutput(
+/**
+ * JSONata: Output (default: the result, or the input), then Assign, with `$states.result` where there is one.
+ * Synchronous unless an expression needs jsonata's own evaluation.
+ */
+function jsonataOutput(
   fields: DataFieldsOf,
   handler: StateHandler<State>,
   step: StateStep,
   rawInput: unknown,
   run: StateRun,
-): Promise<DataOutcome> {
+): DataOutcome | Promise<DataOutcome> {
   const hasResult = handler.output === "result";
   const extraStates = hasResult ? { result: step.result } : undefined;
   const output =
-    fields.Output !== undefined ? await run.evaluate(fields.Output, "Output", undefined, extraStates) : hasResult ? step.result : rawInput;
-  const assign =
-    fields.Assign === undefined
-      ? undefined
-      : ((await run.evaluate(fields.Assign, "Assign", undefined, extraStates)) as Record<string, unknown>);
-  return { output, assign };
+    fields.Output !== undefined ? run.evaluate(fields.Output, "Output", undefined, extraStates) : hasResult ? step.result : rawInput;
+  const withAssign = (settled: unknown): DataOutcome | Promise<DataOutcome> => {
+    if (fields.Assign === undefined) return { output: settled };
+    const assign = run.evaluate(fields.Assign, "Assign", undefined, extraStates);
+    return assign instanceof Promise
+      ? assign.then((value) => ({ output: settled, assign: value as Record<string, unknown> }))
+      : { output: settled, assign: assign as Record<string, unknown> };
+  };
+  return output instanceof Promise ? output.then(withAssign) : withAssign(output);
 }
 
 /**
