@@ -50,6 +50,14 @@ const HANDLERS: Record<State["Type"], StateHandler<any>> = {
   Map: mapState,
 };
 
+/** Each state type's `*StateEntered` event, and each event prefix's `*StateExited`, named once. */
+const ENTERED_EVENT = Object.fromEntries(
+  Object.entries(HANDLERS).map(([type, handler]) => [type, `${handler.eventPrefix}StateEntered` as HistoryEventType]),
+) as Record<State["Type"], HistoryEventType>;
+const EXITED_EVENT: Record<string, HistoryEventType> = Object.fromEntries(
+  Object.values(HANDLERS).map((handler) => [handler.eventPrefix, `${handler.eventPrefix}StateExited` as HistoryEventType]),
+);
+
 /** What the engine uses from the outside world. */
 export interface EngineServices {
   clock: Clock;
@@ -154,8 +162,7 @@ export class RunScope {
       this.thread.lastEventId = replayed.id;
       return replayed;
     }
-    const event = this.thread.record(type, details);
-    event.thread = this.key;
+    const event = this.thread.record(type, details, this.key);
     this.journal.saveEvent(this.key, sequence, event);
     if (type === "ExecutionFailed" || type === "ExecutionTimedOut") {
       this.services.log?.(`${this.executionName} ${stateName ?? "-"} ${type}${describeFailure(details)}`, "warn");
@@ -336,7 +343,7 @@ export async function executeState(
   const handler = HANDLERS[state.Type];
   const { clock } = scope.services;
   const queryLanguage = state.QueryLanguage ?? scope.queryLanguage;
-  const entered = scope.record(`${handler.eventPrefix}StateEntered` as HistoryEventType, name, {
+  const entered = scope.record(ENTERED_EVENT[state.Type], name, {
     name,
     input: scope.jsonText(rawInput),
     inputDetails: { truncated: false },
@@ -512,7 +519,7 @@ function recordExit(
     details.assignedVariables = assigned;
     details.assignedVariablesDetails = { truncated: false };
   }
-  scope.record(`${handler.eventPrefix}StateExited` as HistoryEventType, name, details);
+  scope.record(EXITED_EVENT[handler.eventPrefix], name, details);
 }
 
 /** Errors in a state's data processing name the state, as AWS's causes do. */
