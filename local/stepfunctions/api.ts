@@ -208,6 +208,8 @@ export interface RestoreSummary {
 export class StepFunctionsApi {
   private readonly machines = new Map<string, StateMachineRecord>();
   private readonly executions = new Map<string, Execution>();
+  /** Replays of parked executions under way, by the task token whose callback started them (wakeFor). */
+  private readonly waking = new Map<string, Promise<void>>();
   private executionSequence = 0;
   /** The client token of each execution's latest redrive. */
   private readonly redriveTokens = new Map<string, string>();
@@ -840,10 +842,20 @@ export class StepFunctionsApi {
     return execution;
   }
 
-  /** A callback for a parked execution's task: the execution is replayed first, so the task is live to take it. */
-  private async wakeFor(taskToken: string): Promise<void> {
+  /**
+   * A callback for a parked execution's task: the execution is replayed first, so the task is live to take it.
+   * Every call for the token while that replay runs waits on the same promise, so they are answered in the order
+   * they came (the replay may make the token live before it ends, and a later call must not overtake).
+   */
+  private wakeFor(taskToken: string): Promise<void> {
+    const pending = this.waking.get(taskToken);
+    if (pending) return pending;
     const executionArn = this.services.tokens.parkedExecutionOf(taskToken);
-    if (executionArn) await this.executions.get(executionArn)?.wake();
+    const execution = executionArn === undefined ? undefined : this.executions.get(executionArn);
+    if (!execution) return Promise.resolve();
+    const woken = execution.wake().finally(() => this.waking.delete(taskToken));
+    this.waking.set(taskToken, woken);
+    return woken;
   }
 
   private withToken(action: () => void): void {

@@ -27,7 +27,67 @@ export function setLongTimer(callback: () => void, delayMs: number, maxStepMs = 
   return { cancel: () => clearTimeout(handle) };
 }
 
-export const systemClock: Clock = { now: () => Date.now(), setTimer: (callback, delayMs) => setLongTimer(callback, delayMs) };
+/**
+ * Timers due later than setTimeout can wait, under one shared native timer: every task has a deadline (AWS's
+ * default TimeoutSeconds is ~3.2 years) that is almost always cancelled within milliseconds, so arming and
+ * cancelling one is a set insertion and deletion instead of a native timer each. When the shared timer fires,
+ * the timers now within reach get native ones.
+ */
+export class FarTimers {
+  private readonly waiting = new Set<{ at: number; callback: () => void; near?: Timer }>();
+  private shared?: NodeJS.Timeout;
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    /** The longest delay a native timer takes (a parameter so tests can make it short). */
+    private readonly maxNativeDelayMs = MAX_NATIVE_DELAY_MS,
+  ) {}
+
+  setTimer(callback: () => void, delayMs: number): Timer {
+    if (delayMs <= this.maxNativeDelayMs) return setLongTimer(callback, delayMs, this.maxNativeDelayMs);
+    const entry: { at: number; callback: () => void; near?: Timer } = { at: this.now() + delayMs, callback };
+    this.waiting.add(entry);
+    if (!this.shared) this.shared = setTimeout(() => this.wake(), this.maxNativeDelayMs);
+    // Like a native timer, a waiting one keeps the process alive; none waiting, the shared timer does not.
+    else if (this.waiting.size === 1) this.shared.ref();
+    return {
+      cancel: () => {
+        entry.near?.cancel();
+        if (this.waiting.delete(entry) && this.waiting.size === 0) this.shared?.unref();
+      },
+    };
+  }
+
+  private wake(): void {
+    this.shared = undefined;
+    const now = this.now();
+    for (const entry of this.waiting) {
+      if (entry.at - now > this.maxNativeDelayMs) continue;
+      this.waiting.delete(entry);
+      entry.near = setLongTimer(entry.callback, entry.at - now, this.maxNativeDelayMs);
+    }
+    if (this.waiting.size > 0) this.shared = setTimeout(() => this.wake(), this.maxNativeDelayMs);
+  }
+}
+
+const farTimers = new FarTimers();
+
+export const systemClock: Clock = { now: () => Date.now(), setTimer: (callback, delayMs) => farTimers.setTimer(callback, delayMs) };
+
+let lastIsoMs = Number.NaN;
+let lastIso = "";
+
+/**
+ * A time as ISO 8601 text (`EnteredTime`, `StartTime`). Remembers the last one: the states of a chain are mostly
+ * entered within the same millisecond, and formatting a Date costs as much as a state's own work.
+ */
+export function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+}
 
 /**
  * Resolves after `delayMs` on `clock`, or rejects with the signal's reason as soon as `signal` aborts

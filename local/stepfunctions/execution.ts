@@ -5,7 +5,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html
  */
 import type { StateMachineDefinition } from "./asl/types";
-import type { Timer } from "./clock";
+import { isoTime, type Timer } from "./clock";
 import type { ExecutionContextBase } from "./context";
 import { toStatesError, STATES_ERRORS } from "./errors";
 import { History, type HistoryEvent, type HistoryThread } from "./history";
@@ -168,7 +168,8 @@ export class Execution {
       this.runAttempt(this.restored);
       return;
     }
-    const scope = this.attemptScope(this.history.thread());
+    const input = JSON.parse(this.input);
+    const scope = this.attemptScope(this.history.thread(), input);
     scope.record("ExecutionStarted", undefined, {
       input: this.input,
       inputDetails: { truncated: false },
@@ -176,7 +177,7 @@ export class Execution {
     });
     // A restored execution's row is already kept as RUNNING.
     if (!this.restored) this.keeping.changed(this);
-    this.run(scope);
+    this.run(scope, input);
   }
 
   /**
@@ -196,20 +197,22 @@ export class Execution {
   private runAttempt(replaying: boolean): void {
     const plan = planRedrive(this.history.events, this.redriveCount, this.machine.definition);
     // Replayed, the journal gives the recorded ExecutionRedriven back (and with it the thread's place).
-    const scope = this.attemptScope(this.history.thread(replaying ? 0 : this.history.events.length), attemptKey(this.redriveCount));
+    const input = JSON.parse(this.input);
+    const scope = this.attemptScope(this.history.thread(replaying ? 0 : this.history.events.length), input, attemptKey(this.redriveCount));
     scope.redrive = plan;
     scope.record("ExecutionRedriven", undefined, { redriveCount: this.redriveCount });
     if (!replaying) this.keeping.changed(this);
-    this.run(scope);
+    this.run(scope, input);
   }
 
-  private attemptScope(thread: HistoryThread, key?: string): RunScope {
+  /** `input`: the execution's input, parsed (`$$.Execution.Input` and the first state's input share it: never mutated). */
+  private attemptScope(thread: HistoryThread, input: unknown, key?: string): RunScope {
     const { definition } = this.machine;
     return new RunScope(
       this.services,
       this.arn,
       this.name,
-      this.contextBase(JSON.parse(this.input)),
+      this.contextBase(input),
       thread,
       (this.controller ??= new AbortController()).signal,
       definition.QueryLanguage ?? "JSONPath",
@@ -220,7 +223,7 @@ export class Execution {
   }
 
   /** Runs the attempt's states to the execution's end; TimeoutSeconds counts from the start or the redrive (`deadline`). */
-  private run(scope: RunScope): void {
+  private run(scope: RunScope, input: unknown): void {
     const { definition } = this.machine;
     const deadline = this.deadline;
     // From a kept date, so the execution's deadline holds across restarts.
@@ -228,10 +231,10 @@ export class Execution {
       this.timeoutTimer = this.services.clock.setTimer(() => this.timeOut(scope), deadline - this.services.clock.now());
     // An attempt ended by StopExecution may settle after a redrive started the next one: it must not end that one.
     const current = () => this.status === "RUNNING" && !scope.signal.aborted;
-    runStates(definition, JSON.parse(this.input), scope).then(
+    runStates(definition, input, scope).then(
       (output) => {
         if (!current()) return;
-        this.output = JSON.stringify(output);
+        this.output = scope.jsonText(output);
         scope.record("ExecutionSucceeded", undefined, { output: this.output, outputDetails: { truncated: false } });
         this.close("SUCCEEDED");
       },
@@ -295,7 +298,7 @@ export class Execution {
         Input: input,
         Name: this.name,
         RoleArn: this.machine.roleArn,
-        StartTime: new Date(this.startDate).toISOString(),
+        StartTime: isoTime(this.startDate),
         RedriveCount: this.redriveCount,
       },
       StateMachine: { Id: this.machine.arn, Name: this.machine.name },

@@ -128,8 +128,13 @@ export class History {
     return new HistoryThread(this, previousEventId);
   }
 
-  append(type: HistoryEventType, previousEventId: number, details?: Record<string, unknown>): HistoryEvent {
-    const event: HistoryEvent = { id: this.events.length + 1, previousEventId, timestamp: this.now(), type, details };
+  append(type: HistoryEventType, previousEventId: number, details?: Record<string, unknown>, thread?: string): HistoryEvent {
+    const id = this.events.length + 1;
+    // Made whole at once (one object shape for every event), not given its thread afterwards.
+    const event: HistoryEvent =
+      thread === undefined
+        ? { id, previousEventId, timestamp: this.now(), type, details }
+        : { id, previousEventId, timestamp: this.now(), type, details, thread };
     this.events.push(event);
     this.onEvent?.(event);
     return event;
@@ -142,8 +147,9 @@ export class HistoryThread {
     public lastEventId: number,
   ) {}
 
-  record(type: HistoryEventType, details?: Record<string, unknown>): HistoryEvent {
-    const event = this.history.append(type, this.lastEventId, details);
+  /** `threadKey`: the journal key of the engine thread recording it (HistoryEvent.thread). */
+  record(type: HistoryEventType, details?: Record<string, unknown>, threadKey?: string): HistoryEvent {
+    const event = this.history.append(type, this.lastEventId, details, threadKey);
     this.lastEventId = event.id;
     return event;
   }

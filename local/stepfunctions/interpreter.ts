@@ -28,7 +28,7 @@ import type { ChildOutcome, ThreadPlan } from "./redrive";
 import { RetryDue, type StateInspector } from "./inspection";
 import { serializePayload } from "./limits";
 import { errorOutput, findCatcher, findRetrier, maxAttempts, retryDelayMs } from "./retry";
-import { sleep } from "./clock";
+import { isoTime, sleep } from "./clock";
 import { BlockFailed, type StateHandler, type StateStep } from "./states/handler";
 import { taskState } from "./states/task";
 import { passState } from "./states/pass";
@@ -49,6 +49,14 @@ const HANDLERS: Record<State["Type"], StateHandler<any>> = {
   Parallel: parallelState,
   Map: mapState,
 };
+
+/** Each state type's `*StateEntered` event, and each event prefix's `*StateExited`, named once. */
+const ENTERED_EVENT = Object.fromEntries(
+  Object.entries(HANDLERS).map(([type, handler]) => [type, `${handler.eventPrefix}StateEntered` as HistoryEventType]),
+) as Record<State["Type"], HistoryEventType>;
+const EXITED_EVENT: Record<string, HistoryEventType> = Object.fromEntries(
+  Object.values(HANDLERS).map((handler) => [handler.eventPrefix, `${handler.eventPrefix}StateExited` as HistoryEventType]),
+);
 
 /** What the engine uses from the outside world. */
 export interface EngineServices {
@@ -88,6 +96,9 @@ export class RunScope {
   private forks = 0;
   private events = 0;
   private effects = 0;
+  /** The value this thread last wrote into its history as JSON, and that text (see `jsonText`). */
+  private lastSerialized: unknown;
+  private lastSerializedText?: string;
   /** In a redriven execution: where this thread starts again (redrive.ts). */
   redrive?: ThreadPlan;
   /** Under TestState: what it watches and mocks (inspection.ts). */
@@ -129,6 +140,21 @@ export class RunScope {
     );
   }
 
+  /**
+   * JSON text of a state's data for the history. A state's output is the next state's input (and often a
+   * task's payload), so the text of the last value is kept: state data is never mutated (asl/paths.ts).
+   */
+  jsonText(value: unknown): string {
+    if (value !== this.lastSerialized || this.lastSerializedText === undefined) this.rememberText(value, JSON.stringify(value));
+    return this.lastSerializedText!;
+  }
+
+  /** Notes that `text` is the JSON text of `value` (serialized elsewhere, e.g. with a size check). */
+  rememberText(value: unknown, text: string): void {
+    this.lastSerialized = value;
+    this.lastSerializedText = text;
+  }
+
   record(type: HistoryEventType, stateName: string | undefined, details?: Record<string, unknown>): HistoryEvent {
     const sequence = this.events++;
     const replayed = this.journal.replayedEvent(this.key, sequence);
@@ -136,8 +162,7 @@ export class RunScope {
       this.thread.lastEventId = replayed.id;
       return replayed;
     }
-    const event = this.thread.record(type, details);
-    event.thread = this.key;
+    const event = this.thread.record(type, details, this.key);
     this.journal.saveEvent(this.key, sequence, event);
     if (type === "ExecutionFailed" || type === "ExecutionTimedOut") {
       this.services.log?.(`${this.executionName} ${stateName ?? "-"} ${type}${describeFailure(details)}`, "warn");
@@ -152,7 +177,16 @@ export class RunScope {
    * `keptIn`: the value is recorded in full by this thread's next history event, of type `keptIn.type` (a callback
    * task's submission, in its TaskSubmitted), so it is not kept a second time: replayed, that event gives it back.
    */
-  async effect<T>(perform: () => Promise<T>, keptIn?: { type: HistoryEventType; value(event: HistoryEvent): T }): Promise<T> {
+  effect<T>(perform: () => Promise<T>, keptIn?: { type: HistoryEventType; value(event: HistoryEvent): T }): Promise<T> {
+    // Nothing will ever replay this execution: nothing to note down, so no wrapper around the wait.
+    if (this.journal === NO_JOURNAL) return perform();
+    return this.journaledEffect(perform, keptIn);
+  }
+
+  private async journaledEffect<T>(
+    perform: () => Promise<T>,
+    keptIn?: { type: HistoryEventType; value(event: HistoryEvent): T },
+  ): Promise<T> {
     const sequence = this.effects++;
     const recorded = this.journal.effect(this.key, sequence);
     if (recorded) return replayEffect(recorded) as T;
@@ -246,13 +280,11 @@ export class StateRun {
     });
   }
 
-  /** A JSONata state's field: `{% %}` strings anywhere inside it are evaluated, everything else is kept. */
-  async evaluate(
-    template: unknown,
-    field: string,
-    extraContext?: Partial<ContextObject>,
-    extraStates?: Record<string, unknown>,
-  ): Promise<unknown> {
+  /**
+   * A JSONata state's field: `{% %}` strings anywhere inside it are evaluated, everything else is kept. A value
+   * when every expression took the synchronous shortcut, else a promise; a failure may be thrown at once.
+   */
+  evaluate(template: unknown, field: string, extraContext?: Partial<ContextObject>, extraStates?: Record<string, unknown>): unknown {
     return evaluateTemplate(template, this.bindings(extraContext, extraStates), field);
   }
 
@@ -321,13 +353,13 @@ export async function executeState(
   const handler = HANDLERS[state.Type];
   const { clock } = scope.services;
   const queryLanguage = state.QueryLanguage ?? scope.queryLanguage;
-  const entered = scope.record(`${handler.eventPrefix}StateEntered` as HistoryEventType, name, {
+  const entered = scope.record(ENTERED_EVENT[state.Type], name, {
     name,
-    input: JSON.stringify(rawInput),
+    input: scope.jsonText(rawInput),
     inputDetails: { truncated: false },
   });
   // From the event, so a replayed execution sees the time the state was first entered.
-  const enteredTime = new Date(entered.timestamp).toISOString();
+  const enteredTime = isoTime(entered.timestamp);
   const retriers = "Retry" in state ? state.Retry : undefined;
   const catchers = "Catch" in state ? state.Catch : undefined;
   const inspector = scope.inspector;
@@ -349,12 +381,17 @@ export async function executeState(
     try {
       const effectiveInput = !run.isJsonata && "InputPath" in state ? applyInputPath(state.InputPath, rawInput, run.context) : rawInput;
       if (!run.isJsonata) inspector?.note("afterInputPath", effectiveInput);
-      const step = (await inspector?.execute(state, effectiveInput, run)) ?? (await handler.execute(state, effectiveInput, run));
+      // Not awaited when nothing is pending: a JSONPath Pass or Choice state does its work synchronously.
+      const pending = inspector
+        ? inspector.execute(state, effectiveInput, run).then((mocked) => mocked ?? handler.execute(state, effectiveInput, run))
+        : handler.execute(state, effectiveInput, run);
+      const step = pending instanceof Promise ? await pending : pending;
       if (handler.output === "result") inspector?.note("result", step.result);
       const fields: DataFieldsOf = step.matchedRule ?? (state as DataFieldsOf);
-      const { output, assign } = run.isJsonata
-        ? await jsonataOutput(fields, handler, step, rawInput, run)
+      const outcome = run.isJsonata
+        ? jsonataOutput(fields, handler, step, rawInput, run)
         : jsonPathOutput(state, fields, handler, step, rawInput, effectiveInput, run);
+      const { output, assign } = outcome instanceof Promise ? await outcome : outcome;
       const assigned = assign === undefined ? undefined : scope.variables.assign(assign);
       if (handler.recordsExit) recordExit(scope, handler, name, output, assigned);
       return {
@@ -433,23 +470,29 @@ function jsonPathOutput(
   return { output, assign };
 }
 
-/** JSONata: Output (default: the result, or the input) and Assign, with `$states.result` where there is one. */
-async function jsonataOutput(
+/**
+ * JSONata: Output (default: the result, or the input), then Assign, with `$states.result` where there is one.
+ * Synchronous unless an expression needs jsonata's own evaluation.
+ */
+function jsonataOutput(
   fields: DataFieldsOf,
   handler: StateHandler<State>,
   step: StateStep,
   rawInput: unknown,
   run: StateRun,
-): Promise<DataOutcome> {
+): DataOutcome | Promise<DataOutcome> {
   const hasResult = handler.output === "result";
   const extraStates = hasResult ? { result: step.result } : undefined;
   const output =
-    fields.Output !== undefined ? await run.evaluate(fields.Output, "Output", undefined, extraStates) : hasResult ? step.result : rawInput;
-  const assign =
-    fields.Assign === undefined
-      ? undefined
-      : ((await run.evaluate(fields.Assign, "Assign", undefined, extraStates)) as Record<string, unknown>);
-  return { output, assign };
+    fields.Output !== undefined ? run.evaluate(fields.Output, "Output", undefined, extraStates) : hasResult ? step.result : rawInput;
+  const withAssign = (settled: unknown): DataOutcome | Promise<DataOutcome> => {
+    if (fields.Assign === undefined) return { output: settled };
+    const assign = run.evaluate(fields.Assign, "Assign", undefined, extraStates);
+    return assign instanceof Promise
+      ? assign.then((value) => ({ output: settled, assign: value as Record<string, unknown> }))
+      : { output: settled, assign: assign as Record<string, unknown> };
+  };
+  return output instanceof Promise ? output.then(withAssign) : withAssign(output);
 }
 
 /**
@@ -478,17 +521,15 @@ function recordExit(
   output: unknown,
   assigned: Record<string, string> | undefined,
 ): void {
-  const details: Record<string, unknown> = {
-    name,
-    output: serializePayload(output, `output of the state '${name}'`),
-    outputDetails: { truncated: false },
-  };
+  const text = serializePayload(output, `output of the state '${name}'`);
+  if (output !== undefined) scope.rememberText(output, text);
+  const details: Record<string, unknown> = { name, output: text, outputDetails: { truncated: false } };
   if (assigned) {
     // AWS records each assigned variable's value as JSON text.
     details.assignedVariables = assigned;
     details.assignedVariablesDetails = { truncated: false };
   }
-  scope.record(`${handler.eventPrefix}StateExited` as HistoryEventType, name, details);
+  scope.record(EXITED_EVENT[handler.eventPrefix], name, details);
 }
 
 /** Errors in a state's data processing name the state, as AWS's causes do. */

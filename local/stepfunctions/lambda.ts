@@ -5,9 +5,9 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html (Lambda.* errors)
  */
 import type { Principal } from "../common/access";
-import type { InvocationType, InvokeResult, LambdaInvoker } from "../common/invoker";
+import type { InvocationType, InvokeRequest, InvokeResult, LambdaInvoker } from "../common/invoker";
 import { StatesError } from "./errors";
-import { raceAbort } from "../common/abort";
+import type { TaskCancellation } from "./signals";
 import { randomUUID } from "node:crypto";
 
 export interface FunctionCall {
@@ -15,28 +15,48 @@ export interface FunctionCall {
   qualifier?: string;
   payload: string;
   invocationType: InvocationType;
-  signal: AbortSignal;
+  /** The task's cancellation: the invoker gets its signal, the wait ends when it is cancelled. */
+  cancellation: TaskCancellation;
   /** The state machine's role session, as which Step Functions invokes. */
   caller?: Principal;
   executionArn?: string;
+}
+
+/** A task's Invoke request; its `signal` is the task's, made when the invoker first reads it. */
+class TaskInvokeRequest implements InvokeRequest {
+  readonly functionName: string;
+  readonly payload: string;
+  readonly invocationType: InvocationType;
+  readonly caller?: Principal;
+  readonly executionArn?: string;
+  // A private field, not a property: whoever logs or copies the request sees only what an Invoke request holds.
+  readonly #cancellation: TaskCancellation;
+
+  constructor(call: FunctionCall) {
+    this.functionName = call.qualifier ? `${call.functionName}:${call.qualifier}` : call.functionName;
+    this.payload = call.payload;
+    this.invocationType = call.invocationType;
+    this.caller = call.caller;
+    this.executionArn = call.executionArn;
+    this.#cancellation = call.cancellation;
+  }
+
+  get signal(): AbortSignal {
+    return this.#cancellation.signal;
+  }
 }
 
 /** Invokes and turns every failure into the StatesError AWS reports; resolves only for a successful call. */
 export async function callFunction(lambda: LambdaInvoker, call: FunctionCall): Promise<InvokeResult> {
   let result: InvokeResult;
   try {
-    // Raced with the signal so a stopped or timed-out task ends now even if the invoker is slow to honour it.
-    const invocation = lambda.invoke({
-      functionName: call.qualifier ? `${call.functionName}:${call.qualifier}` : call.functionName,
-      payload: call.payload,
-      invocationType: call.invocationType,
-      signal: call.signal,
-      caller: call.caller,
-      executionArn: call.executionArn,
-    });
-    result = await raceAbort(invocation, call.signal);
+    const { cancellation } = call;
+    // Raced with the cancellation so a stopped or timed-out task ends now even if the invoker is slow to honour it.
+    // The signal is made only if the invoker reads it (see TaskCancellation).
+    const invocation = lambda.invoke(new TaskInvokeRequest(call));
+    result = await cancellation.race(invocation);
   } catch (thrown) {
-    if (call.signal.aborted) throw call.signal.reason;
+    if (call.cancellation.aborted) throw call.cancellation.reason;
     const error = thrown as Error;
     if (error?.name === "ResourceNotFoundException" || error?.name === "TooManyRequestsException") {
       throw new StatesError(`Lambda.${error.name}`, error.message);

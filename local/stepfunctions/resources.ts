@@ -19,7 +19,19 @@ const OPTIMIZED_LAMBDA = /^arn:aws(?:-cn|-us-gov)?:states:::lambda:(invoke|invok
 const MESSAGING = /^arn:aws(?:-cn|-us-gov)?:states:::(sqs:sendMessage|sns:publish)(\.waitForTaskToken)?$/;
 const FUNCTION_ARN = /^arn:aws(?:-cn|-us-gov)?:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9$_-]{1,128})?$/;
 
+/** Resources come from definitions and are read at every run of their task: each is parsed once. */
+const parsedResources = new Map<string, TaskResource | undefined>();
+const PARSED_RESOURCE_LIMIT = 5_000;
+
 export function parseTaskResource(arn: string): TaskResource | undefined {
+  if (parsedResources.has(arn)) return parsedResources.get(arn);
+  const parsed = parseResource(arn);
+  if (parsedResources.size >= PARSED_RESOURCE_LIMIT) parsedResources.clear();
+  parsedResources.set(arn, parsed);
+  return parsed;
+}
+
+function parseResource(arn: string): TaskResource | undefined {
   const optimized = OPTIMIZED_LAMBDA.exec(arn);
   if (optimized) {
     return optimized[1] === "invoke"

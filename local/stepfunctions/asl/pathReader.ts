@@ -61,24 +61,17 @@ const VARIABLE_PATH = /^\$([\p{L}_][\p{L}\p{Nd}_]*)(.*)$/su;
  * path cannot be evaluated.
  */
 export function readPath(path: string, data: unknown, context?: unknown): unknown {
+  const { source, variable, jsonPath, compiled } = pathSource(path);
   let target: unknown = data;
-  let jsonPath = path;
-  if (isContextPath(path)) {
-    target = context;
-    jsonPath = path.slice(1);
-  } else {
-    const variable = VARIABLE_PATH.exec(path);
-    if (variable) {
-      const variables = (context as { [VARIABLES]?: Record<string, unknown> } | undefined)?.[VARIABLES];
-      if (!variables || !Object.hasOwn(variables, variable[1])) throw new PathNotFoundError(path);
-      target = variables[variable[1]];
-      jsonPath = `$${variable[2]}`;
-    }
+  if (source === "context") target = context;
+  else if (source === "variable") {
+    const variables = (context as { [VARIABLES]?: Record<string, unknown> } | undefined)?.[VARIABLES];
+    if (!variables || !Object.hasOwn(variables, variable!)) throw new PathNotFoundError(path);
+    target = variables[variable!];
   }
   if (target === undefined) throw new PathNotFoundError(path);
   // Definite paths are walked here: jsonpath-plus reads `$['a, b']` as a union of 'a' and ' b' and
   // finds `length` on arrays and strings, where AWS (Jayway JsonPath) does neither.
-  const compiled = compilePath(jsonPath);
   if (compiled.steps) return walkSteps(path, target, compiled.steps);
   let matches: unknown[];
   try {
@@ -92,6 +85,31 @@ export function readPath(path: string, data: unknown, context?: unknown): unknow
   }
   // AWS: a wildcard, slice or filter that matches nothing (`$.items[*]` on `{}`) is `[]`, not an error.
   return Array.isArray(matches) ? matches : [];
+}
+
+/** What a Path reads (the state's data, the context object or a variable) and the JSONPath it applies there. */
+interface PathSource {
+  source: "data" | "context" | "variable";
+  variable?: string;
+  jsonPath: string;
+  compiled: CompiledPath;
+}
+
+/** Paths come from definitions and are read at every run of their state: each is taken apart once. */
+const pathSources = new Map<string, PathSource>();
+
+function pathSource(path: string): PathSource {
+  let found = pathSources.get(path);
+  if (!found) {
+    const variable = isContextPath(path) ? null : VARIABLE_PATH.exec(path);
+    if (isContextPath(path)) found = { source: "context", jsonPath: path.slice(1), compiled: compilePath(path.slice(1)) };
+    else if (variable)
+      found = { source: "variable", variable: variable[1], jsonPath: `$${variable[2]}`, compiled: compilePath(`$${variable[2]}`) };
+    else found = { source: "data", jsonPath: path, compiled: compilePath(path) };
+    if (pathSources.size >= COMPILED_PATH_LIMIT) pathSources.clear();
+    pathSources.set(path, found);
+  }
+  return found;
 }
 
 export interface CompiledPath {

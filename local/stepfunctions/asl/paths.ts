@@ -78,14 +78,32 @@ export function resolveTemplate(template: unknown, input: unknown, context: unkn
   if (Array.isArray(template)) return template.map((item) => resolveTemplate(item, input, context));
   if (template === null || typeof template !== "object") return template;
   const resolved: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(template)) {
-    if (key.endsWith(".$")) {
-      resolved[key.slice(0, -2)] = resolveDynamicField(key, value, input, context);
-    } else {
-      resolved[key] = resolveTemplate(value, input, context);
-    }
+  for (const field of templateFields(template)) {
+    resolved[field.name] =
+      field.key === undefined ? resolveTemplate(field.value, input, context) : resolveDynamicField(field.key, field.value, input, context);
   }
   return resolved;
+}
+
+/** A template's member: `key` is set for a `.$` member (whose `name` is the key without the suffix). */
+interface TemplateField {
+  name: string;
+  key?: string;
+  value: unknown;
+}
+
+/** Templates are parts of a definition, resolved at every run of their state: each one's members are listed once. */
+const templateFieldLists = new WeakMap<object, TemplateField[]>();
+
+function templateFields(template: object): TemplateField[] {
+  let fields = templateFieldLists.get(template);
+  if (!fields) {
+    fields = Object.entries(template).map(([key, value]) =>
+      key.endsWith(".$") ? { name: key.slice(0, -2), key, value } : { name: key, value },
+    );
+    templateFieldLists.set(template, fields);
+  }
+  return fields;
 }
 
 function resolveDynamicField(field: string, expression: unknown, input: unknown, context: unknown): unknown {

@@ -29,8 +29,11 @@ export interface StateHandler<S extends State> {
   readonly recordsExit: boolean;
   /** Whether its context object carries `State.RetryCount` (the states that can have Retry). */
   readonly countsRetries: boolean;
-  /** `input` is the effective input (after InputPath). Throws StatesError to fail the state. */
-  execute(state: S, input: unknown, run: StateRun): Promise<StateStep>;
+  /**
+   * `input` is the effective input (after InputPath). Throws (or rejects with) StatesError to fail the state.
+   * A state with nothing to wait for may answer synchronously: the interpreter then does not await it.
+   */
+  execute(state: S, input: unknown, run: StateRun): StateStep | Promise<StateStep>;
 }
 
 /**

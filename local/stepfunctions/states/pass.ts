@@ -7,7 +7,7 @@ export const passState: StateHandler<PassState> = {
   output: "result",
   recordsExit: true,
   countsRetries: false,
-  async execute(state, input, run) {
+  execute(state, input, run) {
     if (state.Result !== undefined) return { result: state.Result };
     // A JSONata Pass state shapes its output with Output, which sees its input as the result.
     if (state.Parameters !== undefined && !run.isJsonata) return { result: run.payload(state.Parameters, input, "Parameters") };

@@ -7,7 +7,7 @@ export const succeedState: StateHandler<SucceedState> = {
   output: "input",
   recordsExit: true,
   countsRetries: false,
-  async execute() {
+  execute() {
     return { end: true };
   },
 };

@@ -16,8 +16,7 @@ import { callFunction, invokeResponse, parsePayload } from "../lambda";
 import { callMessaging } from "../messaging";
 import { DEFAULT_TASK_TIMEOUT_SECONDS, exceedsPayloadLimit } from "../limits";
 import { parseTaskResource, type MessagingAction } from "../resources";
-import { raceAbort } from "../../common/abort";
-import { childController } from "../signals";
+import { TaskCancellation } from "../signals";
 import { integerField } from "./fieldValues";
 import type { StateHandler } from "./handler";
 
@@ -55,23 +54,23 @@ export const taskState: StateHandler<TaskState> = {
         `HeartbeatSeconds (${settings.heartbeatSeconds}) must be smaller than TimeoutSeconds (${timeoutSeconds})`,
       );
     }
-    const task = childController(run.signal);
+    const task = new TaskCancellation(run.signal);
     // An absolute deadline, kept across restarts: a task whose time ran out while the runtime was down times out at once.
     const timeoutAt = run.scope.deadline(timeoutSeconds * 1000);
     const { clock } = run.services;
-    const timer = clock.setTimer(() => task.abort(new TaskTimeoutReached(timeoutSeconds)), timeoutAt - clock.now());
+    const timer = clock.setTimer(() => task.cancel(new TaskTimeoutReached(timeoutSeconds)), timeoutAt - clock.now());
     try {
       switch (resource.kind) {
         case "lambdaInvoke":
-          return await invokeTask(state, input, run, settings, task.signal);
+          return await invokeTask(state, input, run, settings, task);
         case "lambdaInvokeWaitForTaskToken":
-          return await callbackTask(state, input, run, settings, task.signal, timeoutAt, lambdaSubmission);
+          return await callbackTask(state, input, run, settings, task, timeoutAt, lambdaSubmission);
         case "messaging":
           return resource.waitForTaskToken
-            ? await callbackTask(state, input, run, settings, task.signal, timeoutAt, messagingSubmission(resource.action))
-            : await messagingTask(resource.action, state, input, run, settings, task.signal);
+            ? await callbackTask(state, input, run, settings, task, timeoutAt, messagingSubmission(resource.action))
+            : await messagingTask(resource.action, state, input, run, settings, task);
         case "lambdaFunction":
-          return await functionArnTask(resource.functionArn, state, input, run, settings, task.signal);
+          return await functionArnTask(resource.functionArn, state, input, run, settings, task);
       }
     } finally {
       timer.cancel();
@@ -105,8 +104,8 @@ function taskPayload(state: TaskState, input: unknown, run: StateRun, extraConte
   return run.payload(run.isJsonata ? state.Arguments : state.Parameters, input, "Arguments", extraContext);
 }
 
-function isTimeout(signal: AbortSignal, run: StateRun): boolean {
-  return signal.aborted && signal.reason instanceof TaskTimeoutReached && !run.signal.aborted;
+function isTimeout(cancellation: TaskCancellation, run: StateRun): boolean {
+  return cancellation.aborted && cancellation.reason instanceof TaskTimeoutReached && !run.signal.aborted;
 }
 
 interface LambdaParameters {
@@ -185,7 +184,7 @@ function checkResultSize(text: string, run: StateRun): void {
 }
 
 /** `arn:aws:states:::lambda:invoke`: the result is the Invoke response (`Payload`, `StatusCode`, ...). */
-async function invokeTask(state: TaskState, input: unknown, run: StateRun, settings: TaskSettings, signal: AbortSignal) {
+async function invokeTask(state: TaskState, input: unknown, run: StateRun, settings: TaskSettings, cancellation: TaskCancellation) {
   const resource = "invoke";
   let parameters = taskPayload(state, input, run);
   if (parameters instanceof Promise) parameters = await parameters;
@@ -194,14 +193,17 @@ async function invokeTask(state: TaskState, input: unknown, run: StateRun, setti
   run.record("TaskStarted", { resourceType: "lambda", resource });
   try {
     const response = await run.scope.effect(async () =>
-      invokeResponse(await callFunction(run.services.lambda, { ...call, signal, ...stateMachineCaller(run) }), run.services.clock.now()),
+      invokeResponse(
+        await callFunction(run.services.lambda, { ...call, cancellation, ...stateMachineCaller(run) }),
+        run.services.clock.now(),
+      ),
     );
     const output = JSON.stringify(response);
     checkResultSize(output, run);
     run.record("TaskSucceeded", { resourceType: "lambda", resource, output, outputDetails: { truncated: false } });
     return { result: response };
   } catch (thrown) {
-    throw recordTaskEnd(thrown, "lambda", resource, run, signal);
+    throw recordTaskEnd(thrown, "lambda", resource, run, cancellation);
   }
 }
 
@@ -212,7 +214,7 @@ async function messagingTask(
   input: unknown,
   run: StateRun,
   settings: TaskSettings,
-  signal: AbortSignal,
+  cancellation: TaskCancellation,
 ) {
   const [resourceType, resource] = action.split(":");
   let parameters = taskPayload(state, input, run);
@@ -222,14 +224,14 @@ async function messagingTask(
   try {
     // Replayed after a restart: the recorded response, so a message already sent is not sent again.
     const response = await run.scope.effect(() =>
-      raceAbort(callMessaging(action, parameters, run.services, run.services.clock.now(), stateMachineCaller(run)), signal),
+      cancellation.race(callMessaging(action, parameters, run.services, run.services.clock.now(), stateMachineCaller(run))),
     );
     const output = JSON.stringify(response);
     checkResultSize(output, run);
     run.record("TaskSucceeded", { resourceType, resource, output, outputDetails: { truncated: false } });
     return { result: response };
   } catch (thrown) {
-    throw recordTaskEnd(thrown, resourceType, resource, run, signal);
+    throw recordTaskEnd(thrown, resourceType, resource, run, cancellation);
   }
 }
 
@@ -238,17 +240,17 @@ interface CallbackSubmission {
   resourceType: string;
   resource: string;
   /** Sends the resolved Parameters; calls `startHeartbeatClock` when AWS starts it for this integration. */
-  submit(parameters: unknown, run: StateRun, signal: AbortSignal, startHeartbeatClock: () => void): Promise<unknown>;
+  submit(parameters: unknown, run: StateRun, cancellation: TaskCancellation, startHeartbeatClock: () => void): Promise<unknown>;
 }
 
 const lambdaSubmission: CallbackSubmission = {
   resourceType: "lambda",
   resource: "invoke.waitForTaskToken",
-  async submit(parameters, run, signal, startHeartbeatClock) {
+  async submit(parameters, run, cancellation, startHeartbeatClock) {
     const call = lambdaParameters(parameters);
     // AWS starts the heartbeat clock at once for asynchronous invocations, after the function returns otherwise.
     if (call.invocationType === "Event") startHeartbeatClock();
-    const result = await callFunction(run.services.lambda, { ...call, signal, ...stateMachineCaller(run) });
+    const result = await callFunction(run.services.lambda, { ...call, cancellation, ...stateMachineCaller(run) });
     if (call.invocationType === "RequestResponse") startHeartbeatClock();
     return invokeResponse(result, run.services.clock.now());
   },
@@ -260,10 +262,9 @@ function messagingSubmission(action: MessagingAction): CallbackSubmission {
   return {
     resourceType,
     resource: `${resource}.waitForTaskToken`,
-    async submit(parameters, run, signal, startHeartbeatClock) {
-      const response = await raceAbort(
+    async submit(parameters, run, cancellation, startHeartbeatClock) {
+      const response = await cancellation.race(
         callMessaging(action, parameters, run.services, run.services.clock.now(), stateMachineCaller(run)),
-        signal,
       );
       startHeartbeatClock();
       return response;
@@ -280,7 +281,7 @@ async function callbackTask(
   input: unknown,
   run: StateRun,
   settings: TaskSettings,
-  signal: AbortSignal,
+  cancellation: TaskCancellation,
   timeoutAt: number,
   submission: CallbackSubmission,
 ) {
@@ -303,12 +304,12 @@ async function callbackTask(
         async () =>
           opened.closedBeforeRestart
             ? { note: "the submission's response was lost with the stopped runtime; its callback had arrived" }
-            : await submission.submit(parameters, run, signal, () => tokens.startHeartbeatClock(opened.token)),
+            : await submission.submit(parameters, run, cancellation, () => tokens.startHeartbeatClock(opened.token)),
         { type: "TaskSubmitted", value: (taskSubmitted) => JSON.parse(String(taskSubmitted.details?.output)) },
       );
       run.record("TaskSubmitted", { resourceType, resource, output: JSON.stringify(submitted), outputDetails: { truncated: false } });
       tokens.handedOut(opened.token, { thread: run.scope.key, taskDeadline: timeoutAt });
-      const outcome = await raceAbort(opened.outcome, signal);
+      const outcome = await cancellation.race(opened.outcome);
       switch (outcome.kind) {
         case "success":
           run.record("TaskSucceeded", { resourceType, resource, output: outcome.output, outputDetails: { truncated: false } });
@@ -323,10 +324,10 @@ async function callbackTask(
         }
       }
     } catch (thrown) {
-      throw recordTaskEnd(thrown, resourceType, resource, run, signal);
+      throw recordTaskEnd(thrown, resourceType, resource, run, cancellation);
     }
   } finally {
-    tokens.close(opened.token, isTimeout(signal, run) ? "timedOut" : "cancelled");
+    tokens.close(opened.token, isTimeout(cancellation, run) ? "timedOut" : "cancelled");
   }
 }
 
@@ -337,11 +338,12 @@ async function functionArnTask(
   input: unknown,
   run: StateRun,
   settings: TaskSettings,
-  signal: AbortSignal,
+  cancellation: TaskCancellation,
 ) {
   let payload = taskPayload(state, input, run);
   if (payload instanceof Promise) payload = await payload;
-  const payloadText = JSON.stringify(payload);
+  // Often the state's input itself, whose text its Entered event holds already.
+  const payloadText = run.scope.jsonText(payload);
   run.record("LambdaFunctionScheduled", {
     resource: functionArn,
     input: payloadText,
@@ -355,7 +357,7 @@ async function functionArnTask(
         functionName: functionArn,
         payload: payloadText,
         invocationType: "RequestResponse",
-        signal,
+        cancellation,
         ...stateMachineCaller(run),
       }),
     );
@@ -363,8 +365,8 @@ async function functionArnTask(
     run.record("LambdaFunctionSucceeded", { output: result.payload, outputDetails: { truncated: false } });
     return { result: parsePayload(result.payload) };
   } catch (thrown) {
-    if (isTimeout(signal, run)) {
-      const cause = (signal.reason as TaskTimeoutReached).message;
+    if (isTimeout(cancellation, run)) {
+      const cause = (cancellation.reason as TaskTimeoutReached).message;
       run.record("LambdaFunctionTimedOut", { error: STATES_ERRORS.Timeout, cause });
       throw new StatesError(STATES_ERRORS.Timeout, cause);
     }
@@ -383,10 +385,10 @@ class RecordedFailure extends Error {
 }
 
 /** Records how a started task ended (TaskTimedOut or TaskFailed) unless already recorded; returns what to throw. */
-function recordTaskEnd(thrown: unknown, resourceType: string, resource: string, run: StateRun, signal: AbortSignal): unknown {
+function recordTaskEnd(thrown: unknown, resourceType: string, resource: string, run: StateRun, cancellation: TaskCancellation): unknown {
   if (thrown instanceof RecordedFailure) return thrown.error;
-  if (isTimeout(signal, run)) {
-    const cause = (signal.reason as TaskTimeoutReached).message;
+  if (isTimeout(cancellation, run)) {
+    const cause = (cancellation.reason as TaskTimeoutReached).message;
     run.record("TaskTimedOut", { resourceType, resource, error: STATES_ERRORS.Timeout, cause });
     return new StatesError(STATES_ERRORS.Timeout, cause);
   }

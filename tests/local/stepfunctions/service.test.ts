@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fakeResource } from "../../../local/cloud/fakeState";
 import type { DeclaredResource } from "../../../local/common/service";
-import { setLongTimer } from "../../../local/stepfunctions/clock";
+import { FarTimers, setLongTimer } from "../../../local/stepfunctions/clock";
 import { createHarness, ROLE_ARN } from "./support/harness";
 
 const DEFINITION = JSON.stringify({ StartAt: "P", States: { P: { Type: "Pass", End: true } } });
@@ -154,5 +154,26 @@ describe("system clock", () => {
     timer.cancel();
     await new Promise((resolve) => setTimeout(resolve, 40));
     assert.equal(fired, false);
+  });
+
+  it("fires a timer due later than a native timer reaches at its deadline, through the shared timer", async () => {
+    const timers = new FarTimers(Date.now, 10);
+    const started = Date.now();
+    const firedAfter = await new Promise<number>((resolve) => timers.setTimer(() => resolve(Date.now() - started), 45));
+    assert.ok(firedAfter >= 44, `fired after ${firedAfter} ms`);
+  });
+
+  it("a cancelled far timer never fires, whether cancelled before or after the shared timer reached it", async () => {
+    const timers = new FarTimers(Date.now, 10);
+    const fired: string[] = [];
+    const early = timers.setTimer(() => fired.push("early"), 60);
+    const late = timers.setTimer(() => fired.push("late"), 60);
+    timers.setTimer(() => fired.push("kept"), 60);
+    early.cancel();
+    // By now the shared timer (every 10 ms) has given the timers due at 60 ms native ones.
+    await new Promise((resolve) => setTimeout(resolve, 55));
+    late.cancel();
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    assert.deepEqual(fired, ["kept"]);
   });
 });

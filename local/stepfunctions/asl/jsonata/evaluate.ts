@@ -73,18 +73,36 @@ export type JsonataBindings = Record<string, unknown>;
  * `States.QueryEvaluationError` in AWS's words, naming the expression and the field.
  */
 export async function evaluateJsonata(text: string, bindings: JsonataBindings, field: string): Promise<unknown> {
-  let value: unknown;
+  return evaluateExpression(text, bindings, field);
+}
+
+/** `evaluateJsonata`, synchronous when the shortcut (./directPaths.ts) answers: a value, or else a promise. */
+function evaluateExpression(text: string, bindings: JsonataBindings, field: string): unknown {
+  let compiled: CompiledExpression;
   try {
-    const compiled = compileJsonata(text);
+    compiled = compileJsonata(text);
     const direct = compiled.direct ? compiled.direct(bindings) : NOT_DIRECT;
-    value = direct !== NOT_DIRECT ? direct : await compiled.expression.evaluate(undefined, bindings);
+    if (direct !== NOT_DIRECT) return checkedResult(text, field, direct);
   } catch (error) {
-    const reason = error instanceof JsonataSyntaxError ? error.reason : describeJsonataError(error);
-    throw new StatesError(
-      STATES_ERRORS.QueryEvaluationError,
-      `The JSONata expression '${text}' specified for the field '${field}' threw an error during evaluation. ${reason}`,
-    );
+    throw evaluationError(text, field, error);
   }
+  return compiled.expression.evaluate(undefined, bindings).then(
+    (value) => checkedResult(text, field, value),
+    (error) => {
+      throw evaluationError(text, field, error);
+    },
+  );
+}
+
+function evaluationError(text: string, field: string, error: unknown): StatesError {
+  const reason = error instanceof JsonataSyntaxError ? error.reason : describeJsonataError(error);
+  return new StatesError(
+    STATES_ERRORS.QueryEvaluationError,
+    `The JSONata expression '${text}' specified for the field '${field}' threw an error during evaluation. ${reason}`,
+  );
+}
+
+function checkedResult(text: string, field: string, value: unknown): unknown {
   if (value === undefined) {
     throw new StatesError(
       STATES_ERRORS.QueryEvaluationError,
@@ -112,7 +130,7 @@ export function unexpectedResultType(text: string, field: string, expected: stri
 type CompiledTemplate =
   | { kind: "literal"; value: unknown }
   | { kind: "expression"; text: string; field: string }
-  | { kind: "object"; entries: [string, CompiledTemplate][] }
+  | { kind: "object"; keys: string[]; members: CompiledTemplate[] }
   | { kind: "array"; items: CompiledTemplate[] };
 
 const compiledTemplates = new WeakMap<object, CompiledTemplate>();
@@ -132,29 +150,50 @@ function compileTemplate(template: unknown, field: string): CompiledTemplate {
       key,
       compileTemplate(value, `${field}/${key}`),
     ]);
-    compiled = entries.every(([, value]) => value.kind === "literal") ? { kind: "literal", value: template } : { kind: "object", entries };
+    compiled = entries.every(([, value]) => value.kind === "literal")
+      ? { kind: "literal", value: template }
+      : { kind: "object", keys: entries.map(([key]) => key), members: entries.map(([, value]) => value) };
   }
   compiledTemplates.set(template, compiled);
   return compiled;
 }
 
-async function evaluateCompiled(compiled: CompiledTemplate, bindings: JsonataBindings): Promise<unknown> {
+/** The template's value, or a promise of it once an expression needs jsonata's own (asynchronous) evaluation. */
+function evaluateCompiled(compiled: CompiledTemplate, bindings: JsonataBindings): unknown {
   switch (compiled.kind) {
     case "literal":
       return compiled.value;
     case "expression":
-      return evaluateJsonata(compiled.text, bindings, compiled.field);
-    case "array": {
-      const values: unknown[] = [];
-      for (const item of compiled.items) values.push(await evaluateCompiled(item, bindings));
-      return values;
-    }
-    case "object": {
-      const values: Record<string, unknown> = {};
-      for (const [key, value] of compiled.entries) values[key] = await evaluateCompiled(value, bindings);
-      return values;
-    }
+      return evaluateExpression(compiled.text, bindings, compiled.field);
+    case "array":
+      return evaluateMembers(compiled.items, (index) => index, bindings, [] as unknown[] as Record<number, unknown>, 0);
+    case "object":
+      return evaluateMembers(compiled.members, (index) => compiled.keys[index], bindings, {}, 0);
   }
+}
+
+/**
+ * Evaluates members one after another from `start`, in order (a `$uuid()` inside is a journaled step: the order
+ * must not change), synchronously until one gives a promise; the rest then follow it.
+ */
+function evaluateMembers<T extends Record<string | number, unknown>>(
+  members: CompiledTemplate[],
+  keyOf: (index: number) => string | number,
+  bindings: JsonataBindings,
+  values: T,
+  start: number,
+): unknown {
+  for (let index = start; index < members.length; index++) {
+    const value = evaluateCompiled(members[index], bindings);
+    if (value instanceof Promise) {
+      return value.then((settled) => {
+        (values as Record<string | number, unknown>)[keyOf(index)] = settled;
+        return evaluateMembers(members, keyOf, bindings, values, index + 1);
+      });
+    }
+    (values as Record<string | number, unknown>)[keyOf(index)] = value;
+  }
+  return values;
 }
 
 /**
