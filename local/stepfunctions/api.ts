@@ -214,7 +214,15 @@ export class StepFunctionsApi {
   /** The client token of each execution's latest redrive. */
   private readonly redriveTokens = new Map<string, string>();
 
-  constructor(private readonly options: StepFunctionsApiOptions) {}
+  /**
+   * The machines kept from the last run, read before this run declares any (a declaration saves its row, and
+   * restore compares the kept creation date and revision with the new declaration).
+   */
+  private readonly keptMachines: StoredMachine[];
+
+  constructor(private readonly options: StepFunctionsApiOptions) {
+    this.keptMachines = options.persistence?.loadMachines() ?? [];
+  }
 
   private get services() {
     return this.options.services;
@@ -286,7 +294,7 @@ export class StepFunctionsApi {
     const persistence = this.options.persistence;
     const summary: RestoreSummary = { runningExecutions: 0, finishedExecutions: 0, reinvokedTasks: 0 };
     if (!persistence) return summary;
-    for (const stored of persistence.loadMachines()) {
+    for (const stored of this.keptMachines.splice(0)) {
       const declared = this.machines.get(stored.arn);
       if (declared) {
         this.keepHistoryOf(declared, stored);

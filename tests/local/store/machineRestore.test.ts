@@ -138,6 +138,8 @@ describe("a state machine's record across restarts (SQLite store)", function () 
     // As at `npm start`: the program declares its machines before the restore.
     const second = open(directory);
     declare(second, "one");
+    // The runtime restores only after every resource is provisioned: the declaration's own row is written by then.
+    await second.store.committed();
     await second.service.restore();
     assert.deepEqual(await second.service.call("DescribeStateMachine", { stateMachineArn }), original);
     await stop(second);
@@ -146,6 +148,7 @@ describe("a state machine's record across restarts (SQLite store)", function () 
     // The program changed the definition while the runtime was stopped: a new revision of the same machine.
     const third = open(directory);
     declare(third, "two");
+    await third.store.committed();
     await third.service.restore();
     const changed = await third.service.call("DescribeStateMachine", { stateMachineArn });
     assert.equal(changed.creationDate, original.creationDate);
