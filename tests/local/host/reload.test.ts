@@ -39,6 +39,45 @@ function program(resources: EvaluatedResource[]): EvaluatedProgram {
   return { stack: "dev", config: {}, configSources: {}, resources, outputs: {} } as unknown as EvaluatedProgram;
 }
 
+/**
+ * Watch mode over a fake program source: each `save` hands the next of `programs` to watchAndReload and resolves
+ * with the log line that ended that reload.
+ */
+function watching(initial: EvaluatedProgram, programs: EvaluatedProgram[], services: ReadonlyMap<string, LocalService>) {
+  let current = initial;
+  let onChange: (files: string[]) => void = () => undefined;
+  const source = {
+    evaluate: async () => programs.shift()!,
+    watch: (listener: (files: string[]) => void) => (onChange = listener),
+  } as unknown as ProgramSource;
+  const lines: string[] = [];
+  const watcher = watchAndReload({
+    source,
+    servicesByType: services,
+    current: () => current,
+    replace: (next) => (current = next),
+    log: (_source, line) => lines.push(line),
+  });
+  let reloads = 0;
+  const save = (file: string) =>
+    new Promise<string>((resolve, reject) => {
+      const started = Date.now();
+      const wanted = ++reloads;
+      onChange([file]);
+      const check = setInterval(() => {
+        const ended = lines.filter((line) => /^(reloaded in|reload applied)/.test(line));
+        if (ended.length >= wanted) {
+          clearInterval(check);
+          resolve(ended[wanted - 1]);
+        } else if (Date.now() - started > 5000) {
+          clearInterval(check);
+          reject(new Error(`reload ${wanted} did not end; logged: ${lines.join(" | ")}`));
+        }
+      }, 5);
+    });
+  return { save, names: () => current.resources.map(({ name }) => name), current: () => current, close: () => watcher.close() };
+}
+
 describe("watch mode: applying an edited program", () => {
   it("provisions every resource after one that fails, and returns the failure with the resource's type and name", async () => {
     const { services, provisioned } = recordingService(new Set(["b"]));
@@ -54,114 +93,42 @@ describe("watch mode: applying an edited program", () => {
   it("provisions a resource that failed at one reload again at the next, though the program did not change it", async () => {
     const refuse = new Set(["b"]);
     const { services, provisioned } = recordingService(refuse);
-    let current = program([resource("a")]);
     const edited = program([resource("a"), resource("b"), resource("c")]);
-    let onChange: (files: string[]) => void = () => undefined;
-    const source = {
-      evaluate: async () => edited,
-      watch: (listener: (files: string[]) => void) => (onChange = listener),
-    } as unknown as ProgramSource;
-    const lines: string[] = [];
-    const logged = (pattern: RegExp) =>
-      new Promise<string>((resolve, reject) => {
-        const started = Date.now();
-        const check = setInterval(() => {
-          const line = lines.find((text) => pattern.test(text));
-          if (line || Date.now() - started > 5000) clearInterval(check);
-          if (line) resolve(line);
-          else if (Date.now() - started > 5000) reject(new Error(`no log line matched ${pattern}; logged: ${lines.join(" | ")}`));
-        }, 5);
-      });
-    const watcher = watchAndReload({
-      source,
-      servicesByType: services,
-      current: () => current,
-      replace: (next) => (current = next),
-      log: (_source, line) => lines.push(line),
-    });
+    const watch = watching(program([resource("a")]), [edited, edited], services);
     try {
-      onChange(["index.ts"]);
-      const partial = await logged(/^reload applied except 1 resource/);
-      assert.match(partial, /cannot make b/);
-      assert.deepEqual(
-        provisioned,
-        ["b", "c"].filter((name) => name !== "b"),
-      );
-      assert.deepEqual(
-        current.resources.map(({ name }) => name),
-        ["a", "c"],
-      );
+      const partial = await watch.save("index.ts");
+      assert.match(partial, /^reload applied except 1 resource.*cannot make b/);
+      assert.deepEqual(provisioned, ["c"]);
+      assert.deepEqual(watch.names(), ["a", "c"]);
 
       refuse.clear();
-      lines.length = 0;
-      onChange(["handlers/other.ts"]);
-      await logged(/^reloaded in \d+ ms/);
+      assert.match(await watch.save("handlers/other.ts"), /^reloaded in \d+ ms/);
       assert.deepEqual(provisioned, ["c", "b"]);
-      assert.deepEqual(
-        current.resources.map(({ name }) => name),
-        ["a", "b", "c"],
-      );
+      assert.deepEqual(watch.names(), ["a", "b", "c"]);
     } finally {
-      await watcher.close();
+      await watch.close();
     }
   });
 
   it("keeps a changed resource that failed to provision as its previous declaration, so the next save replaces or removes it", async () => {
     const refuse = new Set(["b"]);
     const { services, provisioned, deprovisioned } = recordingService(refuse);
-    let current = program([resource("a"), resource("b", { version: 1 })]);
-    const programs = [
-      program([resource("a"), resource("b", { version: 2 })]),
-      program([resource("a"), resource("b", { version: 2 })]),
-      program([resource("a")]),
-    ];
-    let onChange: (files: string[]) => void = () => undefined;
-    const source = {
-      evaluate: async () => programs.shift()!,
-      watch: (listener: (files: string[]) => void) => (onChange = listener),
-    } as unknown as ProgramSource;
-    let reloads = 0;
-    const reloaded = () =>
-      new Promise<void>((resolve, reject) => {
-        const started = Date.now();
-        const wanted = ++reloads;
-        const check = setInterval(() => {
-          if (lines.filter((line) => /^(reloaded in|reload applied except)/.test(line)).length >= wanted) {
-            clearInterval(check);
-            resolve();
-          } else if (Date.now() - started > 5000) {
-            clearInterval(check);
-            reject(new Error(`reload ${wanted} did not end; logged: ${lines.join(" | ")}`));
-          }
-        }, 5);
-      });
-    const lines: string[] = [];
-    const watcher = watchAndReload({
-      source,
-      servicesByType: services,
-      current: () => current,
-      replace: (next) => (current = next),
-      log: (_source, line) => lines.push(line),
-    });
+    const edited = program([resource("a"), resource("b", { version: 2 })]);
+    const watch = watching(program([resource("a"), resource("b", { version: 1 })]), [edited, edited, program([resource("a")])], services);
+    const inputsOfB = () => watch.current().resources.find(({ name }) => name === "b")?.inputs;
     try {
-      onChange(["index.ts"]);
-      await reloaded();
-      assert.deepEqual(current.resources.find(({ name }) => name === "b")?.inputs, { version: 1 });
+      await watch.save("index.ts");
+      assert.deepEqual(inputsOfB(), { version: 1 });
       refuse.clear();
-      onChange(["index.ts"]);
-      await reloaded();
+      await watch.save("index.ts");
       // Replaced again: the kept previous declaration goes, then the new one is provisioned.
       assert.deepEqual([deprovisioned, provisioned], [["b", "b"], ["b"]]);
-      assert.deepEqual(current.resources.find(({ name }) => name === "b")?.inputs, { version: 2 });
-      onChange(["index.ts"]);
-      await reloaded();
+      assert.deepEqual(inputsOfB(), { version: 2 });
+      await watch.save("index.ts");
       assert.deepEqual(deprovisioned, ["b", "b", "b"]);
-      assert.deepEqual(
-        current.resources.map(({ name }) => name),
-        ["a"],
-      );
+      assert.deepEqual(watch.names(), ["a"]);
     } finally {
-      await watcher.close();
+      await watch.close();
     }
   });
 });
