@@ -920,11 +920,7 @@ function countCallsInFlight(events: readonly HistoryEvent[]): number {
  * Anything else (a Wait state, a retry delay, a call in flight, a callback acknowledged before the stop, rows kept by
  * an earlier version) is replayed at restore as before.
  */
-function parkingOf(
-  execution: Execution,
-  waiting: ReadonlyArray<[string, StoredToken]> | undefined,
-  now: number,
-): (Parking & { token: string }) | undefined {
+function parkingOf(execution: Execution, waiting: ReadonlyArray<[string, StoredToken]> | undefined, now: number): Parking | undefined {
   if (waiting?.length !== 1) return undefined;
   const [token, stored] = waiting[0];
   if (!stored.handedOut || stored.handedOut.thread !== attemptKey(execution.redriveCount)) return undefined;

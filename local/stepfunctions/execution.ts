@@ -51,6 +51,8 @@ export interface RestoredState {
  * only its deadlines are armed, and it is replayed when something touches it (wake).
  */
 export interface Parking {
+  /** The task token it waits on (handed out before the stop). */
+  token: string;
   /** Absolute times (ms since the epoch) at which the execution must be live to act: its timers. */
   deadlines: number[];
   /** The type of its latest history event (the shutdown listing names it without reading the history). */
@@ -79,7 +81,7 @@ export class Execution {
   private controller?: AbortController;
   private timeoutTimer?: Timer;
   /** Set while the execution is parked (restored, not replayed yet). */
-  private parking?: { timers: Timer[]; lastEventType: string };
+  private parking?: { timers: Timer[]; lastEventType: string; token: string };
   private woken?: Promise<void>;
   private markDone!: () => void;
   /** Read back from the store (its row is kept already). */
@@ -142,19 +144,24 @@ export class Execution {
   park(parking: Parking): void {
     const { clock } = this.services;
     const timers = parking.deadlines.map((at) => clock.setTimer(() => void this.wake(), at - clock.now()));
-    this.parking = { timers, lastEventType: parking.lastEventType };
+    this.parking = { timers, lastEventType: parking.lastEventType, token: parking.token };
   }
 
   /**
    * Replays a parked execution from its journal, as a restart replays the others: resolves once it is back at its
-   * live edge (the replay runs on settled promises: one macrotask later it is there), so the caller can act on it.
+   * live edge, so the caller can act on it. That is when the replay has opened its token again, or when the
+   * execution has ended: a replayed Wait or retry before the task still sleeps on a timer (due at once), so the
+   * replay can take more than one turn of the event loop.
    */
   wake(): Promise<void> {
     if (this.parking) {
-      for (const timer of this.parking.timers) timer.cancel();
+      const { timers, token } = this.parking;
+      for (const timer of timers) timer.cancel();
       this.parking = undefined;
+      // Asked before the replay starts: it may open the token at once.
+      const live = this.services.tokens.untilOpened(token);
       this.start();
-      this.woken = new Promise((resolve) => setImmediate(resolve));
+      this.woken = Promise.race([live, this.closed]);
     }
     return this.woken ?? Promise.resolve();
   }

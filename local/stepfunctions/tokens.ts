@@ -116,6 +116,8 @@ export class TaskTokenRegistry {
   private readonly restored = new Map<string, StoredToken>();
   /** Restored tokens still waiting whose execution is parked (not replayed yet): they count as waiting. */
   private readonly parked = new Map<string, StoredToken>();
+  /** Who waits for a parked token's task to be replayed (untilOpened), resolved when `open` takes it or it is forgotten. */
+  private readonly opening = new Map<string, { promise: Promise<void>; resolve(): void }>();
 
   constructor(
     private readonly clock: Clock,
@@ -144,6 +146,26 @@ export class TaskTokenRegistry {
     if (stored?.state === "waiting") this.parked.set(token, stored);
   }
 
+  /** Resolves once the task of a parked token is live again (its replay opened the token); at once for any other. */
+  untilOpened(token: string): Promise<void> {
+    if (!this.parked.has(token)) return Promise.resolve();
+    let entry = this.opening.get(token);
+    if (!entry) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      entry = { promise, resolve };
+      this.opening.set(token, entry);
+    }
+    return entry.promise;
+  }
+
+  /** No longer parked: opened by its replay, forgotten with its execution, or closed at shutdown. */
+  private unpark(token: string): void {
+    this.parked.delete(token);
+    this.opening.get(token)?.resolve();
+    this.opening.delete(token);
+  }
+
   /** The execution of a parked token (SendTask* must wake it first), else undefined. */
   parkedExecutionOf(token: string): string | undefined {
     return this.parked.get(token)?.executionArn;
@@ -165,7 +187,7 @@ export class TaskTokenRegistry {
     const heartbeatMs = options.heartbeatSeconds === undefined ? undefined : options.heartbeatSeconds * 1000;
     const restored = this.restored.get(token);
     this.restored.delete(token);
-    this.parked.delete(token);
+    this.unpark(token);
     if (restored && restored.state !== "waiting") {
       if (restored.outcome) settle(restored.outcome);
       return { token, outcome, closedBeforeRestart: true };
@@ -222,7 +244,7 @@ export class TaskTokenRegistry {
     for (const token of tokens) {
       this.persistence.tokens.delete(token);
       this.restored.delete(token);
-      this.parked.delete(token);
+      this.unpark(token);
     }
   }
 
@@ -298,9 +320,11 @@ export class TaskTokenRegistry {
       task.heartbeatTimer?.cancel();
       this.closed.set(token, { state: "cancelled", executionArn: task.executionArn });
     }
-    for (const [token, stored] of this.parked) this.closed.set(token, { state: "cancelled", executionArn: stored.executionArn });
+    for (const [token, stored] of this.parked) {
+      this.closed.set(token, { state: "cancelled", executionArn: stored.executionArn });
+      this.unpark(token);
+    }
     this.waiting.clear();
-    this.parked.clear();
   }
 
   private require(token: string): WaitingTask {

@@ -288,6 +288,37 @@ describe("Executions waiting on a callback are restored parked and replayed when
     await stop(second);
   });
 
+  it("a callback for a parked execution whose replay sleeps through a Wait first is taken once the task is live again", async () => {
+    // The replayed Wait state's timer is due at once, but it is a timer: the replay needs more than one turn.
+    const callback = JSON.parse(callbackDefinition());
+    const definition = JSON.stringify({
+      StartAt: "Pause",
+      States: { Pause: { Type: "Wait", Seconds: 1, Next: "Wait" }, ...callback.States },
+    });
+    const first = open(directory, new ManualClock(T0));
+    let token: string | undefined;
+    first.lambda.on("receiver", (event) => void (token = event.token));
+    const stateMachineArn = first.service.createStateMachine({ name: "parked", definition, roleArn: ROLE_ARN }).arn;
+    const { executionArn } = await first.service.call("StartExecution", { stateMachineArn, name: "waiting", input: '{"order":7}' });
+    await first.clock.advance(1000);
+    assert.ok(token, "the receiver got the token after the Wait");
+    await stop(first);
+
+    const second = await restart(directory, definition, T0 + 5000);
+    assert.equal(second.service.execution(executionArn)!.parked, true);
+    // Taken in the order they came: the heartbeat while the task waits, then the answer.
+    const heartbeat = second.service.call("SendTaskHeartbeat", { taskToken: token });
+    const answered = second.service.call("SendTaskSuccess", { taskToken: token, output: '{"answer":1}' });
+    await settle();
+    await second.clock.advance(0);
+    await Promise.all([heartbeat, answered]);
+    await second.service.execution(executionArn)!.done;
+    const described = await second.service.call("DescribeExecution", { executionArn });
+    assert.equal(described.status, "SUCCEEDED");
+    assert.equal(described.output, '{"answer":1}');
+    await stop(second);
+  });
+
   it("a callback task inside a Parallel branch is replayed at restore, not parked, and its token completes it", async () => {
     const definition = JSON.stringify({
       StartAt: "Both",
