@@ -8,6 +8,7 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 
 const BOOTSTRAP = path.join(__dirname, "runtime", "bootstrap.js");
+const LOG_OPEN = Symbol("log open");
 
 export interface FunctionProcessSpec {
   functionName: string;
@@ -65,6 +66,8 @@ export class FunctionProcess {
   private killed = false;
   /** Lines written while the current invocation runs (for the Invoke API's LogType=Tail). */
   private invocationLog: string[] = [];
+  /** The request whose START line opens invocationLog, or LOG_OPEN once it has. */
+  private logOwner?: string | typeof LOG_OPEN;
 
   constructor(
     private readonly spec: FunctionProcessSpec,
@@ -156,7 +159,10 @@ export class FunctionProcess {
   async invoke(request: InvocationRequest): Promise<{ outcome: InvocationOutcome; log: string[] }> {
     const timeoutMs = this.spec.timeoutSeconds * 1000;
     const deadline = Date.now() + timeoutMs;
+    // Lines of this invocation only: the START line of its request opens the log (writeLog), so a previous
+    // invocation's END and REPORT lines arriving late are not counted as this one's.
     this.invocationLog = [];
+    this.logOwner = request.requestId;
     let initTimer: NodeJS.Timeout | undefined;
     const initError = await Promise.race([
       this.initialized,
@@ -214,6 +220,8 @@ export class FunctionProcess {
   private timedOut(requestId: string): InvocationOutcome {
     const timeoutMs = this.spec.timeoutSeconds * 1000;
     const message = `${new Date().toISOString()} ${requestId} Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`;
+    // Timed out before its START line (a hanging cold start): these lines are still this invocation's.
+    if (this.logOwner === requestId) this.logOwner = LOG_OPEN;
     this.writeLog(message);
     this.writeLog(`END RequestId: ${requestId}`);
     this.writeLog(
@@ -237,8 +245,11 @@ export class FunctionProcess {
   }
 
   private writeLog(line: string): void {
-    if (line.startsWith("START RequestId: ")) this.startedRequestId = line.slice("START RequestId: ".length).split(" ")[0];
-    this.invocationLog.push(line);
+    if (line.startsWith("START RequestId: ")) {
+      this.startedRequestId = line.slice("START RequestId: ".length).split(" ")[0];
+      if (this.startedRequestId === this.logOwner) this.logOwner = LOG_OPEN;
+    }
+    if (this.logOwner === LOG_OPEN) this.invocationLog.push(line);
     this.log(line);
   }
 }

@@ -103,14 +103,17 @@ export class LocalFunction {
   }
 
   /** A synchronous (RequestResponse) invocation. Throws TooManyRequestsException over the reserved concurrency. */
-  async invokeSync(payload: string, options: { signal?: AbortSignal; clientContext?: unknown } = {}): Promise<InvocationRecord> {
+  async invokeSync(
+    payload: string,
+    options: { signal?: AbortSignal; clientContext?: unknown; collectLog?: boolean } = {},
+  ): Promise<InvocationRecord> {
     const reserved = this.config.reservedConcurrency;
     if (reserved !== undefined && this.inFlight >= reserved) {
       throw new TooManyRequestsException(
         reserved === 0 ? "Rate Exceeded." : `Rate Exceeded. (ReservedFunctionConcurrentInvocationLimitExceeded: ${reserved})`,
       );
     }
-    return this.run(randomUUID(), payload, { ...options, collectLog: true });
+    return this.run(randomUUID(), payload, options);
   }
 
   /**

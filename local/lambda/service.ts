@@ -182,8 +182,11 @@ export class LambdaService implements LocalService, LambdaInvoker {
     return (await this.invokeWithLog(request)).result;
   }
 
-  /** Invoke, also returning the invocation's log lines (empty for Event). */
-  async invokeWithLog(request: InvokeRequest & { clientContext?: unknown }): Promise<InvocationRecord> {
+  /**
+   * Invoke, also returning the invocation's log lines (empty for Event). `collectLog`: the caller reads them
+   * (LogType=Tail), so the answer waits for the lines still in the pipe; no one else waits for them.
+   */
+  async invokeWithLog(request: InvokeRequest & { clientContext?: unknown; collectLog?: boolean }): Promise<InvocationRecord> {
     const target = this.resolve(request.functionName);
     const size = Buffer.byteLength(request.payload);
     const limit = request.invocationType === "Event" ? MAX_ASYNC_PAYLOAD_BYTES : MAX_SYNC_PAYLOAD_BYTES;
@@ -202,7 +205,7 @@ export class LambdaService implements LocalService, LambdaInvoker {
       const requestId = target.invokeAsync(payload);
       return { result: { statusCode: 202, payload: "", executedVersion: "$LATEST", requestId }, log: [] };
     }
-    return target.invokeSync(payload, { signal: request.signal, clientContext: request.clientContext });
+    return target.invokeSync(payload, { signal: request.signal, clientContext: request.clientContext, collectLog: request.collectLog });
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
@@ -385,7 +388,14 @@ export class LambdaService implements LocalService, LambdaInvoker {
     }
     const clientContextHeader = header(req, "x-amz-client-context");
     const clientContext = clientContextHeader ? safeJson(Buffer.from(clientContextHeader, "base64").toString("utf8")) : undefined;
-    const { result, log } = await this.invokeWithLog({ functionName, payload: body.toString("utf8"), invocationType, clientContext });
+    const collectLog = header(req, "x-amz-log-type") === "Tail" && invocationType === "RequestResponse";
+    const { result, log } = await this.invokeWithLog({
+      functionName,
+      payload: body.toString("utf8"),
+      invocationType,
+      clientContext,
+      collectLog,
+    });
     // An accepted Event invocation (202) is in the kept queue before the answer leaves.
     await this.context.store?.committed();
     const headers: Record<string, string> = {
@@ -394,7 +404,7 @@ export class LambdaService implements LocalService, LambdaInvoker {
       "x-amzn-RequestId": result.requestId,
     };
     if (result.functionError) headers["X-Amz-Function-Error"] = result.functionError;
-    if (header(req, "x-amz-log-type") === "Tail" && invocationType === "RequestResponse") {
+    if (collectLog) {
       // The last 4 KB of the invocation's log, base64-encoded.
       headers["X-Amz-Log-Result"] = Buffer.from(log.join("\n") + "\n")
         .subarray(-4096)

@@ -113,3 +113,43 @@ describe("local Lambda Invoke API (AWS SDK v3 client)", function () {
     assert.deepEqual(list.Functions?.map((fn) => fn.FunctionName).sort(), ["disabled", "doubler"]);
   });
 });
+
+describe("local Lambda Invoke API: a LogType Tail log holds its own invocation's lines only", function () {
+  this.timeout(30_000);
+  let harness: LambdaHarness;
+  let server: http.Server;
+  let client: LambdaClient;
+
+  before(async () => {
+    // One process: each Tail invocation runs right after an Event invocation in the same process.
+    harness = await startLambda([{ name: "single", code: HANDLER }], { maxProcessesPerFunction: 1 });
+    server = http.createServer(async (req, res) => harness.service.handle(req, res, await readBody(req)));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    client = new LambdaClient({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region: "eu-west-1",
+      credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local" },
+      maxAttempts: 1,
+    });
+  });
+  after(async () => {
+    client.destroy();
+    await new Promise((resolve) => server.close(resolve));
+    await harness.close();
+  });
+
+  it("leaves out the END and REPORT lines of an Event invocation the same process ran just before", async () => {
+    for (let round = 0; round < 5; round++) {
+      const event = client.send(new InvokeCommand({ FunctionName: "single", InvocationType: "Event", Payload: '{"value":2}' }));
+      const tail = client.send(new InvokeCommand({ FunctionName: "single", Payload: '{"value":3}', LogType: "Tail" }));
+      const [, response] = await Promise.all([event, tail]);
+      const ids = [
+        ...Buffer.from(response.LogResult!, "base64")
+          .toString()
+          .matchAll(/RequestId: (\S+)/g),
+      ].map((match) => match[1]);
+      assert.ok(ids.length >= 3, "START, END and REPORT");
+      assert.deepEqual(new Set(ids), new Set([response.$metadata.requestId]), `round ${round}: ${ids.join(", ")}`);
+    }
+  });
+});
