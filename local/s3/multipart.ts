@@ -61,6 +61,11 @@ export function completeUpload(s3: S3Store, bucketName: string, key: string, req
   const etag = multipartEtag(requested.map((part) => upload.parts.get(part.partNumber)!.etag));
   const kept = bucket.put({ ...upload.template, key, body, etag, lastModified: new Date() });
   bucket.uploads.delete(upload.uploadId);
+  // Should the object not reach the disk, the upload comes back with its parts, so the client can retry the
+  // completion (as on S3) instead of meeting NoSuchUpload.
+  kept.catch(() => {
+    if (!bucket.uploads.has(upload.uploadId)) bucket.uploads.set(upload.uploadId, upload);
+  });
   return {
     kept,
     body: xmlDocument("CompleteMultipartUploadResult", {

@@ -66,7 +66,14 @@ export class Bucket {
     const previous = this.objects.get(object.key);
     this.load(object);
     if (!this.keeper) return Promise.resolve();
-    return this.keeper.saved(this.name, object).catch((error: unknown) => {
+    let saving: Promise<void>;
+    try {
+      saving = this.keeper.saved(this.name, object);
+    } catch (error) {
+      // Refused before any write (e.g. a path check): memory goes back as for a failed write.
+      saving = Promise.reject(error);
+    }
+    return saving.catch((error: unknown) => {
       if (this.objects.get(object.key) === object) {
         if (previous) this.load(previous);
         else this.forget(object.key);
