@@ -10,7 +10,7 @@ import {
   TooManyRequestsException,
 } from "@aws-sdk/client-lambda";
 import { readBody } from "../../../local/common/http";
-import { startLambda, type LambdaHarness } from "./fixtures";
+import { startLambda } from "./fixtures";
 
 const HANDLER = `
 exports.handler = async (event) => {
@@ -20,32 +20,41 @@ exports.handler = async (event) => {
 };`;
 
 /** The Lambda API as the AWS SDK v3 calls it, against the service's own HTTP handler. */
+/** The Lambda service behind an HTTP server, and an SDK client pointed at it. */
+async function serveLambda(...args: Parameters<typeof startLambda>) {
+  const harness = await startLambda(...args);
+  const server = http.createServer(async (req, res) => harness.service.handle(req, res, await readBody(req)));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const client = new LambdaClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: "eu-west-1",
+    credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local" },
+    maxAttempts: 1,
+  });
+  return {
+    harness,
+    client,
+    close: async () => {
+      client.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      await harness.close();
+    },
+  };
+}
+
 describe("local Lambda Invoke API (AWS SDK v3 client)", function () {
   this.timeout(30_000);
-  let harness: LambdaHarness;
-  let server: http.Server;
   let client: LambdaClient;
+  let close: () => Promise<void>;
 
   before(async () => {
-    harness = await startLambda([
+    ({ client, close } = await serveLambda([
       // TZ is also one the runtime sets itself: the declared value is what GetFunctionConfiguration shows.
       { name: "doubler", code: HANDLER, variables: { MODE: "test", TZ: "Europe/Paris" } },
       { name: "disabled", code: HANDLER, reservedConcurrentExecutions: 0 },
-    ]);
-    server = http.createServer(async (req, res) => harness.service.handle(req, res, await readBody(req)));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    client = new LambdaClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region: "eu-west-1",
-      credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local" },
-      maxAttempts: 1,
-    });
+    ]));
   });
-  after(async () => {
-    client.destroy();
-    await new Promise((resolve) => server.close(resolve));
-    await harness.close();
-  });
+  after(() => close());
 
   it("answers a RequestResponse invocation with the function's response, status 200 and ExecutedVersion $LATEST", async () => {
     const response = await client.send(new InvokeCommand({ FunctionName: "doubler", Payload: JSON.stringify({ value: 21 }) }));
@@ -116,27 +125,14 @@ describe("local Lambda Invoke API (AWS SDK v3 client)", function () {
 
 describe("local Lambda Invoke API: a LogType Tail log holds its own invocation's lines only", function () {
   this.timeout(30_000);
-  let harness: LambdaHarness;
-  let server: http.Server;
   let client: LambdaClient;
+  let close: () => Promise<void>;
 
   before(async () => {
     // One process: each Tail invocation runs right after an Event invocation in the same process.
-    harness = await startLambda([{ name: "single", code: HANDLER }], { maxProcessesPerFunction: 1 });
-    server = http.createServer(async (req, res) => harness.service.handle(req, res, await readBody(req)));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    client = new LambdaClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region: "eu-west-1",
-      credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local" },
-      maxAttempts: 1,
-    });
+    ({ client, close } = await serveLambda([{ name: "single", code: HANDLER }], { maxProcessesPerFunction: 1 }));
   });
-  after(async () => {
-    client.destroy();
-    await new Promise((resolve) => server.close(resolve));
-    await harness.close();
-  });
+  after(() => close());
 
   it("leaves out the END and REPORT lines of an Event invocation the same process ran just before", async () => {
     for (let round = 0; round < 5; round++) {

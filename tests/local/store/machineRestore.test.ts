@@ -6,29 +6,12 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { LocalContext } from "../../../local/common/service";
-import { StepFunctionsService } from "../../../local/stepfunctions/service";
-import { SqliteStore } from "../../../local/store/sqliteStore";
-import { FakeLambda } from "../stepfunctions/support/fakeLambda";
-import { ACCOUNT, functionArn, REGION, ROLE_ARN } from "../stepfunctions/support/harness";
+import { functionArn, ROLE_ARN } from "../stepfunctions/support/harness";
+import { openOnStore, stopOnStore, type Running as RunningOnStore } from "./stepFunctionsOnStore";
 
-interface Running {
-  store: SqliteStore;
-  service: StepFunctionsService;
-  lambda: FakeLambda;
-}
-
-function open(directory: string): Running {
-  const store = SqliteStore.open(directory);
-  const lambda = new FakeLambda();
-  const context: LocalContext = { origin: "http://127.0.0.1:0", region: REGION, accountId: ACCOUNT, lambda, log: () => {}, store };
-  return { store, service: new StepFunctionsService(context), lambda };
-}
-
-async function stop(running: Running): Promise<void> {
-  await running.service.close();
-  running.store.close();
-}
+type Running = RunningOnStore;
+const open = (directory: string): Running => openOnStore(directory);
+const stop = stopOnStore;
 
 const passDefinition = (result: string) => JSON.stringify({ StartAt: "P", States: { P: { Type: "Pass", Result: result, End: true } } });
 

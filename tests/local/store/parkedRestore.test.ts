@@ -8,31 +8,14 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { LocalContext } from "../../../local/common/service";
-import { StepFunctionsApiError, StepFunctionsService } from "../../../local/stepfunctions/service";
-import { SqliteStore } from "../../../local/store/sqliteStore";
-import { FakeLambda } from "../stepfunctions/support/fakeLambda";
-import { ACCOUNT, functionArn, REGION, ROLE_ARN } from "../stepfunctions/support/harness";
+import { StepFunctionsApiError } from "../../../local/stepfunctions/service";
+import { functionArn, ROLE_ARN } from "../stepfunctions/support/harness";
 import { ManualClock, settle } from "../stepfunctions/support/manualClock";
+import { openOnStore, stopOnStore, type Running as RunningOnStore } from "./stepFunctionsOnStore";
 
-interface Running {
-  store: SqliteStore;
-  service: StepFunctionsService;
-  lambda: FakeLambda;
-  clock: ManualClock;
-}
-
-function open(directory: string, clock: ManualClock): Running {
-  const store = SqliteStore.open(directory);
-  const lambda = new FakeLambda();
-  const context: LocalContext = { origin: "http://127.0.0.1:0", region: REGION, accountId: ACCOUNT, lambda, log: () => undefined, store };
-  return { store, service: new StepFunctionsService(context, { clock }), lambda, clock };
-}
-
-async function stop(running: Running): Promise<void> {
-  await running.service.close();
-  running.store.close();
-}
+type Running = RunningOnStore<ManualClock>;
+const open = (directory: string, clock: ManualClock): Running => openOnStore(directory, clock);
+const stop = stopOnStore;
 
 /** A callback task (`Wait`) handing its token to `receiver`, then `Done`; `task` adds fields to the task. */
 function callbackDefinition(task: Record<string, unknown> = {}, top: Record<string, unknown> = {}) {
