@@ -4,7 +4,7 @@
  * what is new or changed is provisioned (in declaration order), through LocalService's contract.
  *
  * A resource that fails to provision does not stop the ones after it: they are provisioned too, and the
- * failures are returned, so the caller can count them as not there and provision them again at the next reload.
+ * failures are returned, so the caller can hand them back as `retry` and have them provisioned at the next reload.
  */
 import type { LocalService } from "../common/service";
 import { diffPrograms, type ProgramDiff } from "../program/diff";
@@ -20,8 +20,20 @@ export async function applyProgramChange(
   servicesByType: ReadonlyMap<string, LocalService>,
   previous: readonly EvaluatedResource[],
   next: readonly EvaluatedResource[],
+  /** URNs that failed to provision at the last reload: replaced again even when declared as recorded. */
+  retry: ReadonlySet<string> = new Set(),
 ): Promise<ProgramChange> {
   const diff = diffPrograms(previous, next);
+  if (retry.size > 0) {
+    // A service may have removed the old resource before the new one failed (Lambda retires a function it replaces):
+    // whatever the program declares now, provisioning it again is what brings the resource back.
+    const before = new Map(previous.map((resource) => [resource.urn, resource]));
+    const changed = new Set(diff.changed.map(({ next: replacement }) => replacement.urn));
+    for (const resource of next) {
+      const recorded = before.get(resource.urn);
+      if (recorded && retry.has(resource.urn) && !changed.has(resource.urn)) diff.changed.push({ previous: recorded, next: resource });
+    }
+  }
   const replacements = new Map(diff.changed.map(({ previous: old, next: replacement }) => [old.urn, replacement]));
   const leaving = previous.filter((resource) => replacements.has(resource.urn) || diff.removed.includes(resource)).reverse();
   for (const resource of leaving) {

@@ -27,6 +27,8 @@ export function watchAndReload(options: WatchAndReloadOptions): { close(): Promi
   let running: Promise<void> | undefined;
   let pending: string[] | undefined;
   let closed = false;
+  /** What failed to provision at the last reload (applyProgramChange provisions it again). */
+  let retry = new Set<string>();
 
   const reload = async (files: string[]): Promise<void> => {
     const startedAt = performance.now();
@@ -41,15 +43,15 @@ export function watchAndReload(options: WatchAndReloadOptions): { close(): Promi
     }
     if (closed) return;
     try {
-      const { diff, failed } = await applyProgramChange(options.servicesByType, options.current().resources, next.resources);
+      const { diff, failed } = await applyProgramChange(options.servicesByType, options.current().resources, next.resources, retry);
+      retry = new Set(failed.map(({ resource }) => resource.urn));
       if (failed.length === 0) {
         options.replace(next);
         options.log("reload", `reloaded in ${Math.round(performance.now() - startedAt)} ms: ${describeDiff(diff)}`);
         return;
       }
-      // A failed resource is tried again at the next reload, edited or not: a new one counts as not there (it is
-      // added again); a changed one as still its previous declaration, which its service kept (the next reload
-      // replaces it again, or removes it if the program no longer declares it).
+      // A failed resource is provisioned again at the next reload (`retry`), edited or not: a new one counts as not
+      // there; a changed one as its previous declaration, so a removal then deprovisions what the service still has.
       const failedUrns = new Set(failed.map(({ resource }) => resource.urn));
       const previousOf = new Map(diff.changed.map(({ previous }) => [previous.urn, previous]));
       const resources = next.resources.flatMap((resource) =>

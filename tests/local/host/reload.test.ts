@@ -110,6 +110,22 @@ describe("watch mode: applying an edited program", () => {
     }
   });
 
+  it("provisions a changed resource that failed again when the edit is reverted (its service may have removed the old one)", async () => {
+    const refuse = new Set(["b"]);
+    const { services, provisioned, deprovisioned } = recordingService(refuse);
+    const original = program([resource("a"), resource("b", { version: 1 })]);
+    const watch = watching(original, [program([resource("a"), resource("b", { version: 2 })]), original], services);
+    try {
+      await watch.save("index.ts");
+      refuse.clear();
+      assert.match(await watch.save("index.ts"), /^reloaded in \d+ ms/);
+      assert.deepEqual([deprovisioned, provisioned], [["b", "b"], ["b"]]);
+      assert.deepEqual(watch.current().resources.find(({ name }) => name === "b")?.inputs, { version: 1 });
+    } finally {
+      await watch.close();
+    }
+  });
+
   it("keeps a changed resource that failed to provision as its previous declaration, so the next save replaces or removes it", async () => {
     const refuse = new Set(["b"]);
     const { services, provisioned, deprovisioned } = recordingService(refuse);
