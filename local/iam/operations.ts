@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { isQueryRequest, parseQueryForm } from "../common/awsQuery";
-import { s3Target } from "../s3/target";
+import { copySourceTarget, s3Target } from "../s3/target";
 
 export interface OperationCall {
   action: string;
@@ -347,9 +347,9 @@ function s3Calls(req: IncomingMessage, url: URL, body: Buffer): DescribedRequest
       const calls: OperationCall[] = [{ action: "s3:PutObject", resource: objectArn }];
       const copySource = req.headers["x-amz-copy-source"];
       if (typeof copySource === "string" && !query.has("uploadId")) {
-        // A header that is not valid percent-encoding names no object: S3 refuses it with its own 400.
-        const source = decodedOrUndefined(copySource.replace(/^\//, "").split("?")[0]);
-        if (source !== undefined) calls.push({ action: "s3:GetObject", resource: `arn:aws:s3:::${source}` });
+        // The object S3 copies (one reading of the header for both); a header that names none, S3 refuses with its own 400.
+        const source = copySourceTarget(copySource);
+        if (!("invalid" in source)) calls.push({ action: "s3:GetObject", resource: `arn:aws:s3:::${source.bucket}/${source.key}` });
       }
       return { calls };
     }
@@ -369,12 +369,4 @@ function unescapeXml(text: string): string {
     .replace(/&quot;/g, '"')
     .replace(/&apos;/g, "'")
     .replace(/&amp;/g, "&");
-}
-
-function decodedOrUndefined(text: string): string | undefined {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return undefined;
-  }
 }

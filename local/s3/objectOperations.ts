@@ -4,6 +4,7 @@ import { S3Error } from "./errors";
 import { quotedMd5, type StoredObject } from "./objectStore";
 import { checksumHeader, objectTemplate, readUploadBody, type Reply, type Request } from "./request";
 import type { S3Store } from "./store";
+import { copySourceTarget } from "./target";
 import { elementTexts, xmlDocument } from "./xml";
 
 export function putObject(s3: S3Store, bucketName: string, key: string, request: Request): Reply {
@@ -101,18 +102,18 @@ export function copyObject(s3: S3Store, bucketName: string, key: string, request
   s3.count("CopyObject");
   const target = s3.bucketNamed(bucketName);
   const source = String(request.headers["x-amz-copy-source"]);
-  const [sourcePath] = source.split("?versionId=");
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(sourcePath.replace(/^\//, ""));
-  } catch {
-    throw new S3Error("InvalidArgument", `Invalid copy source: not valid percent-encoding: ${source}`);
+  const named = copySourceTarget(source);
+  if ("invalid" in named) {
+    throw new S3Error(
+      "InvalidArgument",
+      named.invalid === "encoding"
+        ? `Invalid copy source: not valid percent-encoding: ${source}`
+        : `Invalid copy source object key: ${source}`,
+    );
   }
-  const slash = decoded.indexOf("/");
-  if (slash <= 0) throw new S3Error("InvalidArgument", `Invalid copy source object key: ${source}`);
-  const sourceObject = s3.bucketNamed(decoded.slice(0, slash)).get(decoded.slice(slash + 1));
+  const sourceObject = s3.bucketNamed(named.bucket).get(named.key);
   const replace = String(request.headers["x-amz-metadata-directive"] ?? "COPY").toUpperCase() === "REPLACE";
-  if (!replace && decoded === `${bucketName}/${key}`) {
+  if (!replace && named.bucket === bucketName && named.key === key) {
     throw new S3Error(
       "InvalidRequest",
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",

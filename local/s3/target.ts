@@ -28,3 +28,24 @@ export function s3Target(rawTarget: string): S3Target | undefined {
     return undefined;
   }
 }
+
+/** The object an `x-amz-copy-source` header names, or why it names none. */
+export type CopySource = { bucket: string; key: string } | { invalid: "encoding" | "key" };
+
+/**
+ * `bucket/key` or `/bucket/key`, percent-encoded, optionally with `?versionId=...`. Only that suffix is cut: a
+ * literal "?" in the key stays in it (the SDK sends CopySource as the caller wrote it). S3 copies and IAM
+ * authorizes the object this returns.
+ */
+export function copySourceTarget(header: string): CopySource {
+  const [sourcePath] = header.split("?versionId=");
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(sourcePath.replace(/^\//, ""));
+  } catch {
+    return { invalid: "encoding" };
+  }
+  const slash = decoded.indexOf("/");
+  if (slash <= 0) return { invalid: "key" };
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+}

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
 import { describeRequest, type ResourceDirectory } from "../../../local/iam/operations";
 import { parseRequest } from "../../../local/s3/request";
+import { copySourceTarget } from "../../../local/s3/target";
 
 const DIRECTORY: ResourceDirectory = { region: "us-east-1", accountId: "123456789012", executionArnOfToken: () => undefined };
 
@@ -29,5 +30,20 @@ describe("local IAM: the S3 object a request names", () => {
   it("still checks the write when the copy source is not valid percent-encoding (S3 then refuses the header)", () => {
     const req = request("PUT", "/bkt/target.txt", { "x-amz-copy-source": "/bkt/%E0%A4%A" });
     assert.deepEqual(authorized(req), [{ action: "s3:PutObject", resource: "arn:aws:s3:::bkt/target.txt" }]);
+  });
+
+  it('authorizes reading the very object a copy source names, a literal "?" in its key included, without its versionId', () => {
+    for (const [header, object] of [
+      ["src/report?.txt", "src/report?.txt"],
+      ["/src/report%3F.txt?versionId=3", "src/report?.txt"],
+      ["src/a%20b/c.txt", "src/a b/c.txt"],
+    ]) {
+      const req = request("PUT", "/bkt/target.txt", { "x-amz-copy-source": header });
+      assert.deepEqual(authorized(req), [
+        { action: "s3:PutObject", resource: "arn:aws:s3:::bkt/target.txt" },
+        { action: "s3:GetObject", resource: `arn:aws:s3:::${object}` },
+      ]);
+      assert.deepEqual(copySourceTarget(header), { bucket: "src", key: object.slice("src/".length) });
+    }
   });
 });
