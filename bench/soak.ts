@@ -1,8 +1,10 @@
 /**
- * Memory under sustained load: the runtime (`npm start`'s command, its own process, default log output) runs
- * executions at 100 concurrent for 5 minutes, and every 15 s this prints the runtime's resident set size next to
- * what the histories it keeps explain (executions ended so far × one history's size on the wire, as
- * GetExecutionHistory returns it). Flat means RSS grows no faster than that line.
+ * Memory under sustained load: the runtime (`npm start`'s command, its own process, its durable store, default log
+ * output) runs executions at 100 concurrent for 5 minutes, and every 15 s this prints the runtime's resident set
+ * size next to what the histories it keeps explain (executions ended so far × one history's size on the wire, as
+ * GetExecutionHistory returns it), and the growth per execution ended. Flat means RSS grows no faster than that
+ * line. On the durable store a finished execution's history leaves memory once it is committed, so what is left
+ * per execution is its record (ARN, name, input, output, dates) and the store's page cache.
  *
  * `npm run bench -- soak`; BENCH_SOAK_SECONDS=60 shortens it, BENCH_SOAK_CONCURRENCY=10 changes the load.
  */
@@ -33,7 +35,7 @@ async function main(): Promise<void> {
     console.log(
       `${CONCURRENCY} concurrent for ${SECONDS} s; one history ≈ ${historyBytes} bytes on the wire; RSS at start ${baseline.toFixed(0)} MB`,
     );
-    console.log("seconds  executions  executions/s  RSS MB  RSS growth MB  kept histories MB");
+    console.log("seconds  executions  executions/s  RSS MB  RSS growth MB  kept histories MB  growth bytes/execution");
     let ended = 0;
     const started = performance.now();
     const deadline = started + SECONDS * 1000;
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
       const seconds = (now - started) / 1000;
       const kept = (ended * historyBytes) / 1024 / 1024;
       console.log(
-        `${seconds.toFixed(0).padStart(7)}  ${String(ended).padStart(10)}  ${(ended / seconds).toFixed(0).padStart(12)}  ${rss.toFixed(0).padStart(6)}  ${(rss - baseline).toFixed(0).padStart(13)}  ${kept.toFixed(0).padStart(17)}`,
+        `${seconds.toFixed(0).padStart(7)}  ${String(ended).padStart(10)}  ${(ended / seconds).toFixed(0).padStart(12)}  ${rss.toFixed(0).padStart(6)}  ${(rss - baseline).toFixed(0).padStart(13)}  ${kept.toFixed(0).padStart(17)}  ${(((rss - baseline) * 1024 * 1024) / ended).toFixed(0).padStart(22)}`,
       );
     }
   } finally {

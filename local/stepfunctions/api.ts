@@ -14,7 +14,7 @@ import type { EngineServices } from "./interpreter";
 import { exceedsPayloadLimit, PAYLOAD_LIMIT_BYTES } from "./limits";
 import { isSupportedResource } from "./resources";
 import { diagnoseDefinition } from "./diagnostics";
-import type { LoadedExecution, StepFunctionsPersistence, StoredMachine } from "./persistence";
+import { eventsOf, type LoadedExecution, type StepFunctionsPersistence, type StoredMachine } from "./persistence";
 import { mergeTags, parseTags, tagsToWire } from "./tags";
 import { attemptKey, redriveStatusOf } from "./redrive";
 import { testState, type TestStateRequest } from "./testState";
@@ -424,11 +424,9 @@ export class StepFunctionsApi {
         cause: stored.cause,
         redriveCount: stored.redriveCount,
         redriveDate: stored.redriveDate,
-        // Rows kept before events carried their thread get it from the journal key.
-        events: () =>
-          loaded
-            .record()
-            .events.map((entry) => (entry.event.thread === undefined ? { ...entry.event, thread: entry.thread } : entry.event)),
+        // A running one's replay reads its journal once for both; a finished one's history is read afresh each time.
+        events:
+          stored.status === "RUNNING" ? () => eventsOf(loaded.record().events) : this.options.persistence!.historyReader(stored.sequence),
       },
     );
     machineRecord?.executions.set(stored.name, execution);
@@ -577,7 +575,7 @@ export class StepFunctionsApi {
       stopDate: execution.stopDate,
       // Read only when the status leaves the question open: a parked execution's history stays in the store.
       get historyLength() {
-        return execution.history.events.length;
+        return execution.history.length;
       },
       now: this.services.clock.now(),
     });
@@ -624,7 +622,7 @@ export class StepFunctionsApi {
     const includeData = request.includeExecutionData !== false;
     const pageSize = request.maxResults || DEFAULT_PAGE_SIZE;
     const scope = `history:${execution.arn}:${reverse}`;
-    const events = execution.history.events;
+    const events = execution.history.read();
     const cursor = request.nextToken === undefined ? undefined : decodeCursor(request.nextToken, scope);
     // Event ids are 1-based positions in `events`; the cursor is the id of the last event returned.
     let page;

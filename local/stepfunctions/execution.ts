@@ -129,7 +129,7 @@ export class Execution {
   /** The type of the latest history event ("ExecutionStarted" before the first). */
   get lastEventType(): string {
     if (this.parking && !this.history.loaded) return this.parking.lastEventType;
-    return this.history.events[this.history.events.length - 1]?.type ?? "ExecutionStarted";
+    return this.history.lastType ?? "ExecutionStarted";
   }
 
   /** When TimeoutSeconds ends the running attempt (counted from the start, or from the latest redrive). */
@@ -263,9 +263,10 @@ export class Execution {
     this.cause = cause;
     const aborted = this.history.append("ExecutionAborted", this.history.events.length, { error, cause });
     this.keeping.journal.saveEvent("stop", 0, aborted);
+    const controller = this.controller;
     this.close("ABORTED");
     this.services.log?.(`${this.name} - ExecutionAborted${describeFailure({ error, cause })}`, "warn");
-    this.controller?.abort(new ExecutionInterrupted("stopped"));
+    controller?.abort(new ExecutionInterrupted("stopped"));
     return true;
   }
 
@@ -284,8 +285,9 @@ export class Execution {
     this.cause = `The execution did not finish within TimeoutSeconds (${this.machine.definition.TimeoutSeconds} s)`;
     scope.thread.catchUp();
     scope.record("ExecutionTimedOut", undefined, { error: this.error, cause: this.cause });
+    const controller = this.controller;
     this.close("TIMED_OUT");
-    this.controller?.abort(new ExecutionInterrupted("timedOut"));
+    controller?.abort(new ExecutionInterrupted("timedOut"));
   }
 
   private close(status: Exclude<ExecutionStatus, "RUNNING">): void {
@@ -296,6 +298,10 @@ export class Execution {
     this.services.tokens.forgetExecution(this.arn);
     this.keeping.changed(this);
     this.markDone();
+    // A closed execution is kept for as long as the runtime runs: it lets go of what its run held (the signal's
+    // listeners reach every scope of the run). A redrive makes new ones.
+    this.controller = undefined;
+    this.timeoutTimer = undefined;
   }
 
   private contextBase(input: unknown): ExecutionContextBase {

@@ -103,6 +103,8 @@ export function eventToWire(event: HistoryEvent, includeExecutionData = true): R
  */
 export class History {
   private kept?: HistoryEvent[];
+  /** Known while the events are only in the store (restored, or released): read without loading them. */
+  private summary?: { length: number; lastType: HistoryEventType | undefined };
 
   /** `load` gives the events recorded before a restart; they are read from the store when first asked for. */
   constructor(
@@ -111,17 +113,49 @@ export class History {
     private load?: () => HistoryEvent[],
   ) {}
 
+  /** Every event, kept in memory from now on (the engine appends to them). */
   get events(): HistoryEvent[] {
     if (!this.kept) {
       this.kept = this.load?.() ?? [];
       this.load = undefined;
+      this.summary = undefined;
     }
     return this.kept;
+  }
+
+  /**
+   * Every event, for a reader (GetExecutionHistory, the console): read from the store each time while they are only
+   * there, so looking at old executions does not bring their histories back into memory for good.
+   */
+  read(): readonly HistoryEvent[] {
+    return this.kept ?? this.load?.() ?? [];
+  }
+
+  get length(): number {
+    return this.kept?.length ?? this.summary?.length ?? this.events.length;
+  }
+
+  /** The type of the latest event, if any. */
+  get lastType(): HistoryEventType | undefined {
+    if (this.summary && !this.kept) return this.summary.lastType;
+    return this.events[this.events.length - 1]?.type;
   }
 
   /** False while a restored execution's events are still only in the store. */
   get loaded(): boolean {
     return this.kept !== undefined;
+  }
+
+  /**
+   * Lets go of the events in memory: `load` reads them back from the store, which holds every one of them (the
+   * caller has seen them committed). A finished execution's history is read far less often than it is kept, and
+   * kept as objects it weighs several times its JSON.
+   */
+  release(load: () => HistoryEvent[]): void {
+    if (!this.kept) return;
+    this.summary = { length: this.kept.length, lastType: this.kept[this.kept.length - 1]?.type };
+    this.kept = undefined;
+    this.load = load;
   }
 
   thread(previousEventId = 0): HistoryThread {

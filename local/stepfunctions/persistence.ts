@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { StateStore, StoreCollection } from "../common/store";
 import type { Execution, ExecutionKeeping, ExecutionStatus } from "./execution";
+import type { HistoryEvent } from "./history";
 import { StoredJournal, type EffectEntry, type JournalCollections, type RecordedJournal, type StoredEvent } from "./journal";
 import type { StoredToken, TokenPersistence } from "./tokens";
 import { inAttempt } from "./redrive";
@@ -52,6 +53,11 @@ export interface StoredExecution {
   redriveDate?: number;
 }
 
+/** Stored events as history events (rows kept before events carried their thread get it from the journal key). */
+export function eventsOf(stored: readonly StoredEvent[]): HistoryEvent[] {
+  return stored.map((entry) => (entry.event.thread === undefined ? { ...entry.event, thread: entry.thread } : entry.event));
+}
+
 /**
  * One execution as read back: its row and definition at once; its history and (while running) its journal's
  * effects only when first asked for (`record`, read once), since most restored executions never need them.
@@ -75,7 +81,7 @@ export class StepFunctionsPersistence {
   /** Set on shutdown: what an interrupted execution does afterwards must not reach the store. */
   private stopped = false;
 
-  constructor(store: StateStore) {
+  constructor(private readonly store: StateStore) {
     this.machines = store.collection("states.machines");
     this.definitions = store.collection("states.definitions");
     this.executions = store.collection("states.executions");
@@ -136,14 +142,44 @@ export class StepFunctionsPersistence {
         const { events, effects } = loaded.record();
         return { events: events.filter((stored) => inAttempt(stored.thread, attempt)), effects };
       });
-    const journal = new StoredJournal(sequence.toString(36), this.guardedJournal, recorded);
+    const journalId = sequence.toString(36);
+    const journal = new StoredJournal(journalId, this.guardedJournal, recorded);
     return {
       journal,
       changed: (execution) => {
         if (this.stopped) return;
         this.executions.put(execution.arn, toStored(execution, definitionHash));
+        if (execution.status !== "RUNNING") this.releaseWhenKept(execution, journalId);
       },
     };
+  }
+
+  /** An execution's events as the store holds them, read afresh on each call (nothing is kept here). */
+  historyReader(sequence: number): () => HistoryEvent[] {
+    return this.readerOf(sequence.toString(36));
+  }
+
+  private readerOf(journalId: string): () => HistoryEvent[] {
+    const prefix = `${journalId}\u0001`;
+    return () => eventsOf(this.journal.events.entries(prefix).map(([, stored]) => stored));
+  }
+
+  /**
+   * A closed execution's history leaves memory once the store has committed all of it, and is read back from the
+   * store when asked for: memory then stays flat however many executions a long session runs (issue 11). If more
+   * events came meanwhile it waits for those too; a redriven execution (RUNNING again) keeps its history until it
+   * closes again; a failed commit leaves the history in memory.
+   */
+  private releaseWhenKept(execution: Execution, journalId: string): void {
+    const length = execution.history.length;
+    this.store.committed().then(
+      () => {
+        if (this.stopped || execution.status === "RUNNING") return;
+        if (execution.history.length !== length) this.releaseWhenKept(execution, journalId);
+        else execution.history.release(this.readerOf(journalId));
+      },
+      () => undefined,
+    );
   }
 
   /**

@@ -1,0 +1,162 @@
+/**
+ * On the durable store, a finished execution's history leaves memory once the store has committed all of it, and
+ * is read back from the store when asked for: a long session's memory does not grow with its histories (issue 11).
+ * These tests check that nothing changes for the API: GetExecutionHistory (paged, reversed), a redrive, a restart.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { MemoryStore } from "../../../local/store/memoryStore";
+import { StepFunctionsService } from "../../../local/stepfunctions/service";
+import { FakeLambda } from "../stepfunctions/support/fakeLambda";
+import { ACCOUNT, functionArn, REGION, ROLE_ARN } from "../stepfunctions/support/harness";
+import { openOnStore, stopOnStore, type Running } from "./stepFunctionsOnStore";
+
+const INVOKE = "arn:aws:states:::lambda:invoke";
+
+/** Two Lambda tasks (the second fails while a test says so), then a Pass. */
+function definition() {
+  return JSON.stringify({
+    StartAt: "First",
+    States: {
+      First: { Type: "Task", Resource: INVOKE, Parameters: { FunctionName: functionArn("work"), Payload: { step: 1 } }, Next: "Second" },
+      Second: { Type: "Task", Resource: INVOKE, Parameters: { FunctionName: functionArn("work"), Payload: { step: 2 } }, Next: "Done" },
+      Done: { Type: "Pass", End: true },
+    },
+  });
+}
+
+async function history(running: { service: StepFunctionsService }, executionArn: string, extra: Record<string, unknown> = {}) {
+  const events: Array<Record<string, unknown>> = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await running.service.call("GetExecutionHistory", { executionArn, nextToken, ...extra });
+    events.push(...page.events);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/** Until the store has committed what the execution wrote, and the release that waits on it has run. */
+async function committed(running: Running): Promise<void> {
+  await running.store.committed();
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe("A finished execution's history is released from memory once the durable store holds it", function () {
+  this.timeout(30_000);
+  let directory: string;
+  let running: Running;
+  let failSecond: boolean;
+
+  beforeEach(() => {
+    directory = fs.mkdtempSync(path.join(os.tmpdir(), "sfn-released-"));
+    running = openOnStore(directory);
+    failSecond = false;
+    running.lambda.on("work", (event: { step: number }) => {
+      if (event.step === 2 && failSecond) throw new Error("second step broke");
+      return { done: event.step };
+    });
+  });
+  afterEach(async () => {
+    await stopOnStore(running);
+    fs.rmSync(directory, { recursive: true, force: true });
+  });
+
+  async function run(name: string): Promise<string> {
+    const stateMachineArn = running.service.createStateMachine({ name: "released", definition: definition(), roleArn: ROLE_ARN }).arn;
+    const { executionArn } = await running.service.call("StartExecution", { stateMachineArn, name, input: '{"order":7}' });
+    await running.service.execution(executionArn)!.done;
+    return executionArn;
+  }
+
+  it("GetExecutionHistory answers the same events, paged and reversed, before and after the release, and reading does not load them back", async () => {
+    const executionArn = await run("first");
+    const execution = running.service.execution(executionArn)!;
+    const before = await history(running, executionArn);
+    const reversedBefore = await history(running, executionArn, { reverseOrder: true, maxResults: 3 });
+    assert.equal(before.length, 14);
+    await committed(running);
+    assert.equal(execution.history.loaded, false, "the history left memory once committed");
+    assert.deepEqual(await history(running, executionArn, { maxResults: 4 }), before);
+    assert.deepEqual(await history(running, executionArn, { reverseOrder: true, maxResults: 3 }), reversedBefore);
+    assert.deepEqual(
+      await history(running, executionArn, { includeExecutionData: false }),
+      await history(running, executionArn, { includeExecutionData: false }),
+    );
+    assert.equal(execution.history.loaded, false, "reading it leaves it in the store");
+    const described = await running.service.call("DescribeExecution", { executionArn });
+    assert.equal(described.status, "SUCCEEDED");
+    assert.deepEqual(JSON.parse(described.output).Payload, { done: 2 });
+  });
+
+  it("a failed execution released from memory is redriven from its failed state, and its history continues where it stopped", async () => {
+    failSecond = true;
+    const executionArn = await run("failing");
+    const execution = running.service.execution(executionArn)!;
+    await committed(running);
+    assert.equal(execution.history.loaded, false);
+    const failedHistory = await history(running, executionArn);
+    assert.equal(failedHistory.at(-1)!.type, "ExecutionFailed");
+    assert.equal((await running.service.call("DescribeExecution", { executionArn })).redriveStatus, "REDRIVABLE");
+
+    failSecond = false;
+    await running.service.call("RedriveExecution", { executionArn });
+    await execution.done;
+    const after = await history(running, executionArn);
+    assert.deepEqual(after.slice(0, failedHistory.length), failedHistory, "the failed attempt's events are unchanged");
+    assert.deepEqual(
+      after.slice(failedHistory.length).map((event) => [event.id, event.type]),
+      [
+        [failedHistory.length + 1, "ExecutionRedriven"],
+        [failedHistory.length + 2, "TaskStateEntered"],
+        [failedHistory.length + 3, "TaskScheduled"],
+        [failedHistory.length + 4, "TaskStarted"],
+        [failedHistory.length + 5, "TaskSucceeded"],
+        [failedHistory.length + 6, "TaskStateExited"],
+        [failedHistory.length + 7, "PassStateEntered"],
+        [failedHistory.length + 8, "PassStateExited"],
+        [failedHistory.length + 9, "ExecutionSucceeded"],
+      ],
+    );
+    await committed(running);
+    assert.equal(execution.history.loaded, false, "released again once the redrive closed it");
+    assert.deepEqual(await history(running, executionArn), after);
+  });
+
+  it("after a restart a finished execution's history is read from the store on each request, never kept", async () => {
+    const executionArn = await run("kept");
+    const before = await history(running, executionArn);
+    await stopOnStore(running);
+    running = openOnStore(directory);
+    running.service.createStateMachine({ name: "released", definition: definition(), roleArn: ROLE_ARN });
+    await running.service.restore();
+    const execution = running.service.execution(executionArn)!;
+    assert.deepEqual(await history(running, executionArn), before);
+    assert.deepEqual(await history(running, executionArn), before);
+    assert.equal(execution.history.loaded, false);
+  });
+});
+
+describe("With nothing durable (--state memory) a finished execution's history stays in memory", () => {
+  it("is kept after the execution ends: it is the only copy", async () => {
+    const lambda = new FakeLambda().on("work", (event: { step: number }) => ({ done: event.step }));
+    const service = new StepFunctionsService({
+      origin: "http://127.0.0.1:0",
+      region: REGION,
+      accountId: ACCOUNT,
+      lambda,
+      log: () => undefined,
+      store: new MemoryStore(),
+    });
+    const stateMachineArn = service.createStateMachine({ name: "memory", definition: definition(), roleArn: ROLE_ARN }).arn;
+    const { executionArn } = await service.call("StartExecution", { stateMachineArn, input: "{}" });
+    const execution = service.execution(executionArn)!;
+    await execution.done;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(execution.history.loaded, true);
+    assert.equal((await history({ service }, executionArn)).at(-1)!.type, "ExecutionSucceeded");
+    await service.close();
+  });
+});
