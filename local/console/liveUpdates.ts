@@ -1,7 +1,8 @@
 /**
  * Server-sent events for open console pages. A page subscribes to everything (the overview), one state
  * machine or one execution; it is told *that* something changed, at most once per interval, and fetches
- * what it shows. Coalescing keeps a busy runtime (hundreds of executions a second) from paying per event
+ * what it shows. On opening, the stream says the change count it subscribed at (a `subscribed` event): a page loaded at
+ * that count or later has missed nothing and does not load again. Coalescing keeps a busy runtime (hundreds of executions a second) from paying per event
  * per page; with no page open the console does not listen to the engine at all.
  * https://html.spec.whatwg.org/multipage/server-sent-events.html
  */
@@ -37,6 +38,8 @@ export class LiveUpdates {
     this.subscribers.add(subscriber);
     res.on("close", () => this.remove(subscriber));
     this.unsubscribe ??= this.source.subscribe((change) => this.onChange(change));
+    // Read once subscribed: every change from this count on will be told.
+    res.write(`event: subscribed\ndata: ${JSON.stringify({ changeCount: this.source.changeCount() })}\n\n`);
     this.keepAlive ??= setInterval(() => {
       for (const { res: stream } of this.subscribers) stream.write(": keep-alive\n\n");
     }, KEEP_ALIVE_MS);

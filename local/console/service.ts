@@ -105,9 +105,12 @@ export class ConsoleService implements LocalService {
 
   private async read(res: ServerResponse, url: URL): Promise<void> {
     const query = url.searchParams;
+    // Read before the data: what follows is at least this fresh, so a page that compares it with its live stream's
+    // count (liveUpdates.ts) never misses a change.
+    const changeCount = this.source.changeCount();
     switch (url.pathname) {
       case "/console/api/state-machines":
-        return sendJson(res, 200, { stateMachines: await this.stateMachines() });
+        return sendJson(res, 200, { stateMachines: await this.stateMachines(), changeCount });
       case "/console/api/state-machine": {
         const stateMachineArn = required(query, "arn");
         const machine = await this.source.call("DescribeStateMachine", { stateMachineArn });
@@ -119,6 +122,7 @@ export class ConsoleService implements LocalService {
           stateMachine: machine,
           counts: this.source.executionCounts(stateMachineArn),
           defaultInput: defaultInputFor(machine.definition, latestInput),
+          changeCount,
         });
       }
       case "/console/api/executions": {
@@ -129,7 +133,7 @@ export class ConsoleService implements LocalService {
           nextToken: query.get("nextToken") ?? undefined,
           statusFilter: query.get("status") ?? undefined,
         });
-        return sendJson(res, 200, { ...page, counts: this.source.executionCounts(stateMachineArn) });
+        return sendJson(res, 200, { ...page, counts: this.source.executionCounts(stateMachineArn), changeCount });
       }
       case "/console/api/execution": {
         const executionArn = required(query, "arn");
@@ -149,6 +153,7 @@ export class ConsoleService implements LocalService {
             message: call.message,
           })),
           now: Date.now(),
+          changeCount,
         });
       }
       default:

@@ -27,6 +27,8 @@ export interface StepFunctionsSource {
   call(operation: string, request: object): Promise<any>;
   executionCounts(stateMachineArn: string): Partial<Record<string, number>>;
   waitingTasks(executionArn: string): SourceWaitingTask[];
+  /** History events recorded so far, by every execution: what a read at count N has seen changes before. */
+  changeCount(): number;
   /** Returns the unsubscribe function. */
   subscribe(listener: (change: SourceChange) => void): () => void;
 }

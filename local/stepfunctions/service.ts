@@ -48,6 +48,7 @@ export class StepFunctionsService implements LocalService {
   private readonly clock: DeferringClock;
   private closedWithRunning: RunningExecution[] | undefined;
   private readonly listeners = new Set<(change: ExecutionChange) => void>();
+  private historyEvents = 0;
   /** ARNs of declared machines a reload changes: `provision` updates them instead of creating them. */
   private readonly kept = new Set<string>();
 
@@ -77,6 +78,7 @@ export class StepFunctionsService implements LocalService {
         random: options.random,
         log: (line, level) => context.log("states", line, level),
         onHistoryEvent: (executionArn, stateMachineArn, event) => {
+          this.historyEvents++;
           if (this.listeners.size === 0) return;
           const change = { executionArn, stateMachineArn, event };
           for (const listener of this.listeners) listener(change);
@@ -197,6 +199,14 @@ export class StepFunctionsService implements LocalService {
   /** The execution behind an ARN (to await `done` in tests and benchmarks). */
   execution(executionArn: string): Execution | undefined {
     return this.api.execution(executionArn);
+  }
+
+  /**
+   * How many history events every execution has recorded since the runtime started: something read at count N
+   * has seen every change before the N-th (the console skips reloading a page nothing changed since).
+   */
+  changeCount(): number {
+    return this.historyEvents;
   }
 
   /** Calls `listener` after every history event of every execution; returns the unsubscribe function. */

@@ -27,12 +27,34 @@ export async function postJson<T>(path: string, body: unknown): Promise<WriteRes
   }
 }
 
-/** Calls `onChange` (with the ARNs of the executions that changed) whenever the server reports a change. */
-export function subscribe(query: Record<string, string>, onChange: (executionArns: string[]) => void): () => void {
+/**
+ * A page's live data: `load` fetches what the page shows and gives the change count its answer was read at (the
+ * console API's `changeCount`). It runs at once, again on every change notice (with the ARNs of the executions that
+ * changed), and when the event stream (re)opens only if something changed between the load and the subscription:
+ * the stream's `subscribed` event says the count it subscribed at, and every change after it is told. A page opened
+ * on an idle runtime therefore loads once.
+ */
+export function liveLoad(query: Record<string, string>, load: (executionArns: string[]) => Promise<number | undefined>): () => void {
+  let loadedAt: number | undefined;
+  let subscribedAt: number | undefined;
+  const run = async (executionArns: string[]) => {
+    const count = await load(executionArns);
+    if (count !== undefined) loadedAt = Math.max(loadedAt ?? count, count);
+    catchUp();
+  };
+  // Once both are known: a load read before the subscription's count may have missed a change.
+  const catchUp = () => {
+    if (subscribedAt === undefined || loadedAt === undefined) return;
+    const missed = loadedAt < subscribedAt;
+    subscribedAt = undefined;
+    if (missed) void run([]);
+  };
+  void run([]);
   const source = new EventSource(`/console/api/live?${new URLSearchParams(query)}`);
-  source.addEventListener("change", (event) => onChange(JSON.parse((event as MessageEvent).data).executions));
-  // A page loads its data, then subscribes: a change between the two (or while the stream reconnects) sends no
-  // notice, so every (re)connection counts as one, and the page loads again.
-  source.addEventListener("open", () => onChange([]));
+  source.addEventListener("change", (event) => void run(JSON.parse((event as MessageEvent).data).executions));
+  source.addEventListener("subscribed", (event) => {
+    subscribedAt = JSON.parse((event as MessageEvent).data).changeCount;
+    catchUp();
+  });
   return () => source.close();
 }

@@ -90,6 +90,55 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
     await shoot("overview");
   });
 
+  it("opens a page on an idle runtime with one load of its data; a change while the live stream connects loads it again", async () => {
+    const { body } = await start(runtime, { outcome: "success" });
+    await waitForEnd(runtime, body.executionArn);
+    const changeCount = async () =>
+      ((await (await fetch(`${runtime.origin}/console/api/state-machines`)).json()) as { changeCount: number }).changeCount;
+    const loads: string[] = [];
+    const count = (request: { url(): string }) => {
+      if (/\/console\/api\/(execution|state-machines)\?|\/console\/api\/state-machines$/.test(request.url())) loads.push(request.url());
+    };
+    page.on("request", count);
+    try {
+      const before = await changeCount();
+      for (const link of [executionLink(runtime, body.executionArn), `${runtime.origin}/`]) {
+        loads.length = 0;
+        const subscribed = page.waitForResponse((response) => response.url().includes("/console/api/live?"));
+        await page.goto(link);
+        await subscribed;
+        await page.waitForTimeout(500);
+        assert.equal(loads.length, 1, `${link} loaded ${loads.length} times`);
+      }
+      assert.equal(await changeCount(), before, "nothing ran meanwhile");
+
+      // Held until a new execution has recorded events: the page's load is older than its subscription.
+      loads.length = 0;
+      let releaseStream!: () => void;
+      const streamHeld = new Promise<void>((resolve) => (releaseStream = resolve));
+      await page.route("**/console/api/live?*", async (route) => {
+        await streamHeld;
+        await route.continue();
+      });
+      try {
+        await page.goto(`${runtime.origin}/`);
+        const cell = `tr[data-arn="${runtime.outputs.stateMachineArn}"] td[data-status="SUCCEEDED"]`;
+        const shown = Number(await page.locator(cell).textContent());
+        const other = await start(runtime, { outcome: "success" });
+        await waitForEnd(runtime, other.body.executionArn);
+        releaseStream();
+        await page.locator(cell, { hasText: new RegExp(`^${shown + 1}$`) }).waitFor({ timeout: 15_000 });
+        await page.waitForTimeout(500);
+        assert.equal(loads.length, 2, "loaded again once the stream said what it subscribed at");
+      } finally {
+        releaseStream();
+        await page.unroute("**/console/api/live?*");
+      }
+    } finally {
+      page.off("request", count);
+    }
+  });
+
   it("draws every state of every state machine of the stack in its diagram, by name", async () => {
     const { stateMachines } = await runtime.sfn.send(new ListStateMachinesCommand({}));
     for (const machine of stateMachines!) {

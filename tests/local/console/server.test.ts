@@ -49,12 +49,14 @@ describe("console: who may call, what the editor starts with, how live pages hea
     assert.equal(defaultInputFor(plain, undefined), "{}");
   });
 
-  it("listens to the engine only while a page is open, and coalesces a burst of events into one message", async () => {
+  it("listens to the engine only while a page is open, says the change count it subscribed at, and coalesces a burst of events into one message", async () => {
     const listeners = new Set<(change: SourceChange) => void>();
+    let changeCount = 7;
     const source: StepFunctionsSource = {
       call: async () => ({}),
       executionCounts: () => ({}),
       waitingTasks: () => [],
+      changeCount: () => changeCount,
       subscribe: (listener) => {
         listeners.add(listener);
         return () => void listeners.delete(listener);
@@ -70,7 +72,9 @@ describe("console: who may call, what the editor starts with, how live pages hea
     assert.equal(listeners.size, 0);
     live.open(response, { kind: "stateMachine", arn: "machine-1" });
     assert.equal(listeners.size, 1);
+    assert.deepEqual(written.slice(1), [`event: subscribed\ndata: {"changeCount":7}\n\n`]);
     const change = (executionArn: string, stateMachineArn: string) => {
+      changeCount++;
       for (const listener of listeners) listener({ executionArn, stateMachineArn, event: { id: 1, type: "ExecutionStarted" } });
     };
     for (let index = 0; index < 50; index++) change(`execution-${index % 3}`, "machine-1");
@@ -118,6 +122,7 @@ describe("console: who may call, what the editor starts with, how live pages hea
             },
       executionCounts: () => ({}),
       waitingTasks: () => [],
+      changeCount: () => 0,
       subscribe: () => () => undefined,
     };
     const consoleService = new ConsoleService(source, 0, (executionArn) => denials.filter((call) => call.executionArn === executionArn));

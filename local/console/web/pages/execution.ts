@@ -5,7 +5,7 @@
  */
 import { buildDiagram, type DefinitionBlock, type Diagram } from "../../model/diagram";
 import { detailsOf, stateRecords, type StateRecord, type WireEvent } from "../../model/stateFates";
-import { getJson, subscribe } from "../api";
+import { getJson, liveLoad } from "../api";
 import { renderDiagram } from "../diagramView";
 import { consoleLink, formatDuration, formatTime, h, prettyJson, replaceChildren, statusBadge } from "../dom";
 import { tokenPanel, type TokenPanel, type WaitingTask } from "./tokenPanel";
@@ -28,6 +28,8 @@ interface ExecutionResponse {
   waitingTasks: WaitingTask[];
   /** Calls local IAM refused (or, in warn mode, would have) while this execution ran. */
   deniedCalls: Array<{ time: number; principal: string; action: string; resource: string; enforced: boolean; message: string }>;
+  /** What the answer was read at (api.ts liveLoad). */
+  changeCount: number;
   now: number;
 }
 
@@ -151,15 +153,17 @@ export function executionPage(root: HTMLElement, executionArn: string): () => vo
     try {
       response = await getJson<ExecutionResponse>("/console/api/execution", { arn: executionArn });
     } catch (error) {
-      return replaceChildren(
+      replaceChildren(
         root,
         h("section", { class: "card error-card" }, h("h2", {}, "Execution not found"), h("p", {}, (error as Error).message)),
       );
+      return undefined;
     }
     serverOffset = response.now - Date.now();
     diagram ??= buildDiagram(JSON.parse(response.stateMachine.definition) as DefinitionBlock);
     latest = response;
     render();
+    return response.changeCount;
   };
 
   replaceChildren(
@@ -176,8 +180,7 @@ export function executionPage(root: HTMLElement, executionArn: string): () => vo
     denied,
     h("section", { class: "card" }, h("h2", {}, "Event history"), history),
   );
-  void refresh();
-  const stopLive = subscribe({ executionArn }, () => void refresh());
+  const stopLive = liveLoad({ executionArn }, refresh);
   const clock = setInterval(() => {
     for (const panel of panels.values()) panel.tick(serverOffset);
   }, 1000);

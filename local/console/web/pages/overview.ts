@@ -1,5 +1,5 @@
 /** `/`: every state machine with its type and its executions counted by status; the SNS outbox. */
-import { getJson, subscribe } from "../api";
+import { getJson, liveLoad } from "../api";
 import { consoleLink, h, replaceChildren, statusBadge } from "../dom";
 import { renderOutbox } from "../outbox";
 
@@ -22,12 +22,14 @@ export function overviewPage(root: HTMLElement): () => void {
     h("section", { class: "card" }, h("h2", {}, "SNS outbox"), outbox),
   );
   const refresh = async () => {
-    const { stateMachines } = await getJson<{ stateMachines: MachineSummary[] }>("/console/api/state-machines");
+    const { stateMachines, changeCount } = await getJson<{ stateMachines: MachineSummary[]; changeCount: number }>(
+      "/console/api/state-machines",
+    );
     replaceChildren(table, machinesTable(stateMachines));
     await renderOutbox(outbox);
+    return changeCount;
   };
-  void refresh();
-  return subscribe({}, () => void refresh());
+  return liveLoad({}, refresh);
 }
 
 function machinesTable(machines: MachineSummary[]): HTMLElement {

@@ -3,7 +3,7 @@
  * editor, and the executions list (newest first, paged, live: a new execution appears without a reload).
  */
 import { buildDiagram, type DefinitionBlock } from "../../model/diagram";
-import { getJson, postJson, subscribe } from "../api";
+import { getJson, liveLoad, postJson } from "../api";
 import { renderDiagram } from "../diagramView";
 import { consoleLink, formatDuration, formatTime, h, prettyJson, replaceChildren, statusBadge } from "../dom";
 import { jsonEditor } from "../jsonEditor";
@@ -31,7 +31,7 @@ export function stateMachinePage(root: HTMLElement, stateMachineArn: string): ()
   let currentToken: string | undefined;
 
   const loadExecutions = async () => {
-    const page = await getJson<{ executions: ExecutionSummary[]; nextToken?: string; counts: Record<string, number> }>(
+    const page = await getJson<{ executions: ExecutionSummary[]; nextToken?: string; counts: Record<string, number>; changeCount: number }>(
       "/console/api/executions",
       {
         stateMachineArn,
@@ -41,6 +41,7 @@ export function stateMachinePage(root: HTMLElement, stateMachineArn: string): ()
     replaceChildren(counts, ...countBadges(page.counts));
     const paged = page.nextToken !== undefined || previousTokens.length > 0;
     replaceChildren(executionsBody, executionsTable(page.executions), paged ? pager(page.nextToken) : null);
+    return page.changeCount;
   };
   const pager = (nextToken: string | undefined) =>
     h(
@@ -114,9 +115,8 @@ export function stateMachinePage(root: HTMLElement, stateMachineArn: string): ()
       startCard(stateMachineArn, machine.defaultInput),
       h("section", { class: "card" }, h("h2", {}, "Executions"), executionsBody),
     );
-    await loadExecutions();
     // One request per change notice: the page shown (newest first, so only the first page changes) and the counts.
-    stop = subscribe({ stateMachineArn }, () => void loadExecutions());
+    stop = liveLoad({ stateMachineArn }, loadExecutions);
   })();
   return () => stop();
 }
