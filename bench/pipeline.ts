@@ -23,6 +23,7 @@ import { DynamoDbService } from "../local/dynamodb/service";
 import { startLocalRuntime } from "../local/host/runtime";
 import { S3Service } from "../local/s3/service";
 import { type PipelineFloor, startPipelineFloor } from "./pipelineFloor";
+import { cpuBetween, treeCpu, type TreeCpu } from "./processCpu";
 import { type ChunkPhases, recordChunkTimeline } from "./pipelineTimeline";
 
 const CHUNK_BYTES = 256;
@@ -105,6 +106,25 @@ async function phasesOf(sfn: SFNClient, executionArn: string): Promise<{ phases:
 interface Run {
   seconds: number;
   executionArn: string;
+  /** CPU seconds the run cost: the server process (the runtime; the floor's server) and its children (function processes; the floor's splitter and processors). */
+  cpu?: TreeCpu;
+}
+
+/**
+ * The runtime's CPU: this process (the runtime runs in it; the bench's own polling is a few requests a second)
+ * and its function processes, which are its children beside the floor's process tree, left out here.
+ */
+function ourCpu(floor: PipelineFloor): TreeCpu | undefined {
+  const all = treeCpu(process.pid);
+  const floorTree = treeCpu(floor.pid);
+  if (!all || !floorTree) return undefined;
+  return { own: all.own, descendants: all.descendants - floorTree.own - floorTree.descendants };
+}
+
+function cpuPerChunk(cpu: TreeCpu | undefined, chunks: number, parent: string, children: string): string {
+  if (!cpu) return "not measured (no /proc)";
+  const ms = (seconds: number) => ((seconds * 1000) / chunks).toFixed(2);
+  return `${ms(cpu.own + cpu.descendants)} = ${ms(cpu.own)} ${parent} + ${ms(cpu.descendants)} ${children}`;
 }
 
 /** Polls DescribeExecution every 50 ms (ours and the floor alike) until the execution is no longer running. */
@@ -127,10 +147,12 @@ async function waitForSuccess(sfn: SFNClient, executionArn: string, chunks: numb
 async function runOnFloor(floor: PipelineFloor, chunks: number): Promise<Run & { phases: ChunkPhases }> {
   const sfn = new SFNClient({ endpoint: floor.origin, region: "us-east-1", credentials });
   try {
+    const cpuBefore = treeCpu(floor.pid);
     const started = process.hrtime.bigint();
     const executionArn = await floor.startJob(chunks, CHUNK_BYTES);
     const run = await waitForSuccess(sfn, executionArn, chunks, started);
-    return { ...run, phases: await floor.phases(executionArn) };
+    const cpu = cpuBetween(cpuBefore, treeCpu(floor.pid));
+    return { ...run, cpu, phases: await floor.phases(executionArn) };
   } finally {
     sfn.destroy();
   }
@@ -183,10 +205,12 @@ async function main(): Promise<void> {
       await s3.send(new PutObjectCommand({ Bucket: outputs.pipelineBucket, Key: key, Body: documentOfChunks(chunks) }));
       const s3Before = { ...s3Service.requestCounts };
       const dynamoDbBefore = { ...dynamoDbService.requestCounts };
+      const cpuBefore = ourCpu(floor);
       const started = process.hrtime.bigint();
       const response = await fetch(outputs.pipelineStartUrl, { method: "POST", body: JSON.stringify({ documentKey: key }) });
       const { executionArn } = (await response.json()) as { executionArn: string };
       const ours = await waitForSuccess(sfn, executionArn, chunks, started);
+      const ourCpuUsed = cpuBetween(cpuBefore, ourCpu(floor));
       seconds[chunks] = ours.seconds;
       if (run === 0) {
         console.log(`warm-up: ${chunks} chunks in ${ours.seconds.toFixed(1)} s, floor ${floorRun.seconds.toFixed(1)} s (not counted)`);
@@ -202,6 +226,14 @@ async function main(): Promise<void> {
       console.log(`  ours:  ${ours.seconds.toFixed(1)} s end to end, ${ourRate.toFixed(0)} chunks/s`);
       console.log(`  floor: ${floorRun.seconds.toFixed(1)} s end to end, ${floorRate.toFixed(0)} chunks/s`);
       console.log(`  ratio ours / floor: ${(ourRate / floorRate).toFixed(2)}`);
+      console.log(`  CPU ms per chunk, ours:  ${cpuPerChunk(ourCpuUsed, chunks, "runtime", "function processes")}`);
+      console.log(`                    floor: ${cpuPerChunk(floorRun.cpu, chunks, "server", "splitter and processors")}`);
+      if (ourCpuUsed && floorRun.cpu) {
+        const cpuTotal = (cpu: TreeCpu) => cpu.own + cpu.descendants;
+        console.log(
+          `  CPU ratio floor / ours: ${(cpuTotal(floorRun.cpu) / cpuTotal(ourCpuUsed)).toFixed(2)} (≈ the throughput ratio on a saturated machine)`,
+        );
+      }
       console.log(`  where a chunk's time goes (mean per chunk), ours:  ${describePhases(ourPhases)}`);
       console.log(`                                              floor: ${describePhases(floorRun.phases)}`);
       console.log(`  workflow phases: ${phases}`);

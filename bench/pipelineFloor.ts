@@ -34,6 +34,8 @@ const credentials = { accessKeyId: "AKIDFLOOR", secretAccessKey: "floor" };
 
 export interface PipelineFloor {
   origin: string;
+  /** The floor server's process id (its splitter and processors are its children), for CPU readings. */
+  pid: number;
   /** Starts a job of `chunks` chunks of `chunkBytes` bytes; resolves with its execution ARN. */
   startJob(chunks: number, chunkBytes: number): Promise<string>;
   /** The job's chunks' mean phases, once it is done. */
@@ -66,6 +68,7 @@ export async function startPipelineFloor(): Promise<PipelineFloor> {
   };
   return {
     origin,
+    pid: child.pid!,
     startJob: async (chunks, chunkBytes) => ((await post("/documents", { chunks, chunkBytes })) as { executionArn: string }).executionArn,
     phases: async (executionArn) => (await post("/_floor/phases", { executionArn })) as ChunkPhases,
     stop: async () => {
