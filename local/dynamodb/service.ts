@@ -16,6 +16,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { EventEmitter } from "node:events";
 import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
+import { memoizeDynaliteExpressions } from "./expressionCache";
 
 // dynalite ships no type declarations; this is the one function we use.
 const dynalite: (options: Record<string, unknown>) => import("node:http").Server = require("dynalite");
@@ -58,6 +59,7 @@ export class DynamoDbService implements LocalService {
     // install script) under the state folder; every write reaches LevelDB's log before it is answered.
     const path = context.store?.filesFor("dynamodb");
     this.durable = path !== undefined;
+    memoizeDynaliteExpressions();
     this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
   }
 

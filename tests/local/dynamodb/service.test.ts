@@ -175,4 +175,83 @@ describe("local DynamoDB", function () {
     assert.equal(aws.dynamodb.requestCounts.UpdateItem, 40);
     assert.ok(aws.dynamodb.requestCounts.PutItem >= 21);
   });
+
+  // Expressions are parsed once and reused (local/dynamodb/expressionCache.ts): a repeat must behave as a first parse.
+  describe("a repeated expression (parsed once)", () => {
+    const update = (sk: string, expression: string, values: Record<string, { N: string }>, names?: Record<string, string>) =>
+      dynamodb.send(
+        new UpdateItemCommand({
+          TableName: JOBS,
+          Key: key("repeat", sk),
+          UpdateExpression: expression,
+          ExpressionAttributeValues: values,
+          ExpressionAttributeNames: names,
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+
+    it("applies each request's own values", async () => {
+      const first = await update("values", "ADD tally :n", { ":n": { N: "2" } });
+      const second = await update("values", "ADD tally :n", { ":n": { N: "5" } });
+      assert.equal(first.Attributes?.tally.N, "2");
+      assert.equal(second.Attributes?.tally.N, "7");
+    });
+
+    it("resolves a path in SET against each item, not the first one it was applied to", async () => {
+      await dynamodb.send(new PutItemCommand({ TableName: JOBS, Item: { ...key("repeat", "a"), baseValue: { N: "10" } } }));
+      await dynamodb.send(new PutItemCommand({ TableName: JOBS, Item: { ...key("repeat", "b"), baseValue: { N: "20" } } }));
+      const a = await update("a", "SET doubled = baseValue + :n", { ":n": { N: "1" } });
+      const b = await update("b", "SET doubled = baseValue + :n", { ":n": { N: "1" } });
+      assert.equal(a.Attributes?.doubled.N, "11");
+      assert.equal(b.Attributes?.doubled.N, "21");
+    });
+
+    it("still refuses a value the expression does not use, each time", async () => {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        await assert.rejects(update("unused", "ADD tally :n", { ":n": { N: "1" }, ":spare": { N: "1" } }), (error: Error) => {
+          assert.equal(error.name, "ValidationException");
+          assert.match(error.message, /Value provided in ExpressionAttributeValues unused in expressions: keys: \{:spare\}/);
+          return true;
+        });
+      }
+    });
+
+    it("counts a name as used by the condition even when the update used it first in an earlier request", async () => {
+      // The condition alone, after a request whose update expression had used #count before the condition was parsed.
+      await dynamodb.send(
+        new UpdateItemCommand({
+          TableName: JOBS,
+          Key: key("repeat", "names"),
+          UpdateExpression: "SET #count = :n",
+          ConditionExpression: "attribute_not_exists(#count)",
+          ExpressionAttributeNames: { "#count": "count" },
+          ExpressionAttributeValues: { ":n": { N: "1" } },
+        }),
+      );
+      await assert.rejects(
+        dynamodb.send(
+          new PutItemCommand({
+            TableName: JOBS,
+            Item: key("repeat", "names"),
+            ConditionExpression: "attribute_not_exists(#count)",
+            ExpressionAttributeNames: { "#count": "count" },
+          }),
+        ),
+        (error: Error) => error.name === "ConditionalCheckFailedException",
+      );
+    });
+
+    it("refuses an invalid expression with the same message each time", async () => {
+      const messages: string[] = [];
+      for (let attempt = 0; attempt < 2; attempt++) {
+        await assert.rejects(update("invalid", "ADD tally :n, ADD", { ":n": { N: "1" } }), (error: Error) => {
+          assert.equal(error.name, "ValidationException");
+          messages.push(error.message);
+          return true;
+        });
+      }
+      assert.match(messages[0], /^Invalid UpdateExpression: Syntax error/);
+      assert.equal(messages[1], messages[0]);
+    });
+  });
 });
