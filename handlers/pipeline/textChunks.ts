@@ -93,7 +93,9 @@ export function countLinesWordsBytes(chunk: Buffer): ChunkResult {
   let inWord = false;
   for (const byte of chunk) {
     if (byte === NEWLINE) lines++;
-    if (isSpace(byte)) inWord = false;
+    // isSpace() written out: in the deployed (serialized) function every helper call rebuilds the helper's
+    // closure, which per byte was a visible share of a chunk's processing.
+    if (byte === 0x20 || (byte >= 0x09 && byte <= 0x0d)) inWord = false;
     else if (!inWord) {
       inWord = true;
       words++;
