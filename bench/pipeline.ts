@@ -7,7 +7,9 @@
  * Each size runs first on the floor (bench/pipelineFloor.ts: the same transport, HTTP S3 PUTs, an IPC hand-off
  * per chunk to four worker processes and the same four SDK calls per chunk, answered by a plain server with no
  * emulator logic), then on the runtime, back to back, and the bench prints ours / floor: absolute figures on a
- * shared machine are noise, ratios measured side by side are not.
+ * shared machine are noise, ratios measured side by side are not. Each also prints the CPU one chunk cost, read
+ * from /proc (ours: the runtime's process and its function processes; the floor: its server, splitter and
+ * processors): steadier than wall time while other jobs share the cores, and where the gap lies.
  *
  * The runtime runs in this process (the same code `npm start` runs) so the services' counters can be read;
  * everything else goes over HTTP with the unmodified AWS SDK, as a user's would.
@@ -190,8 +192,10 @@ async function main(): Promise<void> {
   const s3Service = s3Services[0];
   const dynamoDbService = dynamoDbServices[0];
   const outputs = runtime.program.outputs as Record<string, string>;
-  const s3 = new S3Client({ endpoint: runtime.origin, region: "us-east-1", credentials });
-  const sfn = new SFNClient({ endpoint: runtime.origin, region: "us-east-1", credentials });
+  // Clients per size: one kept across the floor's run would sit idle past the server's keep-alive timeout and
+  // could reuse a socket the runtime had just closed (ECONNRESET, "socket hang up").
+  let s3: S3Client | undefined;
+  let sfn: SFNClient | undefined;
   console.log(
     `local runtime at ${runtime.origin} (state: ${STATE}); floor at ${floor.origin}; ${CHUNK_BYTES}-byte chunks; functions on Node ${process.version}; ${os.cpus().length} cores; load average ${load()}`,
   );
@@ -201,6 +205,10 @@ async function main(): Promise<void> {
     // A first, unreported job on each starts every process, so the first measured size is not charged for cold starts.
     for (const [run, chunks] of [WARM_UP_CHUNKS, ...SIZES].entries()) {
       const floorRun = await runOnFloor(floor, chunks);
+      s3?.destroy();
+      sfn?.destroy();
+      s3 = new S3Client({ endpoint: runtime.origin, region: "us-east-1", credentials });
+      sfn = new SFNClient({ endpoint: runtime.origin, region: "us-east-1", credentials });
       const key = `documents/bench-${chunks}.txt`;
       await s3.send(new PutObjectCommand({ Bucket: outputs.pipelineBucket, Key: key, Body: documentOfChunks(chunks) }));
       const s3Before = { ...s3Service.requestCounts };
@@ -250,8 +258,8 @@ async function main(): Promise<void> {
     }
     console.log(`(${logLines} runtime log lines)`);
   } finally {
-    s3.destroy();
-    sfn.destroy();
+    s3?.destroy();
+    sfn?.destroy();
     await runtime.close();
     await floor.stop();
     if (stateDirectory) fs.rmSync(stateDirectory, { recursive: true, force: true });
