@@ -24,6 +24,11 @@ type Parser = { parse(input: string, options: { context: ParseContext }): unknow
 const memoized = Symbol("memoized by the local runtime");
 /** Distinct expressions kept per parser; a program sends a handful, so the bound only guards against a flood of unique ones. */
 const MAX_ENTRIES = 1000;
+/**
+ * Longest key (expression, names and values as JSON) worth keeping: the values are part of it (an item's body can
+ * be 400 KB), and a stream of large unique values must not fill memory with trees nobody asks for again.
+ */
+const MAX_KEY_LENGTH = 4096;
 
 interface CachedParse {
   tree: unknown;
@@ -46,6 +51,7 @@ function memoizedParse(parse: Parser["parse"]): Parser["parse"] {
   return (input, options) => {
     const context = options.context;
     const key = JSON.stringify([input, context.attrNames ?? null, context.attrVals ?? null, context.isKeyCondition === true]);
+    if (key.length > MAX_KEY_LENGTH) return parse(input, options);
     let cached = cache.get(key);
     if (!cached) {
       // A context of its own, every name and value unused: what this expression uses is then known whatever the
