@@ -20,6 +20,11 @@ export interface StoreCollection<T> {
   entries(prefix?: string): Array<[key: string, value: T]>;
   /** Deletes every entry whose key starts with `prefix` (a finished message's parts, a deleted bucket). */
   deletePrefix(prefix: string): void;
+  /**
+   * True while a write of `key` waits for the current batch's commit: a put of it now replaces that write in the same
+   * commit (the row is written once), where after the commit it is another write.
+   */
+  uncommitted(key: string): boolean;
 }
 
 export interface StateStore {

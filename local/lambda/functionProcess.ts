@@ -59,6 +59,8 @@ type ChildMessage =
 export class FunctionProcess {
   private readonly child: ChildProcess;
   private readonly initialized: Promise<FunctionErrorObject | undefined>;
+  /** Init succeeded: a warm process's invocations skip the init wait (a timer and a race each). */
+  private ready = false;
   private current?: { requestId: string; finish(outcome: InvocationOutcome): void };
   private exited = false;
   /** The request id of the last START line the process wrote: the invocation it began. */
@@ -91,8 +93,10 @@ export class FunctionProcess {
     }
     this.initialized = new Promise((resolve) => {
       const onMessage = (message: ChildMessage) => {
-        if (message.type === "ready") resolve(undefined);
-        else if (message.type === "initError") resolve(message.error);
+        if (message.type === "ready") {
+          this.ready = true;
+          resolve(undefined);
+        } else if (message.type === "initError") resolve(message.error);
         else return;
         this.child.off("message", onMessage);
       };
@@ -163,12 +167,15 @@ export class FunctionProcess {
     // invocation's END and REPORT lines arriving late are not counted as this one's.
     this.invocationLog = [];
     this.logOwner = request.requestId;
-    let initTimer: NodeJS.Timeout | undefined;
-    const initError = await Promise.race([
-      this.initialized,
-      new Promise<"timeout">((resolve) => (initTimer = setTimeout(() => resolve("timeout"), timeoutMs))),
-    ]);
-    clearTimeout(initTimer);
+    let initError: FunctionErrorObject | "timeout" | undefined;
+    if (!this.ready) {
+      let initTimer: NodeJS.Timeout | undefined;
+      initError = await Promise.race([
+        this.initialized,
+        new Promise<"timeout">((resolve) => (initTimer = setTimeout(() => resolve("timeout"), timeoutMs))),
+      ]);
+      clearTimeout(initTimer);
+    }
     if (initError === "timeout") return { outcome: this.timedOut(request.requestId), log: this.invocationLog };
     if (initError) {
       this.kill();

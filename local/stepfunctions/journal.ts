@@ -52,15 +52,26 @@ export interface RecordedJournal {
   effects: ReadonlyArray<[string, EffectEntry]>;
 }
 
+/**
+ * A row of the events collection: the events one execution recorded in one store batch (one turn of the event loop),
+ * in order. Rows kept before events were grouped hold one event each.
+ */
+export type StoredEventRow = StoredEvent[] | StoredEvent;
+
+/** The events of rows read in key order, in the order they were recorded. */
+export function eventsOfRows(rows: ReadonlyArray<StoredEventRow>): StoredEvent[] {
+  return rows.flat();
+}
+
 export interface JournalCollections {
-  events: StoreCollection<StoredEvent>;
+  events: StoreCollection<StoredEventRow>;
   effects: StoreCollection<EffectEntry>;
 }
 
 /**
  * Keys start with the execution's short journal id (its sequence number in base 36, not its 100-character ARN:
  * keys are repeated in every row and in the table's index), then the position; event ids are zero-padded so key
- * order is id order.
+ * order is id order. An events row is keyed by the id of its first event.
  */
 export const eventKey = (journalId: string, id: number) => `${journalId}\u0001${String(id).padStart(8, "0")}`;
 const effectKey = (journalId: string, thread: string, sequence: number) => `${journalId}\u0001${thread}#${sequence}`;
@@ -70,6 +81,11 @@ export class StoredJournal implements ExecutionJournal {
   private recordedEvents?: Map<string, HistoryEvent>;
   private recordedEffects?: Map<string, EffectEntry>;
   private eventsAhead = 0;
+  /**
+   * The row this execution's events go to while its write waits for the store's commit: the events of one turn are
+   * one row (a history event each would be about 15 rows per execution, and SQLite's cost is mostly per row).
+   */
+  private openRow?: { key: string; events: StoredEvent[] };
 
   /**
    * `recorded` is read when the replay first asks for it: an execution restored without being replayed (one that
@@ -114,7 +130,12 @@ export class StoredJournal implements ExecutionJournal {
   }
 
   saveEvent(thread: string, sequence: number, event: HistoryEvent): void {
-    this.collections.events.put(eventKey(this.journalId, event.id), { thread, sequence, event });
+    const stored = { thread, sequence, event };
+    const row = this.openRow;
+    if (row && this.collections.events.uncommitted(row.key)) row.events.push(stored);
+    else this.openRow = { key: eventKey(this.journalId, event.id), events: [stored] };
+    // Put again each time: the store writes the row once, at the commit, with every event it holds by then.
+    this.collections.events.put(this.openRow!.key, this.openRow!.events);
   }
 
   effect(thread: string, sequence: number): EffectEntry | undefined {

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { StateStore, StoreCollection } from "../common/store";
 import type { Execution, ExecutionKeeping, ExecutionStatus } from "./execution";
 import type { HistoryEvent } from "./history";
-import { StoredJournal, type EffectEntry, type JournalCollections, type RecordedJournal, type StoredEvent } from "./journal";
+import { eventsOfRows, StoredJournal, type EffectEntry, type JournalCollections, type RecordedJournal, type StoredEvent } from "./journal";
 import type { StoredToken, TokenPersistence } from "./tokens";
 import { inAttempt } from "./redrive";
 
@@ -107,6 +107,7 @@ export class StepFunctionsPersistence {
         put: (token, value) => void (isStopped() || tokens.put(token, value)),
         delete: (token) => void (isStopped() || tokens.delete(token)),
         deletePrefix: (prefix) => void (isStopped() || tokens.deletePrefix(prefix)),
+        uncommitted: (token) => tokens.uncommitted(token),
         entries: (prefix) => tokens.entries(prefix),
       },
     };
@@ -161,7 +162,7 @@ export class StepFunctionsPersistence {
 
   private readerOf(journalId: string): () => HistoryEvent[] {
     const prefix = `${journalId}\u0001`;
-    return () => eventsOf(this.journal.events.entries(prefix).map(([, stored]) => stored));
+    return () => eventsOf(eventsOfRows(this.journal.events.entries(prefix).map(([, row]) => row)));
   }
 
   /**
@@ -199,7 +200,7 @@ export class StepFunctionsPersistence {
           definitionText: definitionTexts.get(stored.definitionHash) ?? "",
           record: () =>
             (record ??= {
-              events: this.journal.events.entries(prefix).map(([, event]) => event),
+              events: eventsOfRows(this.journal.events.entries(prefix).map(([, row]) => row)),
               effects: stored.status === "RUNNING" ? this.journal.effects.entries(prefix) : [],
             }),
         };
@@ -218,6 +219,7 @@ export class StepFunctionsPersistence {
       put: (key, value) => void (this.stopped || collection.put(key, value)),
       delete: (key) => void (this.stopped || collection.delete(key)),
       deletePrefix: (prefix) => void (this.stopped || collection.deletePrefix(prefix)),
+      uncommitted: (key) => collection.uncommitted(key),
       entries: (prefix) => collection.entries(prefix),
     };
   }

@@ -20,6 +20,8 @@ export class MemoryStore implements StateStore {
       deletePrefix: (prefix) => {
         for (const key of [...map.keys()]) if (key.startsWith(prefix)) map.delete(key);
       },
+      // Nothing waits for a commit here: every write is kept at once.
+      uncommitted: () => false,
       entries: (prefix = "") => [...map].filter(([key]) => key.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     };
   }

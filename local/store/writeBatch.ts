@@ -31,10 +31,30 @@ export class WriteBatch {
   ) {}
 
   add(operation: WriteOperation): void {
-    const position = this.operations.push(operation);
-    if (operation.kind === "deletePrefix") this.prefixDeletes.push({ collection: operation.collection, prefix: operation.key, position });
-    else this.latest.set(`${operation.collection}\0${operation.key}`, { operation, position });
+    if (operation.kind === "deletePrefix") {
+      const position = this.operations.push(operation);
+      this.prefixDeletes.push({ collection: operation.collection, prefix: operation.key, position });
+    } else {
+      const latestKey = `${operation.collection}\0${operation.key}`;
+      const latest = this.latest.get(latestKey);
+      // A put of a key whose put is still pending (no prefix deletion since) takes that put's place: the row is written
+      // once per commit however often it changed in the turn (an execution's events of one turn share a row).
+      if (operation.kind === "put" && latest?.operation.kind === "put" && !this.prefixDeletedSince(operation, latest.position)) {
+        latest.operation.value = operation.value;
+        return;
+      }
+      this.latest.set(latestKey, { operation, position: this.operations.push(operation) });
+    }
     this.schedule();
+  }
+
+  /** Whether a prefix deletion covering the operation's key was added after `position`. */
+  private prefixDeletedSince(operation: WriteOperation, position: number): boolean {
+    for (let index = this.prefixDeletes.length - 1; index >= 0 && this.prefixDeletes[index].position > position; index--) {
+      const deletion = this.prefixDeletes[index];
+      if (deletion.collection === operation.collection && operation.key.startsWith(deletion.prefix)) return true;
+    }
+    return false;
   }
 
   /** A write still waiting for the commit: `{value}` (undefined value: deleted), or undefined if none. */

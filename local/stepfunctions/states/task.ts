@@ -192,14 +192,22 @@ async function invokeTask(state: TaskState, input: unknown, run: StateRun, setti
   run.record("TaskScheduled", scheduledDetails("lambda", resource, run, parameters, settings));
   run.record("TaskStarted", { resourceType: "lambda", resource });
   try {
-    const response = await run.scope.effect(async () =>
-      invokeResponse(
-        await callFunction(run.services.lambda, { ...call, cancellation, ...stateMachineCaller(run) }),
-        run.services.clock.now(),
-      ),
+    let output: string | undefined;
+    // The response is kept once, in TaskSucceeded (not also as the effect's value): replayed, that event gives it back.
+    // A response over the payload limit is the effect's error, so a replay does not invoke the function again either.
+    const response = await run.scope.effect(
+      async () => {
+        const invoked = invokeResponse(
+          await callFunction(run.services.lambda, { ...call, cancellation, ...stateMachineCaller(run) }),
+          run.services.clock.now(),
+        );
+        output = JSON.stringify(invoked);
+        checkResultSize(output, run);
+        return invoked;
+      },
+      { type: "TaskSucceeded", value: (succeeded) => JSON.parse(String(succeeded.details?.output)) },
     );
-    const output = JSON.stringify(response);
-    checkResultSize(output, run);
+    output ??= JSON.stringify(response);
     run.record("TaskSucceeded", { resourceType: "lambda", resource, output, outputDetails: { truncated: false } });
     return { result: response };
   } catch (thrown) {

@@ -310,4 +310,88 @@ describe("Step Functions state across restarts (SQLite store)", function () {
     assert.equal(kept.redriveStatus, "NOT_REDRIVABLE");
     await stop(third);
   });
+  it("keeps the history events an execution records in one turn as one row, and reads back rows kept one event each", async () => {
+    const first = open(directory);
+    const chain = {
+      StartAt: "A",
+      States: { A: { Type: "Pass", Next: "B" }, B: { Type: "Pass", Result: { n: 1 }, Next: "C" }, C: { Type: "Succeed" } },
+    };
+    const machineArn = first.service.createStateMachine({ name: "chain", definition: JSON.stringify(chain), roleArn: ROLE_ARN }).arn;
+    const { executionArn } = await first.service.call("StartExecution", { stateMachineArn: machineArn, input: "{}" });
+    await first.service.execution(executionArn)!.done;
+    const history = (await first.service.call("GetExecutionHistory", { executionArn })).events;
+    assert.equal(history.length, 8);
+    await first.store.committed();
+    const rows = first.store.collection<unknown>("states.events").entries();
+    assert.equal(rows.length, 1, "the eight events, recorded in one turn, are one row");
+    assert.equal((rows[0][1] as unknown[]).length, 8);
+    await stop(first);
+
+    // A state folder written before events were grouped: one event per row, keyed by the event's own id.
+    const store = SqliteStore.open(directory);
+    const events = store.collection<unknown>("states.events");
+    const [key, grouped] = events.entries()[0] as [string, Array<{ event: { id: number } }>];
+    events.delete(key);
+    const journalPrefix = key.slice(0, key.indexOf("\u0001") + 1);
+    for (const stored of grouped) events.put(`${journalPrefix}${String(stored.event.id).padStart(8, "0")}`, stored);
+    await store.committed();
+    store.close();
+
+    const second = open(directory);
+    second.service.createStateMachine({ name: "chain", definition: JSON.stringify(chain), roleArn: ROLE_ARN });
+    await second.service.restore();
+    assert.equal(second.store.collection("states.events").entries().length, 8);
+    assert.deepEqual((await second.service.call("GetExecutionHistory", { executionArn })).events, history);
+    await stop(second);
+  });
+  it("keeps a lambda:invoke response once, in its TaskSucceeded event, and a replay takes it from there without invoking again", async () => {
+    const definition = {
+      StartAt: "Split",
+      States: {
+        Split: {
+          Type: "Task",
+          Resource: "arn:aws:states:::lambda:invoke",
+          Parameters: { FunctionName: functionArn("splitter"), "Payload.$": "$" },
+          ResultSelector: { "parts.$": "$.Payload.parts" },
+          Next: "Wait",
+        },
+        Wait: {
+          Type: "Task",
+          Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
+          Parameters: { FunctionName: functionArn("receiver"), Payload: { "token.$": "$$.Task.Token", "parts.$": "$.parts" } },
+          End: true,
+        },
+      },
+    };
+    const first = open(directory);
+    let token: string | undefined;
+    first.lambda.on("splitter", () => ({ parts: ["a", "b"] }));
+    first.lambda.on("receiver", (event) => void (token = event.token));
+    const machineArn = first.service.createStateMachine({ name: "split", definition: JSON.stringify(definition), roleArn: ROLE_ARN }).arn;
+    const { executionArn } = await first.service.call("StartExecution", { stateMachineArn: machineArn, input: "{}" });
+    while (!token || first.service.tokens.waitingCount === 0) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    await first.store.committed();
+    const effects = first.store.collection<unknown>("states.effects").entries();
+    assert.ok(
+      effects.every(([, entry]) => !JSON.stringify(entry).includes("ExecutedVersion")),
+      `no effect row holds the Invoke response: ${JSON.stringify(effects)}`,
+    );
+    await stop(first);
+
+    const second = open(directory);
+    second.lambda.on("splitter", () => assert.fail("the splitter had returned: it must not be invoked again"));
+    second.service.createStateMachine({ name: "split", definition: JSON.stringify(definition), roleArn: ROLE_ARN });
+    await second.service.restore();
+    await second.service.call("SendTaskSuccess", { taskToken: token, output: '{"done":true}' });
+    await second.service.execution(executionArn)!.done;
+    const described = await second.service.call("DescribeExecution", { executionArn });
+    assert.equal(described.status, "SUCCEEDED");
+    assert.equal(described.output, '{"done":true}');
+    const { events } = await second.service.call("GetExecutionHistory", { executionArn });
+    const received = events.find((event: { type: string; id: number }) => event.type === "TaskScheduled" && event.id > 5);
+    assert.deepEqual(JSON.parse(received.taskScheduledEventDetails.parameters).Payload.parts, ["a", "b"]);
+    assert.equal(second.lambda.calls.length, 0);
+    await stop(second);
+  });
 });

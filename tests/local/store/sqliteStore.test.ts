@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { openSqlDatabase } from "../../../local/store/sqliteDriver";
 import { SqliteStore, StateFolderInUseError } from "../../../local/store/sqliteStore";
 import { WalSync } from "../../../local/store/walSync";
+import { WriteBatch, type WriteOperation } from "../../../local/store/writeBatch";
 
 describe("SQLite store", () => {
   let directory: string;
@@ -100,5 +101,46 @@ describe("SQLite store", () => {
     );
     first.close();
     SqliteStore.open(directory).close();
+  });
+  it("writes a key put again in the same turn once, with its last value, unless a prefix deletion came between the puts", async () => {
+    const committed: WriteOperation[][] = [];
+    const batch = new WriteBatch((operations) => committed.push(operations.map((operation) => ({ ...operation }))));
+    batch.add({ kind: "put", collection: "rows", key: "a", value: 1 });
+    batch.add({ kind: "put", collection: "rows", key: "b", value: 1 });
+    batch.add({ kind: "put", collection: "rows", key: "a", value: 2 });
+    assert.deepEqual(batch.pending("rows", "a"), { value: 2 });
+    batch.add({ kind: "deletePrefix", collection: "rows", key: "b" });
+    batch.add({ kind: "put", collection: "rows", key: "b", value: 2 });
+    batch.add({ kind: "put", collection: "rows", key: "a", value: 3 });
+    await batch.committed();
+    assert.deepEqual(committed, [
+      [
+        { kind: "put", collection: "rows", key: "a", value: 3 },
+        { kind: "put", collection: "rows", key: "b", value: 1 },
+        { kind: "deletePrefix", collection: "rows", key: "b" },
+        { kind: "put", collection: "rows", key: "b", value: 2 },
+      ],
+    ]);
+    // After the commit, a put is a write of its own again.
+    batch.add({ kind: "put", collection: "rows", key: "a", value: 4 });
+    await batch.committed();
+    assert.deepEqual(committed[1], [{ kind: "put", collection: "rows", key: "a", value: 4 }]);
+  });
+
+  it("says a key is uncommitted from its write until the commit, and keeps the value put last", async () => {
+    let store = SqliteStore.open(directory);
+    const items = store.collection<number[]>("items");
+    const value = [1];
+    items.put("k", value);
+    assert.equal(items.uncommitted("k"), true);
+    assert.equal(items.uncommitted("other"), false);
+    value.push(2);
+    items.put("k", value);
+    await store.committed();
+    assert.equal(items.uncommitted("k"), false);
+    store.close();
+    store = SqliteStore.open(directory);
+    assert.deepEqual(store.collection<number[]>("items").entries(), [["k", [1, 2]]]);
+    store.close();
   });
 });
