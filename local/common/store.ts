@@ -21,7 +21,7 @@ export interface StoreCollection<T> {
   /** Deletes every entry whose key starts with `prefix` (a finished message's parts, a deleted bucket). */
   deletePrefix(prefix: string): void;
   /**
-   * True while a write of `key` waits for the current batch's commit: a put of it now replaces that write in the same
+   * True while a put of `key` waits for the current batch's commit: a put of it now replaces that write in the same
    * commit (the row is written once), where after the commit it is another write.
    */
   uncommitted(key: string): boolean;
@@ -40,6 +40,11 @@ export interface StateStore {
   filesFor(service: string): string | undefined;
   /** Resolves once every write made before this call is committed (on disk, for a durable store). */
   committed(): Promise<void>;
+  /**
+   * How many batches failed to commit since the store opened: a service whose memory mirrors the store knows from a
+   * change in it that the store may lack some of its writes.
+   */
+  readonly failedCommits: number;
   /** Commits what is pending and closes the store (the runtime's clean stop). */
   close(): void;
 }

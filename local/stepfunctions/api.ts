@@ -208,6 +208,7 @@ export interface RestoreSummary {
 export class StepFunctionsApi {
   private readonly machines = new Map<string, StateMachineRecord>();
   private readonly executions = new Map<string, Execution>();
+  private lastHistoryRead?: { execution: Execution; status: ExecutionStatus; redriveCount: number; events: readonly HistoryEvent[] };
   /** Replays of parked executions under way, by the task token whose callback started them (wakeFor). */
   private readonly waking = new Map<string, Promise<void>>();
   private executionSequence = 0;
@@ -622,7 +623,7 @@ export class StepFunctionsApi {
     const includeData = request.includeExecutionData !== false;
     const pageSize = request.maxResults || DEFAULT_PAGE_SIZE;
     const scope = `history:${execution.arn}:${reverse}`;
-    const events = execution.history.read();
+    const events = this.historyOf(execution);
     const cursor = request.nextToken === undefined ? undefined : decodeCursor(request.nextToken, scope);
     // Event ids are 1-based positions in `events`; the cursor is the id of the last event returned.
     let page;
@@ -639,6 +640,21 @@ export class StepFunctionsApi {
       events: page.map((event) => eventToWire(event, includeData)),
       nextToken: more ? encodeCursor(scope, last.id) : undefined,
     };
+  }
+
+  /**
+   * A history only in the store is read once for every page of one listing (the CLI pages by 100, the console by
+   * 1,000), not once per page; one is cached at a time. It changes only once the execution runs again (a parked one
+   * woken, a redrive), which loads it back into memory; released again, it has another status or redrive count.
+   */
+  private historyOf(execution: Execution): readonly HistoryEvent[] {
+    if (execution.history.loaded) return execution.history.read();
+    const cached = this.lastHistoryRead;
+    const { status, redriveCount } = execution;
+    if (cached?.execution === execution && cached.status === status && cached.redriveCount === redriveCount) return cached.events;
+    const events = execution.history.read();
+    this.lastHistoryRead = { execution, status, redriveCount, events };
+    return events;
   }
 
   private async StopExecution(request: Record<string, any>) {

@@ -132,13 +132,21 @@ export class History {
   }
 
   get length(): number {
-    return this.kept?.length ?? this.summary?.length ?? this.events.length;
+    return this.kept ? this.kept.length : this.summarized().length;
   }
 
   /** The type of the latest event, if any. */
   get lastType(): HistoryEventType | undefined {
-    if (this.summary && !this.kept) return this.summary.lastType;
-    return this.events[this.events.length - 1]?.type;
+    return this.kept ? this.kept[this.kept.length - 1]?.type : this.summarized().lastType;
+  }
+
+  /** Count and last type of events only in the store, read once without keeping the events. */
+  private summarized(): NonNullable<History["summary"]> {
+    if (!this.summary) {
+      const events = this.load?.() ?? [];
+      this.summary = { length: events.length, lastType: events[events.length - 1]?.type };
+    }
+    return this.summary;
   }
 
   /** False while a restored execution's events are still only in the store. */

@@ -76,6 +76,12 @@ export interface JournalCollections {
 export const eventKey = (journalId: string, id: number) => `${journalId}\u0001${String(id).padStart(8, "0")}`;
 const effectKey = (journalId: string, thread: string, sequence: number) => `${journalId}\u0001${thread}#${sequence}`;
 
+/**
+ * Most events one row holds: an inline Map whose iterations all finish in one turn records hundreds of events, each
+ * up to 256 KB, and one JSON value for all of them could pass V8's string limit and fail the whole turn's commit.
+ */
+const MAX_EVENTS_PER_ROW = 64;
+
 export class StoredJournal implements ExecutionJournal {
   /** Made only for a replay (a new execution, the most common, needs neither). */
   private recordedEvents?: Map<string, HistoryEvent>;
@@ -132,7 +138,7 @@ export class StoredJournal implements ExecutionJournal {
   saveEvent(thread: string, sequence: number, event: HistoryEvent): void {
     const stored = { thread, sequence, event };
     const row = this.openRow;
-    if (row && this.collections.events.uncommitted(row.key)) row.events.push(stored);
+    if (row && row.events.length < MAX_EVENTS_PER_ROW && this.collections.events.uncommitted(row.key)) row.events.push(stored);
     else this.openRow = { key: eventKey(this.journalId, event.id), events: [stored] };
     // Put again each time: the store writes the row once, at the commit, with every event it holds by then.
     this.collections.events.put(this.openRow!.key, this.openRow!.events);
@@ -152,6 +158,8 @@ export class StoredJournal implements ExecutionJournal {
     this.recordedEffects = undefined;
     this.recordedEvents = undefined;
     this.eventsAhead = 0;
+    // The batch holds the row until its commit; kept here, a closed execution's last turn of events stayed in memory.
+    this.openRow = undefined;
     this.collections.effects.deletePrefix(`${this.journalId}\u0001`);
   }
 }

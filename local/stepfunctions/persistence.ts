@@ -145,12 +145,14 @@ export class StepFunctionsPersistence {
       });
     const journalId = sequence.toString(36);
     const journal = new StoredJournal(journalId, this.guardedJournal, recorded);
+    // A commit that fails after this may have lost some of the execution's events: its history then stays in memory.
+    const failedCommits = this.store.failedCommits;
     return {
       journal,
       changed: (execution) => {
         if (this.stopped) return;
         this.executions.put(execution.arn, toStored(execution, definitionHash));
-        if (execution.status !== "RUNNING") this.releaseWhenKept(execution, journalId);
+        if (execution.status !== "RUNNING") this.releaseWhenKept(execution, journalId, failedCommits);
       },
     };
   }
@@ -161,22 +163,27 @@ export class StepFunctionsPersistence {
   }
 
   private readerOf(journalId: string): () => HistoryEvent[] {
-    const prefix = `${journalId}\u0001`;
-    return () => eventsOf(eventsOfRows(this.journal.events.entries(prefix).map(([, row]) => row)));
+    return () => eventsOf(this.storedEvents(journalId));
+  }
+
+  /** An execution's stored events in the order they were recorded (rows of one event or of one turn's events). */
+  private storedEvents(journalId: string): StoredEvent[] {
+    return eventsOfRows(this.journal.events.entries(`${journalId}\u0001`).map(([, row]) => row));
   }
 
   /**
    * A closed execution's history leaves memory once the store has committed all of it, and is read back from the
    * store when asked for: memory then stays flat however many executions a long session runs (issue 11). If more
    * events came meanwhile it waits for those too; a redriven execution (RUNNING again) keeps its history until it
-   * closes again; a failed commit leaves the history in memory.
+   * closes again. If any commit failed since the execution started (`failedCommits` then), the store may lack some
+   * of its events: the history stays in memory, the only whole copy.
    */
-  private releaseWhenKept(execution: Execution, journalId: string): void {
+  private releaseWhenKept(execution: Execution, journalId: string, failedCommits: number): void {
     const length = execution.history.length;
     this.store.committed().then(
       () => {
-        if (this.stopped || execution.status === "RUNNING") return;
-        if (execution.history.length !== length) this.releaseWhenKept(execution, journalId);
+        if (this.stopped || execution.status === "RUNNING" || this.store.failedCommits !== failedCommits) return;
+        if (execution.history.length !== length) this.releaseWhenKept(execution, journalId, failedCommits);
         else execution.history.release(this.readerOf(journalId));
       },
       () => undefined,
@@ -194,14 +201,14 @@ export class StepFunctionsPersistence {
       .entries()
       .map(([, stored]) => {
         let record: ReturnType<LoadedExecution["record"]> | undefined;
-        const prefix = `${stored.sequence.toString(36)}\u0001`;
+        const journalId = stored.sequence.toString(36);
         return {
           stored,
           definitionText: definitionTexts.get(stored.definitionHash) ?? "",
           record: () =>
             (record ??= {
-              events: eventsOfRows(this.journal.events.entries(prefix).map(([, row]) => row)),
-              effects: stored.status === "RUNNING" ? this.journal.effects.entries(prefix) : [],
+              events: this.storedEvents(journalId),
+              effects: stored.status === "RUNNING" ? this.journal.effects.entries(`${journalId}\u0001`) : [],
             }),
         };
       })

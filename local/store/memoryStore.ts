@@ -6,6 +6,7 @@ import type { StateStore, StoreCollection } from "../common/store";
 
 export class MemoryStore implements StateStore {
   readonly durable = false;
+  readonly failedCommits = 0;
   readonly directory = undefined;
   private readonly collections = new Map<string, Map<string, unknown>>();
 

@@ -118,7 +118,7 @@ export class SqliteStore implements StateStore {
       put: (key, value) => batch.add({ kind: "put", collection: name, key, value }),
       delete: (key) => batch.add({ kind: "delete", collection: name, key }),
       deletePrefix: (prefix) => batch.add({ kind: "deletePrefix", collection: name, key: prefix }),
-      uncommitted: (key) => batch.pending(name, key) !== undefined,
+      uncommitted: (key) => batch.hasPendingPut(name, key),
       entries: (prefix = "") =>
         select.all(name, prefix, prefixEnd(prefix)).map((row) => [row.key as string, JSON.parse(row.value as string) as T]),
     };
@@ -132,6 +132,10 @@ export class SqliteStore implements StateStore {
 
   committed(): Promise<void> {
     return this.batch.committed();
+  }
+
+  get failedCommits(): number {
+    return this.batch.failedCommits;
   }
 
   /** Bytes the database takes on disk now, after moving the write-ahead log into the database file. */

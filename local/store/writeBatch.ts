@@ -57,6 +57,12 @@ export class WriteBatch {
     return false;
   }
 
+  /** Whether a put of `key` waits for the commit, with no deletion after it: a put now would take its place. */
+  hasPendingPut(collection: string, key: string): boolean {
+    const latest = this.latest.get(`${collection}\0${key}`);
+    return latest?.operation.kind === "put" && !this.prefixDeletedSince(latest.operation, latest.position);
+  }
+
   /** A write still waiting for the commit: `{value}` (undefined value: deleted), or undefined if none. */
   pending(collection: string, key: string): { value: unknown } | undefined {
     const latest = this.latest.get(`${collection}\0${key}`);
@@ -76,6 +82,9 @@ export class WriteBatch {
     });
   }
 
+  /** Batches whose commit failed (their writes are not in the store). */
+  failedCommits = 0;
+
   /** Commits now (also used on close). */
   flush(): void {
     this.scheduled = false;
@@ -88,6 +97,7 @@ export class WriteBatch {
     try {
       if (operations.length > 0) this.commit(operations);
     } catch (error) {
+      this.failedCommits++;
       for (const waiter of waiters) waiter.reject(error);
       throw error;
     }

@@ -127,6 +127,8 @@ describe("A finished execution's history is released from memory once the durabl
 
   it("after a restart a finished execution's history is read from the store on each request, never kept", async () => {
     const executionArn = await run("kept");
+    failSecond = true;
+    const failedArn = await run("failed");
     const before = await history(running, executionArn);
     await stopOnStore(running);
     running = openOnStore(directory);
@@ -136,6 +138,70 @@ describe("A finished execution's history is released from memory once the durabl
     assert.deepEqual(await history(running, executionArn), before);
     assert.deepEqual(await history(running, executionArn), before);
     assert.equal(execution.history.loaded, false);
+    // DescribeExecution of a failed one says whether it may be redriven, which counts its events.
+    const failed = running.service.execution(failedArn)!;
+    assert.equal((await running.service.call("DescribeExecution", { executionArn: failedArn })).redriveStatus, "REDRIVABLE");
+    assert.equal(failed.lastEventType, "ExecutionFailed");
+    assert.equal(failed.history.loaded, false, "describing it leaves its history in the store");
+  });
+
+  it("reads a released history once for all the pages of one listing", async () => {
+    const executionArn = await run("paged");
+    await committed(running);
+    const execution = running.service.execution(executionArn)!;
+    const read = execution.history.read.bind(execution.history);
+    let reads = 0;
+    execution.history.read = () => (reads++, read());
+    const pages = await history(running, executionArn, { maxResults: 3 });
+    assert.equal(pages.length, 14);
+    assert.equal(reads, 1);
+  });
+
+  it("keeps the history in memory when a commit failed while the execution ran: the store may lack some of its events", async () => {
+    const stateMachineArn = running.service.createStateMachine({ name: "released", definition: definition(), roleArn: ROLE_ARN }).arn;
+    // The next commit (the execution's start) fails.
+    const batch = (running.store as unknown as { batch: { commit: (operations: unknown[]) => void } }).batch;
+    const commit = batch.commit;
+    batch.commit = () => {
+      batch.commit = commit;
+      throw new Error("disk I/O error");
+    };
+    await assert.rejects(running.service.call("StartExecution", { stateMachineArn, name: "unkept", input: "{}" }));
+    const execution = running.service.execution(
+      (await running.service.call("ListExecutions", { stateMachineArn })).executions[0].executionArn,
+    )!;
+    await execution.done;
+    await committed(running);
+    assert.equal(running.store.failedCommits, 1);
+    assert.equal(execution.history.loaded, true);
+    assert.equal((await history(running, execution.arn)).length, 14);
+  });
+
+  it("keeps a Map whose iterations all finish in one turn in rows of at most 64 events, and reads them back whole", async () => {
+    const stateMachineArn = running.service.createStateMachine({
+      name: "wide",
+      definition: JSON.stringify({
+        StartAt: "Each",
+        States: {
+          Each: {
+            Type: "Map",
+            ItemsPath: "$.items",
+            ItemProcessor: { StartAt: "P", States: { P: { Type: "Pass", End: true } } },
+            End: true,
+          },
+        },
+      }),
+      roleArn: ROLE_ARN,
+    }).arn;
+    const input = JSON.stringify({ items: Array.from({ length: 100 }, (_, index) => index) });
+    const { executionArn } = await running.service.call("StartExecution", { stateMachineArn, name: "wide", input });
+    await running.service.execution(executionArn)!.done;
+    const before = await history(running, executionArn);
+    assert.ok(before.length > 400);
+    await committed(running);
+    const rows = running.store.collection<unknown[] | object>("states.events").entries();
+    assert.ok(rows.every(([, row]) => !Array.isArray(row) || row.length <= 64));
+    assert.deepEqual(await history(running, executionArn), before);
   });
 });
 

@@ -134,6 +134,8 @@ describe("SQLite store", () => {
     items.put("k", value);
     assert.equal(items.uncommitted("k"), true);
     assert.equal(items.uncommitted("other"), false);
+    items.deletePrefix("o");
+    assert.equal(items.uncommitted("other"), false, "a pending prefix deletion is not a pending put");
     value.push(2);
     items.put("k", value);
     await store.committed();
