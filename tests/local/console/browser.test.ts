@@ -52,6 +52,17 @@ function requestWithHost(origin: string, host: string, method: string, pathname:
   });
 }
 
+/** Holds the page's live event streams until `release`; `stop` lets later ones through at once. */
+async function holdLiveStream(page: Page): Promise<{ release(): void; stop(): Promise<void> }> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/console/api/live?*", async (route) => {
+    await held;
+    await route.continue();
+  });
+  return { release, stop: () => page.unroute("**/console/api/live?*") };
+}
+
 const executionLink = (runtime: RuntimeProcess, arn: string) => `${runtime.origin}/console/executions/${encodeURIComponent(arn)}`;
 const machineLink = (runtime: RuntimeProcess, arn: string) => `${runtime.origin}/console/state-machines/${encodeURIComponent(arn)}`;
 
@@ -114,25 +125,20 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
 
       // Held until a new execution has recorded events: the page's load is older than its subscription.
       loads.length = 0;
-      let releaseStream!: () => void;
-      const streamHeld = new Promise<void>((resolve) => (releaseStream = resolve));
-      await page.route("**/console/api/live?*", async (route) => {
-        await streamHeld;
-        await route.continue();
-      });
+      const stream = await holdLiveStream(page);
       try {
         await page.goto(`${runtime.origin}/`);
         const cell = `tr[data-arn="${runtime.outputs.stateMachineArn}"] td[data-status="SUCCEEDED"]`;
         const shown = Number(await page.locator(cell).textContent());
         const other = await start(runtime, { outcome: "success" });
         await waitForEnd(runtime, other.body.executionArn);
-        releaseStream();
+        stream.release();
         await page.locator(cell, { hasText: new RegExp(`^${shown + 1}$`) }).waitFor({ timeout: 15_000 });
         await page.waitForTimeout(500);
         assert.equal(loads.length, 2, "loaded again once the stream said what it subscribed at");
       } finally {
-        releaseStream();
-        await page.unroute("**/console/api/live?*");
+        stream.release();
+        await stream.stop();
       }
     } finally {
       page.off("request", count);
@@ -200,21 +206,16 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
   it("shows an execution's end that came after the page loaded but before its live stream opened", async () => {
     const { body } = await start(runtime, { outcome: "silence" });
     // Hold the page's event stream until the execution has ended: no change notice can reach the page for it.
-    let releaseStream!: () => void;
-    const streamHeld = new Promise<void>((resolve) => (releaseStream = resolve));
-    await page.route("**/console/api/live?*", async (route) => {
-      await streamHeld;
-      await route.continue();
-    });
+    const stream = await holdLiveStream(page);
     try {
       await page.goto(executionLink(runtime, body.executionArn));
       await page.waitForSelector("h1 .status-running");
       await runtime.sfn.send(new StopExecutionCommand({ executionArn: body.executionArn, error: "Stopped", cause: "by the test" }));
-      releaseStream();
+      stream.release();
       await page.waitForSelector("h1 .status-aborted", { timeout: 15_000 });
     } finally {
-      releaseStream();
-      await page.unroute("**/console/api/live?*");
+      stream.release();
+      await stream.stop();
     }
   });
 
