@@ -77,10 +77,13 @@ export const eventKey = (journalId: string, id: number) => `${journalId}\u0001${
 const effectKey = (journalId: string, thread: string, sequence: number) => `${journalId}\u0001${thread}#${sequence}`;
 
 /**
- * Most events one row holds: an inline Map whose iterations all finish in one turn records hundreds of events, each
- * up to 256 KB, and one JSON value for all of them could pass V8's string limit and fail the whole turn's commit.
+ * Largest row of events (characters of JSON) that takes in more: the store's table is WITHOUT ROWID, so SQLite keeps
+ * a row of up to about 1,000 bytes in its page and moves a longer one to overflow pages, each mostly empty: rows of
+ * one turn's events, unbounded, doubled the bytes on disk per execution (bench/durable.ts). Small events still share
+ * a row; a large one has its own. It also keeps one JSON value far from V8's string limit (an inline Map's
+ * iterations can record hundreds of events in one turn).
  */
-const MAX_EVENTS_PER_ROW = 64;
+const ROW_BUDGET_CHARS = 900;
 
 export class StoredJournal implements ExecutionJournal {
   /** Made only for a replay (a new execution, the most common, needs neither). */
@@ -91,7 +94,7 @@ export class StoredJournal implements ExecutionJournal {
    * The row this execution's events go to while its write waits for the store's commit: the events of one turn are
    * one row (a history event each would be about 15 rows per execution, and SQLite's cost is mostly per row).
    */
-  private openRow?: { key: string; events: StoredEvent[] };
+  private openRow?: { key: string; events: StoredEvent[]; chars: number };
 
   /**
    * `recorded` is read when the replay first asks for it: an execution restored without being replayed (one that
@@ -137,9 +140,13 @@ export class StoredJournal implements ExecutionJournal {
 
   saveEvent(thread: string, sequence: number, event: HistoryEvent): void {
     const stored = { thread, sequence, event };
+    // Measured once here (a few microseconds): the row's size decides whether the event joins it.
+    const chars = JSON.stringify(stored).length;
     const row = this.openRow;
-    if (row && row.events.length < MAX_EVENTS_PER_ROW && this.collections.events.uncommitted(row.key)) row.events.push(stored);
-    else this.openRow = { key: eventKey(this.journalId, event.id), events: [stored] };
+    if (row && row.chars + chars <= ROW_BUDGET_CHARS && this.collections.events.uncommitted(row.key)) {
+      row.events.push(stored);
+      row.chars += chars;
+    } else this.openRow = { key: eventKey(this.journalId, event.id), events: [stored], chars };
     // Put again each time: the store writes the row once, at the commit, with every event it holds by then.
     this.collections.events.put(this.openRow!.key, this.openRow!.events);
   }
