@@ -176,7 +176,13 @@ export class SnsService implements LocalService {
 
   private handleLocal(req: IncomingMessage, res: ServerResponse, url: URL): void {
     if (req.method !== "GET") return sendJson(res, 405, { message: `${url.pathname} answers GET only` }, { Allow: "GET" });
-    if (url.pathname === OUTBOX_PATH) return sendJson(res, 200, this.outbox.list());
+    if (url.pathname === OUTBOX_PATH) {
+      // The outbox only grows, so its length names its content: a client that has it (the console, on every live
+      // change) is answered 304 without the list being built and sent again.
+      const headers = { ETag: `"${this.outbox.list().length}"`, "Cache-Control": "no-cache" };
+      if (req.headers["if-none-match"] === headers.ETag) return void res.writeHead(304, headers).end();
+      return sendJson(res, 200, this.outbox.list(), headers);
+    }
     if (url.pathname === SIGNING_KEY_PATH) {
       const pem = this.deliverer.publicKeyPem;
       res.writeHead(200, { "Content-Type": "application/x-pem-file", "Content-Length": String(Buffer.byteLength(pem)) }).end(pem);

@@ -14,17 +14,28 @@ export interface OutboxMessage {
   timestamp: string;
 }
 
+/** The outbox version (the server's ETag) each container shows: a live reload that finds no new mail costs a 304. */
+const shown = new WeakMap<HTMLElement, string>();
+
 export async function renderOutbox(container: HTMLElement): Promise<void> {
+  const known = shown.get(container);
+  shown.delete(container);
   let response: Response;
   try {
-    response = await fetch("/_local/sns/messages", { headers: { Accept: "application/json" } });
+    response = await fetch("/_local/sns/messages", {
+      cache: "no-store",
+      headers: { Accept: "application/json", ...(known ? { "If-None-Match": known } : {}) },
+    });
   } catch {
     return replaceChildren(container, h("p", { class: "muted" }, "The local runtime did not answer."));
   }
+  if (response.status === 304 && known) return void shown.set(container, known);
   if (response.status === 404) {
     return replaceChildren(container, h("p", { class: "muted" }, "This runtime has no local SNS: no outbox to show."));
   }
   const messages = ((await response.json()) as OutboxMessage[]).slice().reverse();
+  const version = response.headers.get("ETag");
+  if (version) shown.set(container, version);
   if (messages.length === 0) return replaceChildren(container, h("p", { class: "muted" }, "No messages sent yet."));
   replaceChildren(
     container,

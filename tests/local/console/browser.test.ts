@@ -127,6 +127,11 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
 
       // Held until a new execution has recorded events: the page's load is older than its subscription.
       loads.length = 0;
+      const outboxAnswers: number[] = [];
+      const countOutbox = (response: { url(): string; status(): number }) => {
+        if (response.url().endsWith("/_local/sns/messages")) outboxAnswers.push(response.status());
+      };
+      page.on("response", countOutbox);
       const stream = await holdLiveStream(page);
       try {
         await page.goto(`${runtime.origin}/`);
@@ -138,7 +143,9 @@ describe("local console in a browser (headless Chromium, playwright-core)", func
         await page.locator(cell, { hasText: new RegExp(`^${shown + 1}$`) }).waitFor({ timeout: 15_000 });
         await page.waitForTimeout(500);
         assert.equal(loads.length, 2, "loaded again once the stream said what it subscribed at");
+        assert.deepEqual(outboxAnswers, [200, 304], "the reload found no new mail: the outbox answered 304, not the list again");
       } finally {
+        page.off("response", countOutbox);
         stream.release();
         await stream.stop();
       }

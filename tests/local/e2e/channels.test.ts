@@ -163,6 +163,23 @@ describe("local runtime end to end: the demo stack's four workflows and their ch
   });
 
   describe("the approval workflow (approvalStartUrl): an email with approve and reject links", () => {
+    it("the outbox answers 304 to the ETag it gave until a new mail arrives, then the longer list with a new ETag", async () => {
+      const first = await fetch(`${runtime.origin}/_local/sns/messages`);
+      const etag = first.headers.get("etag")!;
+      const before = (await first.json()) as OutboxEntry[];
+      assert.equal(etag, `"${before.length}"`);
+      const unchanged = await fetch(`${runtime.origin}/_local/sns/messages`, { headers: { "If-None-Match": etag } });
+      assert.equal(unchanged.status, 304);
+      assert.equal(await unchanged.text(), "");
+      await approvalEmailFor(await startAt(runtime.outputs.approvalStartUrl, { order: 7 }));
+      const changed = await fetch(`${runtime.origin}/_local/sns/messages`, { headers: { "If-None-Match": etag } });
+      assert.equal(changed.status, 200);
+      const after = (await changed.json()) as OutboxEntry[];
+      assert.ok(after.length > before.length);
+      assert.deepEqual(after.slice(0, before.length), before, "the outbox only grows");
+      assert.equal(changed.headers.get("etag"), `"${after.length}"`);
+    });
+
     it("emails the configured approver through SNS: the outbox holds the message, naming the execution, with links on the local origin", async () => {
       const executionArn = await startAt(runtime.outputs.approvalStartUrl, { order: 42 });
       const { entry, approve, reject } = await approvalEmailFor(executionArn);
