@@ -97,6 +97,10 @@ export function eventToWire(event: HistoryEvent, includeExecutionData = true): R
   return wire;
 }
 
+function summaryOf(events: readonly HistoryEvent[]): { length: number; lastType: HistoryEventType | undefined } {
+  return { length: events.length, lastType: events[events.length - 1]?.type };
+}
+
 /**
  * Appends events for one execution. Each branch of a Parallel or iteration of a Map is a `HistoryThread`
  * so `previousEventId` points at the event that came before it in the same branch, as on AWS.
@@ -142,11 +146,7 @@ export class History {
 
   /** Count and last type of events only in the store, read once without keeping the events. */
   private summarized(): NonNullable<History["summary"]> {
-    if (!this.summary) {
-      const events = this.load?.() ?? [];
-      this.summary = { length: events.length, lastType: events[events.length - 1]?.type };
-    }
-    return this.summary;
+    return (this.summary ??= summaryOf(this.load?.() ?? []));
   }
 
   /** False while a restored execution's events are still only in the store. */
@@ -161,7 +161,7 @@ export class History {
    */
   release(load: () => HistoryEvent[]): void {
     if (!this.kept) return;
-    this.summary = { length: this.kept.length, lastType: this.kept[this.kept.length - 1]?.type };
+    this.summary = summaryOf(this.kept);
     this.kept = undefined;
     this.load = load;
   }
