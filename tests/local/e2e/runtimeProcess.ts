@@ -43,7 +43,9 @@ export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv =
   const ownStateDirectory = args.includes("--state-dir") || args.includes("--state") ? undefined : temporaryStateDirectory();
   const stateArgs = ownStateDirectory ? ["--state-dir", ownStateDirectory] : [];
   const removeOwnState = () => ownStateDirectory && fs.rmSync(ownStateDirectory, { recursive: true, force: true });
-  const child = spawn(process.execPath, ["-r", "ts-node/register", "local/cli.ts", ...stateArgs, ...args], {
+  // `npm start`'s own entry (local/start.js: esbuild, with its transpile cache), not ts-node: what users run, and
+  // some 3 s less CPU per runtime a test starts.
+  const child = spawn(process.execPath, ["local/start.js", ...stateArgs, ...args], {
     cwd: REPOSITORY,
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", PORT: "0", NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
