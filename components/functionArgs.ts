@@ -33,7 +33,8 @@ export interface WorkflowFunctionArgs {
 export interface ResolvedFunctionArgs {
   callbackFactory: HandlerFactory;
   environment: Record<string, pulumi.Input<string>>;
-  policyStatements: pulumi.Input<aws.iam.PolicyStatement>[];
+  /** An Output when the component's own statements depend on a deploy-time lookup (an encrypted topic's key). */
+  policyStatements: pulumi.Input<pulumi.Input<aws.iam.PolicyStatement>[]>;
   memorySize: number;
   timeoutSeconds: number;
   description?: string;

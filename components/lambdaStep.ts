@@ -75,7 +75,8 @@ export function createLambdaStep(prefix: string, fn: ResolvedFunctionArgs, setti
   const policies: pulumi.Resource[] = [
     new aws.iam.RolePolicy(`${prefix}-logs-policy`, { role: role.id, policy: pulumi.jsonStringify(writeLogsPolicy(logGroup.arn)) }, opts),
   ];
-  if (fn.policyStatements.length > 0) {
+  // An Output list is never empty here: the component builds it around a statement of its own.
+  if (!Array.isArray(fn.policyStatements) || fn.policyStatements.length > 0) {
     policies.push(
       new aws.iam.RolePolicy(
         `${prefix}-extra-policy`,

@@ -88,55 +88,81 @@ export function startExecutionPolicy(stateMachineArn: Arn): aws.iam.PolicyDocume
   };
 }
 
-/** `kms:GenerateDataKey` and `kms:Decrypt` on one key: what sending to an encrypted queue or topic needs besides the send. */
-function keyStatements(sid: string, kmsKeyArn: Arn | undefined, actions: string[]): aws.iam.PolicyStatement[] {
-  return kmsKeyArn === undefined ? [] : [{ Sid: sid, Effect: "Allow", Action: actions, Resource: kmsKeyArn }];
+/**
+ * A KMS key to grant, as `keyToGrant` (components/channels/encryptionKey.ts) gives it: a key ARN, undefined for
+ * none, or an Output that resolves to either once the key is looked up at deploy time.
+ */
+type KeyArn = pulumi.Input<string | undefined> | undefined;
+
+/**
+ * The statements, and one allowing `actions` on the key when there is one. Whether there is one may be known only
+ * at deploy time (a queue or topic given as a resource), so the list is then an Output.
+ */
+function withKeyStatement(
+  statements: aws.iam.PolicyStatement[],
+  sid: string,
+  kmsKeyArn: KeyArn,
+  actions: string[],
+): pulumi.Input<pulumi.Input<aws.iam.PolicyStatement>[]> {
+  const keyStatement = (arn: string): aws.iam.PolicyStatement => ({ Sid: sid, Effect: "Allow", Action: actions, Resource: arn });
+  if (kmsKeyArn === undefined) return statements;
+  if (typeof kmsKeyArn === "string") return [...statements, keyStatement(kmsKeyArn)];
+  return pulumi.output(kmsKeyArn).apply((arn) => (arn === undefined ? statements : [...statements, keyStatement(arn)]));
 }
 
 /**
- * `sqs:SendMessage` on one queue (and the key, when the queue is encrypted): the state machine's right for an SQS
- * callback channel. https://docs.aws.amazon.com/step-functions/latest/dg/sqs-iam.html
+ * `sqs:SendMessage` on one queue (and `kms:GenerateDataKey` + `kms:Decrypt` on its customer managed key): the state
+ * machine's right for an SQS callback channel. https://docs.aws.amazon.com/step-functions/latest/dg/sqs-iam.html
  */
-export function sendMessagePolicy(queueArn: Arn, kmsKeyArn?: Arn): aws.iam.PolicyDocument {
+export function sendMessagePolicy(queueArn: Arn, kmsKeyArn?: KeyArn): aws.iam.PolicyDocument {
   return {
     Version: "2012-10-17",
-    Statement: [
-      { Sid: "SendTokenMessages", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queueArn },
-      ...keyStatements("EncryptTokenMessages", kmsKeyArn, ["kms:GenerateDataKey", "kms:Decrypt"]),
-    ],
+    Statement: withKeyStatement(
+      [{ Sid: "SendTokenMessages", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queueArn }],
+      "EncryptTokenMessages",
+      kmsKeyArn,
+      ["kms:GenerateDataKey", "kms:Decrypt"],
+    ),
   };
 }
 
 /**
- * `sns:Publish` on one topic (and the key, when the topic is encrypted): the state machine's right for an SNS
- * callback channel, or the approval notifier's. https://docs.aws.amazon.com/step-functions/latest/dg/sns-iam.html
+ * `sns:Publish` on one topic (and `kms:GenerateDataKey` + `kms:Decrypt` on its customer managed key): the state
+ * machine's right for an SNS callback channel, or the approval notifier's.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/sns-iam.html
  */
-export function publishPolicy(topicArn: Arn, kmsKeyArn?: Arn): aws.iam.PolicyDocument {
+export function publishPolicy(topicArn: Arn, kmsKeyArn?: KeyArn): aws.iam.PolicyDocument {
   return {
     Version: "2012-10-17",
-    Statement: [
-      { Sid: "PublishTokenMessages", Effect: "Allow", Action: ["sns:Publish"], Resource: topicArn },
-      ...keyStatements("EncryptTokenMessages", kmsKeyArn, ["kms:GenerateDataKey", "kms:Decrypt"]),
-    ],
+    Statement: withKeyStatement(
+      [{ Sid: "PublishTokenMessages", Effect: "Allow", Action: ["sns:Publish"], Resource: topicArn }],
+      "EncryptTokenMessages",
+      kmsKeyArn,
+      ["kms:GenerateDataKey", "kms:Decrypt"],
+    ),
   };
 }
 
 /**
- * What a function behind an SQS event source mapping needs on its queue (and `kms:Decrypt` when encrypted).
- * https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions
+ * What a function behind an SQS event source mapping needs on its queue (and `kms:Decrypt` on its customer managed
+ * key). https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions
  */
-export function consumeQueuePolicy(queueArn: Arn, kmsKeyArn?: Arn): aws.iam.PolicyDocument {
+export function consumeQueuePolicy(queueArn: Arn, kmsKeyArn?: KeyArn): aws.iam.PolicyDocument {
   return {
     Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "ConsumeTokenQueue",
-        Effect: "Allow",
-        Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-        Resource: queueArn,
-      },
-      ...keyStatements("DecryptTokenMessages", kmsKeyArn, ["kms:Decrypt"]),
-    ],
+    Statement: withKeyStatement(
+      [
+        {
+          Sid: "ConsumeTokenQueue",
+          Effect: "Allow",
+          Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+          Resource: queueArn,
+        },
+      ],
+      "DecryptTokenMessages",
+      kmsKeyArn,
+      ["kms:Decrypt"],
+    ),
   };
 }
 
@@ -225,8 +251,8 @@ export function xrayWritePolicy(): aws.iam.PolicyDocument {
 }
 
 /** Statements given by the component's user, as one document. */
-export function statementsPolicy(statements: pulumi.Input<aws.iam.PolicyStatement>[]): aws.iam.PolicyDocument {
-  return { Version: "2012-10-17", Statement: statements as aws.iam.PolicyStatement[] };
+export function statementsPolicy(statements: pulumi.Input<pulumi.Input<aws.iam.PolicyStatement>[]>): aws.iam.PolicyDocument {
+  return { Version: "2012-10-17", Statement: statements };
 }
 
 /** `arn + suffix`: a plain string stays plain (tests read it directly); any other Input becomes an Output. */

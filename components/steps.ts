@@ -22,14 +22,17 @@ export type ExistingFunction = { arn: pulumi.Input<string> } | aws.lambda.Functi
 export interface ExistingQueue {
   arn: pulumi.Input<string>;
   url: pulumi.Input<string>;
-  /** ARN of the KMS key the queue is encrypted with; the workflow's role then gets `kms:GenerateDataKey` and `kms:Decrypt` on it. @default not encrypted */
+  /**
+   * The KMS key the queue is encrypted with (key ARN, key id, alias name or alias ARN): the roles that send or
+   * read get `kms:GenerateDataKey`/`kms:Decrypt` on the key's ARN, or nothing for an AWS managed key. @default not encrypted
+   */
   kmsKeyArn?: pulumi.Input<string>;
 }
 
 /** An SNS topic the workflow does not create. */
 export interface ExistingTopic {
   arn: pulumi.Input<string>;
-  /** ARN of the KMS key the topic is encrypted with (as for ExistingQueue). @default not encrypted */
+  /** The KMS key the topic is encrypted with (as for ExistingQueue). @default not encrypted */
   kmsKeyArn?: pulumi.Input<string>;
 }
 
@@ -150,7 +153,7 @@ export interface LambdaChannelArgs {
 /** `sqs:sendMessage.waitForTaskToken`: the token travels in a queue message. */
 export interface SqsChannelArgs {
   type: "sqs";
-  /** An existing queue; omitted, the workflow creates one. @default a new queue */
+  /** An existing queue; an `aws.sqs.Queue`'s `kmsMasterKeyId` is granted as ExistingQueue's `kmsKeyArn`. @default a new queue */
   queue?: ExistingQueue | aws.sqs.Queue;
   /** Settings of the queue the workflow creates (not allowed with `queue`). */
   queueSettings?: {
@@ -158,7 +161,7 @@ export interface SqsChannelArgs {
     visibilityTimeoutSeconds?: number;
     /** @default 345600 (4 days, SQS's default) */
     messageRetentionSeconds?: number;
-    /** Encrypt with this KMS key (ARN); the roles get the key rights they need. @default SQS-managed encryption */
+    /** Encrypt with this KMS key (ARN, id or alias); the roles get the key rights they need. @default SQS-managed encryption */
     kmsKeyArn?: pulumi.Input<string>;
   };
   /** The message body (an object is sent as JSON). @default {"taskToken.$": "$$.Task.Token", "input.$": "$"} */
@@ -181,9 +184,9 @@ export interface SqsWorkerArgs {
 /** `sns:publish.waitForTaskToken`: the token travels in a topic message to its subscribers. */
 export interface SnsChannelArgs {
   type: "sns";
-  /** An existing topic; omitted, the workflow creates one. @default a new topic */
+  /** An existing topic; an `aws.sns.Topic`'s `kmsMasterKeyId` is granted as ExistingTopic's `kmsKeyArn`. @default a new topic */
   topic?: ExistingTopic | aws.sns.Topic;
-  /** Encrypt the created topic with this KMS key (ARN). @default not encrypted */
+  /** Encrypt the created topic with this KMS key (ARN, id or alias). @default not encrypted */
   kmsKeyArn?: pulumi.Input<string>;
   /** The message (an object is sent as JSON). @default {"taskToken.$": "$$.Task.Token", "input.$": "$"} */
   message?: unknown;

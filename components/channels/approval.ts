@@ -83,7 +83,7 @@ export function declareApprovalChannel(channel: ResolvedApprovalChannel, context
         [APPROVAL_ENVIRONMENT.apiUrl]: pulumi.interpolate`${api.apiEndpoint}${basePath}`,
         ...(channel.subject !== undefined ? { [APPROVAL_ENVIRONMENT.subject]: channel.subject } : {}),
       },
-      policyStatements: publishPolicy(topic.topicArn, topic.kmsKeyArn).Statement as aws.iam.PolicyStatement[],
+      policyStatements: publishPolicy(topic.topicArn, topic.kmsKeyArn).Statement,
       ...FUNCTION_DEFAULTS,
     },
     `Sends ${context.stepName}'s approval request with its links.`,

@@ -8,25 +8,31 @@ import { publishPolicy, topicToQueuePolicy } from "../policies";
 import type { ResolvedSnsChannel, ResolvedSubscription } from "../resolveSteps";
 import type { ExistingTopic } from "../steps";
 import type { ChannelContext, ChannelResources } from "./context";
+import { keyToGrant } from "./encryptionKey";
 
 export interface DeclaredTopic {
   topicArn: pulumi.Output<string>;
-  kmsKeyArn?: pulumi.Input<string>;
+  /** The customer managed key a publisher must be granted (see keyToGrant); undefined: none. */
+  kmsKeyArn?: pulumi.Input<string | undefined>;
 }
 
-/** The given topic, or a new one (`${prefix}-topic`). */
+/** The given topic, or a new one (`${prefix}-topic`), with the key its publishers need. */
 export function declareTopic(
   topic: ExistingTopic | aws.sns.Topic | undefined,
   kmsKeyArn: pulumi.Input<string> | undefined,
   context: ChannelContext,
 ): DeclaredTopic {
-  if (topic) return { topicArn: pulumi.output(topic.arn), kmsKeyArn: topic instanceof aws.sns.Topic ? undefined : topic.kmsKeyArn };
+  if (topic) {
+    // A topic resource names its key as SNS takes it (id, ARN or alias); the grant needs the key's ARN.
+    const keyReference = topic instanceof aws.sns.Topic ? topic.kmsMasterKeyId : topic.kmsKeyArn;
+    return { topicArn: pulumi.output(topic.arn), kmsKeyArn: keyToGrant(keyReference, context.parent) };
+  }
   const created = new aws.sns.Topic(
     `${context.prefix}-topic`,
     { ...(kmsKeyArn !== undefined ? { kmsMasterKeyId: kmsKeyArn } : {}), tags: context.tags },
     { parent: context.parent },
   );
-  return { topicArn: created.arn, kmsKeyArn };
+  return { topicArn: created.arn, kmsKeyArn: keyToGrant(kmsKeyArn, context.parent) };
 }
 
 /** One subscription; a function defined here is returned so its role can be granted the task response. */

@@ -8,22 +8,24 @@ import * as pulumi from "@pulumi/pulumi";
 import { consumeQueuePolicy, sendMessagePolicy } from "../policies";
 import type { ResolvedSqsChannel } from "../resolveSteps";
 import type { ChannelContext, ChannelResources } from "./context";
+import { keyToGrant } from "./encryptionKey";
 
 export function declareSqsChannel(channel: ResolvedSqsChannel, context: ChannelContext): ChannelResources {
   const { prefix, parent, tags } = context;
   const opts = { parent };
   let queueArn: pulumi.Output<string>;
   let queueUrl: pulumi.Output<string>;
-  let kmsKeyArn: pulumi.Input<string> | undefined;
+  let kmsKeyArn: pulumi.Input<string | undefined> | undefined;
   let deadLetterQueue: aws.sqs.Queue | undefined;
   if (channel.queue) {
     queueArn = pulumi.output(channel.queue.arn);
     queueUrl = pulumi.output(channel.queue.url);
-    kmsKeyArn = channel.queue instanceof aws.sqs.Queue ? undefined : channel.queue.kmsKeyArn;
+    // A queue resource names its key as SQS takes it (id, ARN or alias); the grant needs the key's ARN.
+    kmsKeyArn = keyToGrant(channel.queue instanceof aws.sqs.Queue ? channel.queue.kmsMasterKeyId : channel.queue.kmsKeyArn, parent);
   } else {
     const settings = channel.queueSettings;
-    kmsKeyArn = settings.kmsKeyArn;
-    const encryption = kmsKeyArn !== undefined ? { kmsMasterKeyId: kmsKeyArn } : { sqsManagedSseEnabled: true };
+    kmsKeyArn = keyToGrant(settings.kmsKeyArn, parent);
+    const encryption = settings.kmsKeyArn !== undefined ? { kmsMasterKeyId: settings.kmsKeyArn } : { sqsManagedSseEnabled: true };
     const deadLetter = channel.worker?.deadLetter;
     if (deadLetter) {
       // A DLQ keeps its messages longest (14 days), so a failed message can still be read and redriven.

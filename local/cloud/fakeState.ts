@@ -17,6 +17,11 @@ export interface FakeCloud {
    * origin (e.g. "http://127.0.0.1:3000"), so outputs such as `startUrl` point at the local runtime.
    */
   origin?: string;
+  /**
+   * KMS aliases (`alias/name` → key id) that `aws.kms.getKey` resolves. An alias not listed resolves to a key id
+   * derived from its name (the program may declare the alias itself, which a pure answer cannot see).
+   */
+  kmsAliases?: Record<string, string>;
 }
 
 export const DEFAULT_FAKE_CLOUD: FakeCloud = { region: "us-east-1", accountId: "123456789012" };
@@ -211,7 +216,44 @@ export function fakeInvoke(token: string, inputs: Record<string, any>, cloud: Fa
       return { name: region, region, id: region, description: region, endpoint: `${region}.amazonaws.com` };
     case "aws:index/getPartition:getPartition":
       return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws", reverseDnsPrefix: "com.amazonaws" };
+    case "aws:kms/getKey:getKey":
+      return fakeKey(String(inputs.keyId), cloud);
     default:
       return inputs;
   }
+}
+
+/**
+ * What `aws.kms.getKey` (KMS DescribeKey) answers for a key id, key ARN, alias name or alias ARN: the key's
+ * metadata, whose `arn` is always the key's ARN, never the alias's. A key behind an `alias/aws/...` alias is AWS
+ * managed. https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html
+ */
+function fakeKey(keyReference: string, cloud: FakeCloud): Record<string, any> {
+  // An ARN names its own region and account (a key may live in another account); a bare id or alias is the caller's.
+  const arn = /^arn:([^:]+):kms:([^:]*):(\d{12}):(.+)$/.exec(keyReference);
+  const [partition, region, accountId, resource] = arn
+    ? [arn[1], arn[2], arn[3], arn[4]]
+    : ["aws", cloud.region, cloud.accountId, keyReference];
+  const aliases = cloud.kmsAliases ?? {};
+  const keyId = resource.startsWith("alias/")
+    ? (aliases[resource] ?? uuidFrom(`${accountId}:${resource}`))
+    : resource.replace(/^key\//, "");
+  const awsManaged =
+    resource.startsWith("alias/aws/") || Object.entries(aliases).some(([alias, id]) => alias.startsWith("alias/aws/") && id === keyId);
+  const keyArn = `arn:${partition}:kms:${region}:${accountId}:key/${keyId}`;
+  return {
+    id: keyArn,
+    arn: keyArn,
+    keyId,
+    awsAccountId: accountId,
+    keyManager: awsManaged ? "AWS" : "CUSTOMER",
+    keyState: "Enabled",
+    enabled: true,
+    keyUsage: "ENCRYPT_DECRYPT",
+    keySpec: "SYMMETRIC_DEFAULT",
+    customerMasterKeySpec: "SYMMETRIC_DEFAULT",
+    origin: "AWS_KMS",
+    multiRegion: keyId.startsWith("mrk-"),
+    description: "",
+  };
 }
