@@ -60,3 +60,16 @@ export function setRequestPrincipal(req: IncomingMessage, principal: Principal):
 export function requestPrincipal(req: IncomingMessage): Principal | undefined {
   return requestPrincipals.get(req);
 }
+
+/**
+ * A resource-based policy as IAM reads it (local/iam, its one policy parser): why it is no valid policy, or the
+ * counts the services' own quotas limit (SQS: at most 20 statements of at most 7 actions each).
+ */
+export type ResourcePolicyReading = { problem: string } | { statements: ReadonlyArray<{ actions: number }> };
+
+/**
+ * Reads a policy SQS or SNS is asked to keep (CreateQueue/SetQueueAttributes `Policy`, CreateTopic/SetTopicAttributes
+ * `Policy`), so a document AWS would refuse is refused when it is set, not when a request meets it. `source` names it
+ * in the reason ("policy of queue jobs").
+ */
+export type ResourcePolicyReader = (text: string, source: string) => ResourcePolicyReading;
