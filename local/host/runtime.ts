@@ -30,6 +30,7 @@ import { IAM_MODES, type IamMode } from "../iam/modes";
 import { authorizingInvoker } from "../iam/invoker";
 import { sendMalformedCredential } from "../iam/responses";
 import { authorizingQueueSender, authorizingTopicPublisher } from "../iam/messaging";
+import { readResourcePolicy } from "../iam/policy";
 
 export { IAM_MODES, type IamMode };
 
@@ -175,10 +176,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       maxProcessesPerFunction: options.maxProcessesPerFunction,
     });
     context.lambda = enforcing ? authorizingInvoker(lambda, iam, (name) => qualifiedFunctionArn(lambda, name)) : lambda;
-    const sqs = new SqsService(context);
+    // Queue and topic policies set through the APIs are read by IAM's one parser when set, whatever the IAM mode.
+    const sqs = new SqsService(context, readResourcePolicy);
     // Sends and publishes made on someone's behalf (tasks as the state machine's role, SNS delivering to a queue) are authorized.
     context.sqs = enforcing ? authorizingQueueSender(sqs.queues, iam, context.region) : sqs.queues;
-    const sns = new SnsService(context, context.sqs);
+    const sns = new SnsService(context, context.sqs, readResourcePolicy);
     context.sns = enforcing ? authorizingTopicPublisher(sns.api, iam) : sns.api;
     iam.useLivePolicies((arn) => {
       const queue = sqs.queues.byArn(arn);

@@ -337,8 +337,8 @@ export class IamEnforcer implements AccessControl, Authenticator, DeniedCallLog 
       try {
         statements = readPolicy(live.policy, live.source);
       } catch (error) {
-        // Set through SetQueueAttributes / SetTopicAttributes, the policy is stored as given (not checked there
-        // yet); a malformed one allows nothing, as AWS would have refused to keep it.
+        // SQS and SNS refuse a malformed policy when it is set (readResourcePolicy); one that got past them (kept
+        // by an older runtime's store) allows nothing, as AWS would have refused to keep it.
         this.options.log("iam", `${(error as Error).message}: it allows nothing`);
         statements = [];
       }

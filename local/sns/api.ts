@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { MessagingError, type MessageAttributeValue, type PublishRequest, type TopicPublisher } from "../common/messaging";
+import type { ResourcePolicyReader } from "../common/access";
 import type { Deliverer } from "./delivery";
 import {
   batchEntryIdsNotDistinct,
@@ -17,6 +18,7 @@ import {
   tooManyEntriesInBatchRequest,
 } from "./errors";
 import { passesFilter } from "./filterPolicy";
+import { checkTopicPolicy } from "./policy";
 import type { Subscription, Topic, TopicRegistry } from "./topics";
 
 type Input = Record<string, any>;
@@ -34,13 +36,18 @@ export class SnsApi implements TopicPublisher {
     private readonly deliverer: Deliverer,
     private readonly accountId: string,
     private readonly log: (line: string) => void,
+    /** IAM's policy parser, for the Policy attribute (local/iam through local/common's contract). */
+    private readonly readPolicy: ResourcePolicyReader,
     private readonly retryDelayMs = 1000,
   ) {}
 
   async call(action: string, input: Input): Promise<Input> {
     switch (action) {
-      case "CreateTopic":
-        return { TopicArn: this.topics.create(input.Name, stringMap(input.Attributes)).arn };
+      case "CreateTopic": {
+        const attributes = stringMap(input.Attributes);
+        if (attributes.Policy !== undefined) checkTopicPolicy(attributes.Policy, String(input.Name), this.readPolicy, this.log);
+        return { TopicArn: this.topics.create(input.Name, attributes).arn };
+      }
       case "DeleteTopic":
         this.topics.delete(input.TopicArn);
         return {};
@@ -52,9 +59,12 @@ export class SnsApi implements TopicPublisher {
         );
       case "GetTopicAttributes":
         return { Attributes: this.topicAttributes(this.topics.get(input.TopicArn)) };
-      case "SetTopicAttributes":
-        this.topics.setTopicAttribute(this.topics.get(input.TopicArn), input.AttributeName, input.AttributeValue);
+      case "SetTopicAttributes": {
+        const topic = this.topics.get(input.TopicArn);
+        if (input.AttributeName === "Policy") checkTopicPolicy(String(input.AttributeValue ?? ""), topic.name, this.readPolicy, this.log);
+        this.topics.setTopicAttribute(topic, input.AttributeName, input.AttributeValue);
         return {};
+      }
       case "Subscribe": {
         const subscription = this.topics.subscribe(
           this.topics.get(input.TopicArn),

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseQueryForm, sendQueryError, sendQueryResult } from "../common/awsQuery";
+import type { ResourcePolicyReader } from "../common/access";
 import { sendJson } from "../common/http";
 import { MessagingError, type QueueSender } from "../common/messaging";
 import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
@@ -29,9 +30,11 @@ export class SnsService implements LocalService {
   readonly api: SnsApi;
   private readonly deliverer: Deliverer;
 
+  /** `readPolicy`: IAM's reading of a Policy set through the API (local/iam's readResourcePolicy, wired by the runtime). */
   constructor(
     private readonly context: LocalContext,
     sqs: QueueSender | undefined,
+    readPolicy: ResourcePolicyReader,
   ) {
     const persistence = context.store ? new SnsPersistence(context.store) : undefined;
     this.topics = new TopicRegistry(context.region, context.accountId, persistence);
@@ -45,7 +48,7 @@ export class SnsService implements LocalService {
       outbox: this.outbox,
       log,
     });
-    this.api = new SnsApi(this.topics, this.deliverer, context.accountId, log);
+    this.api = new SnsApi(this.topics, this.deliverer, context.accountId, log, readPolicy);
   }
 
   /** Topics a reload changed but kept by ARN, by the urn of their new declaration: the previous one (see deprovision). */

@@ -3,6 +3,7 @@
  * wire.ts), answering with the JSON protocol's output shapes.
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_Operations.html
  */
+import type { ResourcePolicyReader } from "../common/access";
 import { MessagingError, type MessageAttributeValue } from "../common/messaging";
 import { checkAttributes, MAX_MESSAGE_BYTES, readAttributes } from "./attributes";
 import {
@@ -19,6 +20,7 @@ import {
   tooManyEntriesInBatchRequest,
 } from "./errors";
 import { md5OfMessageAttributes } from "./md5";
+import { checkQueuePolicy } from "./policy";
 import { parseReceiptHandle, type Queue, type StoredMessage } from "./queue";
 import type { QueueRegistry } from "./queues";
 
@@ -30,14 +32,22 @@ export class SqsApi {
   constructor(
     private readonly queues: QueueRegistry,
     private readonly accountId: string,
+    /** IAM's policy parser, for the Policy attribute (local/iam through local/common's contract). */
+    private readonly readPolicy: ResourcePolicyReader,
+    private readonly log: (line: string) => void,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Runs one operation; throws MessagingError for what AWS refuses. `signal` ends a long poll early. */
   async call(operation: string, input: Input, signal?: AbortSignal): Promise<Input> {
     switch (operation) {
-      case "CreateQueue":
-        return { QueueUrl: this.queues.create(requiredString(input, "QueueName"), input.Attributes ?? {}).url };
+      case "CreateQueue": {
+        const name = requiredString(input, "QueueName");
+        const attributes = input.Attributes ?? {};
+        const { Policy } = checkAttributes(attributes);
+        if (Policy !== undefined) checkQueuePolicy(Policy, name, this.readPolicy, this.log);
+        return { QueueUrl: this.queues.create(name, attributes).url };
+      }
       case "GetQueueUrl": {
         const queue = this.queues.byQueueName(requiredString(input, "QueueName"));
         if (!queue || (input.QueueOwnerAWSAccountId !== undefined && input.QueueOwnerAWSAccountId !== this.accountId))
@@ -54,6 +64,7 @@ export class SqsApi {
       case "SetQueueAttributes": {
         const queue = this.queues.byUrl(input.QueueUrl);
         const checked = checkAttributes(input.Attributes ?? {});
+        if (checked.Policy !== undefined) checkQueuePolicy(checked.Policy, queue.name, this.readPolicy, this.log);
         for (const [name, value] of Object.entries(checked)) queue.attributes.set(name, value);
         queue.lastModifiedTimestamp = this.now();
         this.queues.changed(queue);

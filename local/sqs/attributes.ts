@@ -26,7 +26,7 @@ export const DEFAULT_ATTRIBUTES: Readonly<Record<string, string>> = {
   SqsManagedSseEnabled: "true",
 };
 
-/** Kept as given; not acted on locally (policies are not enforced, encryption is not emulated). */
+/** Kept as given (Policy is checked by policy.ts when set through the API and enforced by local/iam; encryption is not emulated). */
 const STORED_ONLY = new Set([
   "Policy",
   "RedriveAllowPolicy",

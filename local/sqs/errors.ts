@@ -109,3 +109,10 @@ export function jsonErrorType(error: MessagingError): string {
   const coral = ["InvalidParameterValue", "MissingParameter", "AccessDenied"];
   return coral.includes(error.code) ? `com.amazon.coral.service#${error.code}Exception` : `com.amazonaws.sqs#${error.code}`;
 }
+
+/** A queue Policy that is no valid policy document: SQS gives no reason (the local runtime logs it). */
+export const invalidPolicy = () =>
+  new MessagingError("InvalidAttributeValue", "Invalid value for the parameter Policy.", "InvalidAttributeValue");
+
+/** A queue Policy over one of SQS's policy quotas (size, statements, actions per statement), answered with 403. */
+export const policyOverLimit = (message: string) => new MessagingError("OverLimit", message, "OverLimit", 403);

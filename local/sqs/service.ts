@@ -7,7 +7,7 @@ import { isQueryRequest, parseQueryForm } from "../common/awsQuery";
 import { MessagingError } from "../common/messaging";
 import type { DeclaredResource, LocalContext, LocalService } from "../common/service";
 import { SqsApi } from "./api";
-import type { Principal } from "../common/access";
+import type { Principal, ResourcePolicyReader } from "../common/access";
 import { SqsEventSourceMapping, type PollerAccess } from "./eventSourceMapping";
 import { SqsPersistence } from "./persistence";
 import { QueueRegistry } from "./queues";
@@ -47,10 +47,14 @@ export class SqsService implements LocalService {
   private readonly api: SqsApi;
   private readonly mappings: SqsEventSourceMapping[] = [];
 
-  constructor(private readonly context: LocalContext) {
+  /** `readPolicy`: IAM's reading of a Policy set through the API (local/iam's readResourcePolicy, wired by the runtime). */
+  constructor(
+    private readonly context: LocalContext,
+    readPolicy: ResourcePolicyReader,
+  ) {
     const persistence = context.store ? new SqsPersistence(context.store) : undefined;
     this.queues = new QueueRegistry(context.origin, context.region, context.accountId, Date.now, persistence);
-    this.api = new SqsApi(this.queues, context.accountId);
+    this.api = new SqsApi(this.queues, context.accountId, readPolicy, (line) => context.log("sqs", line, "warn"));
   }
 
   /** Queues a reload changed but kept by name, by the urn of their new declaration: the previous one (see deprovision). */
