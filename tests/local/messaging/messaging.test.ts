@@ -2,7 +2,8 @@
  * The local SQS and SNS through the AWS SDK v3 (SQS over JSON, SNS over query) and Debian's AWS CLI 2.9 (both
  * over query), against the fixture program started with `npm start -- --cwd`: every operation, AWS's errors,
  * long polling, visibility and redrive, event source mappings with partial batch failures and crashing
- * workers, SNS fan-out, the email outbox, and Step Functions' sqs/sns tasks.
+ * workers, SNS fan-out, the email outbox, Step Functions' sqs/sns tasks, and queue and topic policies checked
+ * when set. IAM is enforced, as a user runs the runtime.
  */
 import * as assert from "node:assert/strict";
 import { createHash, createVerify } from "node:crypto";
@@ -35,6 +36,7 @@ import {
 } from "@aws-sdk/client-sns";
 import { CreateStateMachineCommand, SendTaskSuccessCommand, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { historyOf, waitForEnd } from "../e2e/runtimeProcess";
+import { describePolicyValidation } from "./policyValidation";
 import { aws, collect, outbox, sleep, startMessagingRuntime, type MessagingRuntime } from "./support";
 
 const md5 = (text: string) => createHash("md5").update(text).digest("hex");
@@ -613,7 +615,8 @@ describe("local SQS and SNS end to end (SDK v3 and AWS CLI)", function () {
       const { stateMachineArn } = await runtime.sfn.send(
         new CreateStateMachineCommand({
           name: "jsonata-sqs",
-          roleArn: "arn:aws:iam::123456789012:role/sfn",
+          // The program's state machine role, which it grants sqs:SendMessage on this queue (IAM is enforced).
+          roleArn: out.statesRoleArn,
           definition: JSON.stringify(definition),
         }),
       );
@@ -687,7 +690,21 @@ describe("local SQS and SNS end to end (SDK v3 and AWS CLI)", function () {
       const created = await aws(runtime, ["sns", "create-topic", "--name", "cli-topic"]);
       assert.equal(created.code, 0, created.stderr);
       const topicArn = JSON.parse(created.stdout).TopicArn;
-      await createQueue("cli-topic-queue");
+      // As on AWS, SNS may deliver to the queue only when the queue's policy lets the topic in.
+      await createQueue("cli-topic-queue", {
+        Policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "sns.amazonaws.com" },
+              Action: "sqs:SendMessage",
+              Resource: "arn:aws:sqs:us-east-1:123456789012:cli-topic-queue",
+              Condition: { ArnEquals: { "aws:SourceArn": topicArn } },
+            },
+          ],
+        }),
+      });
       const subscribed = await aws(runtime, [
         "sns",
         "subscribe",
@@ -713,4 +730,6 @@ describe("local SQS and SNS end to end (SDK v3 and AWS CLI)", function () {
       assert.match(missing.stderr, /\(NotFound\) when calling the Publish operation: Topic does not exist/);
     });
   });
+
+  describePolicyValidation(() => runtime);
 });

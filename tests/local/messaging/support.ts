@@ -15,10 +15,11 @@ export interface MessagingRuntime extends RuntimeProcess {
 }
 
 export async function startMessagingRuntime(): Promise<MessagingRuntime> {
-  // IAM is off here: these specs also create queues, topics and state machines through the API, with roles and
-  // policies the program does not declare. The fixture's own policies are what AWS needs; the same program runs
-  // under enforcement in tests/local/iam/messagingEnforcement.test.ts.
-  const runtime = await startRuntime(["--cwd", FIXTURE, "--iam", "off"], { LOCAL_LAMBDA_NODE: "machine" });
+  // IAM is enforced, as a user runs it (the default): the SDK and the CLI call as the terminal; what runs on
+  // someone's behalf (state machines, SNS deliveries, event source mappings) needs the roles and queue policies
+  // AWS would need, declared by the fixture or set by the specs as a user would. A copy with statements taken out
+  // runs in tests/local/iam/messagingEnforcement.test.ts.
+  const runtime = await startRuntime(["--cwd", FIXTURE], { LOCAL_LAMBDA_NODE: "machine" });
   const options = { endpoint: runtime.origin, region: "us-east-1", credentials, maxAttempts: 1 };
   const sqs = new SQSClient(options);
   const sns = new SNSClient(options);
