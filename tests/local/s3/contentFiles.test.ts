@@ -4,6 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { type ContentDisk, ContentFiles, nodeDisk } from "../../../local/s3/contentFiles";
+import { S3Persistence } from "../../../local/s3/persistence";
+import { SqliteStore } from "../../../local/store/sqliteStore";
 
 /** The real disk, every call recorded in order; a directory sync waits while `holdSyncs` is set. */
 function recordingDisk() {
@@ -138,5 +140,31 @@ describe("S3 content files", () => {
       assert.ok(error.message.includes(file) && error.message.includes("holds 4 bytes, its record says 10"), error.message);
       return true;
     });
+  });
+  it("puts an object's record in the store, which the PUT's answer waits for, only after its directory entry is synced", async () => {
+    const { disk, calls, holdSyncs, releaseSyncs } = recordingDisk();
+    const store = SqliteStore.open(root);
+    try {
+      const persistence = new S3Persistence(store, store.filesFor("s3"), disk);
+      persistence.saveBucket("bucket", new Date(0));
+      const metadata = { etag: '"e"', lastModified: new Date(0), contentType: "text/plain", metadata: {} };
+      await persistence.saveObject("bucket", { key: "first", size: 1, body: Buffer.from("1"), ...metadata });
+      holdSyncs();
+      const saving = settled(persistence.saveObject("bucket", { key: "second", size: 1, body: Buffer.from("2"), ...metadata }));
+      // Wait until a directory sync has begun and is held.
+      while (calls.filter((call) => call.startsWith("sync ")).length === calls.filter((call) => call.startsWith("synced ")).length) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const records = store.collection<{ file: string }>("s3.objects");
+      assert.equal(saving.done, false);
+      assert.equal(records.get("bucket\u0001second"), undefined, "the record was put before the directory entry was synced");
+      releaseSyncs();
+      while (!saving.done) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.ok(records.get("bucket\u0001second"));
+    } finally {
+      releaseSyncs();
+      store.close();
+    }
   });
 });
