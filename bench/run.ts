@@ -7,7 +7,21 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 
-const ALL = ["archive-size", "engine", "waiting", "e2e", "iam", "pipeline", "sqs", "channels", "durable", "console", "soak", "start"];
+const ALL = [
+  "archive-size",
+  "engine",
+  "waiting",
+  "e2e",
+  "iam",
+  "pipeline",
+  "sqs",
+  "channels",
+  "durable",
+  "s3-start",
+  "console",
+  "soak",
+  "start",
+];
 
 function main(): number {
   const requested = process.argv.slice(2);

@@ -10,6 +10,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   BucketNotEmpty: 409,
   EntityTooSmall: 400,
   IncompleteBody: 400,
+  /** Also the local S3's answer when an object's content file is missing from the state folder (S3 has no code for it). */
+  InternalError: 500,
   InvalidArgument: 400,
   InvalidBucketName: 400,
   InvalidDigest: 400,

@@ -82,7 +82,7 @@ export function listObjects(s3: S3Store, bucketName: string, query: URLSearchPar
     Key: encode(object.key),
     LastModified: object.lastModified.toISOString(),
     ETag: object.etag,
-    Size: object.body.length,
+    Size: object.size,
     StorageClass: "STANDARD",
   }));
   body.CommonPrefixes = commonPrefixes.map((commonPrefix) => ({ Prefix: encode(commonPrefix) }));

@@ -59,7 +59,7 @@ export function completeUpload(s3: S3Store, bucketName: string, key: string, req
   });
   const body = Buffer.concat(bodies);
   const etag = multipartEtag(requested.map((part) => upload.parts.get(part.partNumber)!.etag));
-  const kept = bucket.put({ ...upload.template, key, body, etag, lastModified: new Date() });
+  const kept = bucket.put({ ...upload.template, key, size: body.length, body, etag, lastModified: new Date() });
   bucket.uploads.delete(upload.uploadId);
   // Should the object not reach the disk, the upload comes back with its parts, so the client can retry the
   // completion (as on S3) instead of meeting NoSuchUpload.

@@ -16,6 +16,7 @@ export function putObject(s3: S3Store, bucketName: string, key: string, request:
   const object: StoredObject = {
     ...objectTemplate(request.headers),
     key,
+    size: payload.length,
     body: payload,
     etag: quotedMd5(payload),
     lastModified: new Date(),
@@ -29,9 +30,14 @@ export function putObject(s3: S3Store, bucketName: string, key: string, request:
   };
 }
 
-export function getObject(s3: S3Store, bucketName: string, key: string, request: Request, withBody: boolean): Reply {
+/**
+ * The object is looked up and its read begun when the request arrives (this function's synchronous part), so a
+ * later overwrite neither changes what it answers nor removes the file it reads.
+ */
+export async function getObject(s3: S3Store, bucketName: string, key: string, request: Request, withBody: boolean): Promise<Reply> {
   s3.count(withBody ? "GetObject" : "HeadObject");
-  const object = s3.bucketNamed(bucketName).get(key);
+  const bucket = s3.bucketNamed(bucketName);
+  const object = bucket.get(key);
   const ifMatch = request.headers["if-match"];
   if (ifMatch && !etagListIncludes(ifMatch, object.etag))
     throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-Match" });
@@ -51,15 +57,15 @@ export function getObject(s3: S3Store, bucketName: string, key: string, request:
 
   const range = request.headers.range;
   if (range) {
-    const { start, end } = parseRange(range, object.body.length);
-    headers["Content-Range"] = `bytes ${start}-${end}/${object.body.length}`;
+    const { start, end } = parseRange(range, object.size);
+    headers["Content-Range"] = `bytes ${start}-${end}/${object.size}`;
     headers["Content-Length"] = end - start + 1;
-    return { status: 206, headers, body: withBody ? object.body.subarray(start, end + 1) : undefined };
+    return { status: 206, headers, body: withBody ? await bucket.read(object, start, end - start + 1) : undefined };
   }
   if (String(request.headers["x-amz-checksum-mode"] ?? "").toUpperCase() === "ENABLED")
     Object.assign(headers, checksumHeader(object.checksum));
-  headers["Content-Length"] = object.body.length;
-  return { headers, body: withBody ? object.body : undefined };
+  headers["Content-Length"] = object.size;
+  return { headers, body: withBody ? await bucket.read(object) : undefined };
 }
 
 export function deleteObject(s3: S3Store, bucketName: string, key: string): Reply {
@@ -111,7 +117,8 @@ export function copyObject(s3: S3Store, bucketName: string, key: string, request
         : `Invalid copy source object key: ${source}`,
     );
   }
-  const sourceObject = s3.bucketNamed(named.bucket).get(named.key);
+  const sourceBucket = s3.bucketNamed(named.bucket);
+  const sourceObject = sourceBucket.get(named.key);
   const replace = String(request.headers["x-amz-metadata-directive"] ?? "COPY").toUpperCase() === "REPLACE";
   if (!replace && named.bucket === bucketName && named.key === key) {
     throw new S3Error(
@@ -122,7 +129,10 @@ export function copyObject(s3: S3Store, bucketName: string, key: string, request
   const metadataSource = replace ? objectTemplate(request.headers) : sourceObject;
   const object: StoredObject = {
     key,
-    body: sourceObject.body,
+    size: sourceObject.size,
+    // The source's bytes: still in memory, or read from its file now (begun at arrival, so a later overwrite of
+    // the source does not change what is copied). The copy is kept, and answered, once they are read and written.
+    body: sourceObject.body ?? sourceBucket.read(sourceObject),
     etag: sourceObject.etag,
     lastModified: new Date(),
     contentType: metadataSource.contentType,
@@ -136,7 +146,7 @@ export function copyObject(s3: S3Store, bucketName: string, key: string, request
   return {
     kept,
     body: xmlDocument("CopyObjectResult", { LastModified: object.lastModified.toISOString(), ETag: object.etag }),
-    events: [{ eventName: "ObjectCreated:Copy", bucketName, object: { key, size: object.body.length, etag: object.etag } }],
+    events: [{ eventName: "ObjectCreated:Copy", bucketName, object: { key, size: object.size, etag: object.etag } }],
   };
 }
 

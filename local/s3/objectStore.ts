@@ -10,7 +10,15 @@ import { S3Error } from "./errors";
 
 export interface StoredObject {
   key: string;
-  body: Buffer;
+  /** The content's length in bytes. */
+  size: number;
+  /**
+   * The content while only memory holds it: always without a state folder; with one, until the write is kept
+   * (then `file` says where it is, and reads go there). A promise while a copy reads its source.
+   */
+  body?: Buffer | Promise<Buffer>;
+  /** The content's file, relative to the state folder's s3 folder, once kept. */
+  file?: string;
   /** Quoted, as S3 returns it: `"<md5 hex>"`, or `"<md5 of part md5s>-<parts>"` for multipart uploads. */
   etag: string;
   lastModified: Date;
@@ -28,7 +36,7 @@ export interface MultipartUpload {
   uploadId: string;
   key: string;
   initiated: Date;
-  template: Omit<StoredObject, "key" | "body" | "etag" | "lastModified" | "checksum">;
+  template: Omit<StoredObject, "key" | "size" | "body" | "file" | "etag" | "lastModified" | "checksum">;
   parts: Map<number, { body: Buffer; etag: string }>;
 }
 
@@ -37,8 +45,11 @@ export interface MultipartUpload {
  * once the change is handed to the store (the caller then awaits the store's commit before acknowledging).
  */
 export interface BucketKeeper {
-  saved(bucketName: string, object: StoredObject): Promise<void>;
+  /** Resolves with the content's file once the content and record are kept (undefined: the bucket went meanwhile). */
+  saved(bucketName: string, object: StoredObject): Promise<string | undefined>;
   deleted(bucketName: string, key: string): Promise<void>;
+  /** `length` bytes from `start` of a kept content file whose record says `size` bytes. */
+  read(file: string, size: number, start: number, length: number): Promise<Buffer>;
 }
 
 export class Bucket {
@@ -66,20 +77,38 @@ export class Bucket {
     const previous = this.objects.get(object.key);
     this.load(object);
     if (!this.keeper) return Promise.resolve();
-    let saving: Promise<void>;
+    let saving: Promise<string | undefined>;
     try {
       saving = this.keeper.saved(this.name, object);
     } catch (error) {
       // Refused before any write (e.g. a path check): memory goes back as for a failed write.
       saving = Promise.reject(error);
     }
-    return saving.catch((error: unknown) => {
-      if (this.objects.get(object.key) === object) {
-        if (previous) this.load(previous);
-        else this.forget(object.key);
-      }
-      throw error;
-    });
+    return saving.then(
+      (file) => {
+        if (file === undefined) return;
+        // Kept: memory lets go of the content, which is read from its file from now on.
+        object.file = file;
+        object.body = undefined;
+      },
+      (error: unknown) => {
+        if (this.objects.get(object.key) === object) {
+          if (previous) this.load(previous);
+          else this.forget(object.key);
+        }
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * `length` bytes from `start` of the object's content: from memory while only memory holds it, else from its
+   * file. Call it in the same turn as the lookup: the file then cannot be removed by a later overwrite first.
+   */
+  async read(object: StoredObject, start = 0, length = object.size - start): Promise<Buffer> {
+    if (object.body !== undefined) return (await object.body).subarray(start, start + length);
+    if (object.file === undefined || !this.keeper) throw new Error(`object ${this.name}/${object.key} has neither content nor file`);
+    return this.keeper.read(object.file, object.size, start, length);
   }
 
   /** Puts an object in memory only (one read back from the store). */

@@ -1,9 +1,10 @@
 /**
- * S3 state in the runtime's store: bucket names in one collection, each object's metadata in another, and
- * each object's content in its own file under the store's `s3` folder. A file is written and fsynced before the
- * metadata that names it is committed, and each version of an object gets a new file, so a crash at any point
- * leaves the previous version or the new one, never a mix; files no record names (a crash between the two
- * steps) are removed at the next start.
+ * S3 state in the runtime's store: bucket names in one collection, each object's metadata (size included) in
+ * another, and each object's content in its own file under the store's `s3` folder (contentFiles.ts). A file and
+ * its directory entry are fsynced before the metadata that names it is committed, and each version of an object
+ * gets a new file, so a crash at any point leaves the previous version or the new one, never a mix; files no
+ * record names (a crash between the two steps) are removed at the next start. Contents are read from their files
+ * when a request asks for them, never at start.
  *
  * The content is written and fsynced on libuv's thread pool, not on the event loop: under the pipeline's load a
  * synchronous fsync per PUT held the runtime's only JavaScript thread for the disk's latency (as the store's own
@@ -15,11 +16,22 @@ import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StateStore, StoreCollection } from "../common/store";
+import { ContentFiles, type ContentDisk } from "./contentFiles";
 import type { StoredObject } from "./objectStore";
 
-interface KeptObject extends Omit<StoredObject, "body" | "lastModified"> {
+interface KeptObject extends Omit<StoredObject, "body" | "file" | "lastModified" | "size"> {
   lastModified: string;
   /** The content's file, relative to the s3 folder. */
+  file: string;
+  /** Absent in records written before sizes were kept: read from the file at start then. */
+  size?: number;
+}
+
+/** An object whose record names a content file that is not in the state folder. */
+export interface MissingContent {
+  bucketName: string;
+  key: string;
+  /** The absolute path of the file the record names. */
   file: string;
 }
 
@@ -47,13 +59,16 @@ export class S3Persistence {
   private readonly pending = new Map<string, Promise<void>>();
   /** Bumped when a bucket is deleted: a save begun before must not bring a record back into the deleted bucket. */
   private readonly bucketGenerations = new Map<string, number>();
+  readonly files: ContentFiles;
 
   constructor(
     private readonly store: StateStore,
     private readonly root: string,
+    disk?: ContentDisk,
   ) {
     this.buckets = store.collection("s3.buckets");
     this.objects = store.collection("s3.objects");
+    this.files = new ContentFiles(root, disk);
   }
 
   saveBucket(name: string, creationDate: Date): void {
@@ -72,15 +87,20 @@ export class S3Persistence {
   }
 
   /**
-   * Writes the content (fsynced, on the thread pool), then the object's record (committed with the store's next
-   * batch). Resolves once the record is in the store, after every earlier save or delete of the same key; the
-   * caller then awaits `store.committed()` before acknowledging. Rejects if the content could not be written.
+   * Writes the content (the file and its directory entry fsynced, on the thread pool), then the object's record
+   * (committed with the store's next batch). Resolves, with the content's file relative to the s3 folder, once the
+   * record is in the store, after every earlier save or delete of the same key; the caller then awaits
+   * `store.committed()` before acknowledging. Resolves undefined if the bucket was deleted meanwhile. Rejects if
+   * the content could not be written (or, for a copy, read from its source).
    */
-  saveObject(bucketName: string, object: StoredObject): Promise<void> {
+  saveObject(bucketName: string, object: StoredObject): Promise<string | undefined> {
     const name = recordKey(bucketName, object.key);
     const generation = this.bucketGenerations.get(bucketName) ?? 0;
     const file = objectFilePath(this.root, bucketName, object.key, randomBytes(6).toString("hex"));
-    const written = writeDurably(file, object.body);
+    if (object.body === undefined) throw new Error(`object ${bucketName}/${object.key} has no content to save`);
+    const written = Promise.resolve(object.body).then((body) => this.files.write(file, body));
+    // Handled below, possibly only after earlier saves of the key: marked handled now so Node does not call it unhandled.
+    written.catch(() => undefined);
     return this.inOrder(name, async () => {
       try {
         await written;
@@ -91,13 +111,20 @@ export class S3Persistence {
       if ((this.bucketGenerations.get(bucketName) ?? 0) !== generation) {
         // The bucket was deleted after this write began: the deletion is the later change.
         this.removeFileAfterCommit(path.relative(this.root, file));
-        return;
+        return undefined;
       }
       const previous = this.objects.get(name);
-      const { body: _body, lastModified, ...metadata } = object;
-      this.objects.put(name, { ...metadata, lastModified: lastModified.toISOString(), file: path.relative(this.root, file) });
+      const { body: _body, file: _file, lastModified, ...metadata } = object;
+      const relative = path.relative(this.root, file);
+      this.objects.put(name, { ...metadata, lastModified: lastModified.toISOString(), file: relative });
       if (previous) this.removeFileAfterCommit(previous.file);
+      return relative;
     });
+  }
+
+  /** `length` bytes from `start` of a kept object's content (`file` relative to the s3 folder, as saveObject gave). */
+  readObject(file: string, size: number, start?: number, length?: number): Promise<Buffer> {
+    return this.files.read(path.join(this.root, file), size, start, length);
   }
 
   /** Deletes the object's record (after every earlier save of the key) and, once that is committed, its file. */
@@ -116,29 +143,47 @@ export class S3Persistence {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending.values()]);
   }
 
-  /** Every kept bucket and object, contents read back; files no record names are deleted. */
-  load(): { buckets: Array<{ name: string; creationDate: Date }>; objects: Array<{ bucketName: string; object: StoredObject }> } {
+  /**
+   * Every kept bucket and object, metadata only (contents stay in their files until read); files no record names
+   * are deleted; records whose file is gone are returned as they are (their metadata still serves Head and List,
+   * a read answers an error naming the file) and listed in `missing`.
+   */
+  load(): {
+    buckets: Array<{ name: string; creationDate: Date }>;
+    objects: Array<{ bucketName: string; object: StoredObject }>;
+    missing: MissingContent[];
+  } {
+    const present = new Set(listFiles(this.root));
     const named = new Set<string>();
     const objects: Array<{ bucketName: string; object: StoredObject }> = [];
+    const missing: MissingContent[] = [];
     for (const [recordName, kept] of this.objects.entries()) {
       const bucketName = recordName.slice(0, recordName.indexOf("\u0001"));
-      const { file, lastModified, ...metadata } = kept;
+      const { file, lastModified, size, ...metadata } = kept;
       named.add(file);
-      objects.push({
-        bucketName,
-        object: { ...metadata, body: fs.readFileSync(path.join(this.root, file)), lastModified: new Date(lastModified) },
-      });
+      const isPresent = present.has(file);
+      if (!isPresent) missing.push({ bucketName, key: kept.key, file: path.join(this.root, file) });
+      let knownSize = size;
+      if (knownSize === undefined) {
+        // A record from before sizes were kept: read the size once from the file and keep it in the record.
+        knownSize = isPresent ? fs.statSync(path.join(this.root, file)).size : 0;
+        if (isPresent) this.objects.put(recordName, { ...kept, size: knownSize });
+      }
+      objects.push({ bucketName, object: { ...metadata, size: knownSize, file, lastModified: new Date(lastModified) } });
     }
-    for (const file of listFiles(this.root)) if (!named.has(file)) fs.rmSync(path.join(this.root, file), { force: true });
+    for (const file of present) if (!named.has(file)) fs.rmSync(path.join(this.root, file), { force: true });
     const buckets = this.buckets.entries().map(([name, { creationDate }]) => ({ name, creationDate: new Date(creationDate) }));
-    return { buckets, objects };
+    return { buckets, objects, missing };
   }
 
   /** Runs `step` after the previous step for the same record has settled (failed or not). */
-  private inOrder(name: string, step: () => Promise<void>): Promise<void> {
+  private inOrder<T>(name: string, step: () => Promise<T>): Promise<T> {
     const previous = this.pending.get(name);
     const current = previous ? previous.then(step) : step();
-    const tail = current.catch(() => undefined);
+    const tail = current.then(
+      () => undefined,
+      () => undefined,
+    );
     this.pending.set(name, tail);
     void tail.then(() => {
       if (this.pending.get(name) === tail) this.pending.delete(name);
@@ -146,23 +191,12 @@ export class S3Persistence {
     return current;
   }
 
+  /** Removes a replaced or deleted object's file once the change is committed and no read still holds it. */
   private removeFileAfterCommit(file: string): void {
     void this.store.committed().then(
-      () => fs.rmSync(path.join(this.root, file), { force: true }),
+      () => this.files.remove(path.join(this.root, file)),
       () => undefined,
     );
-  }
-}
-
-/** Creates `file` with `body` and fsyncs it, all on libuv's thread pool. */
-async function writeDurably(file: string, body: Buffer): Promise<void> {
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  const handle = await fs.promises.open(file, "wx");
-  try {
-    await handle.writeFile(body);
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

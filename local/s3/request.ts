@@ -114,7 +114,7 @@ export function readUploadBody(request: Request): { payload: Buffer; checksum?: 
 
 export function objectTemplate(
   headers: IncomingMessage["headers"],
-): Omit<StoredObject, "key" | "body" | "etag" | "lastModified" | "checksum"> {
+): Omit<StoredObject, "key" | "size" | "body" | "file" | "etag" | "lastModified" | "checksum"> {
   const metadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (name.startsWith("x-amz-meta-") && value !== undefined) metadata[name.slice("x-amz-meta-".length)] = String(value);

@@ -136,6 +136,11 @@ export class S3Service implements LocalService {
     if (resource.type === BUCKET_NOTIFICATION_TYPE) this.notifications.delete(String(resource.inputs.bucket));
   }
 
+  /** What memory holds of objects' contents: bodies not yet kept, and bytes of recent writes (tests, benchmarks). */
+  contentsInMemory(): { bodies: number; recentBytes: number } {
+    return this.store.contentsInMemory();
+  }
+
   /** Creates a bucket outside of any program (tests, or `aws s3 mb`). */
   createBucket(name: string): void {
     this.store.createBucket(name);
@@ -152,7 +157,7 @@ export class S3Service implements LocalService {
     let request: Request | undefined;
     try {
       request = parseRequest(req, body, requestId);
-      reply = this.route(request);
+      reply = await this.route(request);
       // The content is on disk and the record in the store's batch before anyone hears of the write.
       await reply.kept;
     } catch (error) {
@@ -177,7 +182,8 @@ export class S3Service implements LocalService {
     await this.drainNotifications();
   }
 
-  private route(request: Request): Reply {
+  /** Answers synchronously, or with a promise for reads of content: either way the object is looked up at once. */
+  private route(request: Request): Reply | Promise<Reply> {
     const { method, bucketName, key, query } = request;
     const unsupported = UNSUPPORTED_SUBRESOURCES.find((name) => query.has(name));
     if (unsupported) {

@@ -22,6 +22,7 @@ export class S3Store {
       this.keeper = {
         saved: (bucketName, object) => persistence.saveObject(bucketName, object),
         deleted: (bucketName, key) => persistence.deleteObject(bucketName, key),
+        read: (file, size, start, length) => persistence.readObject(file, size, start, length),
       };
     }
   }
@@ -43,16 +44,34 @@ export class S3Store {
     return this.persistence?.idle() ?? Promise.resolve();
   }
 
-  /** Reads back the buckets and objects kept from earlier runs; returns how many objects. */
+  /**
+   * Reads back the buckets and objects (metadata only) kept from earlier runs; returns how many objects. An object
+   * whose content file is gone is restored all the same, with one log line naming it: the runtime still starts,
+   * Head and List show the object, a read answers InternalError naming the file, DeleteObject removes it.
+   */
   restore(): number {
     if (!this.persistence) return 0;
-    const { buckets, objects } = this.persistence.load();
+    const { buckets, objects, missing } = this.persistence.load();
     for (const { name, creationDate } of buckets) this.createBucket(name, creationDate);
     for (const { bucketName, object } of objects) {
       this.createBucket(bucketName);
       this.buckets.get(bucketName)!.load(object);
     }
+    for (const { bucketName, key, file } of missing) {
+      this.context.log(
+        "s3",
+        `content file missing from the state folder: bucket ${bucketName}, key ${JSON.stringify(key)}, file ${file} (reads of it fail; DeleteObject or a new PutObject clears it)`,
+        "warn",
+      );
+    }
     return objects.length;
+  }
+
+  /** What the store keeps in memory of objects' contents (tests: a start reads no content). */
+  contentsInMemory(): { bodies: number; recentBytes: number } {
+    let bodies = 0;
+    for (const bucket of this.buckets.values()) for (const object of bucket.objects.values()) if (object.body !== undefined) bodies++;
+    return { bodies, recentBytes: this.persistence?.files.recent.bytes ?? 0 };
   }
 
   bucketNamed(name: string): Bucket {

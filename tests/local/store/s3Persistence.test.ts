@@ -8,7 +8,8 @@ import { objectFilePath, S3Persistence } from "../../../local/s3/persistence";
 import { SqliteStore } from "../../../local/store/sqliteStore";
 
 function object(key: string, text: string): StoredObject {
-  return { key, body: Buffer.from(text), etag: '"e"', lastModified: new Date(0), contentType: "text/plain", metadata: { owner: "me" } };
+  const body = Buffer.from(text);
+  return { key, size: body.length, body, etag: '"e"', lastModified: new Date(0), contentType: "text/plain", metadata: { owner: "me" } };
 }
 
 function filesUnder(root: string): string[] {
@@ -76,8 +77,9 @@ describe("S3 objects in the state folder", () => {
     persistence = new S3Persistence(store, store.filesFor("s3"));
     const { buckets, objects } = persistence.load();
     assert.deepEqual(buckets, [{ name: "bucket", creationDate: new Date(0) }]);
+    const bodies = await Promise.all(objects.map(({ object }) => persistence.readObject(object.file!, object.size)));
     assert.deepEqual(
-      objects.map(({ bucketName, object }) => [bucketName, object.key, object.body.toString(), object.metadata]),
+      objects.map(({ bucketName, object }, index) => [bucketName, object.key, bodies[index].toString(), object.metadata]),
       [
         ["bucket", "../escape.txt", "second", { owner: "me" }],
         ["bucket", "docs/a.txt", "kept", { owner: "me" }],
@@ -100,8 +102,9 @@ describe("S3 objects in the state folder", () => {
     store = SqliteStore.open(directory);
     persistence = new S3Persistence(store, store.filesFor("s3"));
     const { objects } = persistence.load();
+    const bodies = await Promise.all(objects.map(({ object }) => persistence.readObject(object.file!, object.size)));
     assert.deepEqual(
-      objects.map(({ object }) => [object.key, object.body.toString()]),
+      objects.map(({ object }, index) => [object.key, bodies[index].toString()]),
       [["k.txt", "later"]],
     );
     store.close();
@@ -136,6 +139,28 @@ describe("S3 objects in the state folder", () => {
     // A file where the bucket's folder should be: the content cannot be written.
     fs.writeFileSync(path.join(root, "blocked"), "");
     await assert.rejects(persistence.saveObject("blocked", object("b.txt", "lost")), /EEXIST|ENOTDIR/);
+    store.close();
+  });
+  it("restores an object recorded before sizes were kept with the size of its file, and keeps that size in its record", async () => {
+    let store = SqliteStore.open(directory);
+    let persistence = new S3Persistence(store, store.filesFor("s3"));
+    persistence.saveBucket("bucket", new Date(0));
+    await persistence.saveObject("bucket", object("old.txt", "eleven char"));
+    await store.committed();
+    const records = store.collection<Record<string, unknown>>("s3.objects");
+    const [[name, record]] = records.entries("");
+    const { size: _size, ...withoutSize } = record;
+    records.put(name, withoutSize);
+    await store.committed();
+    store.close();
+
+    store = SqliteStore.open(directory);
+    persistence = new S3Persistence(store, store.filesFor("s3"));
+    const [{ object: restored }] = persistence.load().objects;
+    assert.equal(restored.size, 11);
+    assert.equal(restored.body, undefined, "the content stays in its file");
+    await store.committed();
+    assert.equal(store.collection<{ size?: number }>("s3.objects").get(name)?.size, 11);
     store.close();
   });
 });

@@ -1,0 +1,192 @@
+/**
+ * The files holding S3 objects' content under the store's `s3` folder: written durably, read when a request asks
+ * for a body (not at start: memory stays the size of the metadata, whatever the bucket holds), and removed once no
+ * read holds them.
+ *
+ * Durable means the file's bytes and the directory entry naming it are both fsynced before the write counts as
+ * done: a file fsynced in a directory whose new entry is not can vanish in a power cut while the record naming it
+ * survives. Directories are made once (remembered), their own new entries synced in their parents, and made again
+ * if someone removed one. Concurrent writes into one directory share a directory sync when they can.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { S3Error } from "./errors";
+import { RecentBodies } from "./recentBodies";
+
+/** The disk calls a write makes, so a test can see their order (tests/local/s3/contentFiles.test.ts). */
+export interface ContentDisk {
+  /** `mkdir -p`: resolves to the first directory it made, or undefined if `directory` existed. */
+  makeDirectory(directory: string): Promise<string | undefined>;
+  /** Creates `file` (failing if it exists), writes `body` and fsyncs the file. */
+  createFile(file: string, body: Buffer): Promise<void>;
+  /** fsyncs a directory, so the entries created in it so far survive a power cut. */
+  syncDirectory(directory: string): Promise<void>;
+}
+
+/** Node's file system, every call on libuv's thread pool (never blocking the event loop on the disk). */
+export const nodeDisk: ContentDisk = {
+  makeDirectory: (directory) => fs.promises.mkdir(directory, { recursive: true }),
+  async createFile(file, body) {
+    const handle = await fs.promises.open(file, "wx");
+    try {
+      await handle.writeFile(body);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+  async syncDirectory(directory) {
+    // Windows cannot open a directory to fsync it; NTFS journals directory entries itself.
+    if (process.platform === "win32") return;
+    const handle = await fs.promises.open(directory, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+};
+
+export class ContentFiles {
+  /** Bodies of the latest writes, so the read that follows a write at once (the pipeline's chunks) skips the disk. */
+  readonly recent = new RecentBodies();
+  /** Directories known to exist, their entries synced: a write into one makes no `mkdir`. */
+  private readonly madeDirectories = new Set<string>();
+  /** Directories being made: a concurrent write into the same one waits for its parents' syncs too. */
+  private readonly makingDirectories = new Map<string, Promise<void>>();
+  /** Per directory, a sync not yet begun (a write may join it) and the one running (a later write must not). */
+  private readonly queuedSyncs = new Map<string, Promise<void>>();
+  private readonly runningSyncs = new Map<string, Promise<void>>();
+  /** Reads in progress per file, and files to remove once their last read ends. */
+  private readonly readers = new Map<string, number>();
+  private readonly removeWhenUnread = new Set<string>();
+
+  constructor(
+    readonly root: string,
+    private readonly disk: ContentDisk = nodeDisk,
+  ) {}
+
+  /** Resolves once `file` (absolute) holds `body` and both it and its directory entry are on disk. */
+  async write(file: string, body: Buffer): Promise<void> {
+    const directory = path.dirname(file);
+    await this.makeDirectory(directory);
+    try {
+      await this.disk.createFile(file, body);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      // The directory was removed since it was made (by hand, or a disk cleaner): make it again.
+      this.madeDirectories.delete(directory);
+      await this.makeDirectory(directory);
+      await this.disk.createFile(file, body);
+    }
+    await this.syncDirectory(directory);
+    this.recent.remember(file, body);
+  }
+
+  /**
+   * `length` bytes from `start` of `file` (absolute), whose record says it holds `size` bytes. The file counts as
+   * read from this call on (synchronously), so a removal after an overwrite waits for this read to end.
+   */
+  async read(file: string, size: number, start = 0, length = size - start): Promise<Buffer> {
+    const recent = this.recent.get(file);
+    if (recent) return recent.subarray(start, start + length);
+    this.readers.set(file, (this.readers.get(file) ?? 0) + 1);
+    try {
+      const handle = await fs.promises.open(file, "r");
+      try {
+        const actualSize = (await handle.stat()).size;
+        if (actualSize !== size) {
+          throw new S3Error(
+            "InternalError",
+            `The content of this object in the state folder is damaged: ${file} holds ${actualSize} bytes, its record says ${size}.`,
+          );
+        }
+        const buffer = Buffer.alloc(length);
+        let filled = 0;
+        while (filled < length) {
+          const { bytesRead } = await handle.read(buffer, filled, length - filled, start + filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+        return buffer.subarray(0, filled);
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        throw new S3Error(
+          "InternalError",
+          `The content of this object is missing from the state folder: ${file} does not exist. DeleteObject removes the object; a new PutObject replaces it.`,
+        );
+      }
+      throw error;
+    } finally {
+      const left = this.readers.get(file)! - 1;
+      if (left > 0) this.readers.set(file, left);
+      else {
+        this.readers.delete(file);
+        if (this.removeWhenUnread.delete(file)) this.removeNow(file);
+      }
+    }
+  }
+
+  /** Removes `file` (absolute) now, or when the reads begun before this call end. */
+  remove(file: string): void {
+    this.recent.forget(file);
+    if (this.readers.has(file)) this.removeWhenUnread.add(file);
+    else this.removeNow(file);
+  }
+
+  private removeNow(file: string): void {
+    // Best effort: a file left behind is named by no record and swept at the next start. Synchronous, as an
+    // unlink without a sync is quick, and a test (or a clean stop) then sees the folder as the records say.
+    try {
+      fs.rmSync(file, { force: true });
+    } catch {
+      // swept at the next start
+    }
+  }
+
+  private makeDirectory(directory: string): Promise<void> {
+    if (this.madeDirectories.has(directory)) return Promise.resolve();
+    const making = this.makingDirectories.get(directory);
+    if (making) return making;
+    const made = (async () => {
+      const first = await this.disk.makeDirectory(directory);
+      if (first !== undefined) {
+        // Each directory made is a new entry in its parent: sync those too, or the path itself could vanish.
+        const levels: string[] = [];
+        for (let level = directory; ; level = path.dirname(level)) {
+          levels.push(level);
+          if (level === first || level === path.dirname(level)) break;
+        }
+        await Promise.all(levels.map((level) => this.syncDirectory(path.dirname(level))));
+      }
+      this.madeDirectories.add(directory);
+    })().finally(() => this.makingDirectories.delete(directory));
+    this.makingDirectories.set(directory, made);
+    return made;
+  }
+
+  /**
+   * Syncs `directory`, covering every entry created in it before this call. A sync not yet begun covers a later
+   * caller too, so it is shared; one already running may have missed the caller's entry, so a new one follows it.
+   */
+  private syncDirectory(directory: string): Promise<void> {
+    const queued = this.queuedSyncs.get(directory);
+    if (queued) return queued;
+    const before = this.runningSyncs.get(directory)?.catch(() => undefined) ?? Promise.resolve();
+    const sync = before.then(() => {
+      this.queuedSyncs.delete(directory);
+      const running = this.disk.syncDirectory(directory);
+      this.runningSyncs.set(directory, running);
+      const settle = () => {
+        if (this.runningSyncs.get(directory) === running) this.runningSyncs.delete(directory);
+      };
+      running.then(settle, settle);
+      return running;
+    });
+    this.queuedSyncs.set(directory, sync);
+    return sync;
+  }
+}
