@@ -8,6 +8,8 @@
  */
 const MAX_BYTES = 8 * 1024 * 1024;
 const MAX_BODY_BYTES = 1024 * 1024;
+/** What an entry costs besides its bytes (the Map entry, the Buffer object, the path key), so empty bodies count too. */
+const ENTRY_OVERHEAD_BYTES = 256;
 
 export class RecentBodies {
   private readonly bodies = new Map<string, Buffer>();
@@ -29,12 +31,15 @@ export class RecentBodies {
   remember(file: string, body: Buffer): void {
     if (body.length > MAX_BODY_BYTES) return;
     this.forget(file);
-    this.bodies.set(file, body);
-    this.heldBytes += body.length;
+    // A small request body is often a slice of a larger buffer (Node's 8 KiB pool): kept as is, it would hold that
+    // whole buffer alive, and the bound would count a fraction of the memory held.
+    const own = body.byteLength === body.buffer.byteLength ? body : standalone(body);
+    this.bodies.set(file, own);
+    this.heldBytes += cost(own);
     for (const [oldest, oldestBody] of this.bodies) {
       if (this.heldBytes <= MAX_BYTES) break;
       this.bodies.delete(oldest);
-      this.heldBytes -= oldestBody.length;
+      this.heldBytes -= cost(oldestBody);
     }
   }
 
@@ -42,6 +47,17 @@ export class RecentBodies {
     const body = this.bodies.get(file);
     if (!body) return;
     this.bodies.delete(file);
-    this.heldBytes -= body.length;
+    this.heldBytes -= cost(body);
   }
+}
+
+function cost(body: Buffer): number {
+  return body.length + ENTRY_OVERHEAD_BYTES;
+}
+
+/** A copy in memory of its own (`Buffer.from` would take small copies from the pool again). */
+function standalone(body: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(body.length);
+  body.copy(copy);
+  return copy;
 }
