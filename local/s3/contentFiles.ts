@@ -15,8 +15,8 @@ import { RecentBodies } from "./recentBodies";
 
 /** The disk calls a write makes, so a test can see their order (tests/local/s3/contentFiles.test.ts). */
 export interface ContentDisk {
-  /** `mkdir -p`: resolves to the first directory it made, or undefined if `directory` existed. */
-  makeDirectory(directory: string): Promise<string | undefined>;
+  /** `mkdir -p`. */
+  makeDirectory(directory: string): Promise<void>;
   /** Creates `file` (failing if it exists), writes `body` and fsyncs the file. */
   createFile(file: string, body: Buffer): Promise<void>;
   /** fsyncs a directory, so the entries created in it so far survive a power cut. */
@@ -25,7 +25,7 @@ export interface ContentDisk {
 
 /** Node's file system, every call on libuv's thread pool (never blocking the event loop on the disk). */
 export const nodeDisk: ContentDisk = {
-  makeDirectory: (directory) => fs.promises.mkdir(directory, { recursive: true }),
+  makeDirectory: async (directory) => void (await fs.promises.mkdir(directory, { recursive: true })),
   async createFile(file, body) {
     const handle = await fs.promises.open(file, "wx");
     try {
@@ -52,6 +52,8 @@ export class ContentFiles {
   readonly recent = new RecentBodies();
   /** Directories known to exist, their entries synced: a write into one makes no `mkdir`. */
   private readonly madeDirectories = new Set<string>();
+  /** Directories below the root whose entry in their parent is known to be synced (by this process). */
+  private readonly durableDirectories = new Set<string>();
   /** Directories being made: a concurrent write into the same one waits for its parents' syncs too. */
   private readonly makingDirectories = new Map<string, Promise<void>>();
   /** Per directory, a sync not yet begun (a write may join it) and the one running (a later write must not). */
@@ -76,6 +78,7 @@ export class ContentFiles {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       // The directory was removed since it was made (by hand, or a disk cleaner): make it again.
       this.madeDirectories.delete(directory);
+      for (let level = directory; this.isBelowRoot(level); level = path.dirname(level)) this.durableDirectories.delete(level);
       await this.makeDirectory(directory);
       await this.disk.createFile(file, body);
     }
@@ -152,20 +155,25 @@ export class ContentFiles {
     const making = this.makingDirectories.get(directory);
     if (making) return making;
     const made = (async () => {
-      const first = await this.disk.makeDirectory(directory);
-      if (first !== undefined) {
-        // Each directory made is a new entry in its parent: sync those too, or the path itself could vanish.
-        const levels: string[] = [];
-        for (let level = directory; ; level = path.dirname(level)) {
-          levels.push(level);
-          if (level === first || level === path.dirname(level)) break;
-        }
-        await Promise.all(levels.map((level) => this.syncDirectory(path.dirname(level))));
+      await this.disk.makeDirectory(directory);
+      // Each directory made is a new entry in its parent: sync those too, or the path itself could vanish. Not only
+      // the levels this mkdir made: a level a concurrent write made (a new bucket's folder, for a sibling) may not
+      // be synced yet, so every level not known to be durable is synced in its parent (once per process).
+      const levels: string[] = [];
+      for (let level = directory; this.isBelowRoot(level) && !this.durableDirectories.has(level); level = path.dirname(level)) {
+        levels.push(level);
       }
+      await Promise.all(levels.map((level) => this.syncDirectory(path.dirname(level))));
+      for (const level of levels) this.durableDirectories.add(level);
       this.madeDirectories.add(directory);
     })().finally(() => this.makingDirectories.delete(directory));
     this.makingDirectories.set(directory, made);
     return made;
+  }
+
+  private isBelowRoot(directory: string): boolean {
+    const relative = path.relative(this.root, directory);
+    return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative);
   }
 
   /**

@@ -12,6 +12,7 @@ function recordingDisk() {
   const calls: string[] = [];
   let release: () => void = () => undefined;
   let held: Promise<void> | undefined;
+  let heldOnly: string | undefined;
   const disk: ContentDisk = {
     async makeDirectory(directory) {
       calls.push(`mkdir ${directory}`);
@@ -23,7 +24,7 @@ function recordingDisk() {
     },
     async syncDirectory(directory) {
       calls.push(`sync ${directory}`);
-      if (held) await held;
+      if (held && (heldOnly === undefined || directory === heldOnly)) await held;
       await nodeDisk.syncDirectory(directory);
       calls.push(`synced ${directory}`);
     },
@@ -31,7 +32,9 @@ function recordingDisk() {
   return {
     disk,
     calls,
-    holdSyncs() {
+    /** Holds every directory sync, or only those of `only`. */
+    holdSyncs(only?: string) {
+      heldOnly = only;
       held = new Promise((resolve) => (release = resolve));
     },
     releaseSyncs() {
@@ -83,6 +86,36 @@ describe("S3 content files", () => {
     const created = calls.indexOf(`create ${file}`);
     assert.ok(calls.indexOf(`sync ${path.join(root, "bucket")}`) < created, "the made directories are synced before the file is created");
     assert.ok(calls.indexOf(`sync ${path.join(root, "bucket", "ab")}`) > created);
+  });
+
+  it("syncs a new bucket folder in its parent before a sibling's first write there counts, whichever write made the folder", async () => {
+    const { disk, calls, holdSyncs, releaseSyncs } = recordingDisk();
+    const files = new ContentFiles(root, disk);
+    // Two first writes into one new bucket, in different hash folders: one mkdir makes the bucket folder, the other
+    // finds it made, and must still wait for the bucket folder's entry in the root to be synced.
+    const first = path.join(root, "bucket", "aa", "one");
+    const second = path.join(root, "bucket", "cc", "two");
+    holdSyncs(root);
+    const writes = [files.write(first, Buffer.from("1")), files.write(second, Buffer.from("2"))].map(settled);
+    while (!calls.includes(`sync ${root}`)) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(
+      writes.map((write) => write.done),
+      [false, false],
+      "a write into the new bucket finished while the root's sync was held",
+    );
+    releaseSyncs();
+    while (!writes.every((write) => write.done)) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const file of [first, second]) {
+      assert.ok(calls.indexOf(`synced ${root}`) < calls.indexOf(`create ${file}`), `${file} was created before the root's sync ended`);
+    }
+    calls.length = 0;
+    await files.write(path.join(root, "bucket", "cc", "three"), Buffer.from("3"));
+    assert.deepEqual(
+      calls.filter((call) => call.startsWith("sync ")),
+      [`sync ${path.join(root, "bucket", "cc")}`],
+      "a folder known durable is not synced in its parent again",
+    );
   });
 
   it("makes each directory once, and makes it again when it was removed", async () => {
