@@ -61,14 +61,18 @@ export class S3Persistence {
   private readonly bucketGenerations = new Map<string, number>();
   readonly files: ContentFiles;
 
+  /** Absolute: files are named by their absolute path (the cache of recent bodies, the readers of a file). */
+  private readonly root: string;
+
   constructor(
     private readonly store: StateStore,
-    private readonly root: string,
+    root: string,
     disk?: ContentDisk,
   ) {
+    this.root = path.resolve(root);
     this.buckets = store.collection("s3.buckets");
     this.objects = store.collection("s3.objects");
-    this.files = new ContentFiles(root, disk);
+    this.files = new ContentFiles(this.root, disk);
   }
 
   saveBucket(name: string, creationDate: Date): void {
