@@ -6,6 +6,9 @@ import { S3Error } from "./errors";
 import { Bucket, type BucketKeeper } from "./objectStore";
 import { S3Persistence } from "./persistence";
 
+/** Missing content files named one by one in the start log; beyond this, a count. */
+const MISSING_FILES_LISTED = 10;
+
 export class S3Store {
   readonly buckets = new Map<string, Bucket>();
   /** Requests answered, by operation name (e.g. `{ PutObject: 12 }`). */
@@ -57,10 +60,18 @@ export class S3Store {
       this.createBucket(bucketName);
       this.buckets.get(bucketName)!.load(object);
     }
-    for (const { bucketName, key, file } of missing) {
+    // One line per file for a few; past that (a files folder removed by hand) the first ones and the count.
+    for (const { bucketName, key, file } of missing.slice(0, MISSING_FILES_LISTED)) {
       this.context.log(
         "s3",
         `content file missing from the state folder: bucket ${bucketName}, key ${JSON.stringify(key)}, file ${file} (reads of it fail; DeleteObject or a new PutObject clears it)`,
+        "warn",
+      );
+    }
+    if (missing.length > MISSING_FILES_LISTED) {
+      this.context.log(
+        "s3",
+        `content files missing from the state folder: ${missing.length} objects in all (the first ${MISSING_FILES_LISTED} above); their reads fail with InternalError, DeleteObject or a new PutObject clears each, --reset clears all state`,
         "warn",
       );
     }

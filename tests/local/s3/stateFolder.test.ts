@@ -182,4 +182,20 @@ describe("local S3 on a state folder, across restarts", function () {
     assert.deepEqual(running.restored, ["1 S3 object"]);
     assert.equal(running.logs.filter((line) => line.includes("missing")).length, 0, "the deleted record is gone for good");
   });
+  it("names the first 10 missing content files one by one and then gives the count, so a removed files folder does not flood the log", async () => {
+    const first = await start(directory);
+    for (let index = 0; index < 12; index++) {
+      await first.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `many/${index}.txt`, Body: `content ${index}` }));
+    }
+    await first.stop();
+    fs.rmSync(path.join(directory, "files", "s3"), { recursive: true });
+
+    running = await start(directory);
+    assert.deepEqual(running.restored, ["12 S3 objects"]);
+    const missingLines = running.logs.filter((line) => line.includes("missing from the state folder"));
+    assert.equal(missingLines.length, 11, missingLines.join("\n"));
+    assert.equal(missingLines.filter((line) => line.includes("content file missing from the state folder: bucket")).length, 10);
+    assert.match(missingLines[10], /12 objects in all \(the first 10 above\)/);
+    await assert.rejects(running.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: "many/11.txt" })), { name: "InternalError" });
+  });
 });
