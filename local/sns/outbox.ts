@@ -3,6 +3,7 @@
  * (or a test) can read the approval mail and follow its links. Kept in the runtime's store when there is one,
  * so a mail delivered before a restart or a crash can still be read after it.
  */
+import { randomBytes } from "node:crypto";
 import type { StoreCollection } from "../common/store";
 
 export interface OutboxEntry {
@@ -21,6 +22,8 @@ const entryKey = (index: number) => String(index).padStart(12, "0");
 
 export class Outbox {
   private readonly entries: OutboxEntry[] = [];
+  /** This run's id, in the outbox's ETag: a length alone could match a list from before a restart or --reset. */
+  readonly runId = randomBytes(6).toString("hex");
   /** How many entries came back from the store. */
   readonly restored: number;
 

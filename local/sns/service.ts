@@ -180,9 +180,10 @@ export class SnsService implements LocalService {
   private handleLocal(req: IncomingMessage, res: ServerResponse, url: URL): void {
     if (req.method !== "GET") return sendJson(res, 405, { message: `${url.pathname} answers GET only` }, { Allow: "GET" });
     if (url.pathname === OUTBOX_PATH) {
-      // The outbox only grows, so its length names its content: a client that has it (the console, on every live
-      // change) is answered 304 without the list being built and sent again.
-      const headers = { ETag: `"${this.outbox.list().length}"`, "Cache-Control": "no-cache" };
+      // The outbox only grows, so its length names its content within one run (the run's id tells a restarted or
+      // reset outbox apart): a client that has it (the console, on every live change) is answered 304 without the
+      // list being built and sent again.
+      const headers = { ETag: `"${this.outbox.runId}-${this.outbox.list().length}"`, "Cache-Control": "no-cache" };
       if (req.headers["if-none-match"] === headers.ETag) return void res.writeHead(304, headers).end();
       return sendJson(res, 200, this.outbox.list(), headers);
     }

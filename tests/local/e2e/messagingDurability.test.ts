@@ -28,6 +28,8 @@ describe("local runtime: SQS messages and the SNS outbox survive kill -9", funct
   let queueUrl: string;
   let topicArn: string;
   let subscriptionArn: string;
+  /** The outbox ETag the first run gave once its mail was in. */
+  let firstOutboxTag: string;
   let inFlight: { messageId: string; receiptHandle: string; receivedAt: number };
   let unreceivedId: string;
   /** The in-flight message as first received after the restart (by whichever test saw it first). */
@@ -67,8 +69,9 @@ describe("local runtime: SQS messages and the SNS outbox survive kill -9", funct
     await first.sns.send(new PublishCommand({ TopicArn: topicArn, Subject: "kept", Message: "read me after the crash" }));
     // Email delivery follows the Publish answer; the crash comes once the mail is in the outbox.
     for (let attempt = 0; attempt < 100; attempt++) {
-      const outbox = (await (await fetch(`${first.runtime.origin}/_local/sns/messages`)).json()) as unknown[];
-      if (outbox.length > 0) break;
+      const response = await fetch(`${first.runtime.origin}/_local/sns/messages`);
+      firstOutboxTag = response.headers.get("etag")!;
+      if (((await response.json()) as unknown[]).length > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await first.runtime.crash();
@@ -129,10 +132,15 @@ describe("local runtime: SQS messages and the SNS outbox survive kill -9", funct
       subscriptions.Subscriptions?.map(({ SubscriptionArn, Protocol, Endpoint }) => ({ SubscriptionArn, Protocol, Endpoint })),
       [{ SubscriptionArn: subscriptionArn, Protocol: "email", Endpoint: "ops@example.com" }],
     );
-    const outbox = (await (await fetch(`${second.runtime.origin}/_local/sns/messages`)).json()) as Array<Record<string, unknown>>;
+    const response = await fetch(`${second.runtime.origin}/_local/sns/messages`);
+    const outbox = (await response.json()) as Array<Record<string, unknown>>;
     assert.deepEqual(
       outbox.map(({ topicArn, endpoint, subject, message }) => ({ topicArn, endpoint, subject, message })),
       [{ topicArn, endpoint: "ops@example.com", subject: "kept", message: "read me after the crash" }],
     );
+    // As many mails as before the crash, but another run: a tab holding the old ETag must not get a 304.
+    assert.notEqual(response.headers.get("etag"), firstOutboxTag);
+    const asked = await fetch(`${second.runtime.origin}/_local/sns/messages`, { headers: { "If-None-Match": firstOutboxTag } });
+    assert.equal(asked.status, 200);
   });
 });
