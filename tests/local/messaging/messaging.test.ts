@@ -37,18 +37,9 @@ import {
 import { CreateStateMachineCommand, SendTaskSuccessCommand, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { historyOf, waitForEnd } from "../e2e/runtimeProcess";
 import { describePolicyValidation } from "./policyValidation";
-import { aws, collect, outbox, sleep, startMessagingRuntime, type MessagingRuntime } from "./support";
+import { aws, collect, outbox, rejection, sleep, startMessagingRuntime, type MessagingRuntime } from "./support";
 
 const md5 = (text: string) => createHash("md5").update(text).digest("hex");
-
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected the call to be refused");
-}
 
 describe("local SQS and SNS end to end (SDK v3 and AWS CLI)", function () {
   this.timeout(60_000);

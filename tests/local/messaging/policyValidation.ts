@@ -7,18 +7,9 @@
 import * as assert from "node:assert/strict";
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { CreateTopicCommand, GetTopicAttributesCommand, ListTopicsCommand, SetTopicAttributesCommand } from "@aws-sdk/client-sns";
-import { aws, type MessagingRuntime } from "./support";
+import { aws, rejection, type MessagingRuntime } from "./support";
 
 const ACCOUNT = "123456789012";
-
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected the call to be refused");
-}
 
 /** A queue policy letting the events topic send to `queue`, pretty-printed so a round trip shows it kept byte for byte. */
 function queuePolicy(queue: string, overrides: Record<string, unknown> = {}, statements = 1): string {
@@ -240,32 +231,25 @@ export function describePolicyValidation(runtimeOf: () => MessagingRuntime): voi
       assert.equal(created.code, 0, created.stderr);
       const { TopicArn } = JSON.parse(created.stdout);
       const noStatement = JSON.stringify({ Version: "2012-10-17", Statement: [] });
-      const refused = await aws(runtimeOf(), [
-        "sns",
-        "set-topic-attributes",
-        "--topic-arn",
-        TopicArn,
-        "--attribute-name",
-        "Policy",
-        "--attribute-value",
-        noStatement,
-      ]);
+      const setPolicy = (policy: string) =>
+        aws(runtimeOf(), [
+          "sns",
+          "set-topic-attributes",
+          "--topic-arn",
+          TopicArn,
+          "--attribute-name",
+          "Policy",
+          "--attribute-value",
+          policy,
+        ]);
+      const refused = await setPolicy(noStatement);
       assert.notEqual(refused.code, 0);
       assert.match(
         refused.stderr,
         /An error occurred \(InvalidParameter\) when calling the SetTopicAttributes operation: Invalid parameter: Policy Error: null/,
       );
       const valid = topicPolicy("cli-policy-topic");
-      const set = await aws(runtimeOf(), [
-        "sns",
-        "set-topic-attributes",
-        "--topic-arn",
-        TopicArn,
-        "--attribute-name",
-        "Policy",
-        "--attribute-value",
-        valid,
-      ]);
+      const set = await setPolicy(valid);
       assert.equal(set.code, 0, set.stderr);
       const read = await aws(runtimeOf(), ["sns", "get-topic-attributes", "--topic-arn", TopicArn]);
       assert.equal(JSON.parse(read.stdout).Attributes.Policy, valid);

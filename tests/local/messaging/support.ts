@@ -1,4 +1,5 @@
 /** Clients, the AWS CLI and polling helpers for the SQS/SNS specs, all pointed at one running fixture program. */
+import * as assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -112,4 +113,14 @@ export async function outbox(runtime: RuntimeProcess): Promise<Array<Record<stri
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The error a call was refused with; fails the test if it was not. */
+export async function rejection(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  assert.fail("expected the call to be refused");
 }
