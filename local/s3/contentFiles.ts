@@ -10,6 +10,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { GroupSync } from "../common/groupSync";
 import { S3Error } from "./errors";
 import { RecentBodies } from "./recentBodies";
 
@@ -56,9 +57,8 @@ export class ContentFiles {
   private readonly durableDirectories = new Set<string>();
   /** Directories being made: a concurrent write into the same one waits for its parents' syncs too. */
   private readonly makingDirectories = new Map<string, Promise<void>>();
-  /** Per directory, a sync not yet begun (a write may join it) and the one running (a later write must not). */
-  private readonly queuedSyncs = new Map<string, Promise<void>>();
-  private readonly runningSyncs = new Map<string, Promise<void>>();
+  /** Per directory, its syncs: a write joins one not yet begun, and waits for the next after one already going. */
+  private readonly directorySyncs = new Map<string, GroupSync>();
   /** Reads in progress per file, and files to remove once their last read ends. */
   private readonly readers = new Map<string, number>();
   private readonly removeWhenUnread = new Set<string>();
@@ -176,25 +176,13 @@ export class ContentFiles {
     return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative);
   }
 
-  /**
-   * Syncs `directory`, covering every entry created in it before this call. A sync not yet begun covers a later
-   * caller too, so it is shared; one already running may have missed the caller's entry, so a new one follows it.
-   */
+  /** Syncs `directory`, covering every entry created in it before this call (shared with other writes when it can). */
   private syncDirectory(directory: string): Promise<void> {
-    const queued = this.queuedSyncs.get(directory);
-    if (queued) return queued;
-    const before = this.runningSyncs.get(directory)?.catch(() => undefined) ?? Promise.resolve();
-    const sync = before.then(() => {
-      this.queuedSyncs.delete(directory);
-      const running = this.disk.syncDirectory(directory);
-      this.runningSyncs.set(directory, running);
-      const settle = () => {
-        if (this.runningSyncs.get(directory) === running) this.runningSyncs.delete(directory);
-      };
-      running.then(settle, settle);
-      return running;
-    });
-    this.queuedSyncs.set(directory, sync);
-    return sync;
+    let group = this.directorySyncs.get(directory);
+    if (!group) {
+      group = new GroupSync(() => this.disk.syncDirectory(directory));
+      this.directorySyncs.set(directory, group);
+    }
+    return group.request();
   }
 }

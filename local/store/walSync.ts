@@ -13,6 +13,10 @@
  * Written here because SQLite bindings offer no asynchronous commit, and the rule is a few lines.
  */
 import * as fs from "node:fs";
+import { promisify } from "node:util";
+import { GroupSync } from "../common/groupSync";
+
+const fdatasync = promisify(fs.fdatasync);
 
 interface Waiter {
   resolve(): void;
@@ -21,63 +25,47 @@ interface Waiter {
 
 export class WalSync {
   private descriptor: number | undefined;
-  private running = false;
   private closed = false;
-  private waiting: Waiter[] = [];
+  private readonly syncs = new GroupSync(() => this.syncOnce());
 
   constructor(private readonly walFile: string) {}
 
   /** Resolves the waiters once a sync that starts now or later has finished (the commits they wait for are written). */
   after(waiters: Waiter[]): void {
     if (waiters.length === 0) return;
-    this.waiting.push(...waiters);
-    if (!this.running) this.syncLoop();
+    this.syncs.request().then(
+      () => waiters.forEach((waiter) => waiter.resolve()),
+      (error: unknown) => waiters.forEach((waiter) => waiter.reject(error)),
+    );
   }
 
-  /** Stops; the caller has closed the database, which checkpointed and synced everything, so waiters are kept. */
+  /**
+   * Stops; the caller has closed the database, which checkpointed and synced everything, so waiters are kept.
+   * The log's descriptor is closed once a sync still going has ended.
+   */
   close(): void {
     this.closed = true;
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const waiter of waiting) waiter.resolve();
-    if (!this.running) this.closeDescriptor();
+    const closeDescriptor = () => {
+      if (this.descriptor !== undefined) fs.closeSync(this.descriptor);
+      this.descriptor = undefined;
+    };
+    this.syncs.request().then(closeDescriptor, closeDescriptor);
   }
 
-  private syncLoop(): void {
-    if (this.closed || this.waiting.length === 0) {
-      this.running = false;
-      if (this.closed) this.closeDescriptor();
-      return;
-    }
-    this.running = true;
-    const covered = this.waiting;
-    this.waiting = [];
-    let descriptor: number;
+  private async syncOnce(): Promise<void> {
+    if (this.closed) return;
     try {
       // Opened at the first sync: SQLite creates the log at the first write.
-      descriptor = this.descriptor ??= fs.openSync(this.walFile, "r+");
+      this.descriptor ??= fs.openSync(this.walFile, "r+");
     } catch (error) {
       // No log yet: the commits wrote no page (e.g. deleting a key that was never there), so nothing is unsynced.
-      const nothingToSync = (error as NodeJS.ErrnoException).code === "ENOENT";
-      for (const waiter of covered) {
-        if (nothingToSync) waiter.resolve();
-        else waiter.reject(error);
-      }
-      this.syncLoop();
-      return;
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw error;
     }
-    fs.fdatasync(descriptor, (error) => {
-      for (const waiter of covered) {
-        if (error && !this.closed) waiter.reject(error);
-        else waiter.resolve();
-      }
-      this.syncLoop();
-    });
-  }
-
-  private closeDescriptor(): void {
-    if (this.descriptor === undefined) return;
-    fs.closeSync(this.descriptor);
-    this.descriptor = undefined;
+    try {
+      await fdatasync(this.descriptor);
+    } catch (error) {
+      if (!this.closed) throw error;
+    }
   }
 }
