@@ -22,7 +22,7 @@ import {
 import { md5OfMessageAttributes } from "./md5";
 import { checkQueuePolicy } from "./policy";
 import { parseReceiptHandle, type Queue, type StoredMessage } from "./queue";
-import type { QueueRegistry } from "./queues";
+import { checkQueueName, type QueueRegistry } from "./queues";
 
 type Input = Record<string, any>;
 
@@ -44,6 +44,7 @@ export class SqsApi {
       case "CreateQueue": {
         const name = requiredString(input, "QueueName");
         const attributes = input.Attributes ?? {};
+        checkQueueName(name, attributes);
         const { Policy } = checkAttributes(attributes);
         if (Policy !== undefined) checkQueuePolicy(Policy, name, this.readPolicy, this.log);
         return { QueueUrl: this.queues.create(name, attributes).url };

@@ -52,12 +52,7 @@ export class QueueRegistry implements QueueSender {
    * program declares it (it is provisioned again at every start, so only its messages are restored).
    */
   create(name: string, attributes: Record<string, unknown> = {}, declared = false): Queue {
-    if (name.endsWith(".fifo") || String(attributes.FifoQueue) === "true") throw fifoNotEmulated(name);
-    if (!QUEUE_NAME.test(name)) {
-      throw invalidParameterValue(
-        `Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length (received '${name}').`,
-      );
-    }
+    checkQueueName(name, attributes);
     const checked = checkAttributes(attributes);
     const existing = this.byName.get(name);
     if (existing) {
@@ -268,5 +263,15 @@ function checkMessageAttribute(name: string, attribute: MessageAttributeValue): 
     if (type.startsWith("Number") && !Number.isFinite(Number(attribute.StringValue))) {
       throw invalidParameterValue(`Can't cast the value of message attribute '${name}' to a number.`);
     }
+  }
+}
+
+/** CreateQueue's name checks, made before any attribute's (a FIFO queue is refused by name: not emulated). */
+export function checkQueueName(name: string, attributes: Record<string, unknown>): void {
+  if (name.endsWith(".fifo") || String(attributes.FifoQueue) === "true") throw fifoNotEmulated(name);
+  if (!QUEUE_NAME.test(name)) {
+    throw invalidParameterValue(
+      `Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length (received '${name}').`,
+    );
   }
 }

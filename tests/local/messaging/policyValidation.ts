@@ -75,6 +75,13 @@ export function describePolicyValidation(runtimeOf: () => MessagingRuntime): voi
       });
     }
 
+    it("CreateQueue checks the name before the policy: a bad name with a bad policy is refused for its name", async () => {
+      const [, policy] = malformedQueuePolicies("bad name!")[0];
+      const error = await rejection(sqs().send(new CreateQueueCommand({ QueueName: "bad name!", Attributes: { Policy: policy } })));
+      assert.equal(error.name, "InvalidParameterValue");
+      assert.match(error.message, /Can only include alphanumeric characters, hyphens, or underscores/);
+    });
+
     it("SetQueueAttributes refuses each malformed policy with InvalidAttributeValue and keeps the policy the queue had", async () => {
       const kept = queuePolicy("policy-bad-set");
       const { QueueUrl } = await sqs().send(new CreateQueueCommand({ QueueName: "policy-bad-set", Attributes: { Policy: kept } }));
