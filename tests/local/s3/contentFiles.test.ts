@@ -58,12 +58,18 @@ describe("S3 content files", () => {
   beforeEach(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), "s3-files-"))));
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it("does not finish a write until the directory entry of its new file is synced, after the file is created", async () => {
-    const { disk, calls, holdSyncs, releaseSyncs } = recordingDisk();
-    const files = new ContentFiles(root, disk);
+  /** Files whose directory already holds one file (made and synced); the disk calls are recorded from then on. */
+  async function withOneFileWritten() {
+    const recording = recordingDisk();
+    const files = new ContentFiles(root, recording.disk);
     const directory = path.join(root, "bucket", "ab");
     await files.write(path.join(directory, "first"), Buffer.from("1"));
-    calls.length = 0;
+    recording.calls.length = 0;
+    return { ...recording, files, directory };
+  }
+
+  it("does not finish a write until the directory entry of its new file is synced, after the file is created", async () => {
+    const { files, directory, calls, holdSyncs, releaseSyncs } = await withOneFileWritten();
 
     holdSyncs();
     const file = path.join(directory, "second");
@@ -133,11 +139,7 @@ describe("S3 content files", () => {
   });
 
   it("lets writes waiting for one directory share a sync, and never counts a sync begun before a file was created", async () => {
-    const { disk, calls, holdSyncs, releaseSyncs } = recordingDisk();
-    const files = new ContentFiles(root, disk);
-    const directory = path.join(root, "bucket", "ab");
-    await files.write(path.join(directory, "first"), Buffer.from("1"));
-    calls.length = 0;
+    const { files, directory, calls, holdSyncs, releaseSyncs } = await withOneFileWritten();
 
     holdSyncs();
     const early = files.write(path.join(directory, "early"), Buffer.from("early"));
