@@ -4,7 +4,7 @@
  * The runtime is `npm start`'s command in its own process, with its default log output; completion is read from
  * its live log (`[states] <name> - ExecutionSucceeded`), so measuring adds no polling load.
  *
- * Beside it, in the same run, the floor (`bench/floor.ts`): the same transport with no emulator logic. Each level
+ * Beside it, in the same run, the floor (`bench/floor.ts`): the same hops and handlers with no emulator logic. Each level
  * runs the floor, then ours, back to back, and prints ours / floor: the throughput ratio, and p99 ours / floor.
  * Each row also gives the CPU one execution cost: the server process (the runtime; the floor's server) plus its
  * children (function processes; the floor's two workers), read from /proc, so a gap can be placed.
@@ -19,6 +19,9 @@ import { startRuntime } from "../tests/local/e2e/runtimeProcess";
 
 /** An execution that has not ended after this long is reported as lost instead of waited for forever. */
 const EXECUTION_DEADLINE_MS = 120_000;
+
+/** What each side runs before the timed levels, once its processes are up: long enough for V8 to compile its hot code. */
+const WARM_UP = { concurrency: 100, executions: 3000 };
 
 const LEVELS: Array<{ concurrency: number; executions: number }> = [
   { concurrency: 1, executions: 200 },
@@ -132,9 +135,15 @@ async function main(): Promise<void> {
   try {
     const ours = driver(runtime.outputs.startUrl, runtime.onLine);
     const bare = driver(floor.startUrl, floor.onLine);
-    // Warm-up: function processes start cold (Node start + SDK load), as a Lambda's first invocations do.
+    // Warm-up, the same on both sides: the function processes (and the floor's workers) start cold, Node start and
+    // SDK load, as a Lambda's first invocations do; then 3,000 more, so V8 has compiled each side's hot code before
+    // anything is timed. With 20 only, the first level mostly timed the compiler: in one run on 2026-11-27,
+    // 1 concurrent went from 220 to 478 executions/s on the floor and from 84 to 214 on the runtime between the
+    // first level and the same level after the others. Warm, the floor gains more than the runtime does.
     await ours.run(20, 20);
     await bare.run(20, 20);
+    await ours.run(WARM_UP.concurrency, WARM_UP.executions);
+    await bare.run(WARM_UP.concurrency, WARM_UP.executions);
     console.log(`local runtime at ${runtime.origin}; machine: ${require("node:os").cpus().length} cores, Node ${process.version}`);
     console.log(`one fdatasync on this disk (a durable acknowledgement waits for one): median ${fdatasyncMs().toFixed(2)} ms`);
     console.log("       concurrency  executions  executions/s   p50 ms   p99 ms   max ms  CPU ms per execution: process + children");

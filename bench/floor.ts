@@ -1,21 +1,44 @@
 /**
- * The floor of the end-to-end callback path: the same transport as `bench/e2e.ts` with no emulator logic, so
- * e2e can print ours / floor measured side by side in one run (absolute figures on a shared machine are noise).
+ * The floor of the end-to-end callback path: the same transport and the same user code as `bench/e2e.ts`, with no
+ * emulator logic, so e2e can print ours / floor measured side by side in one run (absolute figures on a shared
+ * machine are noise). Per execution, the hops the runtime makes, and only those:
  *
- * - a plain `node:http` server in its own process answers `GET /start` with an execution ARN and hands the
- *   "task token" over IPC to one of two worker processes (round robin), as the runtime hands it to a function;
- * - the worker calls the real AWS SDK v3 `SendTaskSuccess` over HTTP back to that server;
- * - the server parses the JSON-protocol request, answers `{}` and prints `[states] <name> - ExecutionSucceeded`,
- *   the line e2e waits for from the runtime too.
+ * - a plain `node:http` server in its own process answers `GET /start` with an execution ARN;
+ * - it hands the input over IPC to the "SplitDoc" worker process, which runs the demo's own `splitDoc` handler and
+ *   answers over IPC (the runtime's `lambda:invoke` round trip to SplitDoc's process);
+ * - it hands `{taskToken, input}` over IPC to the "receiver" worker process, which runs the demo's own
+ *   `processAndCheckCompletion` handler: the real AWS SDK v3 `SendTaskSuccess` over HTTP back to the server, then
+ *   its result over IPC (the runtime's `.waitForTaskToken` invocation of the token's function);
+ * - the server parses the JSON-protocol request, answers `{}`, and once the receiver's result is back prints
+ *   `[states] <name> - ExecutionSucceeded`, the line e2e waits for from the runtime too.
+ *
+ * What the floor leaves out is the emulator: no API Gateway, no state machine, no history or store, no Lambda
+ * process pool (each worker takes every message as it comes, where a Lambda environment takes one invocation at a
+ * time), no SigV4 check, no log of the functions' output. Until 2026-11-27 the floor made one hop per execution
+ * (the token to one of two workers round robin, no SplitDoc, no results over IPC): fewer hops than the path it
+ * stood for, so its ratios were lower than the transport explains.
  *
  * `startFloor()` starts it; `node -r ts-node/register bench/floor.ts` serves it on its own (port from $PORT).
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { FAILURE_RATE_ENV, processAndCheckCompletionFactory } from "../handlers/processAndCheckCompletion";
+import { splitDocFactory } from "../handlers/splitDoc";
 
-const WORKERS = 2;
+/** A worker's part: which handler its process runs. */
+type Role = "split" | "receiver";
+
+/** Server → worker: one invocation; worker → server: its result (JSON), or the error it threw. */
+interface Invocation {
+  id: number;
+  payload: string;
+}
+interface InvocationResult {
+  id: number;
+  result?: string;
+  error?: string;
+}
 
 export interface FloorProcess {
   startUrl: string;
@@ -62,13 +85,49 @@ export async function startFloor(): Promise<FloorProcess> {
 }
 
 function serve(): void {
-  const workers: ChildProcess[] = Array.from({ length: WORKERS }, () => fork(__filename, ["--worker"]));
+  let origin = "";
+  let split: ChildProcess | undefined;
+  let receiver: ChildProcess | undefined;
   let executions = 0;
+  /** Executions handed to the receiver: whether SendTaskSuccess has arrived for them yet. */
+  const answered = new Map<number, boolean>();
+  const fail = (message: string) => {
+    process.stderr.write(`floor: ${message}\n`);
+    process.exitCode = 1;
+  };
+  const startWorker = (role: Role): ChildProcess => {
+    const worker = fork(__filename, ["--worker", role], {
+      env: {
+        ...process.env,
+        AWS_ENDPOINT_URL: origin,
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: "AKIDFLOOR",
+        AWS_SECRET_ACCESS_KEY: "floor",
+        [FAILURE_RATE_ENV]: "0",
+      },
+    });
+    worker.on("message", (message: InvocationResult) => (role === "split" ? splitDone(message) : receiverDone(message)));
+    return worker;
+  };
+  const splitDone = ({ id, result, error }: InvocationResult) => {
+    if (error !== undefined || result === undefined) return fail(`SplitDoc failed for floor-${id}: ${error}`);
+    answered.set(id, false);
+    const invocation: Invocation = { id, payload: `{"taskToken":"floor-${id}","input":${result}}` };
+    receiver!.send(invocation);
+  };
+  const receiverDone = ({ id, error }: InvocationResult) => {
+    const wasAnswered = answered.get(id);
+    answered.delete(id);
+    if (error !== undefined || !wasAnswered) return fail(`the receiver of floor-${id} ended without SendTaskSuccess: ${error}`);
+    process.stdout.write(`[states] floor-${id} - ExecutionSucceeded\n`);
+  };
   const server = http.createServer((request, response) => {
     if (request.method === "GET" && request.url?.startsWith("/start")) {
-      const name = `floor-${++executions}`;
-      const executionArn = `arn:aws:states:us-east-1:000000000000:execution:Floor:${name}`;
-      workers[executions % WORKERS].send({ origin, taskToken: name });
+      const id = ++executions;
+      const executionArn = `arn:aws:states:us-east-1:000000000000:execution:Floor:floor-${id}`;
+      const input = new URL(request.url, origin).searchParams.get("input") ?? "{}";
+      const invocation: Invocation = { id, payload: input };
+      split!.send(invocation);
       response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ executionArn }));
       return;
     }
@@ -76,39 +135,43 @@ function serve(): void {
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       const { taskToken } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { taskToken: string };
+      const id = Number(taskToken.slice("floor-".length));
+      if (answered.get(id) !== false) {
+        response.writeHead(400, { "content-type": "application/x-amz-json-1.0" }).end('{"__type":"InvalidToken"}');
+        return fail(`SendTaskSuccess for ${taskToken}, which is not waiting`);
+      }
+      answered.set(id, true);
       response.writeHead(200, { "content-type": "application/x-amz-json-1.0" }).end("{}");
-      process.stdout.write(`[states] ${taskToken} - ExecutionSucceeded\n`);
     });
   });
-  let origin = "";
   server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    split = startWorker("split");
+    receiver = startWorker("receiver");
     process.stdout.write(`Floor origin: ${origin}\n`);
   });
   process.once("SIGTERM", () => {
-    for (const worker of workers) worker.kill("SIGTERM");
+    split?.kill("SIGTERM");
+    receiver?.kill("SIGTERM");
     server.close();
     server.closeAllConnections();
   });
 }
 
-function work(): void {
-  let sfn: SFNClient | undefined;
-  process.on("message", (message: { origin: string; taskToken: string }) => {
-    sfn ??= new SFNClient({
-      endpoint: message.origin,
-      region: "us-east-1",
-      credentials: { accessKeyId: "AKIDFLOOR", secretAccessKey: "floor" },
-    });
-    sfn.send(new SendTaskSuccessCommand({ taskToken: message.taskToken, output: "{}" })).catch((error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    });
+/** A worker: runs its handler, as the Lambda's factory makes it once per process, on every message as it comes. */
+function work(role: Role): void {
+  const handler: (event: never) => Promise<unknown> = role === "split" ? splitDocFactory() : processAndCheckCompletionFactory();
+  process.on("message", ({ id, payload }: Invocation) => {
+    handler(JSON.parse(payload) as never).then(
+      (result) => process.send!({ id, result: JSON.stringify(result) } satisfies InvocationResult),
+      (error: unknown) => process.send!({ id, error: String(error) } satisfies InvocationResult),
+    );
   });
   process.once("SIGTERM", () => process.exit());
 }
 
 if (require.main === module) {
-  if (process.argv.includes("--worker")) work();
+  const worker = process.argv.indexOf("--worker");
+  if (worker >= 0) work(process.argv[worker + 1] as Role);
   else serve();
 }
