@@ -19,7 +19,7 @@ import {
 } from "./errors";
 import { passesFilter } from "./filterPolicy";
 import { checkTopicPolicy } from "./policy";
-import type { Subscription, Topic, TopicRegistry } from "./topics";
+import { checkTopicName, type Subscription, type Topic, type TopicRegistry } from "./topics";
 
 type Input = Record<string, any>;
 
@@ -45,7 +45,8 @@ export class SnsApi implements TopicPublisher {
     switch (action) {
       case "CreateTopic": {
         const attributes = stringMap(input.Attributes);
-        if (attributes.Policy !== undefined) checkTopicPolicy(attributes.Policy, String(input.Name), this.readPolicy, this.log);
+        checkTopicName(input.Name, attributes);
+        if (attributes.Policy !== undefined) checkTopicPolicy(attributes.Policy, input.Name, this.readPolicy, this.log);
         return { TopicArn: this.topics.create(input.Name, attributes).arn };
       }
       case "DeleteTopic":

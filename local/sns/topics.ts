@@ -59,12 +59,7 @@ export class TopicRegistry {
 
   /** `declared`: the program declares it (made again at every start, so not restored from the store). */
   create(name: unknown, attributes: Record<string, string> = {}, declared = false): Topic {
-    if (typeof name === "string" && (name.endsWith(".fifo") || attributes.FifoTopic === "true")) throw notEmulated(`FIFO topic "${name}"`);
-    if (typeof name !== "string" || !/^[\w-]{1,256}$/.test(name)) {
-      throw invalidParameter("Topic Name (1 to 256 letters, digits, hyphens or underscores)");
-    }
-    for (const key of Object.keys(attributes))
-      if (!SETTABLE_TOPIC_ATTRIBUTES.has(key)) throw invalidParameter(`Attributes Reason: Unknown attribute ${key}`);
+    checkTopicName(name, attributes);
     const arn = `arn:aws:sns:${this.region}:${this.accountId}:${name}`;
     const existing = this.topics.get(arn);
     if (existing) return existing;
@@ -239,4 +234,17 @@ function checkEndpoint(protocol: string, endpoint: string): void {
 
 export function topicNameOf(arn: string): string {
   return TOPIC_ARN.exec(arn)?.[3] ?? arn;
+}
+
+/**
+ * CreateTopic's checks of the name and the attribute names, made before the Policy's (as SQS's CreateQueue checks
+ * its name first): a FIFO topic is refused by name (not emulated).
+ */
+export function checkTopicName(name: unknown, attributes: Record<string, string>): asserts name is string {
+  if (typeof name === "string" && (name.endsWith(".fifo") || attributes.FifoTopic === "true")) throw notEmulated(`FIFO topic "${name}"`);
+  if (typeof name !== "string" || !/^[\w-]{1,256}$/.test(name)) {
+    throw invalidParameter("Topic Name (1 to 256 letters, digits, hyphens or underscores)");
+  }
+  for (const key of Object.keys(attributes))
+    if (!SETTABLE_TOPIC_ATTRIBUTES.has(key)) throw invalidParameter(`Attributes Reason: Unknown attribute ${key}`);
 }

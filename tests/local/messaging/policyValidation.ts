@@ -159,6 +159,12 @@ export function describePolicyValidation(runtimeOf: () => MessagingRuntime): voi
       });
     }
 
+    it("CreateTopic checks the name before the policy: a bad name with a bad policy is refused for its name", async () => {
+      const error = await rejection(sns().send(new CreateTopicCommand({ Name: "bad name!", Attributes: { Policy: "not json at all" } })));
+      assert.equal(error.name, "InvalidParameterException");
+      assert.match(error.message, /Topic Name/);
+    });
+
     it("SetTopicAttributes refuses each malformed policy with InvalidParameter and keeps the policy the topic had", async () => {
       const kept = topicPolicy("policy-topic");
       const { TopicArn } = await sns().send(new CreateTopicCommand({ Name: "policy-topic", Attributes: { Policy: kept } }));
