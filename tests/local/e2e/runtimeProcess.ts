@@ -47,7 +47,7 @@ export async function startRuntime(args: string[] = [], env: NodeJS.ProcessEnv =
   // some 3 s less CPU per runtime a test starts.
   const child = spawn(process.execPath, ["local/start.js", ...stateArgs, ...args], {
     cwd: REPOSITORY,
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", PORT: "0", NO_COLOR: "1", ...env },
+    env: { ...process.env, PORT: "0", NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let text = "";
