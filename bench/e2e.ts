@@ -7,7 +7,9 @@
  * Beside it, in the same run, the floor (`bench/floor.ts`): the same hops and handlers with no emulator logic. Each level
  * runs the floor, then ours, back to back, and prints ours / floor: the throughput ratio, and p99 ours / floor.
  * Each row also gives the CPU one execution cost: the server process (the runtime; the floor's server) plus its
- * children (function processes; the floor's two workers), read from /proc, so a gap can be placed.
+ * children (function processes; the floor's two workers), read from /proc, so a gap can be placed, and the load's
+ * own (this process: fetch, and reading each side's log for the ends), which runs on the same cores: the runtime's
+ * default log (about 22 lines, 2 KB per execution) costs its reader more than the floor's one line does.
  * Targets (issue 11): throughput ≥ 0.6 of the floor at 1, 10 and 100 concurrent; p99 at 100 ≤ 2× the floor's.
  */
 import * as fs from "node:fs";
@@ -95,11 +97,22 @@ export function driver(startUrl: string, onLine: (listener: (line: string) => vo
   return { run };
 }
 
-/** CPU milliseconds per execution: the server process itself / its children (function processes, workers). */
-function cpuCells(cpu: TreeCpu | undefined, executions: number): string {
-  if (!cpu) return "(no /proc)";
+/**
+ * CPU milliseconds per execution: the server process itself + its children (function processes, workers); then
+ * this process's own (the load: fetch, and reading the server's log for each end), which shares the same cores.
+ */
+function cpuCells(cpu: TreeCpu | undefined, driver: NodeJS.CpuUsage, executions: number): string {
   const perExecution = (seconds: number) => ((seconds * 1000) / executions).toFixed(2);
-  return `${perExecution(cpu.own)} + ${perExecution(cpu.descendants)}`;
+  const load = perExecution((driver.user + driver.system) / 1e6);
+  return cpu ? `${perExecution(cpu.own)} + ${perExecution(cpu.descendants)}; load ${load}` : `(no /proc); load ${load}`;
+}
+
+/** Runs `level` and reads the CPU it cost the server's process tree and this process. */
+async function measured<T>(pid: number, level: () => Promise<T>): Promise<{ figures: T; cpu?: TreeCpu; driver: NodeJS.CpuUsage }> {
+  const before = treeCpu(pid);
+  const driverBefore = process.cpuUsage();
+  const figures = await level();
+  return { figures, driver: process.cpuUsage(driverBefore), cpu: cpuBetween(before, treeCpu(pid)) };
 }
 
 /** Median fdatasync of a 4 KB overwrite in the temporary folder: what one durable acknowledgement waits for. */
@@ -146,17 +159,15 @@ async function main(): Promise<void> {
     await bare.run(WARM_UP.concurrency, WARM_UP.executions);
     console.log(`local runtime at ${runtime.origin}; machine: ${require("node:os").cpus().length} cores, Node ${process.version}`);
     console.log(`one fdatasync on this disk (a durable acknowledgement waits for one): median ${fdatasyncMs().toFixed(2)} ms`);
-    console.log("       concurrency  executions  executions/s   p50 ms   p99 ms   max ms  CPU ms per execution: process + children");
+    console.log("       concurrency  executions  executions/s   p50 ms   p99 ms   max ms  CPU ms per execution: process + children; load");
     const ratios: string[] = [];
     for (const { concurrency, executions } of LEVELS) {
-      let before = treeCpu(floor.pid);
-      const floorFigures = await bare.run(concurrency, executions);
-      console.log(
-        `${row("floor", concurrency, executions, floorFigures)}  ${cpuCells(cpuBetween(before, treeCpu(floor.pid)), executions)}`,
-      );
-      before = treeCpu(runtime.pid);
-      const ourFigures = await ours.run(concurrency, executions);
-      console.log(`${row("ours", concurrency, executions, ourFigures)}  ${cpuCells(cpuBetween(before, treeCpu(runtime.pid)), executions)}`);
+      const onFloor = await measured(floor.pid, () => bare.run(concurrency, executions));
+      const floorFigures = onFloor.figures;
+      console.log(`${row("floor", concurrency, executions, floorFigures)}  ${cpuCells(onFloor.cpu, onFloor.driver, executions)}`);
+      const onOurs = await measured(runtime.pid, () => ours.run(concurrency, executions));
+      const ourFigures = onOurs.figures;
+      console.log(`${row("ours", concurrency, executions, ourFigures)}  ${cpuCells(onOurs.cpu, onOurs.driver, executions)}`);
       ratios.push(
         `${String(concurrency).padStart(11)}  ${(ourFigures.perSecond / floorFigures.perSecond).toFixed(2).padStart(16)}  ${(ourFigures.p99 / floorFigures.p99).toFixed(2).padStart(16)}`,
       );
