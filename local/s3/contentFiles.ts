@@ -83,8 +83,11 @@ export class ContentFiles {
     private readonly disk: ContentDisk = nodeDisk,
   ) {}
 
-  /** Resolves once `file` (absolute) holds `content` and both it and its directory entry are on disk. */
-  async write(file: string, content: FileContent): Promise<void> {
+  /**
+   * Resolves once `file` (absolute) holds `content` and both it and its directory entry are on disk. `cache: false`
+   * for content no request reads back soon (a multipart upload's parts, read only by the completion's join).
+   */
+  async write(file: string, content: FileContent, { cache = true } = {}): Promise<void> {
     const directory = path.dirname(file);
     await this.makeDirectory(directory);
     try {
@@ -106,7 +109,7 @@ export class ContentFiles {
     }
     await this.syncDirectory(directory);
     // A joined file is not cached: it is as large as the upload, and its parts were cached (or not) on their own.
-    if (Buffer.isBuffer(content)) this.recent.remember(file, content);
+    if (cache && Buffer.isBuffer(content)) this.recent.remember(file, content);
   }
 
   /**

@@ -16,6 +16,10 @@ export function createUpload(s3: S3Store, bucketName: string, key: string, reque
 
 export function uploadPart(s3: S3Store, bucketName: string, key: string, request: Request): Reply {
   s3.count("UploadPart");
+  // UploadPartCopy (`aws s3 cp` between buckets, for large objects) would otherwise be taken for an empty part.
+  if (request.headers["x-amz-copy-source"] !== undefined) {
+    throw new S3Error("NotImplemented", "The local S3 does not implement UploadPartCopy (UploadPart with an x-amz-copy-source header).");
+  }
   const upload = s3.bucketNamed(bucketName).upload(request.query.get("uploadId")!, key);
   const partNumber = Number(request.query.get("partNumber"));
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {

@@ -156,7 +156,8 @@ export class S3Persistence {
     const name = partRecordKey(uploadName, partNumber);
     if (part.body === undefined) throw new Error(`part ${partNumber} of upload ${uploadId} has no content to save`);
     const file = partFilePath(this.root, bucketName, uploadId, partNumber, randomBytes(6).toString("hex"));
-    const written = this.files.write(file, part.body);
+    // Not cached with recent bodies: a part is read back only by the completion's join, from its file.
+    const written = this.files.write(file, part.body, { cache: false });
     written.catch(() => undefined);
     return this.inOrder(name, async () => {
       try {

@@ -17,6 +17,7 @@ import {
   ListMultipartUploadsCommand,
   ListPartsCommand,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import { BUCKET, contentFiles, type Running, start } from "./stateFolderServer";
 
@@ -191,6 +192,25 @@ describe("local S3 multipart uploads on a state folder", function () {
     assert.deepEqual(running.restored, []);
     assert.deepEqual((await running.client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? [], []);
     assert.deepEqual(await partFiles(), []);
+  });
+
+  it("refuses UploadPartCopy with 501 NotImplemented rather than keeping an empty part", async () => {
+    running = await restart();
+    const uploadId = await createUpload(running.client, "copied.bin");
+    await assert.rejects(
+      running.client.send(
+        new UploadPartCopyCommand({
+          Bucket: BUCKET,
+          Key: "copied.bin",
+          UploadId: uploadId,
+          PartNumber: 1,
+          CopySource: `${BUCKET}/any.bin`,
+        }),
+      ),
+      { name: "NotImplemented" },
+    );
+    const parts = await running.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: "copied.bin", UploadId: uploadId }));
+    assert.deepEqual(parts.Parts ?? [], []);
   });
 
   describe("listings", () => {
