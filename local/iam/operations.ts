@@ -319,6 +319,7 @@ function s3Calls(req: IncomingMessage, url: URL, body: Buffer): DescribedRequest
     switch (method) {
       case "GET": {
         if (query.has("location")) return bucketCall("s3:GetBucketLocation");
+        if (query.has("uploads")) return bucketCall("s3:ListBucketMultipartUploads");
         const context: Record<string, string[]> = {};
         for (const name of ["prefix", "delimiter", "max-keys"]) if (query.has(name)) context[`s3:${name}`] = [query.get(name)!];
         return bucketCall("s3:ListBucket", context);
@@ -341,6 +342,8 @@ function s3Calls(req: IncomingMessage, url: URL, body: Buffer): DescribedRequest
   const objectArn = `${bucketArn}/${key}`;
   switch (method) {
     case "GET":
+      if (query.has("uploadId")) return { calls: [{ action: "s3:ListMultipartUploadParts", resource: objectArn }] };
+      return { calls: [{ action: "s3:GetObject", resource: objectArn }], object: { bucket, key } };
     case "HEAD":
       return { calls: [{ action: "s3:GetObject", resource: objectArn }], object: { bucket, key } };
     case "PUT": {

@@ -14,12 +14,21 @@ import { GroupSync } from "../common/groupSync";
 import { S3Error } from "./errors";
 import { RecentBodies } from "./recentBodies";
 
+/**
+ * What a new file holds: bytes, or pieces joined in order, each bytes or an existing file (absolute path) copied in
+ * chunks, so a completed multipart upload's parts reach the object's file without the whole object in memory.
+ */
+export type FileContent = Buffer | ReadonlyArray<Buffer | string>;
+
+/** Copy chunk for a piece given as a file: bounds the memory a join of 5 GiB parts takes. */
+const JOIN_CHUNK_BYTES = 1024 * 1024;
+
 /** The disk calls a write makes, so a test can see their order (tests/local/s3/contentFiles.test.ts). */
 export interface ContentDisk {
   /** `mkdir -p`. */
   makeDirectory(directory: string): Promise<void>;
-  /** Creates `file` (failing if it exists), writes `body` and fsyncs the file. */
-  createFile(file: string, body: Buffer): Promise<void>;
+  /** Creates `file` (failing if it exists), writes `content` and fsyncs the file. */
+  createFile(file: string, content: FileContent): Promise<void>;
   /** fsyncs a directory, so the entries created in it so far survive a power cut. */
   syncDirectory(directory: string): Promise<void>;
 }
@@ -27,10 +36,16 @@ export interface ContentDisk {
 /** Node's file system, every call on libuv's thread pool (never blocking the event loop on the disk). */
 export const nodeDisk: ContentDisk = {
   makeDirectory: async (directory) => void (await fs.promises.mkdir(directory, { recursive: true })),
-  async createFile(file, body) {
+  async createFile(file, content) {
     const handle = await fs.promises.open(file, "wx");
     try {
-      await handle.writeFile(body);
+      // Each writeFile on the handle continues where the previous one ended.
+      for (const piece of Buffer.isBuffer(content) ? [content] : content) {
+        if (Buffer.isBuffer(piece)) await handle.writeFile(piece);
+        else
+          for await (const chunk of fs.createReadStream(piece, { highWaterMark: JOIN_CHUNK_BYTES }))
+            await handle.writeFile(chunk as Buffer);
+      }
       await handle.sync();
     } finally {
       await handle.close();
@@ -68,22 +83,33 @@ export class ContentFiles {
     private readonly disk: ContentDisk = nodeDisk,
   ) {}
 
-  /** Resolves once `file` (absolute) holds `body` and both it and its directory entry are on disk. */
-  async write(file: string, body: Buffer): Promise<void> {
+  /**
+   * Resolves once `file` (absolute) holds `content` and both it and its directory entry are on disk. `cache: false`
+   * for content no request reads back soon (a multipart upload's parts, read only by the completion's join).
+   */
+  async write(file: string, content: FileContent, { cache = true } = {}): Promise<void> {
     const directory = path.dirname(file);
     await this.makeDirectory(directory);
     try {
-      await this.disk.createFile(file, body);
+      await this.disk.createFile(file, content);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      const { code, path: missing } = error as NodeJS.ErrnoException;
+      if (code === "ENOENT" && missing !== undefined && missing !== file) {
+        throw new S3Error(
+          "InternalError",
+          `A part of this upload is missing from the state folder: ${missing} does not exist. AbortMultipartUpload removes the upload.`,
+        );
+      }
+      if (code !== "ENOENT") throw error;
       // The directory was removed since it was made (by hand, or a disk cleaner): make it again.
       this.madeDirectories.delete(directory);
       for (let level = directory; this.isBelowRoot(level); level = path.dirname(level)) this.durableDirectories.delete(level);
       await this.makeDirectory(directory);
-      await this.disk.createFile(file, body);
+      await this.disk.createFile(file, content);
     }
     await this.syncDirectory(directory);
-    this.recent.remember(file, body);
+    // A joined file is not cached: it is as large as the upload, and its parts were cached (or not) on their own.
+    if (cache && Buffer.isBuffer(content)) this.recent.remember(file, content);
   }
 
   /**

@@ -1,6 +1,6 @@
 /** Multipart uploads: CreateMultipartUpload, UploadPart, CompleteMultipartUpload, AbortMultipartUpload. */
 import { S3Error } from "./errors";
-import { multipartEtag, quotedMd5 } from "./objectStore";
+import { multipartEtag, quotedMd5, type UploadedPart } from "./objectStore";
 import { checksumHeader, objectTemplate, readUploadBody, type Reply, type Request } from "./request";
 import type { S3Store } from "./store";
 import { elementTexts, xmlDocument } from "./xml";
@@ -16,6 +16,10 @@ export function createUpload(s3: S3Store, bucketName: string, key: string, reque
 
 export function uploadPart(s3: S3Store, bucketName: string, key: string, request: Request): Reply {
   s3.count("UploadPart");
+  // UploadPartCopy (`aws s3 cp` between buckets, for large objects) would otherwise be taken for an empty part.
+  if (request.headers["x-amz-copy-source"] !== undefined) {
+    throw new S3Error("NotImplemented", "The local S3 does not implement UploadPartCopy (UploadPart with an x-amz-copy-source header).");
+  }
   const upload = s3.bucketNamed(bucketName).upload(request.query.get("uploadId")!, key);
   const partNumber = Number(request.query.get("partNumber"));
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
@@ -23,8 +27,10 @@ export function uploadPart(s3: S3Store, bucketName: string, key: string, request
   }
   const { payload, checksum: givenChecksum } = readUploadBody(request);
   const etag = quotedMd5(payload);
-  upload.parts.set(partNumber, { body: payload, etag });
-  return { headers: { ETag: etag, ...checksumHeader(givenChecksum) } };
+  const part: UploadedPart = { etag, size: payload.length, lastModified: new Date(), checksum: givenChecksum, body: payload };
+  // Acknowledged only once the part's file and record are kept (a part uploaded again replaces this one).
+  const kept = s3.bucketNamed(bucketName).putPart(upload, partNumber, part);
+  return { kept, headers: { ETag: etag, ...checksumHeader(givenChecksum) } };
 }
 
 export function completeUpload(s3: S3Store, bucketName: string, key: string, request: Request): Reply {
@@ -38,7 +44,7 @@ export function completeUpload(s3: S3Store, bucketName: string, key: string, req
   }));
   if (!requested.length)
     throw new S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema.");
-  const bodies: Buffer[] = [];
+  const parts: UploadedPart[] = [];
   requested.forEach(({ partNumber, etag }, index) => {
     if (index > 0 && partNumber <= requested[index - 1].partNumber)
       throw new S3Error("InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.");
@@ -50,22 +56,16 @@ export function completeUpload(s3: S3Store, bucketName: string, key: string, req
         { PartNumber: String(partNumber) },
       );
     }
-    if (index < requested.length - 1 && part.body.length < MIN_PART_BYTES) {
+    if (index < requested.length - 1 && part.size < MIN_PART_BYTES) {
       throw new S3Error("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.", {
         PartNumber: String(partNumber),
       });
     }
-    bodies.push(part.body);
+    parts.push(part);
   });
-  const body = Buffer.concat(bodies);
-  const etag = multipartEtag(requested.map((part) => upload.parts.get(part.partNumber)!.etag));
-  const kept = bucket.put({ ...upload.template, key, size: body.length, body, etag, lastModified: new Date() });
-  bucket.uploads.delete(upload.uploadId);
-  // Should the object not reach the disk, the upload comes back with its parts, so the client can retry the
-  // completion (as on S3) instead of meeting NoSuchUpload.
-  kept.catch(() => {
-    if (!bucket.uploads.has(upload.uploadId)) bucket.uploads.set(upload.uploadId, upload);
-  });
+  const size = parts.reduce((total, part) => total + part.size, 0);
+  const etag = multipartEtag(parts.map((part) => part.etag));
+  const kept = bucket.completeUpload(upload, parts, { ...upload.template, key, size, etag, lastModified: new Date() });
   return {
     kept,
     body: xmlDocument("CompleteMultipartUploadResult", {
@@ -74,7 +74,7 @@ export function completeUpload(s3: S3Store, bucketName: string, key: string, req
       Key: key,
       ETag: etag,
     }),
-    events: [{ eventName: "ObjectCreated:CompleteMultipartUpload", bucketName, object: { key, size: body.length, etag } }],
+    events: [{ eventName: "ObjectCreated:CompleteMultipartUpload", bucketName, object: { key, size, etag } }],
   };
 }
 
@@ -82,6 +82,7 @@ export function abortUpload(s3: S3Store, bucketName: string, key: string, upload
   s3.count("AbortMultipartUpload");
   const bucket = s3.bucketNamed(bucketName);
   bucket.upload(uploadId, key);
-  bucket.uploads.delete(uploadId);
+  // The records go in this turn's batch (the answer waits for its commit), the part files once it is committed.
+  bucket.removeUpload(uploadId);
   return { status: 204 };
 }

@@ -3,7 +3,7 @@
  * (persistence.ts). Keys are kept in a sorted array per bucket so listings are ordered like S3's (UTF-8
  * binary order) without re-sorting.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { ChecksumAlgorithm } from "./checksums";
 import { md5Hex } from "./checksums";
 import { S3Error } from "./errors";
@@ -19,6 +19,11 @@ export interface StoredObject {
   body?: Buffer | Promise<Buffer>;
   /** The content's file, relative to the state folder's s3 folder, once kept. */
   file?: string;
+  /**
+   * While a CompleteMultipartUpload is being kept: the parts in order (each its file or, not yet kept, its body),
+   * joined into the object's own file on disk, never into one Buffer.
+   */
+  pieces?: Array<Pick<UploadedPart, "size" | "file" | "body">>;
   /** Quoted, as S3 returns it: `"<md5 hex>"`, or `"<md5 of part md5s>-<parts>"` for multipart uploads. */
   etag: string;
   lastModified: Date;
@@ -32,22 +37,44 @@ export interface StoredObject {
   checksum?: { algorithm: ChecksumAlgorithm; value: string };
 }
 
+/** One part of a multipart upload: its body in memory until kept (always, without a state folder), then its file. */
+export interface UploadedPart {
+  etag: string;
+  size: number;
+  lastModified: Date;
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
+  body?: Buffer;
+  /** The part's file, relative to the s3 folder, once kept. */
+  file?: string;
+}
+
 export interface MultipartUpload {
+  /** Begins with the initiation time in hex, so uploads of one key sort by id in the order they began (as S3 lists them). */
   uploadId: string;
   key: string;
   initiated: Date;
-  template: Omit<StoredObject, "key" | "size" | "body" | "file" | "etag" | "lastModified" | "checksum">;
-  parts: Map<number, { body: Buffer; etag: string }>;
+  template: Omit<StoredObject, "key" | "size" | "body" | "file" | "pieces" | "etag" | "lastModified" | "checksum">;
+  parts: Map<number, UploadedPart>;
 }
 
 /**
- * Keeps a bucket's objects across restarts (local/s3/persistence.ts); called after memory changed, and resolves
- * once the change is handed to the store (the caller then awaits the store's commit before acknowledging).
+ * Keeps a bucket's objects and uploads in progress across restarts (local/s3/persistence.ts); called after memory
+ * changed, and resolves once the change is handed to the store (the caller then awaits the store's commit before
+ * acknowledging).
  */
 export interface BucketKeeper {
-  /** Resolves with the content's file once the content and record are kept (undefined: the bucket went meanwhile). */
-  saved(bucketName: string, object: StoredObject): Promise<string | undefined>;
+  /**
+   * Resolves with the content's file once the content and record are kept (undefined: the bucket went meanwhile).
+   * With `completedUploadId`, that upload's records go in the same batch as the object's.
+   */
+  saved(bucketName: string, object: StoredObject, completedUploadId?: string): Promise<string | undefined>;
   deleted(bucketName: string, key: string): Promise<void>;
+  /** Records a new upload (handed to the store at once). */
+  uploadCreated(bucketName: string, upload: MultipartUpload): void;
+  /** Resolves with the part's file once it and its record are kept (undefined: the upload went meanwhile). */
+  partSaved(bucketName: string, uploadId: string, partNumber: number, part: UploadedPart): Promise<string | undefined>;
+  /** Forgets an aborted upload's records; its part files go once that is committed. */
+  uploadRemoved(bucketName: string, uploadId: string): void;
   /** `length` bytes from `start` of a kept content file whose record says `size` bytes. */
   read(file: string, size: number, start: number, length: number): Promise<Buffer>;
 }
@@ -73,23 +100,18 @@ export class Bucket {
    * conditional writes and reads see requests in arrival order; should the content not reach the disk, memory goes
    * back to the previous object (unless a later write replaced this one meanwhile) and the promise rejects.
    */
-  put(object: StoredObject): Promise<void> {
+  put(object: StoredObject, completedUploadId?: string): Promise<void> {
     const previous = this.objects.get(object.key);
     this.load(object);
     if (!this.keeper) return Promise.resolve();
-    let saving: Promise<string | undefined>;
-    try {
-      saving = this.keeper.saved(this.name, object);
-    } catch (error) {
-      // Refused before any write (e.g. a path check): memory goes back as for a failed write.
-      saving = Promise.reject(error);
-    }
-    return saving.then(
+    const keeper = this.keeper;
+    return attempt(() => keeper.saved(this.name, object, completedUploadId)).then(
       (file) => {
         if (file === undefined) return;
         // Kept: memory lets go of the content, which is read from its file from now on.
         object.file = file;
         object.body = undefined;
+        object.pieces = undefined;
       },
       (error: unknown) => {
         if (this.objects.get(object.key) === object) {
@@ -107,8 +129,25 @@ export class Bucket {
    */
   async read(object: StoredObject, start = 0, length = object.size - start): Promise<Buffer> {
     if (object.body !== undefined) return (await object.body).subarray(start, start + length);
+    if (object.pieces !== undefined) return this.readPieces(object.pieces, start, length);
     if (object.file === undefined || !this.keeper) throw new Error(`object ${this.name}/${object.key} has neither content nor file`);
     return this.keeper.read(object.file, object.size, start, length);
+  }
+
+  /** The bytes of a completion still being kept, from its parts (every read begun in this turn, as `read` requires). */
+  private async readPieces(pieces: NonNullable<StoredObject["pieces"]>, start: number, length: number): Promise<Buffer> {
+    const reads: Array<Buffer | Promise<Buffer>> = [];
+    let offset = 0;
+    for (const piece of pieces) {
+      const from = Math.max(start, offset);
+      const to = Math.min(start + length, offset + piece.size);
+      if (from < to) {
+        if (piece.body !== undefined) reads.push(piece.body.subarray(from - offset, to - offset));
+        else reads.push(this.keeper!.read(piece.file!, piece.size, from - offset, to - from));
+      }
+      offset += piece.size;
+    }
+    return Buffer.concat(await Promise.all(reads));
   }
 
   /** Puts an object in memory only (one read back from the store). */
@@ -145,9 +184,61 @@ export class Bucket {
   }
 
   createUpload(key: string, template: MultipartUpload["template"]): MultipartUpload {
-    const upload: MultipartUpload = { uploadId: randomUUID().replace(/-/g, ""), key, initiated: new Date(), template, parts: new Map() };
-    this.uploads.set(upload.uploadId, upload);
+    const initiated = new Date();
+    const uploadId = initiated.getTime().toString(16).padStart(12, "0") + randomBytes(16).toString("hex");
+    const upload: MultipartUpload = { uploadId, key, initiated, template, parts: new Map() };
+    this.uploads.set(uploadId, upload);
+    this.keeper?.uploadCreated(this.name, upload);
     return upload;
+  }
+
+  /**
+   * Sets a part (replacing one of the same number); resolves once it is kept. Should it not reach the disk, the
+   * upload gets back the part it had (unless a later upload of the number replaced this one) and the promise rejects.
+   */
+  putPart(upload: MultipartUpload, partNumber: number, part: UploadedPart): Promise<void> {
+    const previous = upload.parts.get(partNumber);
+    upload.parts.set(partNumber, part);
+    if (!this.keeper) return Promise.resolve();
+    const keeper = this.keeper;
+    return attempt(() => keeper.partSaved(this.name, upload.uploadId, partNumber, part)).then(
+      (file) => {
+        if (file === undefined) return;
+        part.file = file;
+        part.body = undefined;
+      },
+      (error: unknown) => {
+        if (upload.parts.get(partNumber) === part) {
+          if (previous) upload.parts.set(partNumber, previous);
+          else upload.parts.delete(partNumber);
+        }
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * Makes the object from the upload's parts (in `parts` order) and ends the upload; resolves once kept. Should the
+   * object not reach the disk, the upload comes back with its parts, so the client can complete it again (as on S3)
+   * instead of meeting NoSuchUpload.
+   */
+  completeUpload(upload: MultipartUpload, parts: UploadedPart[], object: Omit<StoredObject, "body" | "pieces">): Promise<void> {
+    const completed: StoredObject = { ...object };
+    // Without a state folder every part is in memory already: one Buffer, as a PutObject would hold. With one, the
+    // parts are joined on disk from their files (or bodies not yet kept), never into one Buffer.
+    if (this.keeper) completed.pieces = parts.map(({ size, file, body }) => ({ size, file, body }));
+    else completed.body = Buffer.concat(parts.map((part) => part.body!));
+    this.uploads.delete(upload.uploadId);
+    const kept = this.put(completed, upload.uploadId);
+    kept.catch(() => {
+      if (!this.uploads.has(upload.uploadId)) this.uploads.set(upload.uploadId, upload);
+    });
+    return kept;
+  }
+
+  /** Ends an upload without an object (AbortMultipartUpload, or its bucket deleted). */
+  removeUpload(uploadId: string): void {
+    if (this.uploads.delete(uploadId)) this.keeper?.uploadRemoved(this.name, uploadId);
   }
 
   upload(uploadId: string, key: string): MultipartUpload {
@@ -172,6 +263,15 @@ export class Bucket {
       else high = middle;
     }
     return low;
+  }
+}
+
+/** Runs a keeper call: one that throws at once (a check before any write) counts as one that rejects. */
+function attempt<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return call();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 

@@ -11,13 +11,20 @@
  * log sync did before walSync.ts). Writes to one key still reach the store in the order they were made (a later
  * PUT's record is put after an earlier one's, whichever file is synced first), so the last write acknowledged
  * is the one kept.
+ *
+ * Multipart uploads in progress are kept the same way: the upload's record (key, initiation, the object's headers)
+ * when it is created, each part's file (fsynced, by the same writing path) before the record naming it. A part
+ * uploaded again gets a new file, the old one removed once the new record is committed. CompleteMultipartUpload
+ * joins the parts' files into the object's new file, and its record and the removal of the upload's records go in
+ * one batch; AbortMultipartUpload removes the records, then the files.
  */
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StateStore, StoreCollection } from "../common/store";
 import { ContentFiles, type ContentDisk } from "./contentFiles";
-import type { StoredObject } from "./objectStore";
+import type { ChecksumAlgorithm } from "./checksums";
+import type { MultipartUpload, StoredObject, UploadedPart } from "./objectStore";
 
 interface KeptObject extends Omit<StoredObject, "body" | "file" | "lastModified" | "size"> {
   lastModified: string;
@@ -25,6 +32,21 @@ interface KeptObject extends Omit<StoredObject, "body" | "file" | "lastModified"
   file: string;
   /** Absent in records written before sizes were kept: read from the file at start then. */
   size?: number;
+}
+
+interface KeptUpload {
+  key: string;
+  initiated: string;
+  template: MultipartUpload["template"];
+}
+
+interface KeptPart {
+  etag: string;
+  size: number;
+  lastModified: string;
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
+  /** The part's file, relative to the s3 folder. */
+  file: string;
 }
 
 /** An object whose record names a content file that is not in the state folder. */
@@ -36,6 +58,8 @@ export interface MissingContent {
 }
 
 const recordKey = (bucketName: string, key: string) => `${bucketName}\u0001${key}`;
+/** Upload records are keyed like objects (bucket, then upload id); a part's key adds its number, padded to sort. */
+const partRecordKey = (uploadName: string, partNumber: number) => `${uploadName}\u0001${String(partNumber).padStart(5, "0")}`;
 
 /**
  * Where an object's content lives: `<bucket>/<hh>/<sha256 of key>-<version>` under `root`. A hash, not the key:
@@ -44,10 +68,22 @@ const recordKey = (bucketName: string, key: string) => `${bucketName}\u0001${key
  */
 export function objectFilePath(root: string, bucketName: string, key: string, version: string): string {
   const digest = createHash("sha256").update(key).digest("hex");
-  const relative = path.join(encodeURIComponent(bucketName), digest.slice(0, 2), `${digest}-${version}`);
+  return insideRoot(root, path.join(encodeURIComponent(bucketName), digest.slice(0, 2), `${digest}-${version}`), `${bucketName}/${key}`);
+}
+
+/**
+ * Where a part's content lives: `<bucket>/uploads/<upload id>-<part number>-<version>` under `root` (one folder per
+ * bucket, not per upload: no empty folder is left behind by each finished upload). Upload ids are the local S3's own.
+ */
+export function partFilePath(root: string, bucketName: string, uploadId: string, partNumber: number, version: string): string {
+  const name = `${encodeURIComponent(uploadId)}-${partNumber}-${version}`;
+  return insideRoot(root, path.join(encodeURIComponent(bucketName), "uploads", name), `${bucketName} upload ${uploadId}`);
+}
+
+function insideRoot(root: string, relative: string, what: string): string {
   const resolved = path.resolve(root, relative);
   if (path.relative(root, resolved).startsWith("..") || path.isAbsolute(path.relative(root, resolved))) {
-    throw new Error(`object path for ${bucketName}/${key} would leave the state folder`);
+    throw new Error(`the path for ${what} would leave the state folder`);
   }
   return resolved;
 }
@@ -55,6 +91,10 @@ export function objectFilePath(root: string, bucketName: string, key: string, ve
 export class S3Persistence {
   private readonly buckets: StoreCollection<{ creationDate: string }>;
   private readonly objects: StoreCollection<KeptObject>;
+  private readonly uploads: StoreCollection<KeptUpload>;
+  private readonly parts: StoreCollection<KeptPart>;
+  /** Per upload record, the part files its part records name (committed or not): removed with the upload. */
+  private readonly partFiles = new Map<string, Map<number, string>>();
   /** Per object, the last save or delete whose record is not yet handed to the store: the next one waits for it. */
   private readonly pending = new Map<string, Promise<void>>();
   /** Bumped when a bucket is deleted: a save begun before must not bring a record back into the deleted bucket. */
@@ -72,6 +112,8 @@ export class S3Persistence {
     this.root = path.resolve(root);
     this.buckets = store.collection("s3.buckets");
     this.objects = store.collection("s3.objects");
+    this.uploads = store.collection("s3.uploads");
+    this.parts = store.collection("s3.parts");
     this.files = new ContentFiles(this.root, disk);
   }
 
@@ -80,14 +122,73 @@ export class S3Persistence {
   }
 
   /**
-   * Forgets the bucket and every object record in it (a bucket removed with `forceDestroy` still holds some);
-   * their files, named by no record now, are swept at the next start, so a bucket made again at once under the
-   * same name never loses a new file to this deletion.
+   * Forgets the bucket and every object record in it (a bucket removed with `forceDestroy` still holds some), and
+   * its uploads in progress with their parts (S3 deletes a bucket whose only content is incomplete uploads, and
+   * them with it); their files, named by no record now, are swept at the next start, so a bucket made again at once
+   * under the same name never loses a new file to this deletion.
    */
   deleteBucket(name: string): void {
     this.bucketGenerations.set(name, (this.bucketGenerations.get(name) ?? 0) + 1);
     this.buckets.delete(name);
     this.objects.deletePrefix(recordKey(name, ""));
+    this.uploads.deletePrefix(recordKey(name, ""));
+    this.parts.deletePrefix(recordKey(name, ""));
+    for (const uploadName of [...this.partFiles.keys()]) if (uploadName.startsWith(recordKey(name, ""))) this.partFiles.delete(uploadName);
+  }
+
+  /** Records a new upload (committed with the store's next batch; the caller awaits that before answering). */
+  saveUpload(bucketName: string, upload: MultipartUpload): void {
+    this.uploads.put(recordKey(bucketName, upload.uploadId), {
+      key: upload.key,
+      initiated: upload.initiated.toISOString(),
+      template: upload.template,
+    });
+  }
+
+  /**
+   * Writes the part's content (fsynced, as an object's), then its record. Resolves with the file relative to the s3
+   * folder once the record is in the store, after every earlier save of the same part; undefined if the upload was
+   * aborted, completed or its bucket deleted meanwhile (the file is removed then). Rejects if the content could not
+   * be written.
+   */
+  savePart(bucketName: string, uploadId: string, partNumber: number, part: UploadedPart): Promise<string | undefined> {
+    const uploadName = recordKey(bucketName, uploadId);
+    const name = partRecordKey(uploadName, partNumber);
+    if (part.body === undefined) throw new Error(`part ${partNumber} of upload ${uploadId} has no content to save`);
+    const file = partFilePath(this.root, bucketName, uploadId, partNumber, randomBytes(6).toString("hex"));
+    // Not cached with recent bodies: a part is read back only by the completion's join, from its file.
+    const written = this.files.write(file, part.body, { cache: false });
+    written.catch(() => undefined);
+    return this.inOrder(name, async () => {
+      try {
+        await written;
+      } catch (error) {
+        await fs.promises.rm(file, { force: true }).catch(() => undefined);
+        throw error;
+      }
+      const relative = path.relative(this.root, file);
+      if (!this.uploads.get(uploadName)) {
+        this.removeFileAfterCommit(relative);
+        return undefined;
+      }
+      const { body: _body, file: _file, lastModified, ...metadata } = part;
+      this.parts.put(name, { ...metadata, lastModified: lastModified.toISOString(), file: relative });
+      const files = this.partFiles.get(uploadName) ?? new Map<number, string>();
+      this.partFiles.set(uploadName, files);
+      const previous = files.get(partNumber);
+      files.set(partNumber, relative);
+      if (previous) this.removeFileAfterCommit(previous);
+      return relative;
+    });
+  }
+
+  /** Forgets an upload and its parts' records now, and removes the parts' files once that is committed. */
+  deleteUpload(bucketName: string, uploadId: string): void {
+    const uploadName = recordKey(bucketName, uploadId);
+    this.uploads.delete(uploadName);
+    this.parts.deletePrefix(`${uploadName}\u0001`);
+    for (const file of this.partFiles.get(uploadName)?.values() ?? []) this.removeFileAfterCommit(file);
+    this.partFiles.delete(uploadName);
   }
 
   /**
@@ -97,12 +198,19 @@ export class S3Persistence {
    * `store.committed()` before acknowledging. Resolves undefined if the bucket was deleted meanwhile. Rejects if
    * the content could not be written (or, for a copy, read from its source).
    */
-  saveObject(bucketName: string, object: StoredObject): Promise<string | undefined> {
+  saveObject(bucketName: string, object: StoredObject, completedUploadId?: string): Promise<string | undefined> {
     const name = recordKey(bucketName, object.key);
     const generation = this.bucketGenerations.get(bucketName) ?? 0;
     const file = objectFilePath(this.root, bucketName, object.key, randomBytes(6).toString("hex"));
-    if (object.body === undefined) throw new Error(`object ${bucketName}/${object.key} has no content to save`);
-    const written = Promise.resolve(object.body).then((body) => this.files.write(file, body));
+    const { body, pieces } = object;
+    if (body === undefined && pieces === undefined) throw new Error(`object ${bucketName}/${object.key} has no content to save`);
+    const written =
+      body !== undefined
+        ? Promise.resolve(body).then((content) => this.files.write(file, content))
+        : this.files.write(
+            file,
+            pieces!.map((piece) => piece.body ?? path.join(this.root, piece.file!)),
+          );
     // Handled below, possibly only after earlier saves of the key: marked handled now so Node does not call it unhandled.
     written.catch(() => undefined);
     return this.inOrder(name, async () => {
@@ -118,10 +226,12 @@ export class S3Persistence {
         return undefined;
       }
       const previous = this.objects.get(name);
-      const { body: _body, file: _file, lastModified, ...metadata } = object;
+      const { body: _body, file: _file, pieces: _pieces, lastModified, ...metadata } = object;
       const relative = path.relative(this.root, file);
       this.objects.put(name, { ...metadata, lastModified: lastModified.toISOString(), file: relative });
       if (previous) this.removeFileAfterCommit(previous.file);
+      // In the object record's batch: a crash leaves either the upload or the object, never both, never neither.
+      if (completedUploadId !== undefined) this.deleteUpload(bucketName, completedUploadId);
       return relative;
     });
   }
@@ -148,13 +258,15 @@ export class S3Persistence {
   }
 
   /**
-   * Every kept bucket and object, metadata only (contents stay in their files until read); files no record names
-   * are deleted; records whose file is gone are returned as they are (their metadata still serves Head and List,
-   * a read answers an error naming the file) and listed in `missing`.
+   * Every kept bucket, object and upload in progress, metadata only (contents stay in their files until read);
+   * files no record names are deleted; records whose file is gone are returned as they are (their metadata still
+   * serves Head and List, a read answers an error naming the file) and listed in `missing`. A part whose upload has
+   * no record (left by a crash mid-deletion) is forgotten.
    */
   load(): {
     buckets: Array<{ name: string; creationDate: Date }>;
     objects: Array<{ bucketName: string; object: StoredObject }>;
+    uploads: Array<{ bucketName: string; upload: MultipartUpload }>;
     missing: MissingContent[];
   } {
     const present = new Set(listFiles(this.root));
@@ -175,9 +287,43 @@ export class S3Persistence {
       }
       objects.push({ bucketName, object: { ...metadata, size: knownSize, file, lastModified: new Date(lastModified) } });
     }
+    const uploads = this.loadUploads(named);
     for (const file of present) if (!named.has(file)) fs.rmSync(path.join(this.root, file), { force: true });
     const buckets = this.buckets.entries().map(([name, { creationDate }]) => ({ name, creationDate: new Date(creationDate) }));
-    return { buckets, objects, missing };
+    return { buckets, objects, uploads, missing };
+  }
+
+  /** The kept uploads with their parts; adds the files their records name to `named`. */
+  private loadUploads(named: Set<string>): Array<{ bucketName: string; upload: MultipartUpload }> {
+    const byName = new Map<string, { bucketName: string; upload: MultipartUpload }>();
+    for (const [uploadName, kept] of this.uploads.entries()) {
+      const separator = uploadName.indexOf("\u0001");
+      const upload: MultipartUpload = {
+        uploadId: uploadName.slice(separator + 1),
+        key: kept.key,
+        initiated: new Date(kept.initiated),
+        template: kept.template,
+        parts: new Map(),
+      };
+      byName.set(uploadName, { bucketName: uploadName.slice(0, separator), upload });
+    }
+    for (const [partName, kept] of this.parts.entries()) {
+      const separator = partName.lastIndexOf("\u0001");
+      const uploadName = partName.slice(0, separator);
+      const partNumber = Number(partName.slice(separator + 1));
+      const owner = byName.get(uploadName);
+      if (!owner) {
+        this.parts.delete(partName);
+        continue;
+      }
+      const { file, lastModified, ...metadata } = kept;
+      named.add(file);
+      owner.upload.parts.set(partNumber, { ...metadata, file, lastModified: new Date(lastModified) });
+      const files = this.partFiles.get(uploadName) ?? new Map<number, string>();
+      files.set(partNumber, file);
+      this.partFiles.set(uploadName, files);
+    }
+    return [...byName.values()];
   }
 
   /** Runs `step` after the previous step for the same record has settled (failed or not). */

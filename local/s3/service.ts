@@ -10,7 +10,8 @@
  *
  * Served: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, ListObjectsV2, ListObjects,
  * PutObject, GetObject (Range, If-Match, If-None-Match), HeadObject, DeleteObject, DeleteObjects, CopyObject,
- * multipart uploads (Create, UploadPart, Complete, Abort). Any other sub-resource answers 501 NotImplemented.
+ * multipart uploads (Create, UploadPart, Complete, Abort, ListMultipartUploads, ListParts). Any other sub-resource
+ * answers 501 NotImplemented.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
 
  *
@@ -24,6 +25,7 @@ import { S3Error } from "./errors";
 import { type LambdaNotification, notificationMatches, type S3EventName, s3EventRecord, Sequencer } from "./eventNotifications";
 import { listObjects } from "./listObjects";
 import { abortUpload, completeUpload, createUpload, uploadPart } from "./multipart";
+import { listParts, listUploads } from "./multipartListings";
 import { readLambdaNotifications } from "./notificationConfiguration";
 import { copyObject, deleteObject, deleteObjects, getObject, putObject } from "./objectOperations";
 import { errorReply, parseRequest, type Reply, type Request } from "./request";
@@ -102,8 +104,11 @@ export class S3Service implements LocalService {
 
   /** Reads back the buckets and objects kept from earlier runs. */
   async restore(): Promise<string[]> {
-    const objects = this.store.restore();
-    return objects > 0 ? [`${objects} S3 object${objects === 1 ? "" : "s"}`] : [];
+    const { objects, uploads } = this.store.restore();
+    const restored: string[] = [];
+    if (objects > 0) restored.push(`${objects} S3 object${objects === 1 ? "" : "s"}`);
+    if (uploads > 0) restored.push(`${uploads} S3 multipart upload${uploads === 1 ? "" : "s"} in progress`);
+    return restored;
   }
 
   /** Whether the object exists (IAM: S3 answers 403 instead of 404 for a missing key to a caller that may not list). */
@@ -197,6 +202,7 @@ export class S3Service implements LocalService {
       switch (method) {
         case "GET":
           if (query.has("location")) return getBucketLocation(this.store, bucketName);
+          if (query.has("uploads")) return listUploads(this.store, bucketName, query);
           if (query.get("list-type") === "2") return listObjects(this.store, bucketName, query, 2);
           return listObjects(this.store, bucketName, query, 1);
         case "HEAD":
@@ -216,6 +222,7 @@ export class S3Service implements LocalService {
         if (request.headers["x-amz-copy-source"]) return copyObject(this.store, bucketName, key, request);
         return putObject(this.store, bucketName, key, request);
       case "GET":
+        if (query.has("uploadId")) return listParts(this.store, bucketName, key, query);
         return getObject(this.store, bucketName, key, request, true);
       case "HEAD":
         return getObject(this.store, bucketName, key, request, false);

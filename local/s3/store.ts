@@ -23,9 +23,12 @@ export class S3Store {
       const persistence = new S3Persistence(context.store, files);
       this.persistence = persistence;
       this.keeper = {
-        saved: (bucketName, object) => persistence.saveObject(bucketName, object),
+        saved: (bucketName, object, completedUploadId) => persistence.saveObject(bucketName, object, completedUploadId),
         deleted: (bucketName, key) => persistence.deleteObject(bucketName, key),
         read: (file, size, start, length) => persistence.readObject(file, size, start, length),
+        uploadCreated: (bucketName, upload) => persistence.saveUpload(bucketName, upload),
+        partSaved: (bucketName, uploadId, partNumber, part) => persistence.savePart(bucketName, uploadId, partNumber, part),
+        uploadRemoved: (bucketName, uploadId) => persistence.deleteUpload(bucketName, uploadId),
       };
     }
   }
@@ -37,6 +40,7 @@ export class S3Store {
     this.persistence?.saveBucket(name, creationDate);
   }
 
+  /** Deletes a bucket, with its uploads in progress (S3 does: only objects make a bucket not empty). */
   deleteBucket(name: string): void {
     this.buckets.delete(name);
     this.persistence?.deleteBucket(name);
@@ -48,17 +52,22 @@ export class S3Store {
   }
 
   /**
-   * Reads back the buckets and objects (metadata only) kept from earlier runs; returns how many objects. An object
+   * Reads back the buckets, objects (metadata only) and uploads in progress kept from earlier runs; returns how many
+   * objects and uploads. An object
    * whose content file is gone is restored all the same, with one log line naming it: the runtime still starts,
    * Head and List show the object, a read answers InternalError naming the file, DeleteObject removes it.
    */
-  restore(): number {
-    if (!this.persistence) return 0;
-    const { buckets, objects, missing } = this.persistence.load();
+  restore(): { objects: number; uploads: number } {
+    if (!this.persistence) return { objects: 0, uploads: 0 };
+    const { buckets, objects, uploads, missing } = this.persistence.load();
     for (const { name, creationDate } of buckets) this.createBucket(name, creationDate);
     for (const { bucketName, object } of objects) {
       this.createBucket(bucketName);
       this.buckets.get(bucketName)!.load(object);
+    }
+    for (const { bucketName, upload } of uploads) {
+      this.createBucket(bucketName);
+      this.buckets.get(bucketName)!.uploads.set(upload.uploadId, upload);
     }
     // One line per file for a few; past that (a files folder removed by hand) the first ones and the count.
     for (const { bucketName, key, file } of missing.slice(0, MISSING_FILES_LISTED)) {
@@ -75,7 +84,7 @@ export class S3Store {
         "warn",
       );
     }
-    return objects.length;
+    return { objects: objects.length, uploads: uploads.length };
   }
 
   /** What the store keeps in memory of objects' contents (tests: a start reads no content). */

@@ -98,6 +98,72 @@ describe("local runtime end to end: the AWS CLI (/usr/bin/aws)", function () {
     assert.match(stderr, /An error occurred \(InvalidToken\) when calling the SendTaskSuccess operation/);
   });
 
+  it("lists multipart uploads in progress and their parts: `s3api list-multipart-uploads` and `s3api list-parts` (paging through both)", async () => {
+    const bucket = runtime.outputs.pipelineBucket;
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "cli-mpu-"));
+    const key = "cli/multipart key.bin";
+    const created = await aws(runtime, ["s3api", "create-multipart-upload", "--bucket", bucket, "--key", key]);
+    assert.equal(created.code, 0, created.stderr);
+    const { UploadId: uploadId } = JSON.parse(created.stdout);
+    const etags: string[] = [];
+    for (const partNumber of [1, 2, 3]) {
+      const body = path.join(directory, `part-${partNumber}`);
+      fs.writeFileSync(body, `part ${partNumber}`.repeat(partNumber));
+      const uploaded = await aws(runtime, [
+        "s3api",
+        "upload-part",
+        "--bucket",
+        bucket,
+        "--key",
+        key,
+        "--upload-id",
+        uploadId,
+        "--part-number",
+        String(partNumber),
+        "--body",
+        body,
+      ]);
+      assert.equal(uploaded.code, 0, uploaded.stderr);
+      etags.push(JSON.parse(uploaded.stdout).ETag);
+    }
+    // --page-size makes the CLI follow NextPartNumberMarker / NextKeyMarker itself.
+    const parts = await aws(runtime, [
+      "s3api",
+      "list-parts",
+      "--bucket",
+      bucket,
+      "--key",
+      key,
+      "--upload-id",
+      uploadId,
+      "--page-size",
+      "2",
+    ]);
+    assert.equal(parts.code, 0, parts.stderr);
+    assert.deepEqual(
+      JSON.parse(parts.stdout).Parts.map((part: { PartNumber: number; ETag: string; Size: number }) => [
+        part.PartNumber,
+        part.ETag,
+        part.Size,
+      ]),
+      [
+        [1, etags[0], "part 1".length],
+        [2, etags[1], "part 2".length * 2],
+        [3, etags[2], "part 3".length * 3],
+      ],
+    );
+    const uploads = await aws(runtime, ["s3api", "list-multipart-uploads", "--bucket", bucket, "--prefix", "cli/", "--page-size", "1"]);
+    assert.equal(uploads.code, 0, uploads.stderr);
+    assert.deepEqual(
+      JSON.parse(uploads.stdout).Uploads.map((upload: { Key: string; UploadId: string }) => [upload.Key, upload.UploadId]),
+      [[key, uploadId]],
+    );
+    const aborted = await aws(runtime, ["s3api", "abort-multipart-upload", "--bucket", bucket, "--key", key, "--upload-id", uploadId]);
+    assert.equal(aborted.code, 0, aborted.stderr);
+    const gone = await aws(runtime, ["s3api", "list-parts", "--bucket", bucket, "--key", key, "--upload-id", uploadId]);
+    assert.match(gone.stderr, /An error occurred \(NoSuchUpload\) when calling the ListParts operation/);
+  });
+
   it("keeps S3 keys with '..' segments literal: `s3api put-object --key 'docs/../readme.txt'` and `--key ../../etc/passwd` round-trip", async () => {
     const bucket = runtime.outputs.pipelineBucket;
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "cli-s3-"));

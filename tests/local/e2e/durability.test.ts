@@ -3,10 +3,29 @@
  * again on the same state folder, and driven only over HTTP and the AWS SDK.
  */
 import * as assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
 import { DescribeExecutionCommand, SendTaskSuccessCommand } from "@aws-sdk/client-sfn";
 import { wc } from "../../pipeline/fixtures";
 import { start, startRuntime, temporaryStateDirectory, waitForEnd, waitingTaskToken, type RuntimeProcess } from "./runtimeProcess";
+
+/** The SDK v3 S3 client as a user points it at the runtime (path-style: the endpoint is an IP address). */
+function s3Client(runtime: RuntimeProcess): S3Client {
+  return new S3Client({
+    endpoint: runtime.origin,
+    region: "us-east-1",
+    forcePathStyle: true,
+    maxAttempts: 1,
+    credentials: { accessKeyId: "AKIDE2E", secretAccessKey: "e2e" },
+  });
+}
 
 const CALLBACK_CONFIG = ["-c", "failureRate=0", "-c", "timeoutSeconds=600", "-c", "heartbeatSeconds=0"];
 
@@ -107,6 +126,43 @@ describe("local runtime: state survives kill -9 and restarts", function () {
     assert.deepEqual(output.totals, wc(text));
     const resumes = (first.output() + second.output()).split("\n").filter((line) => line.includes(`job ${output.jobId}: resumed`));
     assert.equal(resumes.length, 1, `the job resumed exactly once:\n${resumes.join("\n")}`);
+  });
+
+  it("carries on a multipart upload cut by kill -9: the part acknowledged before is kept, the last part and the completion succeed", async () => {
+    const directory = stateDirectory();
+    const first = await run(directory);
+    const bucket = first.outputs.pipelineBucket;
+    const key = "uploads/cut-by-a-crash.bin";
+    const partOne = randomBytes(5 * 1024 * 1024);
+    const partTwo = randomBytes(100 * 1024);
+    const before = s3Client(first);
+    const { UploadId } = await before.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const one = await before.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: partOne }));
+    before.destroy();
+    await first.crash();
+
+    const second = await run(directory);
+    const after = s3Client(second);
+    try {
+      const two = await after.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 2, Body: partTwo }));
+      await after.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: one.ETag },
+              { PartNumber: 2, ETag: two.ETag },
+            ],
+          },
+        }),
+      );
+      const object = await after.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      assert.ok(Buffer.from(await object.Body!.transformToByteArray()).equals(Buffer.concat([partOne, partTwo])));
+    } finally {
+      after.destroy();
+    }
   });
 
   it("refuses a second runtime on the same state folder with a clear message, and --reset starts clean", async () => {

@@ -284,6 +284,8 @@ describe("local IAM and the Service Authorization Reference", () => {
       "s3:PutObject",
       "s3:DeleteObject",
       "s3:AbortMultipartUpload",
+      "s3:ListBucketMultipartUploads",
+      "s3:ListMultipartUploadParts",
       "dynamodb:GetItem",
       "dynamodb:PutItem",
       "dynamodb:UpdateItem",

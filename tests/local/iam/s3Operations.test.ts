@@ -46,4 +46,16 @@ describe("local IAM: the S3 object a request names", () => {
       assert.deepEqual(copySourceTarget(header), { bucket: "src", key: object.slice("src/".length) });
     }
   });
+
+  it("authorizes the multipart listings as s3:ListBucketMultipartUploads on the bucket and s3:ListMultipartUploadParts on the object", () => {
+    assert.deepEqual(authorized(request("GET", "/bkt?uploads&max-uploads=2")), [
+      { action: "s3:ListBucketMultipartUploads", resource: "arn:aws:s3:::bkt", context: undefined },
+    ]);
+    assert.deepEqual(authorized(request("GET", "/bkt/big/file.bin?uploadId=abc&max-parts=5")), [
+      { action: "s3:ListMultipartUploadParts", resource: "arn:aws:s3:::bkt/big/file.bin" },
+    ]);
+    assert.deepEqual(authorized(request("DELETE", "/bkt/big/file.bin?uploadId=abc")), [
+      { action: "s3:AbortMultipartUpload", resource: "arn:aws:s3:::bkt/big/file.bin" },
+    ]);
+  });
 });

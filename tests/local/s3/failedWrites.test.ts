@@ -2,7 +2,7 @@
 import * as assert from "node:assert/strict";
 import type { LocalContext } from "../../../local/common/service";
 import { completeUpload } from "../../../local/s3/multipart";
-import { Bucket, type BucketKeeper, type StoredObject } from "../../../local/s3/objectStore";
+import { Bucket, type BucketKeeper, type StoredObject, type UploadedPart } from "../../../local/s3/objectStore";
 import type { Request } from "../../../local/s3/request";
 import { S3Store } from "../../../local/s3/store";
 
@@ -28,7 +28,17 @@ function failingKeeper(synchronously: boolean): BucketKeeper {
     },
     deleted: () => Promise.resolve(),
     read: () => Promise.reject(new Error("nothing is kept")),
+    uploadCreated: () => undefined,
+    partSaved: () => {
+      if (synchronously) throw failure;
+      return Promise.reject(failure);
+    },
+    uploadRemoved: () => undefined,
   };
+}
+
+function part(text: string, etag: string): UploadedPart {
+  return { etag, size: text.length, lastModified: new Date(), body: Buffer.from(text) };
 }
 
 describe("S3: a write that cannot be kept", () => {
@@ -52,8 +62,8 @@ describe("S3: a write that cannot be kept", () => {
     } as unknown as LocalContext);
     const bucket = new Bucket("b", new Date(), failingKeeper(false));
     s3.buckets.set("b", bucket);
-    const part = { body: Buffer.from("only part"), etag: '"p1"' };
-    bucket.uploads.set("u1", { uploadId: "u1", key: "big", initiated: new Date(), template: {}, parts: new Map([[1, part]]) } as never);
+    const only = part("only part", '"p1"');
+    bucket.uploads.set("u1", { uploadId: "u1", key: "big", initiated: new Date(), template: {}, parts: new Map([[1, only]]) } as never);
     const request = {
       method: "POST",
       query: new URLSearchParams({ uploadId: "u1" }),
@@ -64,7 +74,21 @@ describe("S3: a write that cannot be kept", () => {
     } as Request;
     const reply = completeUpload(s3, "b", "big", request);
     await assert.rejects(reply.kept!, /disk full/);
-    assert.equal(bucket.uploads.get("u1")?.parts.get(1), part);
+    assert.equal(bucket.uploads.get("u1")?.parts.get(1), only);
     assert.equal(bucket.objects.has("big"), false);
   });
+
+  for (const synchronously of [false, true]) {
+    it(`keeps an upload's earlier part when a part uploaded again cannot be kept (keeper ${synchronously ? "throws" : "rejects"})`, async () => {
+      const bucket = new Bucket("b", new Date(), failingKeeper(synchronously));
+      const upload = { uploadId: "u1", key: "big", initiated: new Date(), template: { contentType: "x", metadata: {} }, parts: new Map() };
+      bucket.uploads.set("u1", upload);
+      const earlier = part("first try", '"e1"');
+      upload.parts.set(1, earlier);
+      await assert.rejects(bucket.putPart(upload, 1, part("second try", '"e2"')), /disk full/);
+      assert.equal(upload.parts.get(1), earlier);
+      await assert.rejects(bucket.putPart(upload, 2, part("new part", '"e3"')), /disk full/);
+      assert.equal(upload.parts.has(2), false);
+    });
+  }
 });
