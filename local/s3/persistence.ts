@@ -158,14 +158,7 @@ export class S3Persistence {
     const file = partFilePath(this.root, bucketName, uploadId, partNumber, randomBytes(6).toString("hex"));
     // Not cached with recent bodies: a part is read back only by the completion's join, from its file.
     const written = this.files.write(file, part.body, { cache: false });
-    written.catch(() => undefined);
-    return this.inOrder(name, async () => {
-      try {
-        await written;
-      } catch (error) {
-        await fs.promises.rm(file, { force: true }).catch(() => undefined);
-        throw error;
-      }
+    return this.onceWritten(name, file, written, () => {
       const relative = path.relative(this.root, file);
       if (!this.uploads.get(uploadName)) {
         this.removeFileAfterCommit(relative);
@@ -211,15 +204,7 @@ export class S3Persistence {
             file,
             pieces!.map((piece) => piece.body ?? path.join(this.root, piece.file!)),
           );
-    // Handled below, possibly only after earlier saves of the key: marked handled now so Node does not call it unhandled.
-    written.catch(() => undefined);
-    return this.inOrder(name, async () => {
-      try {
-        await written;
-      } catch (error) {
-        await fs.promises.rm(file, { force: true }).catch(() => undefined);
-        throw error;
-      }
+    return this.onceWritten(name, file, written, () => {
       if ((this.bucketGenerations.get(bucketName) ?? 0) !== generation) {
         // The bucket was deleted after this write began: the deletion is the later change.
         this.removeFileAfterCommit(path.relative(this.root, file));
@@ -327,6 +312,24 @@ export class S3Persistence {
   }
 
   /** Runs `step` after the previous step for the same record has settled (failed or not). */
+  /**
+   * Runs `step` (which puts the record naming `file`) once `written` has settled and after every earlier step for the
+   * same record; a failed write removes whatever reached `file` and rejects instead.
+   */
+  private onceWritten<T>(name: string, file: string, written: Promise<void>, step: () => T): Promise<T> {
+    // Handled below, possibly only after earlier saves of the record: marked handled now so Node does not call it unhandled.
+    written.catch(() => undefined);
+    return this.inOrder(name, async () => {
+      try {
+        await written;
+      } catch (error) {
+        await fs.promises.rm(file, { force: true }).catch(() => undefined);
+        throw error;
+      }
+      return step();
+    });
+  }
+
   private inOrder<T>(name: string, step: () => Promise<T>): Promise<T> {
     const previous = this.pending.get(name);
     const current = previous ? previous.then(step) : step();
