@@ -133,7 +133,12 @@ export class S3Persistence {
     this.objects.deletePrefix(recordKey(name, ""));
     this.uploads.deletePrefix(recordKey(name, ""));
     this.parts.deletePrefix(recordKey(name, ""));
-    for (const uploadName of [...this.partFiles.keys()]) if (uploadName.startsWith(recordKey(name, ""))) this.partFiles.delete(uploadName);
+    // Part files are named by upload id (never reused), so unlike objects' they can go as soon as this is committed.
+    for (const [uploadName, files] of [...this.partFiles]) {
+      if (!uploadName.startsWith(recordKey(name, ""))) continue;
+      for (const file of files.values()) this.removeFileAfterCommit(file);
+      this.partFiles.delete(uploadName);
+    }
   }
 
   /** Records a new upload (committed with the store's next batch; the caller awaits that before answering). */
@@ -311,7 +316,6 @@ export class S3Persistence {
     return [...byName.values()];
   }
 
-  /** Runs `step` after the previous step for the same record has settled (failed or not). */
   /**
    * Runs `step` (which puts the record naming `file`) once `written` has settled and after every earlier step for the
    * same record; a failed write removes whatever reached `file` and rejects instead.
@@ -330,6 +334,7 @@ export class S3Persistence {
     });
   }
 
+  /** Runs `step` after the previous step for the same record has settled (failed or not). */
   private inOrder<T>(name: string, step: () => Promise<T>): Promise<T> {
     const previous = this.pending.get(name);
     const current = previous ? previous.then(step) : step();

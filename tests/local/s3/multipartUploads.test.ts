@@ -187,6 +187,7 @@ describe("local S3 multipart uploads on a state folder", function () {
     assert.equal((await partFiles()).length, 1);
     await running.client.send(new DeleteBucketCommand({ Bucket: BUCKET }));
     await assert.rejects(running.client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET })), { name: "NoSuchBucket" });
+    assert.deepEqual(await partFiles(), [], "the parts' files go with the bucket, not at the next start");
     // The test server makes the bucket again at start: an empty one, without the old upload or its file.
     running = await restart();
     assert.deepEqual(running.restored, []);
