@@ -11,6 +11,7 @@
  * own (this process: fetch, and reading each side's log for the ends), which runs on the same cores: the runtime's
  * default log (about 22 lines, 2 KB per execution) costs its reader more than the floor's one line does.
  * Targets (issue 11): throughput ≥ 0.6 of the floor at 1, 10 and 100 concurrent; p99 at 100 ≤ 2× the floor's.
+ * `BENCH_FLOOR_LAMBDA=1 npm run bench -- e2e` gives the floor the runtime's Lambda process model (see bench/floor.ts).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -158,6 +159,7 @@ async function main(): Promise<void> {
     await ours.run(WARM_UP.concurrency, WARM_UP.executions);
     await bare.run(WARM_UP.concurrency, WARM_UP.executions);
     console.log(`local runtime at ${runtime.origin}; machine: ${require("node:os").cpus().length} cores, Node ${process.version}`);
+    console.log(`floor's workers: ${floor.workers}`);
     console.log(`one fdatasync on this disk (a durable acknowledgement waits for one): median ${fdatasyncMs().toFixed(2)} ms`);
     console.log("       concurrency  executions  executions/s   p50 ms   p99 ms   max ms  CPU ms per execution: process + children; load");
     const ratios: string[] = [];

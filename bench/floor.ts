@@ -23,8 +23,10 @@
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import * as path from "node:path";
 import { FAILURE_RATE_ENV, processAndCheckCompletionFactory } from "../handlers/processAndCheckCompletion";
 import { splitDocFactory } from "../handlers/splitDoc";
+import { nodeBinaryForRuntime } from "../local/lambda/nodeRuntime";
 
 /** A worker's part: which handler its process runs. */
 type Role = "split" | "receiver";
@@ -42,6 +44,8 @@ interface InvocationResult {
 
 export interface FloorProcess {
   startUrl: string;
+  /** Which Node its workers run on, and how many per function (printed beside the figures). */
+  workers: string;
   /** The server's process id (its two workers are its children). */
   pid: number;
   /** Calls `listener` with each complete line the server prints. */
@@ -64,8 +68,10 @@ export async function startFloor(): Promise<FloorProcess> {
     for (const line of lines) for (const listener of listeners) listener(line);
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let workers = "";
   const origin = await new Promise<string>((resolve, reject) => {
     const ready = (line: string) => {
+      if (line.startsWith("Floor workers: ")) workers = line.slice("Floor workers: ".length);
       const match = /^Floor origin: (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
       if (match) resolve(match[1]);
     };
@@ -75,6 +81,7 @@ export async function startFloor(): Promise<FloorProcess> {
   listeners.length = 0;
   return {
     startUrl: `${origin}/start`,
+    workers,
     pid: child.pid!,
     onLine: (listener) => void listeners.push(listener),
     stop: async () => {
@@ -84,10 +91,57 @@ export async function startFloor(): Promise<FloorProcess> {
   };
 }
 
+/**
+ * The floor's model of a function: its processes, and how many invocations each takes at once. By default one
+ * process taking every message as it comes (the transport alone). `BENCH_FLOOR_LAMBDA=1` gives it the runtime's
+ * Lambda model instead: up to LOCAL_LAMBDA_MAX_PROCESSES processes (4 by default, as the runtime) each taking one
+ * invocation at a time, the rest waiting in arrival order; it shows what that model costs apart from the emulator.
+ */
+const LAMBDA_MODEL = process.env.BENCH_FLOOR_LAMBDA === "1";
+const PROCESSES_PER_ROLE = LAMBDA_MODEL ? Number(process.env.LOCAL_LAMBDA_MAX_PROCESSES ?? 4) : 1;
+
+/** One role's processes; `send` hands an invocation to a free one, or queues it until one is free. */
+class Pool {
+  private readonly idle: ChildProcess[] = [];
+  private readonly queue: Invocation[] = [];
+
+  constructor(
+    private readonly start: () => ChildProcess,
+    private readonly onResult: (result: InvocationResult) => void,
+  ) {}
+
+  send(invocation: Invocation): void {
+    if (!LAMBDA_MODEL) return void this.processFor().send(invocation);
+    const worker = this.idle.pop() ?? (this.started.length < PROCESSES_PER_ROLE ? this.processFor(true) : undefined);
+    if (worker) worker.send(invocation);
+    else this.queue.push(invocation);
+  }
+
+  stop(): void {
+    for (const worker of this.started) worker.kill("SIGTERM");
+  }
+
+  private readonly started: ChildProcess[] = [];
+
+  private processFor(fresh = false): ChildProcess {
+    if (!fresh && this.started.length > 0) return this.started[0];
+    const worker = this.start();
+    this.started.push(worker);
+    worker.on("message", (result: InvocationResult) => {
+      if (LAMBDA_MODEL) {
+        const next = this.queue.shift();
+        if (next) worker.send(next);
+        else this.idle.push(worker);
+      }
+      this.onResult(result);
+    });
+    return worker;
+  }
+}
+
 function serve(): void {
   let origin = "";
-  let split: ChildProcess | undefined;
-  let receiver: ChildProcess | undefined;
+  let nodeExecutable = process.execPath;
   let executions = 0;
   /** Executions handed to the receiver: whether SendTaskSuccess has arrived for them yet. */
   const answered = new Map<number, boolean>();
@@ -95,8 +149,11 @@ function serve(): void {
     process.stderr.write(`floor: ${message}\n`);
     process.exitCode = 1;
   };
-  const startWorker = (role: Role): ChildProcess => {
-    const worker = fork(__filename, ["--worker", role], {
+  const startWorker = (role: Role) => () =>
+    fork(__filename, ["--worker", role], {
+      // The Node the runtime's function processes run on (the demo's functions are nodejs24.x), with ts-node.
+      execPath: nodeExecutable,
+      execArgv: ["-r", "ts-node/register"],
       env: {
         ...process.env,
         AWS_ENDPOINT_URL: origin,
@@ -106,14 +163,10 @@ function serve(): void {
         [FAILURE_RATE_ENV]: "0",
       },
     });
-    worker.on("message", (message: InvocationResult) => (role === "split" ? splitDone(message) : receiverDone(message)));
-    return worker;
-  };
   const splitDone = ({ id, result, error }: InvocationResult) => {
     if (error !== undefined || result === undefined) return fail(`SplitDoc failed for floor-${id}: ${error}`);
     answered.set(id, false);
-    const invocation: Invocation = { id, payload: `{"taskToken":"floor-${id}","input":${result}}` };
-    receiver!.send(invocation);
+    receiver.send({ id, payload: `{"taskToken":"floor-${id}","input":${result}}` });
   };
   const receiverDone = ({ id, error }: InvocationResult) => {
     const wasAnswered = answered.get(id);
@@ -121,13 +174,14 @@ function serve(): void {
     if (error !== undefined || !wasAnswered) return fail(`the receiver of floor-${id} ended without SendTaskSuccess: ${error}`);
     process.stdout.write(`[states] floor-${id} - ExecutionSucceeded\n`);
   };
+  const split = new Pool(startWorker("split"), splitDone);
+  const receiver = new Pool(startWorker("receiver"), receiverDone);
   const server = http.createServer((request, response) => {
     if (request.method === "GET" && request.url?.startsWith("/start")) {
       const id = ++executions;
       const executionArn = `arn:aws:states:us-east-1:000000000000:execution:Floor:floor-${id}`;
       const input = new URL(request.url, origin).searchParams.get("input") ?? "{}";
-      const invocation: Invocation = { id, payload: input };
-      split!.send(invocation);
+      split.send({ id, payload: input });
       response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ executionArn }));
       return;
     }
@@ -146,13 +200,20 @@ function serve(): void {
   });
   server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    split = startWorker("split");
-    receiver = startWorker("receiver");
-    process.stdout.write(`Floor origin: ${origin}\n`);
+    void nodeBinaryForRuntime("nodejs24.x", {
+      cacheDirectory: path.join(__dirname, "..", ".local", "node"),
+      policy: process.env.LOCAL_LAMBDA_NODE === "machine" ? "machine" : "runtime",
+    }).then((binary) => {
+      nodeExecutable = binary.executable;
+      process.stdout.write(
+        `Floor workers: Node ${binary.version}, ${PROCESSES_PER_ROLE} per function${LAMBDA_MODEL ? ", one invocation each at a time" : ""}\n`,
+      );
+      process.stdout.write(`Floor origin: ${origin}\n`);
+    });
   });
   process.once("SIGTERM", () => {
-    split?.kill("SIGTERM");
-    receiver?.kill("SIGTERM");
+    split.stop();
+    receiver.stop();
     server.close();
     server.closeAllConnections();
   });
