@@ -1,5 +1,6 @@
 /** Operations on the service and on buckets: ListBuckets, GetBucketLocation, HeadBucket, CreateBucket, DeleteBucket. */
 import { S3Error } from "./errors";
+import { OWNER } from "./listing";
 import type { Reply } from "./request";
 import type { S3Store } from "./store";
 import { xmlDocument } from "./xml";
@@ -7,7 +8,7 @@ import { xmlDocument } from "./xml";
 export function listBuckets(s3: S3Store): Reply {
   s3.count("ListBuckets");
   const buckets = [...s3.buckets.values()].map((bucket) => ({ Name: bucket.name, CreationDate: bucket.creationDate.toISOString() }));
-  return { body: xmlDocument("ListAllMyBucketsResult", { Owner: { ID: "local", DisplayName: "local" }, Buckets: { Bucket: buckets } }) };
+  return { body: xmlDocument("ListAllMyBucketsResult", { Owner: OWNER, Buckets: { Bucket: buckets } }) };
 }
 
 export function getBucketLocation(s3: S3Store, name: string): Reply {

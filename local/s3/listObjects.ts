@@ -1,5 +1,6 @@
 /** ListObjectsV2 and ListObjects (v1): prefixes, delimiters, pages and their continuation tokens. */
 import { S3Error } from "./errors";
+import { commonPrefixOf, isReturnedPrefix, keyEncoder } from "./listing";
 import type { StoredObject } from "./objectStore";
 import type { Reply } from "./request";
 import type { S3Store } from "./store";
@@ -16,9 +17,7 @@ export function listObjects(s3: S3Store, bucketName: string, query: URLSearchPar
   const maxKeys = maxKeysText === null ? MAX_KEYS_DEFAULT : Number(maxKeysText);
   if (!Number.isInteger(maxKeys) || maxKeys < 0)
     throw new S3Error("InvalidArgument", `Provided max-keys not an integer or within integer range: ${maxKeysText}`);
-  const urlEncoded = query.get("encoding-type") === "url";
-  if (query.has("encoding-type") && !urlEncoded)
-    throw new S3Error("InvalidArgument", `Invalid Encoding Method specified in Request: ${query.get("encoding-type")}`);
+  const { urlEncoded, encode } = keyEncoder(query);
   const continuationToken = query.get("continuation-token");
   let after: string;
   /** Set when the previous page ended with a common prefix: every key under it was already summarized. */
@@ -26,14 +25,7 @@ export function listObjects(s3: S3Store, bucketName: string, query: URLSearchPar
   if (version === 2 && continuationToken !== null) ({ after, skipPrefix } = decodeContinuationToken(continuationToken));
   else after = (version === 2 ? query.get("start-after") : query.get("marker")) ?? "";
   // A v1 marker that is a returned common prefix (NextMarker) skips that prefix's keys, as S3 does.
-  if (
-    version === 1 &&
-    delimiter &&
-    after.endsWith(delimiter) &&
-    after.startsWith(prefix) &&
-    after.indexOf(delimiter, prefix.length) === after.length - delimiter.length
-  )
-    skipPrefix = after;
+  if (version === 1 && isReturnedPrefix(after, prefix, delimiter)) skipPrefix = after;
 
   const contents: StoredObject[] = [];
   const commonPrefixes: string[] = [];
@@ -43,16 +35,10 @@ export function listObjects(s3: S3Store, bucketName: string, query: URLSearchPar
   for (const key of bucket.keysFrom(prefix, after)) {
     // A resumed listing must not repeat a common prefix it already returned.
     if (skipPrefix !== undefined && key.startsWith(skipPrefix)) continue;
-    let entry: string = key;
-    let isPrefix = false;
-    if (delimiter) {
-      const at = key.indexOf(delimiter, prefix.length);
-      if (at >= 0) {
-        entry = key.slice(0, at + delimiter.length);
-        isPrefix = true;
-        if (commonPrefixes[commonPrefixes.length - 1] === entry) continue;
-      }
-    }
+    const rolledUp = commonPrefixOf(key, prefix, delimiter);
+    if (rolledUp !== undefined && commonPrefixes[commonPrefixes.length - 1] === rolledUp) continue;
+    const entry = rolledUp ?? key;
+    const isPrefix = rolledUp !== undefined;
     if (contents.length + commonPrefixes.length >= maxKeys) {
       isTruncated = true;
       break;
@@ -63,7 +49,6 @@ export function listObjects(s3: S3Store, bucketName: string, query: URLSearchPar
     lastWasPrefix = isPrefix;
   }
 
-  const encode = (text: string) => (urlEncoded ? encodeURIComponent(text).replace(/%2F/g, "/") : text);
   const body: XmlElement = { Name: bucketName, Prefix: encode(prefix) };
   if (version === 2) {
     body.KeyCount = contents.length + commonPrefixes.length;

@@ -5,6 +5,7 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListParts.html
  */
 import { S3Error } from "./errors";
+import { commonPrefixOf, isReturnedPrefix, keyEncoder, OWNER } from "./listing";
 import type { MultipartUpload } from "./objectStore";
 import type { Reply } from "./request";
 import type { S3Store } from "./store";
@@ -12,8 +13,6 @@ import { type XmlElement, xmlDocument } from "./xml";
 
 /** The default and the most S3 returns in one page, for both listings. */
 const MAX_PAGE = 1000;
-/** One principal locally (the same as ListBuckets' owner): it initiates and owns every upload. */
-const PRINCIPAL = { ID: "local", DisplayName: "local" };
 /** S3's response element for each checksum algorithm (ChecksumCRC32, ChecksumSHA256...). */
 const CHECKSUM_ELEMENTS = {
   crc32: "ChecksumCRC32",
@@ -37,14 +36,9 @@ export function listUploads(s3: S3Store, bucketName: string, query: URLSearchPar
   const keyMarker = query.get("key-marker") ?? "";
   // S3 ignores upload-id-marker without a key-marker.
   const uploadIdMarker = keyMarker ? (query.get("upload-id-marker") ?? "") : "";
-  const urlEncoded = query.get("encoding-type") === "url";
-  if (query.has("encoding-type") && !urlEncoded)
-    throw new S3Error("InvalidArgument", `Invalid Encoding Method specified in Request: ${query.get("encoding-type")}`);
+  const { urlEncoded, encode } = keyEncoder(query);
   // A marker that is a common prefix returned before (NextKeyMarker of a page that ended on one) skips its keys.
-  const skipPrefix =
-    delimiter && keyMarker.startsWith(prefix) && keyMarker.indexOf(delimiter, prefix.length) === keyMarker.length - delimiter.length
-      ? keyMarker
-      : undefined;
+  const skipPrefix = isReturnedPrefix(keyMarker, prefix, delimiter) ? keyMarker : undefined;
 
   const candidates = [...bucket.uploads.values()]
     .filter((upload) => upload.key.startsWith(prefix))
@@ -57,8 +51,7 @@ export function listUploads(s3: S3Store, bucketName: string, query: URLSearchPar
   let isTruncated = false;
   let next: { key: string; uploadId?: string } | undefined;
   for (const upload of candidates) {
-    const at = delimiter ? upload.key.indexOf(delimiter, prefix.length) : -1;
-    const rolledUp = at >= 0 ? upload.key.slice(0, at + delimiter.length) : undefined;
+    const rolledUp = commonPrefixOf(upload.key, prefix, delimiter);
     if (rolledUp !== undefined && commonPrefixes[commonPrefixes.length - 1] === rolledUp) continue;
     if (uploads.length + commonPrefixes.length >= maxUploads) {
       isTruncated = true;
@@ -73,7 +66,6 @@ export function listUploads(s3: S3Store, bucketName: string, query: URLSearchPar
     }
   }
 
-  const encode = (text: string) => (urlEncoded ? encodeURIComponent(text).replace(/%2F/g, "/") : text);
   const body: XmlElement = {
     Bucket: bucketName,
     KeyMarker: encode(keyMarker),
@@ -88,8 +80,8 @@ export function listUploads(s3: S3Store, bucketName: string, query: URLSearchPar
     Upload: uploads.map((upload) => ({
       Key: encode(upload.key),
       UploadId: upload.uploadId,
-      Initiator: PRINCIPAL,
-      Owner: PRINCIPAL,
+      Initiator: OWNER,
+      Owner: OWNER,
       StorageClass: "STANDARD",
       Initiated: upload.initiated.toISOString(),
     })),
@@ -111,8 +103,8 @@ export function listParts(s3: S3Store, bucketName: string, key: string, query: U
     Bucket: bucketName,
     Key: key,
     UploadId: upload.uploadId,
-    Initiator: PRINCIPAL,
-    Owner: PRINCIPAL,
+    Initiator: OWNER,
+    Owner: OWNER,
     StorageClass: "STANDARD",
     PartNumberMarker: marker,
     // Only on a truncated page: the SDK's paginator asks again for as long as it gets one.

@@ -262,6 +262,30 @@ describe("local S3 multipart uploads on a state folder", function () {
       );
     });
 
+    it("rolls keys up into CommonPrefixes with a delimiter, from the first page on and after a returned prefix", async () => {
+      running = await start(directory);
+      const client = running.client;
+      const top = await createUpload(client, "top.bin");
+      await createUpload(client, "docs/one.bin");
+      await createUpload(client, "docs/two.bin");
+      const first = await client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Delimiter: "/" }));
+      assert.deepEqual(
+        first.CommonPrefixes?.map((common) => common.Prefix),
+        ["docs/"],
+      );
+      assert.deepEqual(
+        first.Uploads?.map((upload) => upload.UploadId),
+        [top],
+      );
+      // Resuming after the prefix a page ended on skips the keys under it.
+      const resumed = await client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Delimiter: "/", KeyMarker: "docs/" }));
+      assert.deepEqual(resumed.CommonPrefixes ?? [], []);
+      assert.deepEqual(
+        resumed.Uploads?.map((upload) => upload.Key),
+        ["top.bin"],
+      );
+    });
+
     it("lists an upload's parts in number order, a page at a time with NextPartNumberMarker, and refuses a bad max-parts", async () => {
       running = await start(directory);
       const client = running.client;
