@@ -20,7 +20,8 @@ export function uploadPart(s3: S3Store, bucketName: string, key: string, request
   if (request.headers["x-amz-copy-source"] !== undefined) {
     throw new S3Error("NotImplemented", "The local S3 does not implement UploadPartCopy (UploadPart with an x-amz-copy-source header).");
   }
-  const upload = s3.bucketNamed(bucketName).upload(request.query.get("uploadId")!, key);
+  const bucket = s3.bucketNamed(bucketName);
+  const upload = bucket.upload(request.query.get("uploadId")!, key);
   const partNumber = Number(request.query.get("partNumber"));
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
     throw new S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", { ArgumentName: "partNumber" });
@@ -29,7 +30,7 @@ export function uploadPart(s3: S3Store, bucketName: string, key: string, request
   const etag = quotedMd5(payload);
   const part: UploadedPart = { etag, size: payload.length, lastModified: new Date(), checksum: givenChecksum, body: payload };
   // Acknowledged only once the part's file and record are kept (a part uploaded again replaces this one).
-  const kept = s3.bucketNamed(bucketName).putPart(upload, partNumber, part);
+  const kept = bucket.putPart(upload, partNumber, part);
   return { kept, headers: { ETag: etag, ...checksumHeader(givenChecksum) } };
 }
 
