@@ -105,40 +105,17 @@ describe("local runtime end to end: the AWS CLI (/usr/bin/aws)", function () {
     const created = await aws(runtime, ["s3api", "create-multipart-upload", "--bucket", bucket, "--key", key]);
     assert.equal(created.code, 0, created.stderr);
     const { UploadId: uploadId } = JSON.parse(created.stdout);
+    const theUpload = ["--bucket", bucket, "--key", key, "--upload-id", uploadId];
     const etags: string[] = [];
     for (const partNumber of [1, 2, 3]) {
       const body = path.join(directory, `part-${partNumber}`);
       fs.writeFileSync(body, `part ${partNumber}`.repeat(partNumber));
-      const uploaded = await aws(runtime, [
-        "s3api",
-        "upload-part",
-        "--bucket",
-        bucket,
-        "--key",
-        key,
-        "--upload-id",
-        uploadId,
-        "--part-number",
-        String(partNumber),
-        "--body",
-        body,
-      ]);
+      const uploaded = await aws(runtime, ["s3api", "upload-part", ...theUpload, "--part-number", String(partNumber), "--body", body]);
       assert.equal(uploaded.code, 0, uploaded.stderr);
       etags.push(JSON.parse(uploaded.stdout).ETag);
     }
     // --page-size makes the CLI follow NextPartNumberMarker / NextKeyMarker itself.
-    const parts = await aws(runtime, [
-      "s3api",
-      "list-parts",
-      "--bucket",
-      bucket,
-      "--key",
-      key,
-      "--upload-id",
-      uploadId,
-      "--page-size",
-      "2",
-    ]);
+    const parts = await aws(runtime, ["s3api", "list-parts", ...theUpload, "--page-size", "2"]);
     assert.equal(parts.code, 0, parts.stderr);
     assert.deepEqual(
       JSON.parse(parts.stdout).Parts.map((part: { PartNumber: number; ETag: string; Size: number }) => [
@@ -158,9 +135,9 @@ describe("local runtime end to end: the AWS CLI (/usr/bin/aws)", function () {
       JSON.parse(uploads.stdout).Uploads.map((upload: { Key: string; UploadId: string }) => [upload.Key, upload.UploadId]),
       [[key, uploadId]],
     );
-    const aborted = await aws(runtime, ["s3api", "abort-multipart-upload", "--bucket", bucket, "--key", key, "--upload-id", uploadId]);
+    const aborted = await aws(runtime, ["s3api", "abort-multipart-upload", ...theUpload]);
     assert.equal(aborted.code, 0, aborted.stderr);
-    const gone = await aws(runtime, ["s3api", "list-parts", "--bucket", bucket, "--key", key, "--upload-id", uploadId]);
+    const gone = await aws(runtime, ["s3api", "list-parts", ...theUpload]);
     assert.match(gone.stderr, /An error occurred \(NoSuchUpload\) when calling the ListParts operation/);
   });
 
