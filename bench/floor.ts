@@ -12,11 +12,12 @@
  * - the server parses the JSON-protocol request, answers `{}`, and once the receiver's result is back prints
  *   `[states] <name> - ExecutionSucceeded`, the line e2e waits for from the runtime too.
  *
- * What the floor leaves out is the emulator: no API Gateway, no state machine, no history or store, no Lambda
- * process pool (each worker takes every message as it comes, where a Lambda environment takes one invocation at a
- * time), no SigV4 check, no log of the functions' output. Until 2026-11-27 the floor made one hop per execution
- * (the token to one of two workers round robin, no SplitDoc, no results over IPC): fewer hops than the path it
- * stood for, so its ratios were lower than the transport explains.
+ * The workers run on the Node the runtime gives the demo's functions (24, for `nodejs24.x`). What the floor leaves
+ * out is the emulator: no API Gateway, no state machine, no history or store, no SigV4 check, no log of the
+ * functions' output, and by default no Lambda process pool (each worker takes every message as it comes, where a
+ * Lambda environment takes one invocation at a time; `BENCH_FLOOR_LAMBDA=1` adds that pool, below). Until
+ * 2026-11-27 the floor made one hop per execution (the token to one of two workers round robin, no SplitDoc, no
+ * results over IPC) on the machine's Node: fewer hops than the path it stood for.
  *
  * `startFloor()` starts it; `node -r ts-node/register bench/floor.ts` serves it on its own (port from $PORT).
  */
