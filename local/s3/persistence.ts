@@ -124,8 +124,8 @@ export class S3Persistence {
   /**
    * Forgets the bucket and every object record in it (a bucket removed with `forceDestroy` still holds some), and
    * its uploads in progress with their parts (S3 deletes a bucket whose only content is incomplete uploads, and
-   * them with it); their files, named by no record now, are swept at the next start, so a bucket made again at once
-   * under the same name never loses a new file to this deletion.
+   * them with it). The objects' files, named by no record now, are swept at the next start, so a bucket made again
+   * at once under the same name never loses a new file to this deletion; the parts' files go once this is committed.
    */
   deleteBucket(name: string): void {
     this.bucketGenerations.set(name, (this.bucketGenerations.get(name) ?? 0) + 1);
