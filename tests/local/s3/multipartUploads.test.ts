@@ -14,6 +14,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteBucketCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
   UploadPartCommand,
@@ -150,6 +151,43 @@ describe("local S3 multipart uploads on a state folder", function () {
     );
     const object = await running.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: "redo.bin" }));
     assert.equal(await object.Body!.transformToString(), "second attempt");
+  });
+
+  it("answers InternalError naming a part file removed by hand when completing, and keeps the upload and no object", async () => {
+    running = await start(directory);
+    const uploadId = await createUpload(running.client, "lost.bin");
+    const etag = await uploadPart(running.client, "lost.bin", uploadId, 1, Buffer.from("lost part"));
+    const [partFile] = await partFiles();
+    fs.rmSync(partFile);
+    await assert.rejects(
+      running.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: BUCKET,
+          Key: "lost.bin",
+          UploadId: uploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: etag }] },
+        }),
+      ),
+      (error: Error) => {
+        assert.equal(error.name, "InternalError");
+        assert.ok(
+          error.message.includes(`A part of this upload is missing from the state folder: ${partFile} does not exist`),
+          error.message,
+        );
+        return true;
+      },
+    );
+    const parts = await running.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: "lost.bin", UploadId: uploadId }));
+    assert.deepEqual(
+      parts.Parts?.map((part) => part.ETag),
+      [etag],
+    );
+    await assert.rejects(running.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "lost.bin" })), { name: "NotFound" });
+    assert.deepEqual(
+      contentFiles(directory).filter((file) => !file.includes(`${path.sep}uploads${path.sep}`)),
+      [],
+      "no half-joined object file is left",
+    );
   });
 
   it("answers 500 to a part whose file cannot be written, and the upload keeps the part it had, before and after a restart", async () => {
