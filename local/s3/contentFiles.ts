@@ -94,13 +94,8 @@ export class ContentFiles {
       await this.disk.createFile(file, content);
     } catch (error) {
       const { code, path: missing } = error as NodeJS.ErrnoException;
-      if (code === "ENOENT" && missing !== undefined && missing !== file) {
-        throw new S3Error(
-          "InternalError",
-          `A part of this upload is missing from the state folder: ${missing} does not exist. AbortMultipartUpload removes the upload.`,
-        );
-      }
-      if (code !== "ENOENT") throw error;
+      // Only a missing directory is mended here; a piece given as a file that is gone is the caller's to name.
+      if (code !== "ENOENT" || (missing !== undefined && missing !== file)) throw error;
       // The directory was removed since it was made (by hand, or a disk cleaner): make it again.
       this.madeDirectories.delete(directory);
       for (let level = directory; this.isBelowRoot(level); level = path.dirname(level)) this.durableDirectories.delete(level);

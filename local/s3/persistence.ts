@@ -23,6 +23,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StateStore, StoreCollection } from "../common/store";
 import { ContentFiles, type ContentDisk } from "./contentFiles";
+import { S3Error } from "./errors";
 import type { ChecksumAlgorithm } from "./checksums";
 import type { MultipartUpload, StoredObject, UploadedPart } from "./objectStore";
 
@@ -205,10 +206,21 @@ export class S3Persistence {
     const written =
       body !== undefined
         ? Promise.resolve(body).then((content) => this.files.write(file, content))
-        : this.files.write(
-            file,
-            pieces!.map((piece) => piece.body ?? path.join(this.root, piece.file!)),
-          );
+        : this.files
+            .write(
+              file,
+              pieces!.map((piece) => piece.body ?? path.join(this.root, piece.file!)),
+            )
+            .catch((error: unknown) => {
+              const { code, path: missing } = error as NodeJS.ErrnoException;
+              if (code === "ENOENT" && missing !== undefined && missing !== file) {
+                throw new S3Error(
+                  "InternalError",
+                  `A part of this upload is missing from the state folder: ${missing} does not exist. AbortMultipartUpload removes the upload.`,
+                );
+              }
+              throw error;
+            });
     return this.onceWritten(name, file, written, () => {
       if ((this.bucketGenerations.get(bucketName) ?? 0) !== generation) {
         // The bucket was deleted after this write began: the deletion is the later change.
